@@ -1,0 +1,64 @@
+/** Protocol version named in docs/PROTOCOL.md. */
+export const PROTOCOL_VERSION = 'TFTCP/1';
+
+/** Default TCP port of a tor-server. */
+export const DEFAULT_PORT = 7777;
+
+/** Longest command line a server accepts, in bytes, excluding the line ending. */
+export const MAX_LINE_BYTES = 4096;
+
+/** File names are 1 to this many bytes of UTF-8. */
+export const MAX_NAME_BYTES = 255;
+
+/** Command words, exactly as clients send them. */
+export const Command = {
+  SHOW: 'show',
+  SEARCH: 'search',
+  DOWNLOAD: 'download',
+  RANGE: 'range',
+  UPLOAD: 'upload',
+  EXIT: 'exit',
+} as const;
+export type CommandName = (typeof Command)[keyof typeof Command];
+
+/** The fixed reply words of TFTCP. Any other reply line is a human-readable error. */
+export const Reply = {
+  OK: 'ok',
+  UNKNOWN: 'This command does not exist, rewrite',
+  END: 'end',
+  FOUND: 'found',
+  NOT_FOUND: 'Not found file',
+  EXIT: 'exit',
+} as const;
+
+/**
+ * Stable beginnings of the error reply lines. A reply is `<kind>` or `<kind>: <detail>`,
+ * so clients (the gateway's HTTP status mapping) can classify them without parsing prose.
+ */
+export const ErrorKind = {
+  INVALID_NAME: 'Invalid file name',
+  FILE_EXISTS: 'File already exists',
+  TOO_LARGE: 'File too large',
+  NO_SPACE: 'Not enough space on the server',
+  INVALID_SIZE: 'Invalid size',
+  INVALID_RANGE: 'Invalid range',
+  SIZE_MISMATCH: 'Size mismatch',
+  TOO_MANY_CLIENTS: 'Too many clients',
+  SHUTTING_DOWN: 'Server is shutting down',
+  IDLE_TIMEOUT: 'Idle timeout',
+  STALLED: 'Transfer stalled',
+  SERVER_ERROR: 'Server error',
+} as const;
+export type ErrorKindText = (typeof ErrorKind)[keyof typeof ErrorKind];
+
+/** Formats an error reply line: the stable kind, then an optional human detail. */
+export function errorReply(kind: ErrorKindText, detail?: string): string {
+  return detail ? `${kind}: ${detail}` : kind;
+}
+
+const ERROR_KINDS = Object.values(ErrorKind);
+
+/** Finds which error kind a reply line is, or undefined for a line that is none of them. */
+export function errorKindOf(line: string): ErrorKindText | undefined {
+  return ERROR_KINDS.find((kind) => line === kind || line.startsWith(`${kind}:`));
+}

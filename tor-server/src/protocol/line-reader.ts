@@ -1,0 +1,194 @@
+import { Readable, Writable } from 'node:stream';
+import { MAX_LINE_BYTES } from './constants.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const EMPTY = Buffer.alloc(0);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A line longer than the limit arrived; the peer is not speaking TFTCP sensibly. */
+export class LineTooLongError extends Error {
+  readonly code = 'TOR_ERR_LINE_TOO_LONG';
+  constructor(limit: number) {
+    super(`line longer than ${limit} bytes`);
+  }
+}
+
+/** A line that is not valid UTF-8. It is returned as this value so the caller can answer it. */
+export const INVALID_LINE: unique symbol = Symbol('invalid UTF-8 line');
+
+/** The input ended in the middle of a raw byte transfer. */
+export class TruncatedError extends Error {
+  readonly code = 'TOR_ERR_TRUNCATED';
+  constructor(missing: number) {
+    super(`connection closed with ${missing} bytes of the transfer still to come`);
+  }
+}
+
+/** A readable of exactly `size` raw bytes handed out by {@link LineReader.readBytes}. */
+export interface RawBytes extends Readable {
+  /** Bytes handed to the consumer so far. */
+  readonly bytesRead: number;
+}
+
+interface Waiter {
+  resolve(line: string | typeof INVALID_LINE | null): void;
+  reject(error: Error): void;
+}
+
+interface RawMode {
+  stream: Readable & { bytesRead: number };
+  remaining: number;
+  /** The consumer asked for more; false while it applies backpressure. */
+  wanted: boolean;
+}
+
+/**
+ * The TFTCP framing, as a writable you pipe a socket into. It has two modes: lines
+ * (LF-terminated, CR stripped, at most `maxLineBytes`), and exactly N raw bytes handed out
+ * as a readable stream, after which it returns to lines. Bytes are only accepted from the
+ * writer when a consumer needs them, so a slow consumer pushes back on the socket.
+ */
+export class LineReader extends Writable {
+  readonly maxLineBytes: number;
+  #buffer: Buffer = EMPTY;
+  #writeDone: ((error?: Error | null) => void) | null = null;
+  #ended = false;
+  #failure: Error | null = null;
+  #waiter: Waiter | null = null;
+  #raw: RawMode | null = null;
+  #discarding = false;
+
+  constructor(options: { maxLineBytes?: number } = {}) {
+    super({ highWaterMark: 64 * 1024 });
+    this.maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  }
+
+  /** Resolves with the next line, INVALID_LINE for bytes that are not UTF-8, or null at the end of input. */
+  nextLine(): Promise<string | typeof INVALID_LINE | null> {
+    if (this.#waiter || this.#raw) return Promise.reject(new Error('LineReader is already busy'));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+      this.#pump();
+    });
+  }
+
+  /** Hands out the next `size` bytes as a stream; lines resume after its last byte. */
+  readBytes(size: number): RawBytes {
+    if (this.#waiter || this.#raw) throw new Error('LineReader is already busy');
+    const stream = new Readable({
+      highWaterMark: 64 * 1024,
+      read: () => {
+        if (this.#raw?.stream === stream) {
+          this.#raw.wanted = true;
+          this.#pump();
+        }
+      },
+    }) as Readable & { bytesRead: number };
+    stream.bytesRead = 0;
+    if (size === 0) {
+      stream.push(null);
+      return stream;
+    }
+    this.#raw = { stream, remaining: size, wanted: true };
+    // A consumer that gives up (destroys the stream) must not leave the reader stuck in raw mode.
+    stream.once('close', () => {
+      if (this.#raw?.stream === stream) this.#raw = null;
+    });
+    queueMicrotask(() => this.#pump());
+    return stream;
+  }
+
+  /**
+   * Stops framing and swallows all further input. Used while closing a connection, so the
+   * peer's unread bytes do not make the kernel reset it before it has read our last reply.
+   */
+  discardInput(): void {
+    this.#discarding = true;
+    this.#buffer = EMPTY;
+    this.#writeDone?.();
+    this.#writeDone = null;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    if (this.#discarding) return done();
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#writeDone = done;
+    this.#pump();
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.#ended = true;
+    this.#pump();
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.#ended = true;
+    this.#failure = error;
+    this.#pump();
+    done(error);
+  }
+
+  /** Moves buffered bytes to whoever waits for them, then asks the writer for more if needed. */
+  #pump(): void {
+    if (this.#raw) this.#pumpRaw(this.#raw);
+    if (!this.#raw && this.#waiter) this.#pumpLine(this.#waiter);
+    const hungry = this.#buffer.length === 0 || this.#waiter !== null || (this.#raw !== null && this.#raw.wanted);
+    if (hungry && this.#writeDone) {
+      const done = this.#writeDone;
+      this.#writeDone = null;
+      done();
+    }
+  }
+
+  #pumpRaw(raw: RawMode): void {
+    while (raw.wanted && raw.remaining > 0 && this.#buffer.length > 0) {
+      const take = Math.min(raw.remaining, this.#buffer.length);
+      const piece = this.#buffer.subarray(0, take);
+      this.#buffer = take === this.#buffer.length ? EMPTY : this.#buffer.subarray(take);
+      raw.remaining -= take;
+      raw.stream.bytesRead += take;
+      raw.wanted = raw.stream.push(piece);
+    }
+    if (raw.remaining === 0) {
+      this.#raw = null;
+      raw.stream.push(null);
+    } else if (this.#ended && this.#buffer.length === 0) {
+      this.#raw = null;
+      raw.stream.destroy(this.#failure ?? new TruncatedError(raw.remaining));
+    }
+  }
+
+  #pumpLine(waiter: Waiter): void {
+    const end = this.#buffer.indexOf(LF);
+    if (end === -1) {
+      // Allow one extra byte for a CR that may precede the LF still to come.
+      if (this.#buffer.length > this.maxLineBytes + 1) return this.#settle(waiter, new LineTooLongError(this.maxLineBytes));
+      if (this.#ended) {
+        if (this.#failure) return this.#settle(waiter, this.#failure);
+        // A last line without LF is incomplete; TFTCP lines always end in LF.
+        this.#buffer = EMPTY;
+        return this.#settle(waiter, null);
+      }
+      return;
+    }
+    let line = this.#buffer.subarray(0, end);
+    this.#buffer = end + 1 === this.#buffer.length ? EMPTY : this.#buffer.subarray(end + 1);
+    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
+    if (line.length > this.maxLineBytes) return this.#settle(waiter, new LineTooLongError(this.maxLineBytes));
+    let text: string | typeof INVALID_LINE;
+    try {
+      text = utf8.decode(line);
+    } catch {
+      text = INVALID_LINE;
+    }
+    this.#settle(waiter, text);
+  }
+
+  #settle(waiter: Waiter, outcome: string | typeof INVALID_LINE | null | Error): void {
+    this.#waiter = null;
+    if (outcome instanceof Error) waiter.reject(outcome);
+    else waiter.resolve(outcome);
+  }
+}

@@ -1,0 +1,14 @@
+import type { CommandHandler } from './command.js';
+import { exit } from './exit.js';
+import { search, show } from './listing.js';
+import { download, range } from './transfer-out.js';
+import { upload } from './upload.js';
+
+const REGISTRY = new Map<string, CommandHandler>([show, search, download, range, upload, exit].map((c) => [c.name, c]));
+
+/** The handler for a command word; undefined when TFTCP has no such command. */
+export function findCommand(word: string): CommandHandler | undefined {
+  return REGISTRY.get(word);
+}
+
+export type { CommandHandler } from './command.js';

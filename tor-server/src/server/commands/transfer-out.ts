@@ -1,0 +1,68 @@
+import { createReadStream } from 'node:fs';
+import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
+import { parseRangeArguments } from '../../protocol/command-line.js';
+import { fileNameProblem } from '../../protocol/names.js';
+import { sendExactly } from '../../protocol/write.js';
+import type { Connection } from '../connection.js';
+import type { ServerContext } from '../context.js';
+import { ReplyError, TransferCutError } from '../errors.js';
+import type { CommandHandler } from './command.js';
+
+/** `download <name>`: `ok`, then `found`, the size and the bytes, or `Not found file`. */
+export const download: CommandHandler = {
+  name: Command.DOWNLOAD,
+  takesArgument: true,
+  run: (conn, name, ctx) => sendFile(conn, ctx, name, 0, Infinity),
+};
+
+/** `range <offset> <length> <name>`: like download, for bytes [offset, offset+length) clipped at the end. */
+export const range: CommandHandler = {
+  name: Command.RANGE,
+  takesArgument: true,
+  async run(conn, argument, ctx) {
+    const args = parseRangeArguments(argument);
+    if (!args) throw new ReplyError(Reply.UNKNOWN);
+    return sendFile(conn, ctx, args.name, args.offset, args.length);
+  },
+};
+
+async function sendFile(conn: Connection, ctx: ServerContext, name: string, offset: number, length: number): Promise<void | 'close'> {
+  const problem = fileNameProblem(name);
+  if (problem) throw new ReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
+  const file = await ctx.storage.openForRead(name);
+  await conn.send(Reply.OK);
+  if (!file) return conn.send(Reply.NOT_FOUND);
+  try {
+    // An empty file has nothing past its end, but offset 0 of it is still a valid (empty) range.
+    if (offset > 0 && offset >= file.size) {
+      return await conn.send(errorReply(ErrorKind.INVALID_RANGE, `offset ${offset} is past the end of the file (size ${file.size})`));
+    }
+    const count = Math.min(length, file.size - offset);
+    await conn.send(Reply.FOUND);
+    await conn.send(String(count));
+    if (count === 0) return;
+    let sent = 0;
+    conn.activity = { kind: 'downloading', name, total: count, done: () => sent };
+    conn.stallGuard();
+    const started = performance.now();
+    // A stream on the bare fd, so the handle stays ours to close (see upload.ts).
+    const source = createReadStream('', { fd: file.handle.fd, start: offset, end: offset + count - 1, autoClose: false, highWaterMark: 256 * 1024 });
+    try {
+      await sendExactly(source, conn.socket, count, (n) => (sent += n));
+    } catch (error) {
+      source.destroy();
+      ctx.logger.warn('transfer-cut', { client: conn.label, direction: 'download', name, bytes: sent, of: count, error: (error as Error).message });
+      throw new TransferCutError(`download of ${name} cut after ${sent} of ${count} bytes`);
+    }
+    logTransfer(ctx, conn, 'download', name, count, started);
+  } finally {
+    await file.handle.close().catch(() => {});
+  }
+}
+
+/** Logs a finished transfer with its duration and rate. */
+export function logTransfer(ctx: ServerContext, conn: Connection, direction: string, name: string, bytes: number, started: number): void {
+  const ms = performance.now() - started;
+  const rate = ms > 0 ? bytes / 1e6 / (ms / 1000) : 0;
+  ctx.logger.info('transfer', { client: conn.label, direction, name, bytes, ms: Math.round(ms), rate: `${rate.toFixed(1)}MB/s` });
+}

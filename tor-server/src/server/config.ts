@@ -1,0 +1,122 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORT } from '../protocol/constants.js';
+
+/** Everything a tor-server can be told at start. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dir: string;
+  /** Largest accepted upload, in bytes. */
+  maxFileSize: number;
+  /** Connections beyond this many are told so and closed. */
+  maxClients: number;
+  /** A connection with no command for this long is closed. */
+  idleTimeoutMs: number;
+  /** A transfer with no progress for this long is cut. */
+  stallTimeoutMs: number;
+  /** How long SIGINT/SIGTERM lets transfers in flight finish. */
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export const DEFAULTS: ServerConfig = {
+  host: '0.0.0.0',
+  port: DEFAULT_PORT,
+  dir: './tor_files',
+  maxFileSize: 16 * 1024 ** 3,
+  maxClients: 1000,
+  idleTimeoutMs: 10 * 60_000,
+  stallTimeoutMs: 60_000,
+  shutdownGraceMs: 10_000,
+  logLevel: 'info',
+};
+
+const OPTIONS = {
+  host: { env: 'TOR_HOST', help: 'address to listen on' },
+  port: { env: 'TOR_PORT', help: 'TCP port (0 picks a free one)' },
+  dir: { env: 'TOR_DIR', help: 'folder holding the files' },
+  'max-file-size': { env: 'TOR_MAX_FILE_SIZE', help: 'largest upload, bytes or with K/M/G/T suffix' },
+  'max-clients': { env: 'TOR_MAX_CLIENTS', help: 'most simultaneous connections' },
+  'idle-timeout': { env: 'TOR_IDLE_TIMEOUT', help: 'seconds a connection may wait between commands' },
+  'stall-timeout': { env: 'TOR_STALL_TIMEOUT', help: 'seconds a transfer may make no progress' },
+  'shutdown-grace': { env: 'TOR_SHUTDOWN_GRACE', help: 'seconds transfers may finish after SIGTERM' },
+  'log-level': { env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent' },
+} as const;
+
+/** The --help text. */
+export function usage(): string {
+  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(16)} ${o.help} [env ${o.env}]`);
+  return ['Usage: tor-server [options]', '', ...rows, '  --help             show this help', ''].join('\n');
+}
+
+/** Thrown for a flag or variable with a value that makes no sense; the message says which. */
+export class ConfigError extends Error {
+  readonly code = 'TOR_ERR_CONFIG';
+}
+
+/** Reads flags, then environment variables, then defaults. */
+export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: 'string' as const }])),
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  const pick = (flag: keyof typeof OPTIONS): string | undefined => {
+    const value = (values as Record<string, unknown>)[flag] ?? env[OPTIONS[flag].env];
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+  const num = (flag: keyof typeof OPTIONS, fallback: number, parse: (s: string) => number | undefined, scale = 1) => {
+    const text = pick(flag);
+    if (text === undefined) return fallback;
+    const value = parse(text);
+    if (value === undefined) throw new ConfigError(`--${flag} (${OPTIONS[flag].env}): "${text}" is not a valid value`);
+    return value * scale;
+  };
+  const level = pick('log-level') ?? DEFAULTS.logLevel;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new ConfigError(`--log-level: "${level}" is not one of debug, info, warn, error, silent`);
+  const port = num('port', DEFAULTS.port, parseInteger);
+  if (port > 65535) throw new ConfigError(`--port: ${port} is not a TCP port`);
+  return {
+    host: pick('host') ?? DEFAULTS.host,
+    port,
+    dir: pick('dir') ?? DEFAULTS.dir,
+    maxFileSize: num('max-file-size', DEFAULTS.maxFileSize, parseByteSize),
+    maxClients: num('max-clients', DEFAULTS.maxClients, positive(parseInteger)),
+    idleTimeoutMs: num('idle-timeout', DEFAULTS.idleTimeoutMs, positive(parseSeconds), 1000),
+    stallTimeoutMs: num('stall-timeout', DEFAULTS.stallTimeoutMs, positive(parseSeconds), 1000),
+    shutdownGraceMs: num('shutdown-grace', DEFAULTS.shutdownGraceMs, parseSeconds, 1000),
+    logLevel: level as LogLevel,
+  };
+}
+
+function parseInteger(text: string): number | undefined {
+  return /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : undefined;
+}
+
+function parseSeconds(text: string): number | undefined {
+  return /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
+}
+
+function positive(parse: (s: string) => number | undefined) {
+  return (text: string) => {
+    const value = parse(text);
+    return value !== undefined && value > 0 ? value : undefined;
+  };
+}
+
+const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** Parses `1048576`, `512K`, `100M`, `16G`, `1T` (binary units, optional trailing B). */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(text.trim());
+  if (!match) return undefined;
+  const value = Math.floor(Number(match[1]) * UNITS[match[2]!.toUpperCase()]!);
+  return Number.isSafeInteger(value) ? value : undefined;
+}

@@ -1,0 +1,6 @@
+export { TorServer, type TorServerEvents } from './server.js';
+export { Storage, TEMP_DIR_NAME } from './storage.js';
+export { OperatorConsole, CONSOLE_PROMPT, formatClientList, describeActivity } from './console.js';
+export { parseServerConfig, parseByteSize, usage, ConfigError, DEFAULTS, type ServerConfig, type LogLevel } from './config.js';
+export { createLogger, silentLogger, type Logger, type LogFields } from './logger.js';
+export type { Connection, Activity } from './connection.js';
