@@ -1,0 +1,28 @@
+/** JSON bodies of the gateway's HTTP API, shared with the web app through `import type`. */
+
+export type { FileInfo } from '../ws/messages.js';
+
+/** One file's outcome in a `POST /api/files` response. */
+export interface UploadResult {
+  name: string;
+  size: number;
+  ok: boolean;
+  /** The tor-server's reply line, or the gateway's own reason. */
+  error?: string;
+}
+
+/** `POST /api/files` response body. */
+export interface UploadResponse {
+  files: UploadResult[];
+}
+
+/** `GET /api/health` response body. */
+export interface HealthResponse {
+  gateway: 'ok';
+  upstream: 'ok' | 'unreachable';
+}
+
+/** Every error response body. */
+export interface ErrorResponse {
+  error: string;
+}

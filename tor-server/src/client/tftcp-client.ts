@@ -1,0 +1,270 @@
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { pipeline, type Readable } from 'node:stream';
+import { Command, Reply } from '../protocol/constants.js';
+import { parseSize } from '../protocol/command-line.js';
+import { parseFileRow, type FileEntry } from '../protocol/file-row.js';
+import { INVALID_LINE, LineReader, type RawBytes } from '../protocol/line-reader.js';
+import { sendExactly, writeLine } from '../protocol/write.js';
+import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Give up connecting after this long. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Cut the connection when the server sends nothing for this long while we wait for it. Default 60 s. */
+  replyTimeoutMs?: number;
+  /** Aborting it closes the connection. */
+  signal?: AbortSignal;
+}
+
+/** A file coming from the server: its byte count, then exactly that many bytes. */
+export interface Incoming {
+  size: number;
+  /** The bytes; the client takes no other command until this stream has ended or been destroyed. */
+  stream: RawBytes;
+}
+
+export interface UploadOptions {
+  /** Called as bytes are handed to the socket. */
+  onProgress?(sent: number, total: number): void;
+}
+
+interface ClientEvents {
+  /** The connection is gone; `error` says why when it was not a clean exit. */
+  close: [error?: TftcpConnectionError];
+}
+
+/**
+ * A TFTCP connection. Commands may be called at any time; they run one after another in
+ * call order, as the protocol requires. Refusals throw TftcpReplyError and leave the
+ * connection usable; a broken connection throws TftcpConnectionError.
+ */
+export class TftcpClient extends EventEmitter<ClientEvents> {
+  readonly host: string;
+  readonly port: number;
+  readonly #socket: net.Socket;
+  readonly #reader = new LineReader({ maxLineBytes: 64 * 1024 });
+  readonly #replyTimeoutMs: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closeError: TftcpConnectionError | undefined;
+  #closed = false;
+
+  private constructor(socket: net.Socket, options: ConnectOptions) {
+    super();
+    this.host = options.host;
+    this.port = options.port;
+    this.#socket = socket;
+    this.#replyTimeoutMs = options.replyTimeoutMs ?? 60_000;
+    socket.setNoDelay(true);
+    socket.on('timeout', () => this.destroy(new TftcpConnectionError(`${this.#where} sent nothing for ${this.#replyTimeoutMs / 1000} s; the connection was closed`)));
+    socket.on('error', (error) => (this.#closeError ??= new TftcpConnectionError(`connection to ${this.#where} failed: ${error.message}`, { cause: error })));
+    socket.once('close', () => {
+      this.#closed = true;
+      this.emit('close', this.#closeError);
+    });
+    pipeline(socket, this.#reader, () => {});
+    options.signal?.addEventListener('abort', () => this.destroy(), { once: true });
+  }
+
+  /** Connects to a tor-server. Rejects with TftcpConnectionError when it cannot be reached. */
+  static connect(options: ConnectOptions): Promise<TftcpClient> {
+    return new Promise((resolve, reject) => {
+      const where = `${options.host}:${options.port}`;
+      const socket = net.connect({ host: options.host, port: options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new TftcpConnectionError(`could not reach the tor-server at ${where} within ${(options.connectTimeoutMs ?? 10_000) / 1000} s`));
+      }, options.connectTimeoutMs ?? 10_000);
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new TftcpConnectionError(connectProblem(error, where), { cause: error }));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new TftcpClient(socket, options));
+      });
+    });
+  }
+
+  /** True once the connection is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get #where(): string {
+    return `the tor-server at ${this.host}:${this.port}`;
+  }
+
+  /** Every file on the server, sorted by name. */
+  show(): Promise<FileEntry[]> {
+    return this.#enqueue(async () => {
+      await this.#send(Command.SHOW);
+      return this.#readListing();
+    });
+  }
+
+  /** The files whose name contains `text`, case-insensitively. */
+  search(text: string): Promise<FileEntry[]> {
+    return this.#enqueue(async () => {
+      await this.#send(`${Command.SEARCH} ${text}`);
+      return this.#readListing();
+    });
+  }
+
+  /** Starts a download; the bytes arrive on the returned stream. */
+  download(name: string): Promise<Incoming> {
+    return this.#incoming(`${Command.DOWNLOAD} ${name}`);
+  }
+
+  /** Starts a download of bytes [offset, offset+length), clipped at the end of the file. */
+  range(name: string, offset: number, length: number): Promise<Incoming> {
+    return this.#incoming(`${Command.RANGE} ${offset} ${length} ${name}`);
+  }
+
+  /**
+   * Uploads exactly `size` bytes from `source` as `name`. Resolves once the server has stored
+   * it durably. A source that yields a different byte count cuts the connection (the server
+   * then stores nothing).
+   */
+  upload(name: string, size: number, source: AsyncIterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
+    return this.#enqueue(async () => {
+      await this.#send(`${Command.UPLOAD} ${name}`);
+      await this.#expect(Reply.OK);
+      await this.#send(String(size));
+      await this.#expect(Reply.OK);
+      let sent = 0;
+      try {
+        await sendExactly(source as AsyncIterable<Buffer>, this.#socket, size, (n) => {
+          sent += n;
+          options.onProgress?.(sent, size);
+        });
+      } catch (error) {
+        // The server is waiting for bytes that will never come: only closing can resync.
+        const cause = this.#closeError ?? new TftcpConnectionError(`upload of ${name} stopped after ${sent} of ${size} bytes: ${(error as Error).message}`, { cause: error });
+        this.destroy(cause);
+        throw cause;
+      }
+      await this.#expect(Reply.END);
+    });
+  }
+
+  /** Signs out and closes the connection. */
+  exit(): Promise<void> {
+    return this.#enqueue(async () => {
+      await this.#send(Command.EXIT);
+      await this.#expect(Reply.EXIT);
+      this.#socket.end();
+    });
+  }
+
+  /** Closes the connection at once; commands under way fail with `error` (or a generic one). */
+  destroy(error?: TftcpConnectionError): void {
+    this.#closeError ??= error ?? new TftcpConnectionError(`connection to ${this.host}:${this.port} closed by the client`);
+    this.#socket.destroy();
+  }
+
+  #incoming(line: string): Promise<Incoming> {
+    return new Promise<Incoming>((resolveIncoming, rejectIncoming) => {
+      // The queue slot is held until the stream is over, so no command can cut into the bytes.
+      this.#enqueue(async () => {
+        let incoming: Incoming;
+        try {
+          await this.#send(line);
+          await this.#expect(Reply.OK);
+          await this.#expect(Reply.FOUND);
+          const sizeLine = await this.#readLine();
+          const size = parseSize(sizeLine);
+          if (size === undefined) throw this.#protocolError(`expected a size line, got "${sizeLine.slice(0, 80)}"`);
+          incoming = { size, stream: this.#reader.readBytes(size) };
+        } catch (error) {
+          rejectIncoming(error);
+          return;
+        }
+        resolveIncoming(incoming);
+        await new Promise<void>((done) => {
+          if (incoming.stream.readableEnded || incoming.stream.destroyed) return done();
+          incoming.stream.once('close', () => {
+            // A consumer that stopped early leaves unread bytes on the wire: the connection is unusable.
+            if (!incoming.stream.readableEnded) this.destroy(new TftcpConnectionError('a download was abandoned midway; the connection was closed'));
+            done();
+          });
+          incoming.stream.once('end', done);
+        });
+      }).catch(() => {});
+    });
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      if (this.#closed || this.#socket.destroyed) throw this.#lost();
+      this.#socket.setTimeout(this.#replyTimeoutMs);
+      try {
+        return await task();
+      } catch (error) {
+        if (error instanceof TftcpError) throw error;
+        throw this.#lost(error);
+      } finally {
+        this.#socket.setTimeout(0);
+      }
+    };
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  async #send(line: string): Promise<void> {
+    await writeLine(this.#socket, line);
+  }
+
+  async #readLine(): Promise<string> {
+    const line = await this.#reader.nextLine();
+    if (line === null) throw this.#lost();
+    if (line === INVALID_LINE) throw this.#protocolError('the server sent a line that is not UTF-8');
+    return line;
+  }
+
+  /** Reads a line; anything but `expected` is a refusal, thrown as TftcpReplyError. */
+  async #expect(expected: string): Promise<void> {
+    const line = await this.#readLine();
+    if (line !== expected) throw new TftcpReplyError(line);
+  }
+
+  async #readListing(): Promise<FileEntry[]> {
+    await this.#expect(Reply.OK);
+    const entries: FileEntry[] = [];
+    for (;;) {
+      const line = await this.#readLine();
+      if (line === Reply.END) return entries;
+      const entry = parseFileRow(line);
+      if (!entry) throw this.#protocolError(`malformed listing row "${line.slice(0, 80)}"`);
+      entries.push(entry);
+    }
+  }
+
+  #protocolError(message: string): TftcpProtocolError {
+    this.destroy(new TftcpConnectionError(`${this.#where} broke the protocol: ${message}`));
+    return new TftcpProtocolError(`${this.#where} broke the protocol: ${message}`);
+  }
+
+  #lost(cause?: unknown): TftcpConnectionError {
+    return this.#closeError ?? new TftcpConnectionError(`the connection to ${this.#where} was lost`, { cause });
+  }
+}
+
+function connectProblem(error: NodeJS.ErrnoException, where: string): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return `no tor-server is listening at ${where} (connection refused). Is it running, and is the port right?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host in ${where} could not be found. Check the name.`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${where} is unreachable from this machine.`;
+    default:
+      return `could not connect to ${where}: ${error.message}`;
+  }
+}
