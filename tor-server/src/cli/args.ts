@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+
+/** The tor-client command line. */
+export interface CliOptions {
+  host?: string;
+  port?: number;
+  /** Folder that holds `tor-files/`. */
+  home: string;
+  /** Print listings as tab-separated rows instead of a table. */
+  tsv: boolean;
+  help: boolean;
+  /** One-shot command words (empty: interactive prompt). */
+  command: string[];
+}
+
+/** Thrown for a command line that makes no sense; the message says what to fix. */
+export class UsageError extends Error {
+  readonly code = 'TOR_ERR_USAGE';
+}
+
+/** The --help text. */
+export function cliUsage(): string {
+  return `Usage: tor-client [--host HOST] [--port PORT] [--home DIR] [--tsv] [COMMAND [ARGUMENT]]
+
+Talks to a tor-server. Without a COMMAND it opens a prompt (>> ); with one it runs it and exits
+(0 on success, 1 when the server refuses, 2 for a usage error, 3 when the connection fails).
+
+Commands:
+  show               list every file on the server
+  search TEXT        list the files whose name contains TEXT
+  download NAME      download NAME into tor-files/Downloads (resumes an interrupted download)
+  upload NAME        upload tor-files/Uploads/NAME (or a path to a file)
+  exit               sign out (prompt only)
+  help               this text
+
+Options:
+  --host HOST        server address [env TOR_HOST]; asked for when missing at a terminal
+  --port PORT        server port, default 7777 [env TOR_PORT]; asked for when missing at a terminal
+  --home DIR         where tor-files/ lives, default the current folder
+  --tsv              print listings as name<TAB>size<TAB>modified rows
+`;
+}
+
+/** Parses flags (then TOR_HOST/TOR_PORT) and the optional one-shot command. */
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        home: { type: 'string' },
+        tsv: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const portText = values.port ?? env.TOR_PORT;
+  return {
+    host: values.host ?? (env.TOR_HOST || undefined),
+    port: portText === undefined || portText === '' ? undefined : parsePort(portText),
+    home: values.home ?? '.',
+    tsv: values.tsv ?? false,
+    help: values.help ?? false,
+    command: positionals,
+  };
+}
+
+/** Parses a TCP port number; throws UsageError otherwise. */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new UsageError(`"${text}" is not a TCP port (1-65535)`);
+  return port;
+}
