@@ -1,0 +1,218 @@
+import type { FileInfo, WsEvent, WsReply, WsRequest, WsServerMessage } from 'gateway/messages';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { WebError, WebErrorCode } from './errors.js';
+
+export type SocketState = 'connecting' | 'open' | 'closed';
+
+/** The WebSocket class to use; Node tests pass `ws`'s, browsers use their own. */
+export type WebSocketClass = typeof WebSocket;
+
+export interface WsClientOptions {
+  url: string;
+  WebSocket?: WebSocketClass;
+  backoff?: BackoffOptions;
+  /** A request without a reply after this long fails (the socket stays). */
+  requestTimeoutMs?: number;
+  random?: () => number;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type RequestBody = DistributiveOmit<WsRequest, 'id'>;
+
+interface Pending {
+  resolve(files: FileInfo[]): void;
+  reject(error: WebError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/**
+ * The browser's end of `GET /api/ws`: numbered requests matched to replies, pushed events,
+ * and reconnection with backoff until stop() is called.
+ */
+export class WsClient {
+  readonly #options: Required<Omit<WsClientOptions, 'random'>> & { random: () => number };
+  #socket: WebSocket | null = null;
+  #state: SocketState = 'closed';
+  #nextId = 1;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #stopped = true;
+  readonly #pending = new Map<number, Pending>();
+  readonly #stateListeners = new Set<(state: SocketState) => void>();
+  readonly #eventListeners = new Set<(event: WsEvent) => void>();
+
+  constructor(options: WsClientOptions) {
+    const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
+    if (!WebSocketClass) throw new TypeError('WsClient needs a WebSocket class (none is global here)');
+    this.#options = {
+      url: options.url,
+      WebSocket: WebSocketClass,
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      random: options.random ?? Math.random,
+    };
+  }
+
+  /** The socket's state right now. */
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  /** Opens the socket and keeps it open (reconnecting) until stop(). */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  /** Closes the socket for good and fails every waiting request. */
+  stop(): void {
+    this.#stopped = true;
+    this.#clearRetry();
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.close();
+    this.#failPending('The connection was closed');
+    this.#setState('closed');
+  }
+
+  /** Skips the remaining backoff wait (the tab became visible, the network came back). */
+  reconnectNow(): void {
+    if (this.#stopped || this.#retryTimer === null) return;
+    this.#clearRetry();
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  /** Calls `listener` on every state change; returns the unsubscribe function. */
+  onState(listener: (state: SocketState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /** Calls `listener` for each event the gateway pushes; returns the unsubscribe function. */
+  onEvent(listener: (event: WsEvent) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
+  /** Every file on the tor-server. */
+  show(): Promise<FileInfo[]> {
+    return this.#request({ command: 'show' });
+  }
+
+  /** The files whose names contain `text`, as the tor-server's `search` decides. */
+  search(text: string): Promise<FileInfo[]> {
+    return this.#request({ command: 'search', text });
+  }
+
+  #request(body: RequestBody): Promise<FileInfo[]> {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || !socket) {
+      return Promise.reject(new WebError(WebErrorCode.WS_CLOSED, 'Not connected to the gateway'));
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new WebError(WebErrorCode.WS_TIMEOUT, 'The gateway did not answer in time'));
+      }, this.#options.requestTimeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      socket.send(JSON.stringify({ ...body, id } satisfies WsRequest));
+    });
+  }
+
+  #connect(): void {
+    this.#setState('connecting');
+    let socket: WebSocket;
+    try {
+      socket = new this.#options.WebSocket(this.#options.url);
+    } catch {
+      this.#scheduleRetry();
+      return;
+    }
+    this.#socket = socket;
+    socket.onopen = () => {
+      if (this.#socket !== socket) return;
+      this.#attempt = 0;
+      this.#setState('open');
+    };
+    socket.onmessage = (message: MessageEvent) => {
+      if (this.#socket === socket && typeof message.data === 'string') this.#receive(message.data);
+    };
+    // 'error' is always followed by 'close', where the reconnection happens.
+    socket.onerror = () => {};
+    socket.onclose = () => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      this.#failPending('The connection to the gateway was lost');
+      if (this.#stopped) return;
+      this.#setState('closed');
+      this.#scheduleRetry();
+    };
+  }
+
+  #receive(text: string): void {
+    let message: WsServerMessage;
+    try {
+      message = JSON.parse(text) as WsServerMessage;
+    } catch {
+      return; // Not ours to interpret; the gateway only sends JSON.
+    }
+    if ('event' in message) {
+      for (const listener of this.#eventListeners) listener(message);
+      return;
+    }
+    this.#settle(message);
+  }
+
+  #settle(reply: WsReply): void {
+    if (reply.id === null) return;
+    const pending = this.#pending.get(reply.id);
+    if (!pending) return;
+    this.#pending.delete(reply.id);
+    clearTimeout(pending.timer);
+    if (reply.ok) pending.resolve(reply.files);
+    else pending.reject(new WebError(WebErrorCode.WS_REPLY, reply.error));
+  }
+
+  #scheduleRetry(): void {
+    if (this.#stopped) return;
+    const delay = backoffDelay(this.#attempt, this.#options.backoff, this.#options.random);
+    this.#attempt += 1;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#connect();
+    }, delay);
+  }
+
+  #clearRetry(): void {
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  #failPending(message: string): void {
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new WebError(WebErrorCode.WS_CLOSED, message));
+      this.#pending.delete(id);
+    }
+  }
+
+  #setState(state: SocketState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    for (const listener of this.#stateListeners) listener(state);
+  }
+}
+
+
+/** Path of the gateway's WebSocket (issue 3). */
+export const SOCKET_PATH = '/api/ws';
+
+/** The gateway's WebSocket URL for a page served from `location` (ws: for http:, wss: for https:). */
+export function socketUrl(location: { protocol: string; host: string }): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${SOCKET_PATH}`;
+}

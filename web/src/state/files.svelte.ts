@@ -1,0 +1,114 @@
+import type { FileInfo } from 'gateway/messages';
+import { WebErrorCode, WebError, messageOf } from '../lib/errors.js';
+import { defaultDirection, sortFiles, type SortDirection, type SortKey } from '../lib/sort-files.js';
+import type { WsClient } from '../lib/ws-client.js';
+
+/** Typing pauses this long before a search goes out. */
+export const SEARCH_DEBOUNCE_MS = 200;
+
+/** The listing: what the tor-server has (or what matches the search), sorted, with totals. */
+export class FileListState {
+  readonly #client: WsClient;
+  #files = $state.raw<FileInfo[]>([]);
+  #loaded = $state(false);
+  #error = $state<string | null>(null);
+  #query = $state('');
+  #shownQuery = $state('');
+  #sortKey = $state<SortKey>('name');
+  #sortDirection = $state<SortDirection>('ascending');
+  #debounce: ReturnType<typeof setTimeout> | null = null;
+  #inFlight: Promise<void> | null = null;
+  #again = false;
+
+  constructor(client: WsClient) {
+    this.#client = client;
+  }
+
+  /** The files listed, in the chosen order. */
+  readonly files: FileInfo[] = $derived(sortFiles(this.#files, this.#sortKey, this.#sortDirection));
+  readonly count: number = $derived(this.#files.length);
+  readonly totalBytes: number = $derived(this.#files.reduce((sum, file) => sum + file.size, 0));
+
+  /** True once a first listing has arrived. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** The server's message when the last listing failed. */
+  get error(): string | null {
+    return this.#error;
+  }
+
+  /** The text in the search box. */
+  get query(): string {
+    return this.#query;
+  }
+
+  /** The search the current list answers (the highlight follows it, not the keystrokes). */
+  get shownQuery(): string {
+    return this.#shownQuery;
+  }
+
+  get sortKey(): SortKey {
+    return this.#sortKey;
+  }
+
+  get sortDirection(): SortDirection {
+    return this.#sortDirection;
+  }
+
+  /** Changes the search text; the search runs once typing pauses, or at once when cleared. */
+  setQuery(text: string): void {
+    this.#query = text;
+    if (this.#debounce !== null) clearTimeout(this.#debounce);
+    this.#debounce = null;
+    if (text.trim() === '') {
+      void this.refresh();
+      return;
+    }
+    this.#debounce = setTimeout(() => {
+      this.#debounce = null;
+      void this.refresh();
+    }, SEARCH_DEBOUNCE_MS);
+  }
+
+  /** Sorts by `key`; choosing the current key again flips the direction. */
+  sortBy(key: SortKey): void {
+    if (this.#sortKey === key) {
+      this.#sortDirection = this.#sortDirection === 'ascending' ? 'descending' : 'ascending';
+    } else {
+      this.#sortKey = key;
+      this.#sortDirection = defaultDirection(key);
+    }
+  }
+
+  /** Reloads the list for the current search; calls made while one runs coalesce into one more. */
+  refresh(): Promise<void> {
+    if (this.#inFlight) {
+      this.#again = true;
+      return this.#inFlight;
+    }
+    this.#inFlight = (async () => {
+      do {
+        this.#again = false;
+        await this.#load();
+      } while (this.#again);
+    })().finally(() => (this.#inFlight = null));
+    return this.#inFlight;
+  }
+
+  async #load(): Promise<void> {
+    const query = this.#query.trim() === '' ? '' : this.#query;
+    try {
+      const files = query === '' ? await this.#client.show() : await this.#client.search(query);
+      this.#files = files;
+      this.#shownQuery = query;
+      this.#loaded = true;
+      this.#error = null;
+    } catch (error) {
+      // A closed socket is the badge's news, not the list's: keep the last list on screen.
+      if (error instanceof WebError && error.code === WebErrorCode.WS_CLOSED) return;
+      this.#error = messageOf(error);
+    }
+  }
+}
