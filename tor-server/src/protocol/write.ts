@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
 /** Writes one protocol line (LF-terminated); resolves once the socket can take more. */
@@ -26,18 +25,24 @@ export async function sendExactly(
   if (sent !== size) throw new Error(`the source ended after ${sent} of the announced ${size} bytes`);
 }
 
-/** Waits for 'drain', rejecting if the stream closes or fails first. */
-async function drained(socket: Writable): Promise<void> {
-  if (socket.destroyed) throw new Error('the connection is closed');
-  const ac = new AbortController();
-  try {
-    await Promise.race([
-      once(socket, 'drain', { signal: ac.signal }),
-      once(socket, 'close', { signal: ac.signal }).then(() => {
-        throw new Error('the connection closed');
-      }),
-    ]);
-  } finally {
-    ac.abort();
-  }
+/** Waits for 'drain', rejecting if the stream closes (or fails, which closes it) first. */
+export function drained(stream: Writable): Promise<void> {
+  if (stream.destroyed) return Promise.reject(new Error('the connection is closed'));
+  // Plain listeners rather than events.once with an AbortSignal: this runs for every chunk of a transfer.
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('the connection closed'));
+    };
+    const cleanup = () => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+    };
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+  });
 }
