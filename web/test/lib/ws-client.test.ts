@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { WsRequest } from 'gateway/messages';
+import { WebErrorCode, type WebError } from '../../src/lib/errors.js';
+import { socketUrl, WsClient, type SocketState, type WebSocketClass } from '../../src/lib/ws-client.js';
+
+const FAST_BACKOFF = { initialMs: 20, maxMs: 100, factor: 2, jitter: 0 };
+const files = [{ name: 'a.txt', size: 3, modified: '2026-11-24T10:00:00.000Z' }];
+
+type Handler = (socket: WebSocket, request: WsRequest) => void;
+
+/** A real WebSocket server on 127.0.0.1 port 0 that answers like the gateway, by a per-test handler. */
+async function startServer(handler: Handler, port = 0): Promise<{ server: WebSocketServer; url: string; port: number }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.on('connection', (socket) => {
+    socket.on('message', (data) => handler(socket, JSON.parse(String(data)) as WsRequest));
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return { server, url: `ws://127.0.0.1:${bound}/api/ws`, port: bound };
+}
+
+function closeServer(server: WebSocketServer): Promise<void> {
+  for (const client of server.clients) client.terminate();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Resolves when the client reaches `state`, failing after a bounded wait. */
+function waitForState(client: WsClient, state: SocketState, timeoutMs = 5000): Promise<void> {
+  if (client.state === state) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`client never became ${state} (is ${client.state})`));
+    }, timeoutMs);
+    const stop = client.onState((now) => {
+      if (now !== state) return;
+      clearTimeout(timer);
+      stop();
+      resolve();
+    });
+  });
+}
+
+function newClient(url: string, requestTimeoutMs?: number): WsClient {
+  const client = new WsClient({
+    url,
+    WebSocket: WebSocket as unknown as WebSocketClass,
+    backoff: FAST_BACKOFF,
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+  });
+  clients.push(client);
+  return client;
+}
+
+const clients: WsClient[] = [];
+const servers: WebSocketServer[] = [];
+after(async () => {
+  for (const client of clients) client.stop();
+  await Promise.all(servers.map(closeServer));
+});
+
+const echoFiles: Handler = (socket, request) => {
+  socket.send(JSON.stringify({ id: request.id, ok: true, files: request.command === 'show' ? files : [] }));
+};
+
+describe('WsClient', () => {
+  it('matches replies to requests by id, even out of order', async () => {
+    const held: Array<[WebSocket, WsRequest]> = [];
+    const { server, url } = await startServer((socket, request) => {
+      held.push([socket, request]);
+      if (held.length < 2) return;
+      // Answer the second request first.
+      for (const [s, r] of held.reverse()) {
+        const name = r.command === 'search' ? `match-${r.text}` : 'all';
+        s.send(JSON.stringify({ id: r.id, ok: true, files: [{ ...files[0], name }] }));
+      }
+    });
+    servers.push(server);
+    const client = newClient(url);
+    client.start();
+    await waitForState(client, 'open');
+    const [shown, found] = await Promise.all([client.show(), client.search('pdf')]);
+    assert.equal(shown[0]!.name, 'all');
+    assert.equal(found[0]!.name, 'match-pdf');
+  });
+
+  it("rejects with the server's own line on ok: false", async () => {
+    const { server, url } = await startServer((socket, request) => {
+      socket.send(JSON.stringify({ id: request.id, ok: false, error: 'Server is shutting down' }));
+    });
+    servers.push(server);
+    const client = newClient(url);
+    client.start();
+    await waitForState(client, 'open');
+    await assert.rejects(client.show(), (error: WebError) => {
+      assert.equal(error.code, WebErrorCode.WS_REPLY);
+      assert.equal(error.message, 'Server is shutting down');
+      return true;
+    });
+  });
+
+  it('delivers pushed events to listeners', async () => {
+    const { server, url } = await startServer(echoFiles);
+    servers.push(server);
+    server.on('connection', (socket) => {
+      socket.send(JSON.stringify({ event: 'upstream', connected: false }));
+      socket.send(JSON.stringify({ event: 'files-changed' }));
+    });
+    const client = newClient(url);
+    const events: unknown[] = [];
+    const twoEvents = new Promise<void>((resolve) => {
+      client.onEvent((event) => {
+        events.push(event);
+        if (events.length === 2) resolve();
+      });
+    });
+    client.start();
+    await twoEvents;
+    assert.deepEqual(events, [{ event: 'upstream', connected: false }, { event: 'files-changed' }]);
+  });
+
+  it('refuses requests while not connected instead of queueing them forever', async () => {
+    const client = newClient('ws://127.0.0.1:9/api/ws');
+    await assert.rejects(client.show(), (error: WebError) => error.code === WebErrorCode.WS_CLOSED);
+  });
+
+  it('times out a request the server never answers, keeping the socket', async () => {
+    const { server, url } = await startServer(() => {});
+    servers.push(server);
+    const client = newClient(url, 100);
+    client.start();
+    await waitForState(client, 'open');
+    await assert.rejects(client.show(), (error: WebError) => error.code === WebErrorCode.WS_TIMEOUT);
+    assert.equal(client.state, 'open');
+  });
+
+  it('fails waiting requests when the socket drops, then reconnects by itself', async () => {
+    let answer = false;
+    const { server, url } = await startServer((socket, request) => {
+      if (answer) echoFiles(socket, request);
+      else socket.terminate();
+    });
+    servers.push(server);
+    const client = newClient(url);
+    client.start();
+    await waitForState(client, 'open');
+    await assert.rejects(client.show(), (error: WebError) => error.code === WebErrorCode.WS_CLOSED);
+    answer = true;
+    await waitForState(client, 'open');
+    assert.deepEqual(await client.show(), files);
+  });
+
+  it('keeps retrying while the server is down and recovers when it is back on the same port', async () => {
+    const first = await startServer(echoFiles);
+    const client = newClient(first.url);
+    const seen: SocketState[] = [];
+    client.onState((state) => seen.push(state));
+    client.start();
+    await waitForState(client, 'open');
+
+    await closeServer(first.server);
+    await waitForState(client, 'closed');
+    // Let a few retries fail against the closed port.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.ok(seen.filter((state) => state === 'connecting').length >= 2, `retried: ${seen.join(',')}`);
+
+    const second = await startServer(echoFiles, first.port);
+    servers.push(second.server);
+    await waitForState(client, 'open');
+    assert.deepEqual(await client.show(), files);
+  });
+
+  it('stays closed after stop()', async () => {
+    const { server, url } = await startServer(echoFiles);
+    servers.push(server);
+    const client = newClient(url);
+    client.start();
+    await waitForState(client, 'open');
+    client.stop();
+    assert.equal(client.state, 'closed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(client.state, 'closed');
+    assert.equal(server.clients.size, 0);
+  });
+});
+
+describe('socketUrl', () => {
+  it('uses ws: for http pages and wss: for https pages', () => {
+    assert.equal(socketUrl({ protocol: 'http:', host: '127.0.0.1:8080' }), 'ws://127.0.0.1:8080/api/ws');
+    assert.equal(socketUrl({ protocol: 'https:', host: 'files.example' }), 'wss://files.example/api/ws');
+  });
+});
