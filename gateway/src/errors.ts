@@ -1,0 +1,99 @@
+import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, type RefusalKind } from 'tor-server/client';
+import { ErrorKind } from 'tor-server/protocol';
+
+/** The gateway's own error codes and the HTTP status each one answers with. */
+export const GatewayErrors = {
+  GW_ERR_BAD_REQUEST: 400,
+  GW_ERR_INVALID_NAME: 400,
+  GW_ERR_SIZE_MISMATCH: 400,
+  GW_ERR_FORBIDDEN_ORIGIN: 403,
+  GW_ERR_NOT_FOUND: 404,
+  GW_ERR_FILE_EXISTS: 409,
+  GW_ERR_LENGTH_REQUIRED: 411,
+  GW_ERR_TOO_LARGE: 413,
+  GW_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  GW_ERR_RANGE_NOT_SATISFIABLE: 416,
+  GW_ERR_INTERNAL: 500,
+  GW_ERR_UPSTREAM_FAILED: 502,
+  GW_ERR_UPSTREAM_UNREACHABLE: 503,
+  GW_ERR_UPSTREAM_BUSY: 503,
+  GW_ERR_WEB_APP_MISSING: 503,
+  GW_ERR_NO_SPACE: 507,
+} as const;
+
+export type GatewayErrorCode = keyof typeof GatewayErrors;
+
+/** An error the gateway answers with: a stable code, its HTTP status, and a message for people. */
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly statusCode: number;
+  constructor(code: GatewayErrorCode, message: string, options?: ErrorOptions & { statusCode?: number }) {
+    super(message, options);
+    this.code = code;
+    // Only client errors raised by Fastify itself carry a status outside the catalogue (405, 406...).
+    this.statusCode = options?.statusCode ?? GatewayErrors[code];
+  }
+}
+
+/**
+ * The one place a TFTCP refusal becomes an HTTP status (and a gateway code). Every other
+ * module classifies replies through TftcpReplyError.kind, never by their text.
+ */
+export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
+  switch (kind) {
+    case 'not-found':
+      return 'GW_ERR_NOT_FOUND';
+    case ErrorKind.INVALID_NAME:
+      return 'GW_ERR_INVALID_NAME';
+    case ErrorKind.INVALID_SIZE:
+    case 'unknown-command':
+      return 'GW_ERR_BAD_REQUEST';
+    case ErrorKind.SIZE_MISMATCH:
+      return 'GW_ERR_SIZE_MISMATCH';
+    case ErrorKind.FILE_EXISTS:
+      return 'GW_ERR_FILE_EXISTS';
+    case ErrorKind.TOO_LARGE:
+      return 'GW_ERR_TOO_LARGE';
+    case ErrorKind.NO_SPACE:
+      return 'GW_ERR_NO_SPACE';
+    case ErrorKind.INVALID_RANGE:
+      return 'GW_ERR_RANGE_NOT_SATISFIABLE';
+    case ErrorKind.TOO_MANY_CLIENTS:
+    case ErrorKind.SHUTTING_DOWN:
+    case ErrorKind.IDLE_TIMEOUT:
+      return 'GW_ERR_UPSTREAM_BUSY';
+    case ErrorKind.STALLED:
+    case ErrorKind.SERVER_ERROR:
+    case 'other':
+      return 'GW_ERR_UPSTREAM_FAILED';
+  }
+}
+
+/** HTTP status for a TFTCP refusal. */
+export function statusForRefusal(kind: RefusalKind): number {
+  return GatewayErrors[codeForRefusal(kind)];
+}
+
+interface HttpLikeError {
+  statusCode?: unknown;
+  message?: unknown;
+}
+
+/**
+ * Turns anything thrown while serving a request into a GatewayError: TFTCP refusals keep the
+ * server's reply line as their message, a broken upstream is 502, client errors raised by
+ * Fastify or its plugins keep their status, and anything else is a 500 that leaks no detail.
+ */
+export function asGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof TftcpReplyError) return new GatewayError(codeForRefusal(error.kind), error.reply, { cause: error });
+  if (error instanceof TftcpConnectionError || error instanceof TftcpProtocolError) {
+    return new GatewayError('GW_ERR_UPSTREAM_FAILED', `the tor-server connection failed: ${error.message}`, { cause: error });
+  }
+  const status = (error as HttpLikeError | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = (Object.keys(GatewayErrors) as GatewayErrorCode[]).find((c) => GatewayErrors[c] === status) ?? 'GW_ERR_BAD_REQUEST';
+    return new GatewayError(code, String((error as HttpLikeError).message), { cause: error, statusCode: status });
+  }
+  return new GatewayError('GW_ERR_INTERNAL', 'internal gateway error', { cause: error });
+}

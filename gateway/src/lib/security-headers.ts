@@ -1,0 +1,45 @@
+/**
+ * Content-Security-Policy of the web app: its own scripts only, inline styles (Svelte
+ * transitions set style attributes), media and previews from this origin, no framing.
+ */
+export const APP_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Policy of every served file: even if a browser rendered one as a document, `sandbox` gives it
+ * an opaque origin and no scripts, so it cannot act as the gateway's origin. Only the app may
+ * frame it (for previews).
+ */
+export const FILE_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox";
+
+/** PDF viewers refuse sandboxed documents; a PDF runs no script in the origin, so it only gets framing rules. */
+export const PDF_CSP = "frame-ancestors 'self'";
+
+/** Headers every response carries unless a route set its own. */
+export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': APP_CSP,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+/** Headers for a served file, which the app may show in a frame of its own. */
+export function fileSecurityHeaders(type: string): Record<string, string> {
+  return {
+    'content-security-policy': type === 'application/pdf' ? PDF_CSP : FILE_CSP,
+    'x-frame-options': 'SAMEORIGIN',
+  };
+}

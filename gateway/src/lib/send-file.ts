@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TftcpClient } from 'tor-server/client';
+import { Reply, type FileEntry } from 'tor-server/protocol';
+import { GatewayError } from '../errors.js';
+import { contentDisposition } from './content-disposition.js';
+import { contentTypeFor, contentTypeHeader, isInlineSafe } from './content-type.js';
+import { etagFor, ifRangeMatches, isNotModified, lastModifiedFor } from './conditional.js';
+import { checkFileName } from './names.js';
+import { parseRange } from './range.js';
+import { fileSecurityHeaders } from './security-headers.js';
+import type { Upstream } from './upstream.js';
+
+/** Finds the listing row of exactly `name` (search is a substring match, so filter it). */
+export async function findFile(client: TftcpClient, name: string): Promise<FileEntry | undefined> {
+  const rows = await client.search(name);
+  return rows.find((row) => row.name === name);
+}
+
+/**
+ * Answers GET/HEAD of one file through TFTCP: validators and conditional requests from the
+ * listing row, a single Range through `range`, the bytes streamed straight from the TFTCP
+ * socket to the response. The connection is released when the bytes are through, and cut
+ * when the browser goes away (the TFTCP client closes itself on an abandoned download).
+ */
+export async function sendFile(request: FastifyRequest, reply: FastifyReply, upstream: Upstream, name: string, inline: boolean): Promise<FastifyReply> {
+  checkFileName(name);
+  const client = await upstream.connect();
+  let handedOver = false;
+  try {
+    const entry = await findFile(client, name);
+    if (!entry) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
+
+    const etag = etagFor(entry);
+    const validators = { etag, 'last-modified': lastModifiedFor(entry), 'cache-control': 'private, no-cache' };
+    // Revalidate every time: the operator may delete a file and someone upload another under its name.
+    if (isNotModified(request.headers, etag, entry.modified)) return reply.code(304).headers(validators).send();
+
+    const ifRange = request.headers['if-range'];
+    const honourRange = ifRangeMatches(Array.isArray(ifRange) ? ifRange[0] : ifRange, etag, entry.modified);
+    const wanted = honourRange ? parseRange(request.headers.range, entry.size) : { kind: 'full' as const };
+    if (wanted.kind === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${entry.size}`);
+      throw new GatewayError('GW_ERR_RANGE_NOT_SATISFIABLE', `the range ${request.headers.range} is outside the file (size ${entry.size})`);
+    }
+    const type = contentTypeFor(name);
+    reply.headers({
+      ...validators,
+      'content-type': contentTypeHeader(type),
+      'content-disposition': contentDisposition(inline && isInlineSafe(type) ? 'inline' : 'attachment', name),
+      'accept-ranges': 'bytes',
+      ...fileSecurityHeaders(type),
+    });
+    const partial = wanted.kind === 'partial';
+    const length = partial ? wanted.end - wanted.start + 1 : entry.size;
+    if (partial) reply.code(206).header('content-range', `bytes ${wanted.start}-${wanted.end}/${entry.size}`);
+    if (request.method === 'HEAD') return reply.header('content-length', length).send();
+
+    const incoming = partial ? await client.range(name, wanted.start, length) : await client.download(name);
+    if (incoming.size !== length) {
+      // The file changed between the listing and the transfer: the headers would lie.
+      incoming.stream.destroy();
+      throw new GatewayError('GW_ERR_UPSTREAM_FAILED', `${name} changed on the tor-server while it was being sent; try again`);
+    }
+    reply.header('content-length', length);
+    incoming.stream.once('end', () => upstream.release(client));
+    handedOver = true;
+    // Fastify pipes the stream with backpressure and destroys it if the browser leaves.
+    return reply.send(incoming.stream);
+  } finally {
+    if (!handedOver) upstream.release(client);
+  }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { buildApp } from './app.js';
+import { GatewayConfigError, gatewayUsage, parseGatewayConfig, type GatewayConfig } from './config.js';
+
+// After a signal, transfers in flight get this long before they are cut.
+const SHUTDOWN_GRACE_MS = 5000;
+
+/** Starts the gateway from flags and environment and stops it cleanly on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let config: GatewayConfig | 'help';
+  try {
+    config = parseGatewayConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof GatewayConfigError)) throw error;
+    process.stderr.write(`tor-gateway: ${error.message}\n\n${gatewayUsage()}`);
+    process.exit(2);
+  }
+  if (config === 'help') {
+    process.stdout.write(gatewayUsage());
+    return;
+  }
+
+  const app = buildApp({ torHost: config.torHost, torPort: config.torPort, maxUploadSize: config.maxUploadSize, webDir: config.webDir, logLevel: config.logLevel });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    process.stderr.write(`tor-gateway: ${startupProblem(error as NodeJS.ErrnoException, config)}\n`);
+    process.exit(1);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  process.stdout.write(`tor-gateway listening on http://${host}:${port} (tor-server ${config.torHost}:${config.torPort})\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      process.stderr.write('tor-gateway: forced exit\n');
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    // Cut transfers that outlive the grace period; the tor-server keeps nothing partial.
+    setTimeout(() => app.upstream.destroyAll(), SHUTDOWN_GRACE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function startupProblem(error: NodeJS.ErrnoException, config: GatewayConfig): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `port ${config.port} on ${config.host} is already in use. Stop the other server or choose another port with --port.`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${error.message}). Choose a port above 1023 with --port.`;
+    case 'EADDRNOTAVAIL':
+      return `${config.host} is not an address of this machine. Use --host 0.0.0.0 to listen on all of them.`;
+    default:
+      return `could not start: ${error.message}`;
+  }
+}
+
+void main();

@@ -1,0 +1,18 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Upstream } from '../lib/upstream.js';
+import type { HealthResponse } from './api-types.js';
+
+export interface HealthRoutesOptions {
+  upstream: Upstream;
+  /** The probe gives up after this long, so health answers within a second even when the tor-server hangs. */
+  timeoutMs?: number;
+}
+
+/** `GET /api/health`: 200 when the tor-server answers, 503 when it does not. */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { upstream, timeoutMs = 800 }) => {
+  app.get('/api/health', async (_request, reply) => {
+    const up = await upstream.probe(timeoutMs);
+    const body: HealthResponse = { gateway: 'ok', upstream: up ? 'ok' : 'unreachable' };
+    return reply.code(up ? 200 : 503).header('cache-control', 'no-store').send(body);
+  });
+};
