@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { badge, listedNames, openApp, row } from './app-page.js';
+import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
+
+const seeded: Record<string, Buffer> = {
+  'notes.txt': Buffer.from('Meeting notes\n'),
+  'Quarterly report Q3.pdf': randomBytes(40_000),
+  'report-draft.txt': Buffer.from('draft'),
+  'Année 2026 résumé.bin': randomBytes(300_000),
+  'zeta.zip': randomBytes(1000),
+};
+const byName = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' });
+
+describe('file list, search and download', { skip: browserSkipReason() }, () => {
+  const suite = useSuite(seeded);
+
+  it(
+    'lists the seeded files with a count, total size and a connected badge',
+    withScreenshots('listing', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      assert.deepEqual(await listedNames(page), Object.keys(seeded).sort(byName));
+      assert.match(await page.getByTestId('summary').innerText(), /^5 files · 341 kB$/);
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'));
+      assert.match(await badge(page).innerText(), /Connected/);
+    }),
+  );
+
+  it(
+    'narrows the list as you type, highlights the match and restores the list when cleared',
+    withScreenshots('search', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      // "/" focuses the search box from anywhere.
+      await page.keyboard.press('/');
+      await page.keyboard.type('REPORT');
+      await eventually(async () =>
+        assert.deepEqual(await listedNames(page), ['Quarterly report Q3.pdf', 'report-draft.txt']),
+      );
+      const marks = await page.locator('tbody mark').allInnerTexts();
+      assert.deepEqual(marks, ['report', 'report']);
+      assert.match(await page.getByTestId('summary').innerText(), /2 files matching “REPORT”/);
+
+      await page.keyboard.press('Escape');
+      await eventually(async () => assert.equal((await listedNames(page)).length, 5));
+      assert.equal(await page.locator('tbody mark').count(), 0);
+
+      await page.getByRole('searchbox', { name: 'Search files' }).fill('no such file');
+      await page.getByText('No files match “no such file”').waitFor();
+      await page.getByRole('button', { name: 'Clear search' }).first().click();
+      await eventually(async () => assert.equal((await listedNames(page)).length, 5));
+    }),
+  );
+
+  it(
+    'sorts by size and back by name from the column headers',
+    withScreenshots('sort', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      await page.getByRole('button', { name: /^Size/ }).click();
+      const bySize = Object.entries(seeded)
+        .sort(([, a], [, b]) => b.length - a.length)
+        .map(([name]) => name);
+      assert.deepEqual(await listedNames(page), bySize);
+      assert.equal(await page.locator('th.size').getAttribute('aria-sort'), 'descending');
+      await page.getByRole('button', { name: /^Name/ }).click();
+      assert.deepEqual(await listedNames(page), Object.keys(seeded).sort(byName));
+    }),
+  );
+
+  it(
+    'downloads with one click under the real name, byte-identical',
+    withScreenshots('download', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      const name = 'Année 2026 résumé.bin';
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        row(page, name).getByRole('link', { name: `Download ${name}` }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), name);
+      const saved = await download.path();
+      assert.ok(saved, 'the download finished');
+      assert.ok((await readFile(saved)).equals(seeded[name]!), 'downloaded bytes equal the original');
+    }),
+  );
+});

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { badge, listedNames, openApp } from './app-page.js';
+import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
+
+describe('connection loss and recovery', { skip: browserSkipReason() }, () => {
+  const suite = useSuite({ 'before.txt': 'here from the start\n' });
+
+  it(
+    'says when the tor-server is stopped, and recovers by itself once it is back on the same port',
+    withScreenshots('tor-server-restart', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'));
+
+      await suite.stack.stopTorServer();
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'upstream-down'));
+      assert.match(await badge(page).innerText(), /tor-server unreachable/);
+
+      // A file that appears while the page is cut off must show up once it recovers.
+      await writeFile(path.join(suite.stack.dir, 'while-down.txt'), 'added while the server was down\n');
+      await suite.stack.restartTorServer();
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 15_000);
+      await eventually(async () => assert.deepEqual(await listedNames(page), ['before.txt', 'while-down.txt']));
+      assert.equal(await page.getByRole('alert').count(), 0, 'no warning is left on screen');
+    }),
+  );
+
+  it(
+    'says when the gateway is gone, and reconnects by itself when it is back',
+    withScreenshots('gateway-restart', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'));
+
+      await suite.stack.stopGateway();
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'offline'));
+      await writeFile(path.join(suite.stack.dir, 'while-offline.txt'), 'added while the gateway was down\n');
+      await suite.stack.restartGateway();
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 15_000);
+      await eventually(async () => assert.ok((await listedNames(page)).includes('while-offline.txt')));
+    }),
+  );
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ErrorKind } from 'tor-server/protocol';
+import { dropFiles, listedNames, openApp, transfer, uploadWithChooser, type PageFile } from './app-page.js';
+import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
+
+const existing = Buffer.from('the original, which must survive\n');
+
+describe('uploads', { skip: browserSkipReason() }, () => {
+  const suite = useSuite({ 'existing.txt': existing });
+
+  async function assertStored(file: PageFile): Promise<void> {
+    const onDisk = await readFile(path.join(suite.stack.dir, file.name));
+    assert.ok(onDisk.equals(file.buffer), `${file.name} is stored byte for byte`);
+  }
+
+  async function assertDone(page: import('playwright-core').Page, name: string): Promise<void> {
+    await eventually(async () => assert.equal(await transfer(page, name).getAttribute('data-status'), 'done'));
+    assert.match(await transfer(page, name).innerText(), /100%/);
+  }
+
+  it(
+    'uploads several files from the file chooser to 100%, and a second open page lists them without reloading',
+    withScreenshots('upload-chooser', suite, async (pages) => {
+      const [uploader, watcher] = [await suite.newPage(), await suite.newPage()];
+      pages.push(uploader, watcher);
+      await openApp(uploader, suite.stack.url);
+      await openApp(watcher, suite.stack.url);
+      const files: PageFile[] = [
+        { name: 'alpha.bin', mimeType: 'application/octet-stream', buffer: randomBytes(3_000_000) },
+        { name: 'beta notes.txt', mimeType: 'text/plain', buffer: Buffer.from('beta\n') },
+      ];
+      await uploadWithChooser(uploader, files);
+      for (const file of files) await assertDone(uploader, file.name);
+      for (const file of files) await assertStored(file);
+      await eventually(async () => {
+        const names = await listedNames(watcher);
+        for (const file of files) assert.ok(names.includes(file.name), `${file.name} in ${names.join(', ')}`);
+      });
+    }),
+  );
+
+  it(
+    'uploads a file dropped anywhere on the page, and a second open page lists it without reloading',
+    withScreenshots('upload-drop', suite, async (pages) => {
+      const [uploader, watcher] = [await suite.newPage(), await suite.newPage()];
+      pages.push(uploader, watcher);
+      await openApp(uploader, suite.stack.url);
+      await openApp(watcher, suite.stack.url);
+      const file: PageFile = { name: 'dropped café.txt', mimeType: 'text/plain', buffer: Buffer.from('dropped here\n') };
+      await dropFiles(uploader, [file]);
+      await assertDone(uploader, file.name);
+      await assertStored(file);
+      await eventually(async () => assert.ok((await listedNames(watcher)).includes(file.name)));
+      assert.equal(await uploader.getByText('Drop files to upload').count(), 0, 'the drop overlay is gone');
+    }),
+  );
+
+  it(
+    "shows the server's own message for a name that exists, and offers to upload as name (1).ext",
+    withScreenshots('upload-conflict', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      const replacement = Buffer.from('a different file with the same name\n');
+      await uploadWithChooser(page, [{ name: 'existing.txt', mimeType: 'text/plain', buffer: replacement }]);
+      const item = transfer(page, 'existing.txt');
+      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'failed'));
+      const shown = await item.getByRole('alert').innerText();
+      assert.ok(shown.trim().startsWith(ErrorKind.FILE_EXISTS), `the server's message is shown: ${shown}`);
+      assert.ok((await readFile(path.join(suite.stack.dir, 'existing.txt'))).equals(existing), 'the original is untouched');
+
+      await item.getByRole('button', { name: 'Upload as “existing (1).txt”' }).click();
+      await assertDone(page, 'existing (1).txt');
+      await assertStored({ name: 'existing (1).txt', mimeType: 'text/plain', buffer: replacement });
+      await eventually(async () => assert.ok((await listedNames(page)).includes('existing (1).txt')));
+    }),
+  );
+});
