@@ -7,6 +7,12 @@ import type { FileListState } from './files.svelte.js';
 /** Where the gateway reports whether the tor-server is reachable. */
 export const HEALTH_URL = '/api/health';
 
+/**
+ * A tor-server link that is back within this long is not reported as down: the gateway also
+ * announces a link it is merely replacing (the tor-server closes idle connections).
+ */
+export const UPSTREAM_DOWN_GRACE_MS = 1500;
+
 export interface LiveSyncParts {
   client: WsClient;
   connection: ConnectionState;
@@ -21,9 +27,16 @@ export interface LiveSyncParts {
  */
 export function startLiveSync({ client, connection, files, clock }: LiveSyncParts): () => void {
   const stops: Array<() => void> = [];
+  let downTimer: ReturnType<typeof setTimeout> | null = null;
+  const cancelDown = () => {
+    if (downTimer !== null) clearTimeout(downTimer);
+    downTimer = null;
+  };
+  stops.push(cancelDown);
 
   stops.push(
     client.onState((state) => {
+      cancelDown();
       connection.setSocket(state);
       if (state !== 'open') return;
       void seedUpstream(connection);
@@ -37,10 +50,16 @@ export function startLiveSync({ client, connection, files, clock }: LiveSyncPart
     client.onEvent((event) => {
       if (event.event === 'files-changed') {
         void files.refresh();
-      } else if (event.event === 'upstream') {
-        const wasDown = connection.upstream !== true;
-        connection.setUpstream(event.connected);
-        if (event.connected && wasDown) void files.refresh();
+      } else if (event.connected) {
+        cancelDown();
+        connection.setUpstream(true);
+        // Whatever changed while the link was away (uploads by other clients) shows up now.
+        void files.refresh();
+      } else if (downTimer === null && connection.upstream !== false) {
+        downTimer = setTimeout(() => {
+          downTimer = null;
+          connection.setUpstream(false);
+        }, UPSTREAM_DOWN_GRACE_MS);
       }
     }),
   );

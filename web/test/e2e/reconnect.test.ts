@@ -45,4 +45,19 @@ describe('connection loss and recovery', { skip: browserSkipReason() }, () => {
       await eventually(async () => assert.ok((await listedNames(page)).includes('while-offline.txt')));
     }),
   );
+
+  it(
+    'refreshes the list when the tab becomes visible again',
+    withScreenshots('visibility-refresh', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      // Written straight into the folder: no upload through the gateway, so no files-changed event.
+      await writeFile(path.join(suite.stack.dir, 'from-elsewhere.txt'), 'uploaded by another client\n');
+      assert.ok(!(await listedNames(page)).includes('from-elsewhere.txt'));
+      // Headless tabs never really hide; the page reacts to the event, and its state reads "visible".
+      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await eventually(async () => assert.ok((await listedNames(page)).includes('from-elsewhere.txt')));
+    }),
+  );
 });
