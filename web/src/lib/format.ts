@@ -80,9 +80,9 @@ export function formatExactTime(time: Date | string): string {
   return Number.isNaN(date.getTime()) ? '—' : exactFormat.format(date);
 }
 
-/** Formats a whole-number percentage of done/total, never claiming 100 before it is. */
+/** Formats a whole-number percentage of done/total, never claiming 100 before it is (0 of 0 is 0%). */
 export function formatPercent(done: number, total: number): string {
-  if (total <= 0) return done >= total ? '100%' : '0%';
+  if (total <= 0) return '0%';
   const percent = Math.floor((done / total) * 100);
   return `${Math.min(100, Math.max(0, percent))}%`;
 }

@@ -82,6 +82,12 @@ export class FileListState {
     }
   }
 
+  /** Sorts by `key` in `direction` (the sort menu on narrow screens). */
+  setSort(key: SortKey, direction: SortDirection): void {
+    this.#sortKey = key;
+    this.#sortDirection = direction;
+  }
+
   /** Reloads the list for the current search; calls made while one runs coalesce into one more. */
   refresh(): Promise<void> {
     if (this.#inFlight) {

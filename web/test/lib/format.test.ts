@@ -72,6 +72,6 @@ describe('formatPercent', () => {
   it('never rounds up to 100% before the end', () => {
     assert.equal(formatPercent(999, 1000), '99%');
     assert.equal(formatPercent(1000, 1000), '100%');
-    assert.equal(formatPercent(0, 0), '100%');
+    assert.equal(formatPercent(0, 0), '0%', 'an empty file is not done before it is stored');
   });
 });
