@@ -79,8 +79,9 @@ export class Storage {
     this.#checkName(name);
     let handle: fs.FileHandle;
     try {
-      // O_NOFOLLOW: a symlink planted in the folder must not lead outside it.
-      handle = await fs.open(this.#pathOf(name), fsc.O_RDONLY | fsc.O_NOFOLLOW);
+      // O_NOFOLLOW: a symlink planted in the folder must not lead outside it. O_NONBLOCK: opening
+      // a named pipe would otherwise wait for a writer, holding one of libuv's few fs threads.
+      handle = await fs.open(this.#pathOf(name), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MAX_NAME_BYTES } from '../../src/protocol/constants.js';
+import { fileNameProblem, isValidFileName } from '../../src/protocol/names.js';
+
+describe('fileNameProblem', () => {
+  it('accepts ordinary names, spaces, and non-ASCII', () => {
+    for (const name of ['notes.pdf', 'a', 'my holiday clip.mp4', 'café', '日本語.txt', 'emoji 🎬.mkv', 'trailing.', 'a..b', '-x', ' lead space', 'x '])
+      assert.equal(fileNameProblem(name), undefined, name);
+  });
+
+  it('refuses the empty name', () => {
+    assert.match(fileNameProblem('')!, /empty/);
+  });
+
+  it(`allows exactly ${MAX_NAME_BYTES} bytes of UTF-8 and refuses one more`, () => {
+    assert.equal(fileNameProblem('a'.repeat(MAX_NAME_BYTES)), undefined);
+    assert.match(fileNameProblem('a'.repeat(MAX_NAME_BYTES + 1))!, /255 bytes/);
+    // 85 three-byte characters are 255 bytes; one more ASCII byte crosses the limit while staying short in characters.
+    const euros = '€'.repeat(MAX_NAME_BYTES / 3);
+    assert.equal(Buffer.byteLength(euros), MAX_NAME_BYTES);
+    assert.equal(fileNameProblem(euros), undefined);
+    assert.match(fileNameProblem(`${euros}a`)!, /255 bytes/);
+    // A 4-byte character counts 4 bytes though it is 2 UTF-16 units.
+    assert.match(fileNameProblem(`${'a'.repeat(252)}🎬`)!, /255 bytes/);
+    assert.equal(fileNameProblem(`${'a'.repeat(251)}🎬`), undefined);
+  });
+
+  it('refuses / and \\ anywhere', () => {
+    for (const name of ['a/b', '/etc/passwd', '../x', 'x/', 'a\\b', '..\\x', '\\'])
+      assert.match(fileNameProblem(name)!, /\/ or \\/, name);
+  });
+
+  it('refuses every control character, U+0000 to U+001F and U+007F', () => {
+    for (let code = 0; code <= 0x1f; code++) assert.match(fileNameProblem(`a${String.fromCharCode(code)}b`)!, /control/, `U+${code.toString(16)}`);
+    assert.match(fileNameProblem('a\u007fb')!, /control/);
+    assert.equal(fileNameProblem('a\u0080b'), undefined, 'U+0080 is not in the refused ranges');
+  });
+
+  it('refuses . and .. and anything starting with a dot', () => {
+    assert.match(fileNameProblem('.')!, /\. or \.\./);
+    assert.match(fileNameProblem('..')!, /\. or \.\./);
+    for (const name of ['.hidden', '.tor-tmp', '...', '.x.txt']) assert.match(fileNameProblem(name)!, /reserved/, name);
+  });
+
+  it('refuses a lone surrogate, which has no UTF-8 form', () => {
+    assert.match(fileNameProblem('a\ud800b')!, /UTF-8/);
+  });
+
+  it('isValidFileName agrees', () => {
+    assert.equal(isValidFileName('ok.txt'), true);
+    assert.equal(isValidFileName('../x'), false);
+  });
+});

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, DEFAULTS, parseByteSize, parseServerConfig, usage } from '../../src/server/config.js';
+
+describe('parseServerConfig', () => {
+  it('uses the defaults when nothing is given', () => {
+    assert.deepEqual(parseServerConfig([], {}), DEFAULTS);
+    assert.equal(DEFAULTS.port, 7777);
+    assert.equal(DEFAULTS.host, '0.0.0.0');
+    assert.equal(DEFAULTS.dir, './tor_files');
+  });
+
+  it('flags beat environment variables, which beat defaults', () => {
+    const env = { TOR_HOST: '127.0.0.2', TOR_PORT: '9000', TOR_DIR: '/env/dir', TOR_MAX_CLIENTS: '5' };
+    const fromEnv = parseServerConfig([], env);
+    assert.equal(fromEnv !== 'help' && fromEnv.host, '127.0.0.2');
+    assert.equal(fromEnv !== 'help' && fromEnv.port, 9000);
+    assert.equal(fromEnv !== 'help' && fromEnv.dir, '/env/dir');
+    const config = parseServerConfig(['--port', '0', '--dir', '/flag/dir'], env);
+    assert.notEqual(config, 'help');
+    if (config === 'help') return;
+    assert.equal(config.port, 0);
+    assert.equal(config.dir, '/flag/dir');
+    assert.equal(config.host, '127.0.0.2');
+    assert.equal(config.maxClients, 5);
+    assert.equal(config.idleTimeoutMs, DEFAULTS.idleTimeoutMs);
+  });
+
+  it('an empty environment variable counts as unset', () => {
+    const config = parseServerConfig([], { TOR_PORT: '', TOR_HOST: '' });
+    assert.deepEqual(config, DEFAULTS);
+  });
+
+  it('reads every limit, with byte sizes and seconds', () => {
+    const config = parseServerConfig(
+      ['--max-file-size', '100M', '--max-clients', '3', '--idle-timeout', '0.5', '--stall-timeout', '2', '--shutdown-grace', '0', '--log-level', 'warn'],
+      {},
+    );
+    assert.deepEqual(config, { ...DEFAULTS, maxFileSize: 100 * 1024 ** 2, maxClients: 3, idleTimeoutMs: 500, stallTimeoutMs: 2000, shutdownGraceMs: 0, logLevel: 'warn' });
+    const fromEnv = parseServerConfig([], { TOR_MAX_FILE_SIZE: '1K', TOR_STALL_TIMEOUT: '0.3', TOR_LOG_LEVEL: 'silent' });
+    assert.deepEqual(fromEnv, { ...DEFAULTS, maxFileSize: 1024, stallTimeoutMs: 300, logLevel: 'silent' });
+  });
+
+  it('--help and -h ask for the usage text, which names every flag and variable', () => {
+    assert.equal(parseServerConfig(['--help'], {}), 'help');
+    assert.equal(parseServerConfig(['-h'], {}), 'help');
+    for (const word of ['--host', '--port', '--dir', '--max-file-size', '--max-clients', '--idle-timeout', '--stall-timeout', '--shutdown-grace', 'TOR_HOST', 'TOR_PORT', 'TOR_DIR'])
+      assert.ok(usage().includes(word), word);
+  });
+
+  it('bad values throw ConfigError naming the flag', () => {
+    const bad: [string[], NodeJS.ProcessEnv, RegExp][] = [
+      [['--port', 'abc'], {}, /--port/],
+      [['--port', '70000'], {}, /--port/],
+      [['--port=-1'], {}, /--port/],
+      [[], { TOR_PORT: '80a' }, /TOR_PORT/],
+      [['--max-file-size', 'lots'], {}, /--max-file-size/],
+      [['--max-clients', '0'], {}, /--max-clients/],
+      [['--max-clients', '1.5'], {}, /--max-clients/],
+      [['--idle-timeout', '0'], {}, /--idle-timeout/],
+      [['--stall-timeout=-3'], {}, /--stall-timeout/],
+      [['--shutdown-grace', 'soon'], {}, /--shutdown-grace/],
+      [['--log-level', 'loud'], {}, /--log-level/],
+    ];
+    for (const [argv, env, message] of bad) assert.throws(() => parseServerConfig(argv, env), (error: Error) => error instanceof ConfigError && message.test(error.message), argv.join(' '));
+  });
+
+  it('unknown flags and stray words are refused', () => {
+    assert.throws(() => parseServerConfig(['--prot', '1'], {}));
+    assert.throws(() => parseServerConfig(['serve'], {}));
+  });
+});
+
+describe('parseByteSize', () => {
+  it('reads plain bytes and binary units', () => {
+    assert.equal(parseByteSize('0'), 0);
+    assert.equal(parseByteSize('1048576'), 1048576);
+    assert.equal(parseByteSize('512K'), 512 * 1024);
+    assert.equal(parseByteSize('100M'), 100 * 1024 ** 2);
+    assert.equal(parseByteSize('16G'), 16 * 1024 ** 3);
+    assert.equal(parseByteSize('1T'), 1024 ** 4);
+    assert.equal(parseByteSize('1.5k'), 1536);
+    assert.equal(parseByteSize('2MB'), 2 * 1024 ** 2);
+    assert.equal(parseByteSize('2MiB'), 2 * 1024 ** 2);
+    assert.equal(parseByteSize(' 10 M '), 10 * 1024 ** 2);
+  });
+
+  it('refuses what is not a size', () => {
+    for (const text of ['', 'M', '-1', '1X', '1e9', '0x10', '1.2.3', '99999999999T']) assert.equal(parseByteSize(text), undefined, text);
+  });
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { Reply } from '../../src/protocol/constants.js';
+import { LineClient, startServer, tempDir } from '../helpers.js';
+
+/** The row the server must print for a file on disk. */
+async function rowOf(dir: string, name: string): Promise<string> {
+  const s = await stat(path.join(dir, name));
+  return `${name}\t${s.size}\t${s.mtime.toISOString()}`;
+}
+
+describe('show', () => {
+  it('an empty folder lists nothing: ok, end', async (t) => {
+    const { port } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+  });
+
+  it('lists every visible file as name TAB size TAB ISO time, sorted by name', async (t) => {
+    const { port, dir } = await startServer(t);
+    const files: Record<string, string> = { 'b.txt': 'bb', 'A.txt': 'a', 'a b.txt': '', 'été.mp4': 'ééé', '10.log': '1', '9.log': '99' };
+    for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    const rows = await client.listing();
+    const names = ['10.log', '9.log', 'A.txt', 'a b.txt', 'b.txt', 'été.mp4'];
+    assert.deepEqual(rows, await Promise.all(names.map((name) => rowOf(dir, name))));
+    assert.equal(rows[5], `été.mp4\t6\t${(await stat(path.join(dir, 'été.mp4'))).mtime.toISOString()}`);
+  });
+
+  it('never lists hidden files, the temp folder, sub-folders, symlinks or names TFTCP refuses', async (t) => {
+    const { port, dir } = await startServer(t);
+    const outside = await tempDir(t);
+    await writeFile(path.join(outside, 'secret.txt'), 'secret');
+    await writeFile(path.join(dir, 'visible.txt'), 'v');
+    await writeFile(path.join(dir, '.hidden'), 'h');
+    await mkdir(path.join(dir, 'folder'));
+    await writeFile(path.join(dir, 'folder', 'inner.txt'), 'i');
+    await symlink(path.join(outside, 'secret.txt'), path.join(dir, 'link-out.txt'));
+    await symlink('visible.txt', path.join(dir, 'link-in.txt'));
+    await writeFile(path.join(dir, 'back\\slash'), 'b');
+    await writeFile(path.join(dir, 'bell\u0007'), 'b');
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    assert.deepEqual(await client.listing(), [await rowOf(dir, 'visible.txt')]);
+  });
+
+  it('does not list an upload in progress', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'done.txt'), 'd');
+    const uploader = await LineClient.connect(t, port);
+    assert.equal(await uploader.request('upload partial.bin'), Reply.OK);
+    assert.equal(await uploader.request('10'), Reply.OK);
+    uploader.send('12345');
+    const viewer = await LineClient.connect(t, port);
+    assert.equal(await viewer.request('show'), Reply.OK);
+    assert.deepEqual(await viewer.listing(), [await rowOf(dir, 'done.txt')]);
+    uploader.send('67890');
+    assert.equal(await uploader.line(), Reply.END);
+    assert.equal(await viewer.request('show'), Reply.OK);
+    assert.deepEqual(await viewer.listing(), [await rowOf(dir, 'done.txt'), await rowOf(dir, 'partial.bin')]);
+  });
+
+  it('show with an argument is bad syntax', async (t) => {
+    const { port } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show all'), Reply.UNKNOWN);
+    assert.equal(await client.request('show'), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+  });
+});
+
+describe('search', () => {
+  it('lists the files whose name contains the text, case-insensitively, sorted', async (t) => {
+    const { port, dir } = await startServer(t);
+    for (const name of ['Holiday Clip.MP4', 'holiday notes.txt', 'clip.mp4', 'other.bin', 'ÉTÉ clip.mov']) await writeFile(path.join(dir, name), name);
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('search CLIP'), Reply.OK);
+    assert.deepEqual(await client.listing(), await Promise.all(['Holiday Clip.MP4', 'clip.mp4', 'ÉTÉ clip.mov'].map((n) => rowOf(dir, n))));
+    assert.equal(await client.request('search été'), Reply.OK);
+    assert.deepEqual(await client.listing(), [await rowOf(dir, 'ÉTÉ clip.mov')]);
+    // The argument is verbatim: the space is part of the text searched for.
+    assert.equal(await client.request('search y n'), Reply.OK);
+    assert.deepEqual(await client.listing(), [await rowOf(dir, 'holiday notes.txt')]);
+    assert.equal(await client.request('search .MP'), Reply.OK);
+    assert.deepEqual(await client.listing(), await Promise.all(['Holiday Clip.MP4', 'clip.mp4'].map((n) => rowOf(dir, n))));
+  });
+
+  it('no match is ok then end, and hidden files are never found', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, '.secret-clip'), 's');
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('search clip'), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+    assert.equal(await client.request('search tor-tmp'), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+  });
+
+  it('search without text is bad syntax, and the connection stays usable', async (t) => {
+    const { port } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('search'), Reply.UNKNOWN);
+    assert.equal(await client.request('search '), Reply.UNKNOWN);
+    assert.equal(await client.request('search x'), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+  });
+});
