@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { parseSize } from '../../protocol/command-line.js';
 import { INVALID_LINE } from '../../protocol/line-reader.js';
-import { drained } from '../../protocol/write.js';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { ReplyError, TransferCutError } from '../errors.js';
+import { BatchedFileWriter } from '../file-writer.js';
 import type { PendingUpload } from '../storage.js';
 import type { CommandHandler } from './command.js';
 import { logTransfer } from './transfer-out.js';
@@ -68,48 +66,25 @@ async function receive(conn: Connection, ctx: ServerContext, name: string): Prom
   }
 }
 
-const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
-
 /**
  * Streams the raw bytes into the temp file. A write error (disk full) does not stop the
  * reading: the rest of the bytes are drained so the connection stays in step and the client
  * gets a reply line. A cut connection throws TransferCutError.
  */
 async function writeAll(raw: AsyncIterable<Buffer>, pending: PendingUpload, conn: Connection, name: string, size: number, ctx: ServerContext): Promise<Error | undefined> {
-  // A stream on the bare fd: a FileHandle stream would keep the handle referenced and make close() wait forever.
-  const out: WriteStream = createWriteStream('', { fd: pending.handle.fd, autoClose: false, highWaterMark: 256 * 1024 });
-  let writeError: Error | undefined;
-  out.on('error', (error) => (writeError ??= error));
+  const writer = new BatchedFileWriter(pending.handle);
   let received = 0;
-  // Flush to disk while bytes still arrive, so the closing fsync has little left to do.
-  let unsynced = 0;
-  let syncing: Promise<void> | undefined;
   try {
     for await (const chunk of raw) {
       received += chunk.length;
-      if (writeError) continue;
-      // A failed write closes the stream, which ends the wait; the error listener has it.
-      if (!out.write(chunk)) await drained(out).catch(() => {});
-      unsynced += chunk.length;
-      if (unsynced >= SYNC_EVERY_BYTES && !syncing) {
-        unsynced = 0;
-        syncing = pending.handle
-          .datasync()
-          .catch((error: Error) => void (writeError ??= error))
-          .finally(() => (syncing = undefined));
-      }
+      await writer.write(chunk);
     }
   } catch (error) {
-    out.destroy();
+    await writer.finish();
     ctx.logger.warn('transfer-cut', { client: conn.label, direction: 'upload', name, bytes: received, of: size, error: (error as Error).message });
     throw new TransferCutError(`upload of ${name} cut after ${received} of ${size} bytes`);
   }
-  if (!writeError) {
-    out.end();
-    await Promise.race([once(out, 'finish'), once(out, 'error')]).catch(() => {});
-  }
-  await syncing;
-  return writeError;
+  return writer.finish();
 }
 
 function diskErrorReply(error: NodeJS.ErrnoException): string {

@@ -1,0 +1,88 @@
+import type { FileHandle } from 'node:fs/promises';
+
+// Bytes gathered per write: big enough for few syscalls, small enough that many uploads at once stay cheap.
+const BATCH_BYTES = 256 * 1024;
+// Flush to disk every so often while bytes still arrive, so the closing fsync has little left to do.
+const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Writes chunks to an open file in batches, one batch in flight at a time (that is the
+ * backpressure: `write` waits while the disk is behind). The first failure (disk full) is
+ * kept, and later chunks are dropped, so the caller can go on reading the connection.
+ */
+export class BatchedFileWriter {
+  readonly #handle: FileHandle;
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #inFlight: Promise<void> = Promise.resolve();
+  #unsynced = 0;
+  #syncing: Promise<void> | undefined;
+  #error: Error | undefined;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  /** The first write or sync error, if any. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Queues a chunk; resolves when the writer is ready for more. */
+  async write(chunk: Buffer): Promise<void> {
+    if (this.#error) return;
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    if (this.#batchBytes >= BATCH_BYTES) await this.#flushBatch();
+  }
+
+  /** Writes what is left and waits for every write and sync; resolves with the first error. */
+  async finish(): Promise<Error | undefined> {
+    await this.#flushBatch();
+    await this.#inFlight;
+    await this.#syncing;
+    return this.#error;
+  }
+
+  async #flushBatch(): Promise<void> {
+    await this.#inFlight;
+    if (this.#error || this.#batch.length === 0) return;
+    const buffers = this.#batch;
+    const bytes = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#inFlight = writeFully(this.#handle, buffers).then(
+      () => this.#afterWrite(bytes),
+      (error: Error) => void (this.#error ??= error),
+    );
+  }
+
+  #afterWrite(bytes: number): void {
+    this.#unsynced += bytes;
+    if (this.#unsynced < SYNC_EVERY_BYTES || this.#syncing) return;
+    this.#unsynced = 0;
+    this.#syncing = this.#handle
+      .datasync()
+      .catch((error: Error) => void (this.#error ??= error))
+      .finally(() => (this.#syncing = undefined));
+  }
+}
+
+/** writev until every byte is written (a regular file may take fewer bytes per call). */
+async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending);
+    if (bytesWritten === 0) throw Object.assign(new Error('the disk accepted no more bytes'), { code: 'ENOSPC' });
+    pending = dropBytes(pending, bytesWritten);
+  }
+}
+
+function dropBytes(buffers: Buffer[], count: number): Buffer[] {
+  let left = count;
+  let i = 0;
+  while (i < buffers.length && left >= buffers[i]!.length) left -= buffers[i++]!.length;
+  const rest = buffers.slice(i);
+  if (left > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(left);
+  return rest;
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ErrorKind } from '../../src/protocol/constants.js';
+import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { LineClient, eventually, patternBytes, spawnServer, visibleNames } from '../helpers.js';
+
+/** Mounts a small tmpfs (needs root); returns the reason when this machine does not allow it. */
+function mountSmallFs(dir: string, size: string): string | undefined {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return undefined;
+  } catch (error) {
+    return String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim() || 'mount failed';
+  }
+}
+
+/** Fills the file system with a hidden file until it is full. */
+async function fill(file: string): Promise<void> {
+  const handle = await open(file, 'w');
+  const block = Buffer.alloc(64 * 1024, 1);
+  try {
+    for (;;) await handle.write(block);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+test('disk full during an upload: a clear error, nothing partial stored, the server keeps serving', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-'));
+  const problem = mountSmallFs(dir, '8m');
+  if (problem) {
+    await rm(dir, { recursive: true, force: true });
+    console.log(`SKIPPED: disk-full test (cannot mount a small tmpfs here: ${problem})`);
+    t.skip(`cannot mount a tmpfs: ${problem}`);
+    return;
+  }
+  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  // Registered after spawnServer's own cleanup, so the server is gone before the unmount.
+  t.after(async () => {
+    server.child.kill('SIGKILL');
+    await server.exited;
+    execFileSync('umount', ['-l', dir]);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const client = await LineClient.connect(t, server.port);
+
+  // Too big for the free space: refused at the size line, before a byte is sent.
+  assert.equal(await client.request('upload huge.bin'), 'ok');
+  assert.match(await client.request(String(20 * 1024 * 1024)), new RegExp(`^${ErrorKind.NO_SPACE}: `));
+
+  // Fits when accepted, but the disk fills up (another writer) while the bytes arrive.
+  const data = patternBytes(3 * 1024 * 1024, 9);
+  assert.equal(await client.request('upload fits.bin'), 'ok');
+  assert.equal(await client.request(String(data.length)), 'ok');
+  client.send(data.subarray(0, 1024 * 1024));
+  await eventually(async () => (await readdir(path.join(dir, TEMP_DIR_NAME))).length === 1, 'the upload started');
+  const filler = path.join(dir, '.filler');
+  await fill(filler);
+  client.send(data.subarray(1024 * 1024));
+  assert.equal(await client.line(), `${ErrorKind.NO_SPACE}: the upload did not fit and was discarded`);
+  assert.deepEqual(await visibleNames(dir), []);
+  await eventually(async () => (await readdir(path.join(dir, TEMP_DIR_NAME))).length === 0, 'the temp file removed');
+
+  // The same connection and the server go on: with space back, the upload succeeds.
+  await rm(filler);
+  assert.equal(await client.request('show'), 'ok');
+  assert.deepEqual(await client.listing(), []);
+  assert.deepEqual(await client.upload('fits.bin', data), ['ok', 'ok', 'end']);
+  assert.deepEqual(await readFile(path.join(dir, 'fits.bin')), data);
+});

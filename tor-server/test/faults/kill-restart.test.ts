@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { LineClient, eventually, patternBytes, spawnServer, tempDir, visibleNames, within } from '../helpers.js';
+
+test('SIGKILL mid-upload: after a restart nothing partial is visible, .tor-tmp is clean, and the upload then succeeds', async (t) => {
+  const dir = await tempDir(t);
+  const data = patternBytes(4 * 1024 * 1024, 7);
+  const first = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+
+  const uploader = await LineClient.connect(t, first.port);
+  assert.equal(await uploader.request('upload movie.mp4'), 'ok');
+  assert.equal(await uploader.request(String(data.length)), 'ok');
+  uploader.send(data.subarray(0, 1024 * 1024));
+  const tempFolder = path.join(dir, TEMP_DIR_NAME);
+  // Wait until the server has really written part of it, so the kill lands mid-file.
+  await eventually(async () => {
+    const parts = await readdir(tempFolder);
+    return parts.length === 1 && (await stat(path.join(tempFolder, parts[0]!))).size > 0;
+  }, 'a partial upload on disk');
+  first.child.kill('SIGKILL');
+  assert.equal(await within(first.exited, 5000, 'the killed server'), 'SIGKILL');
+  await uploader.rest();
+
+  assert.deepEqual(await visibleNames(dir), [], 'nothing visible under the name');
+  const second = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  assert.deepEqual(await readdir(tempFolder), [], 'the restart emptied the temp folder');
+
+  const again = await LineClient.connect(t, second.port);
+  assert.deepEqual(await again.upload('movie.mp4', data, 15_000), ['ok', 'ok', 'end']);
+  assert.deepEqual(await readFile(path.join(dir, 'movie.mp4')), data);
+  second.child.kill('SIGTERM');
+  assert.equal(await within(second.exited), 0);
+});
