@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import type { Locator } from 'playwright-core';
 import { badge, listedNames, openApp, row } from './app-page.js';
 import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
 
@@ -63,13 +64,13 @@ describe('file list, search and download', { skip: browserSkipReason() }, () => 
       const page = await suite.newPage();
       pages.push(page);
       await openApp(page, suite.stack.url);
-      await page.getByRole('button', { name: /^Size/ }).click();
+      await page.getByRole('button', { name: 'Sort by Size' }).click();
       const bySize = Object.entries(seeded)
         .sort(([, a], [, b]) => b.length - a.length)
         .map(([name]) => name);
       assert.deepEqual(await listedNames(page), bySize);
       assert.equal(await page.locator('th.size').getAttribute('aria-sort'), 'descending');
-      await page.getByRole('button', { name: /^Name/ }).click();
+      await page.getByRole('button', { name: 'Sort by Name' }).click();
       assert.deepEqual(await listedNames(page), Object.keys(seeded).sort(byName));
     }),
   );
@@ -89,6 +90,39 @@ describe('file list, search and download', { skip: browserSkipReason() }, () => 
       const saved = await download.path();
       assert.ok(saved, 'the download finished');
       assert.ok((await readFile(saved)).equals(seeded[name]!), 'downloaded bytes equal the original');
+    }),
+  );
+
+  it(
+    'works from the keyboard alone: labelled controls in order, Enter previews, Escape returns focus',
+    withScreenshots('keyboard', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      const isFocused = (locator: Locator) => locator.evaluate((element) => element === document.activeElement);
+      await page.keyboard.press('/');
+      assert.ok(await isFocused(page.getByRole('searchbox', { name: 'Search files' })));
+      const first = Object.keys(seeded).sort(byName)[0]!;
+      const expectedOrder: Array<[string, Locator]> = [
+        ['upload', page.getByRole('button', { name: 'Upload files' })],
+        ['sort by name', page.getByRole('button', { name: 'Sort by Name' })],
+        ['sort by size', page.getByRole('button', { name: 'Sort by Size' })],
+        ['sort by date', page.getByRole('button', { name: 'Sort by Modified' })],
+        ['preview of the first file', row(page, first).getByRole('button', { name: `Preview ${first}` })],
+        ['download of the first file', row(page, first).getByRole('link', { name: `Download ${first}` })],
+      ];
+      for (const [what, locator] of expectedOrder) {
+        await page.keyboard.press('Tab');
+        assert.ok(await isFocused(locator), `Tab reaches the ${what}`);
+      }
+
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: first });
+      await dialog.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      assert.ok(await isFocused(expectedOrder[4]![1]), 'focus is back on the row that opened the preview');
     }),
   );
 });

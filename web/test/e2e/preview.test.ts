@@ -23,7 +23,7 @@ describe('previews', { skip: browserSkipReason() }, () => {
 
   async function openPreview(page: Page, name: string) {
     await openApp(page, suite.stack.url);
-    await row(page, name).getByRole('button', { name: new RegExp(`^${name.replace('.', '\\.')}`) }).click();
+    await row(page, name).getByRole('button', { name: `Preview ${name}` }).click();
     const dialog = page.getByRole('dialog', { name });
     await dialog.waitFor();
     return dialog;
