@@ -20,6 +20,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly logger: Logger;
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
+  /** Each connection's command loop, which may still be cleaning up (a cut upload's temp file) after its socket closed. */
+  readonly #runs = new Set<Promise<void>>();
   #shuttingDown = false;
 
   private constructor(config: ServerConfig, storage: Storage, logger: Logger) {
@@ -76,6 +78,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       while (this.#connections.size > 0) await once(this, 'clients');
       clearTimeout(timer);
     }
+    await Promise.allSettled(this.#runs);
     this.logger.info('stopped');
   }
 
@@ -100,6 +103,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       this.logger.info('disconnect', { client: conn.label, clients: this.#connections.size });
       this.emit('clients', this.#connections.size);
     });
-    void conn.run();
+    const run = conn.run().finally(() => this.#runs.delete(run));
+    this.#runs.add(run);
   }
 }

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ErrorKind, MAX_LINE_BYTES, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
+import { LineClient, eventually, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
+
+describe('command lines', () => {
+  it('unknown words, wrong case, missing or extra arguments get the unknown-command reply and the connection stays usable', async (t) => {
+    const { port } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    for (const line of ['', 'list', 'SHOW', 'Show', ' show', 'show all', 'exit now', 'download', 'upload', 'search', 'delete a.txt', 'show\r\r', 'help'])
+      assert.equal(await client.request(line), Reply.UNKNOWN, JSON.stringify(line));
+    assert.equal(await client.request('show'), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+  });
+
+  it('accepts CRLF line endings', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'a b.txt'), 'abc');
+    const client = await LineClient.connect(t, port);
+    client.send('show\r\n');
+    assert.equal(await client.line(), Reply.OK);
+    assert.equal((await client.listing()).length, 1);
+    client.send('download a b.txt\r\n');
+    assert.deepEqual(await client.lines(3), [Reply.OK, Reply.FOUND, '3']);
+    assert.deepEqual(await client.bytes(3), Buffer.from('abc'));
+    client.send('upload c.txt\r\n2\r\nhi');
+    assert.deepEqual(await client.lines(3), [Reply.OK, Reply.OK, Reply.END]);
+    client.send('exit\r\n');
+    assert.equal(await client.line(), Reply.EXIT);
+    assert.equal(await client.rest(), '');
+  });
+
+  it('answers pipelined commands in order, from one write', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'a.txt'), 'AAAA');
+    const client = await LineClient.connect(t, port);
+    client.send('show\nbogus\ndownload a.txt\nrange 1 2 a.txt\ndownload nope\nupload b.txt\n3\nxyzsearch b\nexit\nshow\n');
+    assert.equal(await client.line(), Reply.OK);
+    assert.equal((await client.listing()).length, 1);
+    assert.equal(await client.line(), Reply.UNKNOWN);
+    assert.deepEqual(await client.lines(3), [Reply.OK, Reply.FOUND, '4']);
+    assert.deepEqual(await client.bytes(4), Buffer.from('AAAA'));
+    assert.deepEqual(await client.lines(3), [Reply.OK, Reply.FOUND, '2']);
+    assert.deepEqual(await client.bytes(2), Buffer.from('AA'));
+    assert.deepEqual(await client.lines(2), [Reply.OK, Reply.NOT_FOUND]);
+    assert.deepEqual(await client.lines(4), [Reply.OK, Reply.OK, Reply.END, Reply.OK]);
+    assert.deepEqual((await client.listing()).map((row) => row.split('\t')[0]), ['b.txt']);
+    assert.equal(await client.line(), Reply.EXIT);
+    // Nothing after exit is answered.
+    assert.equal(await client.rest(), '');
+  });
+
+  it('exit is acknowledged, then the server closes the connection', async (t) => {
+    const { port, server } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('exit'), Reply.EXIT);
+    assert.equal(await client.rest(), '');
+    await client.closed();
+    await eventually(() => server.connections.size === 0, 'the server forgot the client');
+  });
+
+  it(`a line of exactly ${MAX_LINE_BYTES} bytes is read as a command`, async (t) => {
+    const { port } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    const search = `search ${'x'.repeat(MAX_LINE_BYTES - 'search '.length)}`;
+    assert.equal(Buffer.byteLength(search), MAX_LINE_BYTES);
+    assert.equal(await client.request(search), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+    client.send(`${search}\r\n`);
+    assert.equal(await client.line(), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+  });
+
+  it('a line over the limit gets the unknown-command reply and that connection closes; another client keeps working', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'a.txt'), 'a');
+    const bystander = await LineClient.connect(t, port);
+    assert.equal(await bystander.request('show'), Reply.OK);
+    await bystander.listing();
+    for (const flood of [`search ${'x'.repeat(MAX_LINE_BYTES - 'search '.length + 1)}\n`, 'y'.repeat(100_000), `${'z'.repeat(MAX_LINE_BYTES + 1)}\nshow\n`]) {
+      const client = await LineClient.connect(t, port);
+      client.send(flood);
+      assert.equal(await client.line(), Reply.UNKNOWN);
+      assert.equal(await client.rest(), '');
+    }
+    assert.deepEqual(await bystander.download('download a.txt'), Buffer.from('a'));
+  });
+
+  it('binary garbage gets unknown-command replies, one per line, and the server stays up', async (t) => {
+    const { port } = await startServer(t);
+    const garbage = patternBytes(20_000, 99);
+    const lineCount = garbage.filter((b) => b === 0x0a).length;
+    const longest = Math.max(...garbage.toString('latin1').split('\n').map((part) => part.length));
+    assert.ok(lineCount > 10 && longest < MAX_LINE_BYTES, 'the garbage has many short lines');
+    const client = await LineClient.connect(t, port);
+    client.send(Buffer.concat([garbage, Buffer.from('\nshow\n')]));
+    const replies = await client.lines(lineCount + 2);
+    assert.deepEqual(new Set(replies), new Set([Reply.UNKNOWN, Reply.OK]));
+    assert.equal(replies.filter((r) => r === Reply.UNKNOWN).length, lineCount + 1);
+    assert.equal(replies.at(-1), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+
+    const flood = await LineClient.connect(t, port);
+    flood.send(Buffer.alloc(MAX_LINE_BYTES * 3, 0));
+    assert.equal(await flood.line(), Reply.UNKNOWN);
+    assert.equal(await flood.rest(), '');
+
+    const after = await LineClient.connect(t, port);
+    assert.equal(await after.request('show'), Reply.OK);
+  });
+});
+
+describe('limits and timeouts', () => {
+  it('a client beyond maxClients gets a Too many clients line and is closed; a free slot is given again', async (t) => {
+    const { port, server } = await startServer(t, { maxClients: 2 });
+    const a = await LineClient.connect(t, port);
+    const b = await LineClient.connect(t, port);
+    assert.equal(await a.request('show'), Reply.OK);
+    assert.deepEqual(await a.listing(), []);
+    assert.equal(await b.request('show'), Reply.OK);
+    assert.deepEqual(await b.listing(), []);
+    const extra = await LineClient.connect(t, port);
+    const refused = await extra.line();
+    assert.equal(refused, errorReply(ErrorKind.TOO_MANY_CLIENTS, 'the server allows 2, try again later'));
+    assert.equal(errorKindOf(refused), ErrorKind.TOO_MANY_CLIENTS);
+    assert.equal(await extra.rest(), '');
+    assert.equal(await a.request('exit'), Reply.EXIT);
+    await eventually(() => server.connections.size === 1, 'a left');
+    const next = await LineClient.connect(t, port);
+    assert.equal(await next.request('show'), Reply.OK);
+  });
+
+  it('a client silent for the idle timeout gets an Idle timeout line and is closed', async (t) => {
+    const { port, server } = await startServer(t, { idleTimeoutMs: 300 });
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    await client.listing();
+    assert.equal(await client.line(), errorReply(ErrorKind.IDLE_TIMEOUT, 'closing the connection'));
+    assert.equal(await client.rest(), '');
+    await eventually(() => server.connections.size === 0, 'the idle client is gone');
+  });
+
+  it('an uploader that stalls mid-bytes is cut after the stall timeout and leaves nothing behind', async (t) => {
+    const { port, dir, server } = await startServer(t, { stallTimeoutMs: 300 });
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('upload stalled.bin'), Reply.OK);
+    assert.equal(await client.request('100000'), Reply.OK);
+    client.send(patternBytes(1000));
+    // No reply line can be framed mid-transfer: the server just closes.
+    assert.equal(await client.rest(), '');
+    await eventually(() => server.connections.size === 0, 'the stalled uploader is gone');
+    await tempFolderEmpty(dir);
+    assert.deepEqual(await visibleNames(dir), []);
+    const next = await LineClient.connect(t, port);
+    assert.deepEqual(await next.upload('stalled.bin', Buffer.from('now whole')), [Reply.OK, Reply.OK, Reply.END]);
+  });
+
+  it('an uploader that never sends its size line is closed', async (t) => {
+    const { port, dir } = await startServer(t, { stallTimeoutMs: 300 });
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('upload never.bin'), Reply.OK);
+    const line = await client.line();
+    assert.ok(errorKindOf(line) !== undefined, line);
+    assert.equal(await client.rest(), '');
+    assert.deepEqual(await visibleNames(dir), []);
+  });
+
+  it('a downloader that stops reading is cut after the stall timeout; other clients are served meanwhile', async (t) => {
+    const { port, dir, server } = await startServer(t, { stallTimeoutMs: 300 });
+    // Larger than every socket buffer between the two ends, so the server's writes must block.
+    const size = 64 * 1024 * 1024;
+    await writeFile(path.join(dir, 'big.bin'), Buffer.alloc(size, 1));
+    await writeFile(path.join(dir, 'small.txt'), 'small');
+    const client = await LineClient.connect(t, port);
+    client.send('download big.bin\n');
+    await client.lines(3);
+    client.socket.pause();
+    const other = await LineClient.connect(t, port);
+    assert.deepEqual(await other.download('download small.txt'), Buffer.from('small'));
+    await eventually(() => server.connections.size === 1, 'the stalled downloader was cut');
+    client.socket.resume();
+    // The cut client gets fewer bytes than announced, then the end of the connection.
+    const rest = await client.rest();
+    assert.ok(rest.length < size, `got ${rest.length} of ${size} bytes`);
+    assert.equal(await other.request('show'), Reply.OK);
+  });
+});
