@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorKind } from 'tor-server/protocol';
@@ -77,6 +77,34 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       await assertDone(page, 'existing (1).txt');
       await assertStored({ name: 'existing (1).txt', mimeType: 'text/plain', buffer: replacement });
       await eventually(async () => assert.ok((await listedNames(page)).includes('existing (1).txt')));
+    }),
+  );
+
+  it(
+    'cancels a running upload, leaving nothing on the server, and retries it on request',
+    withScreenshots('upload-cancel', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openApp(page, suite.stack.url);
+      const before = (await readdir(suite.stack.dir)).sort();
+      // Slow the page's uploads down (Chromium's own throttling) so there is time to cancel.
+      const cdp = await page.context().newCDPSession(page);
+      const throttle = (uploadThroughput: number) =>
+        cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput });
+      await throttle(500_000);
+      const file: PageFile = { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: randomBytes(6_000_000) };
+      await uploadWithChooser(page, [file]);
+      const item = transfer(page, file.name);
+      await eventually(async () => assert.match(await item.innerText(), /of 6 MB/));
+      await item.getByRole('button', { name: `Cancel upload of ${file.name}` }).click();
+      assert.equal(await item.getAttribute('data-status'), 'cancelled');
+      await eventually(async () => assert.deepEqual((await readdir(suite.stack.dir)).sort(), before, 'nothing partial is stored'));
+
+      await throttle(-1);
+      await item.getByRole('button', { name: 'Retry' }).click();
+      await assertDone(page, file.name);
+      await assertStored(file);
+      await cdp.detach();
     }),
   );
 });
