@@ -50,6 +50,8 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   #queue: Promise<unknown> = Promise.resolve();
   #closeError: TftcpConnectionError | undefined;
   #closed = false;
+  /** Set once the server acknowledged `exit`: only then is its closing the connection expected. */
+  #signedOut = false;
 
   private constructor(socket: net.Socket, options: ConnectOptions) {
     super();
@@ -62,6 +64,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     socket.on('error', (error) => (this.#closeError ??= new TftcpConnectionError(`connection to ${this.#where} failed: ${error.message}`, { cause: error })));
     socket.once('close', () => {
       this.#closed = true;
+      if (!this.#signedOut) this.#closeError ??= new TftcpConnectionError(`the connection to ${this.#where} was lost`);
       this.emit('close', this.#closeError);
     });
     pipeline(socket, this.#reader, () => {});
@@ -156,6 +159,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     return this.#enqueue(async () => {
       await this.#send(Command.EXIT);
       await this.#expect(Reply.EXIT);
+      this.#signedOut = true;
       this.#socket.end();
     });
   }
@@ -188,7 +192,9 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
           if (incoming.stream.readableEnded || incoming.stream.destroyed) return done();
           incoming.stream.once('close', () => {
             // A consumer that stopped early leaves unread bytes on the wire: the connection is unusable.
-            if (!incoming.stream.readableEnded) this.destroy(new TftcpConnectionError('a download was abandoned midway; the connection was closed'));
+            // The stream also ends early when the server goes away, which is a lost connection instead.
+            const serverGone = this.#socket.readableEnded || this.#socket.destroyed;
+            if (!incoming.stream.readableEnded) this.destroy(serverGone ? this.#lost() : new TftcpConnectionError('a download was abandoned midway; the connection was closed'));
             done();
           });
           incoming.stream.once('end', done);

@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { describe, it, type TestContext } from 'node:test';
+import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError } from '../../src/client/errors.js';
+import { TftcpClient } from '../../src/client/tftcp-client.js';
+import { ErrorKind, Reply } from '../../src/protocol/constants.js';
+import { eventually, patternBytes, sha256, spawnServer, startServer, tempDir, within } from '../helpers.js';
+
+async function connect(t: TestContext, port: number, options: { replyTimeoutMs?: number } = {}): Promise<TftcpClient> {
+  const client = await TftcpClient.connect({ host: '127.0.0.1', port, ...options });
+  t.after(() => client.destroy());
+  return client;
+}
+
+/** A port with nothing listening on it. */
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A stand-in server that answers every line with the given raw text, for replies a real server never sends. */
+async function scriptedServer(t: TestContext, answer: (line: string) => string | undefined): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    let pending = '';
+    socket.setEncoding('utf8').on('data', (text: string) => {
+      pending += text;
+      for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n')) {
+        const reply = answer(pending.slice(0, end));
+        pending = pending.slice(end + 1);
+        if (reply !== undefined) socket.write(reply);
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+function isRefusal(reply: string, kind: TftcpReplyError['kind']) {
+  return (error: unknown) => {
+    assert.ok(error instanceof TftcpReplyError, String(error));
+    assert.equal(error.reply, reply);
+    assert.equal(error.message, reply);
+    assert.equal(error.kind, kind);
+    return true;
+  };
+}
+
+describe('TftcpClient against a real server', () => {
+  it('show and search return the listing as entries', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'b clip.mp4'), 'bb');
+    await writeFile(path.join(dir, 'a.txt'), 'a');
+    const client = await connect(t, port);
+    const modified = async (name: string) => (await stat(path.join(dir, name))).mtime.toISOString();
+    assert.deepEqual(await client.show(), [
+      { name: 'a.txt', size: 1, modified: await modified('a.txt') },
+      { name: 'b clip.mp4', size: 2, modified: await modified('b clip.mp4') },
+    ]);
+    assert.deepEqual((await client.search('B C')).map((e) => e.name), ['b clip.mp4']);
+    assert.deepEqual(await client.search('zzz'), []);
+  });
+
+  it('download and range stream exactly the bytes', async (t) => {
+    const { port, dir } = await startServer(t);
+    const data = patternBytes(2_000_000);
+    await writeFile(path.join(dir, 'v.mp4'), data);
+    await writeFile(path.join(dir, 'empty'), '');
+    const client = await connect(t, port);
+    const whole = await client.download('v.mp4');
+    assert.equal(whole.size, data.length);
+    assert.equal(sha256(await buffer(whole.stream)), sha256(data));
+    const part = await client.range('v.mp4', 1000, 5000);
+    assert.equal(part.size, 5000);
+    assert.deepEqual(await buffer(part.stream), data.subarray(1000, 6000));
+    const tail = await client.range('v.mp4', data.length - 10, 1000);
+    assert.equal(tail.size, 10);
+    assert.deepEqual(await buffer(tail.stream), data.subarray(data.length - 10));
+    const empty = await client.download('empty');
+    assert.equal(empty.size, 0);
+    assert.equal((await buffer(empty.stream)).length, 0);
+    assert.equal((await client.show()).length, 2);
+  });
+
+  it('upload stores the bytes and reports progress', async (t) => {
+    const { port, dir } = await startServer(t);
+    const data = patternBytes(1_500_000, 3);
+    const client = await connect(t, port);
+    const progress: number[] = [];
+    await client.upload('up.bin', data.length, Readable.from([data.subarray(0, 1000), data.subarray(1000)]), { onProgress: (sent, total) => progress.push(sent / total) });
+    assert.equal(sha256(await readFile(path.join(dir, 'up.bin'))), sha256(data));
+    assert.equal(progress.at(-1), 1);
+    await client.upload('empty.bin', 0, Readable.from([]));
+    assert.deepEqual((await client.show()).map((e) => [e.name, e.size]), [['empty.bin', 0], ['up.bin', data.length]]);
+  });
+
+  it('refusals throw TftcpReplyError with the reply verbatim and its kind, and the connection stays usable', async (t) => {
+    const { port, dir } = await startServer(t, { maxFileSize: 10 });
+    await writeFile(path.join(dir, 'a.txt'), 'abc');
+    const client = await connect(t, port);
+    await assert.rejects(client.download('missing'), isRefusal(Reply.NOT_FOUND, 'not-found'));
+    await assert.rejects(client.range('missing', 0, 1), isRefusal(Reply.NOT_FOUND, 'not-found'));
+    await assert.rejects(client.download('../etc/passwd'), isRefusal('Invalid file name: the name must not contain / or \\', ErrorKind.INVALID_NAME));
+    await assert.rejects(client.range('a.txt', 3, 1), isRefusal('Invalid range: offset 3 is past the end of the file (size 3)', ErrorKind.INVALID_RANGE));
+    await assert.rejects(client.upload('a.txt', 1, Readable.from([Buffer.from('x')])), isRefusal('File already exists: a.txt', ErrorKind.FILE_EXISTS));
+    await assert.rejects(client.upload('big.bin', 11, Readable.from([Buffer.alloc(11)])), isRefusal('File too large: 11 bytes, the limit is 10 bytes', ErrorKind.TOO_LARGE));
+    await assert.rejects(client.search(''), isRefusal(Reply.UNKNOWN, 'unknown-command'));
+    assert.deepEqual(await buffer((await client.download('a.txt')).stream), Buffer.from('abc'));
+    assert.equal(client.closed, false);
+  });
+
+  it('commands issued at once run in call order', async (t) => {
+    const { port } = await startServer(t);
+    const client = await connect(t, port);
+    const before = client.show();
+    const uploaded = client.upload('x.txt', 3, Readable.from([Buffer.from('xyz')]));
+    const after = client.show();
+    const download = client.download('x.txt');
+    const missing = client.download('y.txt');
+    const last = client.search('x');
+    assert.deepEqual(await before, []);
+    await uploaded;
+    assert.deepEqual((await after).map((e) => e.name), ['x.txt']);
+    assert.deepEqual(await buffer((await download).stream), Buffer.from('xyz'));
+    await assert.rejects(missing, TftcpReplyError);
+    assert.deepEqual((await last).map((e) => e.name), ['x.txt']);
+  });
+
+  it('exit signs out, the connection closes cleanly, and later commands fail with TftcpConnectionError', async (t) => {
+    const { port, server } = await startServer(t);
+    const client = await connect(t, port);
+    const closed = once(client, 'close');
+    await client.exit();
+    const [error] = await within(closed);
+    assert.equal(error, undefined);
+    assert.equal(client.closed, true);
+    await assert.rejects(client.show(), TftcpConnectionError);
+    await eventually(() => server.connections.size === 0, 'the server let go');
+  });
+
+  it('an abandoned download (stream destroyed) closes the connection', async (t) => {
+    const { port, dir, server } = await startServer(t);
+    await writeFile(path.join(dir, 'big.bin'), patternBytes(16 * 1024 * 1024));
+    const client = await connect(t, port);
+    const { stream } = await client.download('big.bin');
+    const closed = once(client, 'close');
+    for await (const _chunk of stream) break; // leaving the loop destroys the stream
+    const [error] = await within(closed);
+    assert.ok(error instanceof TftcpConnectionError);
+    assert.match(error.message, /abandoned/);
+    await assert.rejects(client.show(), TftcpConnectionError);
+    await eventually(() => server.connections.size === 0, 'the server let go');
+  });
+});
+
+describe('TftcpClient connection trouble', () => {
+  it('connection refused is a TftcpConnectionError with a helpful message', async () => {
+    const port = await freePort();
+    await assert.rejects(TftcpClient.connect({ host: '127.0.0.1', port }), (error: Error) => {
+      assert.ok(error instanceof TftcpConnectionError);
+      assert.equal(error.code, 'TOR_ERR_CONNECTION');
+      assert.equal(error.message, `no tor-server is listening at 127.0.0.1:${port} (connection refused). Is it running, and is the port right?`);
+      return true;
+    });
+  });
+
+  it('a server killed mid-download: the stream errors and the client reports a lost connection', async (t) => {
+    const dir = await tempDir(t);
+    await writeFile(path.join(dir, 'big.bin'), Buffer.alloc(64 * 1024 * 1024, 1));
+    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'silent']);
+    const client = await connect(t, spawned.port);
+    const closed = once(client, 'close');
+    const { stream, size } = await client.download('big.bin');
+    let received = 0;
+    const reading = (async () => {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (received === 0) spawned.child.kill('SIGKILL');
+        received += chunk.length;
+      }
+    })();
+    await assert.rejects(within(reading));
+    assert.ok(received < size);
+    const [error] = await within(closed);
+    assert.ok(error instanceof TftcpConnectionError, `close reported ${String(error)}`);
+    assert.match(error.message, /lost|closed by the server|reset/i);
+    assert.doesNotMatch(error.message, /abandoned/);
+    assert.equal(client.closed, true);
+    await assert.rejects(client.show(), (e: Error) => e instanceof TftcpConnectionError && /lost|closed by the server|reset/i.test(e.message));
+  });
+
+  it('a server that goes silent: the reply timeout closes the connection with TftcpConnectionError', async (t) => {
+    const port = await scriptedServer(t, () => undefined);
+    const client = await connect(t, port, { replyTimeoutMs: 200 });
+    await assert.rejects(within(client.show()), (error: Error) => error instanceof TftcpConnectionError && /sent nothing for 0\.2 s/.test(error.message));
+    assert.equal(client.closed, true);
+  });
+
+  it('a malformed listing row is a TftcpProtocolError, and the connection is closed', async (t) => {
+    const port = await scriptedServer(t, () => 'ok\nnot a row\nend\n');
+    const client = await connect(t, port);
+    await assert.rejects(client.show(), (error: Error) => error instanceof TftcpProtocolError && /malformed listing row "not a row"/.test(error.message));
+    await eventually(() => client.closed, 'the client closed');
+  });
+
+  it('a bad size line is a TftcpProtocolError', async (t) => {
+    const port = await scriptedServer(t, () => 'ok\nfound\nlots\n');
+    const client = await connect(t, port);
+    await assert.rejects(client.download('x'), TftcpProtocolError);
+  });
+
+  it('aborting the signal closes the connection', async (t) => {
+    const { port } = await startServer(t);
+    const controller = new AbortController();
+    const client = await TftcpClient.connect({ host: '127.0.0.1', port, signal: controller.signal });
+    t.after(() => client.destroy());
+    const closed = once(client, 'close');
+    controller.abort();
+    await within(closed);
+    await assert.rejects(client.show(), TftcpConnectionError);
+  });
+});

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it, type TestContext } from 'node:test';
+import { Reply } from '../../src/protocol/constants.js';
+import { CONSOLE_PROMPT, OperatorConsole, describeActivity } from '../../src/server/console.js';
+import { LineClient, eventually, startServer, type TestServer } from '../helpers.js';
+
+/** A console on PassThrough streams, driven like an operator typing lines. */
+async function startConsole(t: TestContext, server: TestServer['server']) {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  const calls = { exit: 0, interrupt: 0 };
+  const console_ = new OperatorConsole(server, {
+    input,
+    output,
+    terminal: false,
+    onExit: () => calls.exit++,
+    onInterrupt: () => calls.interrupt++,
+  });
+  t.after(() => console_.close());
+  return {
+    console: console_,
+    calls,
+    /** Types a line and returns what the console printed in answer (up to its next prompt). */
+    async type(line: string): Promise<string> {
+      const start = text.length;
+      input.write(`${line}\n`);
+      await eventually(() => text.slice(start).endsWith(CONSOLE_PROMPT) || calls.exit > 0, `the console answered ${JSON.stringify(line)}`);
+      const answer = text.slice(start);
+      return answer.endsWith(CONSOLE_PROMPT) ? answer.slice(0, -CONSOLE_PROMPT.length) : answer;
+    },
+    output: () => text,
+    end: () => input.end(),
+  };
+}
+
+describe('operator console', () => {
+  it('shows the prompt, and list says when no client is online', async (t) => {
+    const { server } = await startServer(t);
+    const op = await startConsole(t, server);
+    await eventually(() => op.output() === CONSOLE_PROMPT, 'the first prompt');
+    assert.equal(await op.type('list'), '0 clients online\n');
+  });
+
+  it('list shows each client with address, port, connected-since and what it is doing', async (t) => {
+    const { server, port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'big.bin'), Buffer.alloc(64 * 1024 * 1024));
+    const op = await startConsole(t, server);
+    const idle = await LineClient.connect(t, port);
+    assert.equal(await idle.request('show'), Reply.OK);
+    await idle.listing();
+    const uploader = await LineClient.connect(t, port);
+    assert.equal(await uploader.request('upload clip.mp4'), Reply.OK);
+    assert.equal(await uploader.request('1000'), Reply.OK);
+    uploader.send(Buffer.alloc(410));
+    const downloader = await LineClient.connect(t, port);
+    downloader.send('download big.bin\n');
+    await downloader.lines(3);
+    downloader.socket.pause();
+    await eventually(
+      () => [...server.connections].map((c) => describeActivity(c.activity)).some((a) => a === 'uploading clip.mp4 41%'),
+      'the server has read 410 of 1000 bytes',
+    );
+    const answer = await op.type('list');
+    const [header, ...rows] = answer.trimEnd().split('\n');
+    assert.equal(header, '3 clients online');
+    assert.equal(rows.length, 3);
+    const rowFor = (client: LineClient) => rows.find((row) => row.includes(`127.0.0.1:${client.socket.localPort} `));
+    const since = /since \d\d:\d\d:\d\d \(\d+s\)/;
+    assert.match(rowFor(idle)!, since);
+    assert.match(rowFor(idle)!, /\sidle$/);
+    assert.match(rowFor(uploader)!, /\suploading clip\.mp4 41%$/);
+    assert.match(rowFor(downloader)!, /\sdownloading big\.bin \d+%$/);
+  });
+
+  it('exit is refused with the count while clients are online, and accepted when none is', async (t) => {
+    const { server, port } = await startServer(t);
+    const op = await startConsole(t, server);
+    const a = await LineClient.connect(t, port);
+    await eventually(() => server.connections.size === 1, 'one client');
+    assert.match(await op.type('exit'), /^Cannot exit: 1 client is online\./);
+    const b = await LineClient.connect(t, port);
+    await eventually(() => server.connections.size === 2, 'two clients');
+    assert.match(await op.type('exit'), /^Cannot exit: 2 clients are online\./);
+    assert.equal(op.calls.exit, 0);
+    for (const client of [a, b]) assert.equal(await client.request('exit'), Reply.EXIT);
+    await eventually(() => server.connections.size === 0, 'the clients left');
+    await op.type('exit');
+    assert.equal(op.calls.exit, 1);
+  });
+
+  it('help lists the commands', async (t) => {
+    const { server } = await startServer(t);
+    const op = await startConsole(t, server);
+    const help = await op.type('help');
+    for (const command of ['list', 'clear', 'exit', 'help']) assert.match(help, new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('unknown input gets a one-line hint; blank input nothing', async (t) => {
+    const { server } = await startServer(t);
+    const op = await startConsole(t, server);
+    assert.equal(await op.type('shutdown now'), 'Unknown command "shutdown now". Type help for the list of commands.\n');
+    assert.equal(await op.type('  '), '');
+    assert.equal(await op.type('  list  '), '0 clients online\n');
+  });
+
+  it('clear writes the clear-screen sequence', async (t) => {
+    const { server } = await startServer(t);
+    const op = await startConsole(t, server);
+    assert.equal(await op.type('clear'), '\x1b[2J\x1b[3J\x1b[H');
+  });
+
+  it('the end of input (Ctrl-D) asks to exit', async (t) => {
+    const { server } = await startServer(t);
+    const op = await startConsole(t, server);
+    op.end();
+    await eventually(() => op.calls.exit === 1, 'onExit was called');
+  });
+
+  it('print writes a log line', async (t) => {
+    const { server } = await startServer(t);
+    const op = await startConsole(t, server);
+    op.console.print('2026-11-25T08:00:00.000Z info connect client=127.0.0.1:5555 clients=1\n');
+    await eventually(() => op.output().includes('info connect client=127.0.0.1:5555 clients=1\n'), 'the line was printed');
+  });
+});
