@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
-import { Command, Reply } from '../protocol/constants.js';
+import { Command, ErrorKind, Reply, errorReply } from '../protocol/constants.js';
 import { parseSize } from '../protocol/command-line.js';
 import { parseFileRow, type FileEntry } from '../protocol/file-row.js';
+import { fileNameProblem } from '../protocol/names.js';
 import { INVALID_LINE, LineReader, type RawBytes } from '../protocol/line-reader.js';
 import { sendExactly, writeLine } from '../protocol/write.js';
 import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
@@ -112,6 +113,8 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   /** The files whose name contains `text`, case-insensitively. */
   search(text: string): Promise<FileEntry[]> {
     return this.#enqueue(async () => {
+      // A line break would smuggle a second command onto the connection; TFTCP cannot express it.
+      if (/[\r\n]/.test(text)) throw new TftcpReplyError(Reply.UNKNOWN);
       await this.#send(`${Command.SEARCH} ${text}`);
       return this.#readListing();
     });
@@ -119,12 +122,12 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
 
   /** Starts a download; the bytes arrive on the returned stream. */
   download(name: string): Promise<Incoming> {
-    return this.#incoming(`${Command.DOWNLOAD} ${name}`);
+    return this.#incoming(name, `${Command.DOWNLOAD} ${name}`);
   }
 
   /** Starts a download of bytes [offset, offset+length), clipped at the end of the file. */
   range(name: string, offset: number, length: number): Promise<Incoming> {
-    return this.#incoming(`${Command.RANGE} ${offset} ${length} ${name}`);
+    return this.#incoming(name, `${Command.RANGE} ${offset} ${length} ${name}`);
   }
 
   /**
@@ -134,6 +137,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
    */
   upload(name: string, size: number, source: AsyncIterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
     return this.#enqueue(async () => {
+      checkName(name);
       await this.#send(`${Command.UPLOAD} ${name}`);
       await this.#expect(Reply.OK);
       await this.#send(String(size));
@@ -170,12 +174,13 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     this.#socket.destroy();
   }
 
-  #incoming(line: string): Promise<Incoming> {
+  #incoming(name: string, line: string): Promise<Incoming> {
     return new Promise<Incoming>((resolveIncoming, rejectIncoming) => {
       // The queue slot is held until the stream is over, so no command can cut into the bytes.
       this.#enqueue(async () => {
         let incoming: Incoming;
         try {
+          checkName(name);
           await this.#send(line);
           await this.#expect(Reply.OK);
           await this.#expect(Reply.FOUND);
@@ -258,6 +263,15 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   #lost(cause?: unknown): TftcpConnectionError {
     return this.#closeError ?? new TftcpConnectionError(`the connection to ${this.#where} was lost`, { cause });
   }
+}
+
+/**
+ * Refuses a name the server would refuse, with the reply it would give. Checked here because a
+ * line break in the name would otherwise smuggle a second command onto the connection.
+ */
+function checkName(name: string): void {
+  const problem = fileNameProblem(name);
+  if (problem) throw new TftcpReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
 }
 
 function connectProblem(error: NodeJS.ErrnoException, where: string): string {

@@ -235,3 +235,20 @@ describe('TftcpClient connection trouble', () => {
     await assert.rejects(client.show(), TftcpConnectionError);
   });
 });
+
+describe('TftcpClient arguments', () => {
+  it('regression: a line break in a name or search text cannot smuggle a second command onto the connection', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'a.txt'), 'abc');
+    const client = await connect(t, port);
+    const controlChars = 'Invalid file name: the name must not contain control characters';
+    await assert.rejects(client.download('a.txt\nexit'), isRefusal(controlChars, ErrorKind.INVALID_NAME));
+    await assert.rejects(client.range('a.txt\r\nexit', 0, 1), isRefusal(controlChars, ErrorKind.INVALID_NAME));
+    await assert.rejects(client.upload('b.txt\nexit', 1, Readable.from([Buffer.from('x')])), isRefusal(controlChars, ErrorKind.INVALID_NAME));
+    await assert.rejects(client.search('a\nexit'), isRefusal(Reply.UNKNOWN, 'unknown-command'));
+    // Still in step: the next replies belong to the next commands.
+    assert.deepEqual((await client.show()).map((e) => e.name), ['a.txt']);
+    assert.deepEqual(await buffer((await client.download('a.txt')).stream), Buffer.from('abc'));
+    assert.equal(client.closed, false);
+  });
+});
