@@ -135,7 +135,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
    * it durably. A source that yields a different byte count cuts the connection (the server
    * then stores nothing).
    */
-  upload(name: string, size: number, source: AsyncIterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
+  upload(name: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
     return this.#enqueue(async () => {
       checkName(name);
       await this.#send(`${Command.UPLOAD} ${name}`);
@@ -144,7 +144,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       await this.#expect(Reply.OK);
       let sent = 0;
       try {
-        await sendExactly(source as AsyncIterable<Buffer>, this.#socket, size, (n) => {
+        await sendExactly(source as AsyncIterable<Buffer> | Iterable<Buffer>, this.#socket, size, (n) => {
           sent += n;
           options.onProgress?.(sent, size);
         });

@@ -10,7 +10,7 @@ export async function writeLine(socket: Writable, line: string): Promise<void> {
  * backpressure; `onBytes` sees every chunk. Rejects when the source yields more or fewer bytes.
  */
 export async function sendExactly(
-  source: AsyncIterable<Buffer>,
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
   socket: Writable,
   size: number,
   onBytes?: (count: number) => void,

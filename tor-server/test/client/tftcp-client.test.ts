@@ -107,7 +107,9 @@ describe('TftcpClient against a real server', () => {
     assert.equal(sha256(await readFile(path.join(dir, 'up.bin'))), sha256(data));
     assert.equal(progress.at(-1), 1);
     await client.upload('empty.bin', 0, Readable.from([]));
-    assert.deepEqual((await client.show()).map((e) => [e.name, e.size]), [['empty.bin', 0], ['up.bin', data.length]]);
+    await client.upload('array.bin', 6, [Buffer.from('abc'), Buffer.from('def')]);
+    assert.deepEqual((await client.show()).map((e) => [e.name, e.size]), [['array.bin', 6], ['empty.bin', 0], ['up.bin', data.length]]);
+    assert.equal(await readFile(path.join(dir, 'array.bin'), 'utf8'), 'abcdef');
   });
 
   it('refusals throw TftcpReplyError with the reply verbatim and its kind, and the connection stays usable', async (t) => {

@@ -31,15 +31,17 @@ describe('tor-server bin', () => {
     assert.deepEqual(await visibleNames(dir), []);
   });
 
-  it('exits 0 on SIGTERM', async (t) => {
-    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', await tempDir(t)]);
-    const client = await LineClient.connect(t, spawned.port);
-    assert.equal(await client.request('show'), Reply.OK);
-    await client.listing();
-    spawned.child.kill('SIGTERM');
-    assert.equal(await within(spawned.exited), 0);
-    assert.equal(await client.rest(), '');
-  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`exits 0 on ${signal}, closing idle clients`, async (t) => {
+      const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', await tempDir(t)]);
+      const client = await LineClient.connect(t, spawned.port);
+      assert.equal(await client.request('show'), Reply.OK);
+      await client.listing();
+      spawned.child.kill(signal);
+      assert.equal(await within(spawned.exited), 0);
+      assert.equal(await client.rest(), '');
+    });
+  }
 
   it('on SIGTERM cuts an upload stalled past the grace, exits 0, and leaves no file and no temp file', async (t) => {
     const dir = await tempDir(t);
