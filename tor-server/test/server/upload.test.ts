@@ -130,6 +130,27 @@ describe('upload', () => {
     assert.equal(server.connections.size, 1);
   });
 
+  it('a client that half-closes before sending every byte stores nothing', async (t) => {
+    const { port, dir } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    client.socket.end('upload short.bin\n10\n12345');
+    assert.equal(await client.rest(), `${Reply.OK}\n${Reply.OK}\n`);
+    await tempFolderEmpty(dir);
+    assert.deepEqual(await visibleNames(dir), []);
+  });
+
+  it('an overlong size line gets the unknown-command reply, closes the connection and frees the name', async (t) => {
+    const { port, dir } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('upload long.bin'), Reply.OK);
+    client.send(`${'9'.repeat(5000)}\n`);
+    assert.equal(await client.line(), Reply.UNKNOWN);
+    assert.equal(await client.rest(), '');
+    const next = await LineClient.connect(t, port);
+    assert.deepEqual(await next.upload('long.bin', Buffer.from('ok')), [Reply.OK, Reply.OK, Reply.END]);
+    assert.deepEqual(await visibleNames(dir), ['long.bin']);
+  });
+
   it('a connection cut between the name and the size leaves nothing and frees the name', async (t) => {
     const { port, dir } = await startServer(t);
     const client = await LineClient.connect(t, port);
