@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { buildApp } from './app.js';
 import { GatewayConfigError, gatewayUsage, parseGatewayConfig, type GatewayConfig } from './config.js';
 
@@ -31,6 +33,9 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   process.stdout.write(`tor-gateway listening on http://${host}:${port} (tor-server ${config.torHost}:${config.torPort})\n`);
+  if (!existsSync(path.join(config.webDir, 'index.html'))) {
+    process.stderr.write(`tor-gateway: no web app in ${config.webDir} yet; run \`npm run build -w web\` (the API works without it)\n`);
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

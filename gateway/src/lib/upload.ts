@@ -20,11 +20,22 @@ export async function uploadExactly(client: TftcpClient, name: string, size: num
   let received = 0;
   let mismatch: GatewayError | undefined;
   const fail = (detail: string) => (mismatch = new GatewayError('GW_ERR_SIZE_MISMATCH', errorReply(ErrorKind.SIZE_MISMATCH, detail)));
+  // While we wait for the browser's next chunk, a dying tor-server must still end the upload
+  // at once, not whenever the browser sends more.
+  let onClose: (() => void) | undefined;
+  const lost = new Promise<never>((_, reject) => {
+    onClose = () => reject(new Error('the tor-server connection closed'));
+    client.once('close', onClose);
+  });
+  lost.catch(() => {});
   async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      received += chunk.length;
+    const chunks = source.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+    for (;;) {
+      const next = await Promise.race([chunks.next(), lost]);
+      if (next.done) break;
+      received += next.value.length;
       if (received > size) throw fail(`${name} was announced as ${size} bytes but more arrived; nothing was stored`);
-      yield chunk;
+      yield next.value;
     }
     if (received !== size) throw fail(`${name} was announced as ${size} bytes but ${received} arrived; nothing was stored`);
   }
@@ -32,6 +43,8 @@ export async function uploadExactly(client: TftcpClient, name: string, size: num
     await client.upload(name, size, counted());
   } catch (error) {
     throw mismatch ?? error;
+  } finally {
+    client.off('close', onClose!);
   }
 }
 

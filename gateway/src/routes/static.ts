@@ -22,7 +22,6 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export const staticRoutes: FastifyPluginAsync<StaticRoutesOptions> = async (app, { webDir }) => {
   const root = path.resolve(webDir);
   const hashedDir = path.join(root, HASHED_DIR) + path.sep;
-  if (!existsSync(path.join(root, INDEX))) app.log.warn(`no web app in ${root}; run \`npm run build -w web\``);
 
   await app.register(fastifyStatic, {
     root,

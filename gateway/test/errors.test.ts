@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError } from 'tor-server/client';
+import { ErrorKind, Reply, errorReply } from 'tor-server/protocol';
+import { GatewayError, asGatewayError, statusForRefusal } from '../src/errors.js';
+
+test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
+  const expected: [string, number][] = [
+    [Reply.NOT_FOUND, 404],
+    [Reply.UNKNOWN, 400],
+    [errorReply(ErrorKind.INVALID_NAME, 'the name is empty'), 400],
+    [errorReply(ErrorKind.INVALID_SIZE, 'x'), 400],
+    [errorReply(ErrorKind.SIZE_MISMATCH, 'x'), 400],
+    [errorReply(ErrorKind.FILE_EXISTS, 'a.txt'), 409],
+    [errorReply(ErrorKind.TOO_LARGE, 'x'), 413],
+    [errorReply(ErrorKind.INVALID_RANGE, 'x'), 416],
+    [errorReply(ErrorKind.NO_SPACE, 'x'), 507],
+    [errorReply(ErrorKind.TOO_MANY_CLIENTS, 'x'), 503],
+    [errorReply(ErrorKind.SHUTTING_DOWN, 'x'), 503],
+    [errorReply(ErrorKind.IDLE_TIMEOUT), 503],
+    [errorReply(ErrorKind.STALLED), 502],
+    [errorReply(ErrorKind.SERVER_ERROR, 'x'), 502],
+    ['Something unheard of', 502],
+  ];
+  for (const [reply, status] of expected) {
+    const error = new TftcpReplyError(reply);
+    assert.equal(statusForRefusal(error.kind), status, reply);
+    const converted = asGatewayError(error);
+    assert.equal(converted.statusCode, status, reply);
+    assert.equal(converted.message, reply, 'the reply line is kept verbatim');
+  }
+  // Every kind the protocol defines is covered.
+  for (const kind of Object.values(ErrorKind)) assert.equal(typeof statusForRefusal(kind), 'number', kind);
+});
+
+test('a broken upstream is 502, client errors keep their status, anything else is a bare 500', () => {
+  assert.equal(asGatewayError(new TftcpConnectionError('reset')).statusCode, 502);
+  assert.equal(asGatewayError(new TftcpProtocolError('garbage')).statusCode, 502);
+  const own = new GatewayError('GW_ERR_LENGTH_REQUIRED', 'length please');
+  assert.equal(asGatewayError(own), own);
+  assert.equal(asGatewayError(Object.assign(new Error('Method not allowed'), { statusCode: 405 })).statusCode, 405);
+  const internal = asGatewayError(new TypeError('secret stack detail'));
+  assert.equal(internal.statusCode, 500);
+  assert.doesNotMatch(internal.message, /secret/);
+});

@@ -1,0 +1,217 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Response } from 'supertest';
+import { TEMP_DIR_NAME, TorServer } from 'tor-server/server';
+import WebSocket from 'ws';
+import { buildApp, type AppOptions } from '../src/app.js';
+import type { WsReply, WsServerMessage } from '../src/ws/messages.js';
+
+/** Test-friendly bounds: short backoff, short timeouts, no logs. */
+export const TEST_APP_DEFAULTS = {
+  maxUploadSize: 1024 ** 3,
+  logLevel: 'silent',
+  upstreamConnectTimeoutMs: 2000,
+  upstreamReplyTimeoutMs: 10_000,
+  wsMinBackoffMs: 50,
+  wsMaxBackoffMs: 200,
+} as const;
+
+const TOR_SERVER_BIN = fileURLToPath(new URL('../../tor-server/dist/bin/tor-server.js', import.meta.url));
+
+/** Collects clean-ups for a whole describe block: `after(() => scope.close())`. Runs them newest first. */
+export class Scope {
+  readonly #cleanups: (() => unknown)[] = [];
+  after(fn: () => unknown): void {
+    this.#cleanups.push(fn);
+  }
+  async close(): Promise<void> {
+    for (const fn of this.#cleanups.reverse()) await fn();
+    this.#cleanups.length = 0;
+  }
+}
+
+/** A fresh scratch folder, removed when the test ends. */
+export async function scratchDir(t: { after(fn: () => unknown): void }, prefix = 'gw-test-'): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A real tor-server in this process, on a free port, serving a scratch folder. */
+export async function startTorServer(t: { after(fn: () => unknown): void }, options: { maxFileSize?: number } = {}): Promise<{ server: TorServer; dir: string; port: number }> {
+  const dir = await scratchDir(t, 'gw-tor-');
+  const server = await TorServer.start({ host: '127.0.0.1', port: 0, dir, shutdownGraceMs: 0, ...options });
+  t.after(() => server.close(0));
+  return { server, dir, port: server.address().port };
+}
+
+/** A tor-server as a child process (so a test can kill it), on `port` (0: a free one). */
+export async function spawnTorServer(dir: string, port = 0): Promise<{ child: ChildProcess; port: number; kill(): Promise<void> }> {
+  const child = spawn(process.execPath, [TOR_SERVER_BIN, '--host', '127.0.0.1', '--port', String(port), '--dir', dir, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const line = await withTimeout(
+    new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`tor-server exited with ${code} before listening`)));
+    }),
+    10_000,
+    'tor-server to start',
+  );
+  const match = /^tor-server listening on .+:(\d+), serving /.exec(line);
+  if (!match) throw new Error(`unexpected first line from tor-server: ${line}`);
+  child.stdout!.resume();
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  };
+  return { child, port: Number(match[1]), kill };
+}
+
+/** The gateway app on a tor-server port, ready (not listening), closed when the test ends. */
+export async function startApp(t: { after(fn: () => unknown): void }, torPort: number, options: Partial<AppOptions> = {}): Promise<FastifyInstance> {
+  const webDir = options.webDir ?? (await scratchDir(t, 'gw-web-'));
+  const app = buildApp({ ...TEST_APP_DEFAULTS, torHost: '127.0.0.1', torPort, webDir, ...options });
+  t.after(async () => {
+    // A failed test may leave a request open; close() would wait for it forever.
+    const force = setTimeout(() => app.server.closeAllConnections(), 1000);
+    await app.close();
+    clearTimeout(force);
+  });
+  await app.ready();
+  return app;
+}
+
+/** Starts the app listening on 127.0.0.1 and returns its base URL (http://...). */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as net.AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Polls `check` until it is true; fails after `timeoutMs` naming what it waited for. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Rejects when `promise` takes longer than `timeoutMs`: no test waits forever. */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Names visible in a tor-server folder (the hidden temp folder excluded). */
+export async function storedNames(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((name) => name !== TEMP_DIR_NAME).sort();
+}
+
+/** Files left in the tor-server's hidden temp folder: none once every upload is over. */
+export async function tempFiles(dir: string): Promise<string[]> {
+  return fs.readdir(path.join(dir, TEMP_DIR_NAME)).catch(() => []);
+}
+
+/** Waits until the tor-server has exactly `count` clients. */
+export async function waitForClients(server: TorServer, count: number): Promise<void> {
+  await waitFor(() => server.connections.size === count, `the tor-server to have ${count} clients (has ${server.connections.size})`);
+}
+
+/** supertest parser that keeps the body as raw bytes. */
+export function binary(res: Response, callback: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => callback(null, Buffer.concat(chunks)));
+}
+
+/** A `ws` client that records every message, to await them in order. */
+export class WsProbe {
+  readonly socket: WebSocket;
+  readonly messages: WsServerMessage[] = [];
+  #read = 0;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data) => this.messages.push(JSON.parse(String(data)) as WsServerMessage));
+  }
+
+  /** Opens a socket to `/api/ws` of a listening app; closed when the test ends. */
+  static async open(t: { after(fn: () => unknown): void }, baseUrl: string, headers: Record<string, string> = {}): Promise<WsProbe> {
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/api/ws`, { headers });
+    const probe = new WsProbe(socket);
+    t.after(() => probe.close());
+    await withTimeout(once(socket, 'open'), 5000, 'the WebSocket to open');
+    return probe;
+  }
+
+  send(message: unknown): void {
+    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** The next message (after those already taken) matching `match`; earlier non-matching ones are skipped. */
+  async next(match: (message: WsServerMessage) => boolean = () => true, timeoutMs = 5000): Promise<WsServerMessage> {
+    let found: WsServerMessage | undefined;
+    await waitFor(
+      () => {
+        while (this.#read < this.messages.length) {
+          const message = this.messages[this.#read++]!;
+          if (match(message)) {
+            found = message;
+            return true;
+          }
+        }
+        return false;
+      },
+      'a WebSocket message',
+      timeoutMs,
+    );
+    return found!;
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    this.socket.close();
+    await withTimeout(once(this.socket, 'close'), 5000, 'the WebSocket to close').catch(() => this.socket.terminate());
+  }
+}
+
+/** Narrows a server message to a reply, failing the test when it is an event. */
+export function replyOf(message: WsServerMessage): WsReply {
+  if (!('id' in message)) throw new Error(`expected a reply, got ${JSON.stringify(message)}`);
+  return message;
+}
