@@ -1,0 +1,128 @@
+/**
+ * The deployment cannot be run here (no Docker engine), so these tests check what can be:
+ * the compose file is valid for docker-compose, and the image's commands, the compose
+ * commands, the package bins and `npm start` all name the same built programs, which start
+ * and pass the compose healthchecks with the compose environment.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+
+interface ComposeService {
+  command: string[];
+  environment: Record<string, string>;
+  healthcheck: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+  restart?: string;
+}
+const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+
+/** The JSON-array CMD of the Dockerfile's final stage. */
+function dockerfileCmd(): string[] {
+  const cmds = [...read('Dockerfile').matchAll(/^CMD (\[.*\])$/gm)];
+  assert.equal(cmds.length, 1, 'one CMD, in the final stage');
+  return JSON.parse(cmds[0]![1]!) as string[];
+}
+
+function binPath(workspace: string, bin: string): string {
+  const manifest = JSON.parse(read(`${workspace}/package.json`)) as { bin: Record<string, string> };
+  return path.posix.join(workspace, manifest.bin[bin]!);
+}
+
+test('docker-compose accepts the compose file', (t) => {
+  try {
+    execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
+  } catch {
+    console.log('SKIPPED: compose validation (docker-compose is not installed; apt-get install docker-compose)');
+    t.skip('docker-compose not installed');
+    return;
+  }
+  execFileSync('docker-compose', ['config', '-q'], { cwd: ROOT, stdio: 'pipe' });
+});
+
+test('the image, compose, the package bins and npm start all run the same built programs', () => {
+  const server = binPath('tor-server', 'tor-server');
+  const gateway = binPath('gateway', 'tor-gateway');
+  assert.deepEqual(dockerfileCmd(), ['node', server]);
+  assert.deepEqual(compose.services['tor-server']!.command, ['node', server]);
+  assert.deepEqual(compose.services.gateway!.command, ['node', gateway]);
+  const start = read('scripts/start.mjs');
+  assert.ok(start.includes(`'${server}'`) && start.includes(`'${gateway}'`), 'npm start runs the same two bins');
+  // They exist after the build that the Dockerfile runs (`npm run build`, as `npm test` did before this).
+  assert.match(read('Dockerfile'), /RUN npm ci .*\n[\s\S]*RUN npm run build/);
+  for (const bin of [server, gateway]) assert.ok(existsSync(path.join(ROOT, bin)), `${bin} is built`);
+  assert.ok(existsSync(path.join(ROOT, 'web/dist/index.html')), 'the web app the image copies is built');
+});
+
+test('compose wiring: volume, healthchecks, restart policy, start order', () => {
+  const server = compose.services['tor-server']!;
+  const gateway = compose.services.gateway!;
+  assert.ok(server.volumes?.some((v) => v.startsWith('tor_files:') && v.endsWith(server.environment.TOR_DIR!)), 'named volume mounted as TOR_DIR');
+  assert.ok('tor_files' in compose.volumes);
+  assert.equal(server.restart, 'unless-stopped');
+  assert.equal(gateway.restart, 'unless-stopped');
+  assert.equal(gateway.environment.TOR_HOST, 'tor-server');
+  assert.deepEqual(gateway.depends_on, { 'tor-server': { condition: 'service_healthy' } });
+  for (const ignored of ['**/node_modules', '**/dist', '**/tor_files']) assert.ok(read('.dockerignore').split('\n').includes(ignored), `.dockerignore has ${ignored}`);
+});
+
+test('both programs start with the compose environment and pass the compose healthchecks', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tor-deploy-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const server = compose.services['tor-server']!;
+  const gateway = compose.services.gateway!;
+  // Only what cannot hold outside a container changes: free ports, a scratch folder, localhost.
+  const serverEnv = { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1' };
+  const tor = await startService(t, server.command, serverEnv, /listening on [^\s]+:(\d+),/);
+  const gatewayEnv = { ...substitute(gateway.environment), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port) };
+  const gw = await startService(t, gateway.command, gatewayEnv, /listening on http:\/\/[^\s]+:(\d+)/);
+
+  await runHealthcheck(server.healthcheck.test, '7777', tor.port);
+  await runHealthcheck(gateway.healthcheck.test, '8080', gw.port);
+});
+
+/** Compose's `${VAR:-default}` with the defaults (no .env in the test). */
+function substitute(environment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
+}
+
+async function startService(t: TestContext, command: string[], env: Record<string, string>, listening: RegExp): Promise<{ child: ChildProcess; port: number }> {
+  const [program, ...args] = command;
+  assert.equal(program, 'node');
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => void child.kill('SIGKILL'));
+  let output = '';
+  child.stderr!.on('data', (d: Buffer) => (output += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${output}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d;
+      const match = listening.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${output}`)));
+  });
+  return { child, port };
+}
+
+/** Runs a compose `CMD` healthcheck with the container port swapped for the test's. */
+async function runHealthcheck(check: string[], containerPort: string, port: number): Promise<void> {
+  assert.equal(check[0], 'CMD');
+  const [program, ...args] = check.slice(1).map((part) => part.replaceAll(containerPort, String(port)));
+  assert.equal(program, 'node');
+  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).once('exit', resolve));
+  assert.equal(code, 0, `healthcheck ${check.join(' ')} passes`);
+}
