@@ -204,7 +204,8 @@ async function main() {
   watch(tor);
   const [, torPort] = await waitForLine(tor, /^tor-server listening on .+:(\d+), serving /);
 
-  const gateway = spawnService('gateway', color('35', '[gateway]'), [GATEWAY_BIN, '--tor-port', torPort], 'ignore');
+  // The heap flag keeps V8 from garbage-collecting after every few MB of transfer (see gateway/src/main.ts).
+  const gateway = spawnService('gateway', color('35', '[gateway]'), ['--initial-heap-size=64', GATEWAY_BIN, '--tor-port', torPort], 'ignore');
   children.push(gateway);
   watch(gateway);
   const [, gatewayPort] = await waitForLine(gateway, /^tor-gateway listening on http:\/\/.+:(\d+) /);

@@ -20,18 +20,10 @@ export async function uploadExactly(client: TftcpClient, name: string, size: num
   let received = 0;
   let mismatch: GatewayError | undefined;
   const fail = (detail: string) => (mismatch = new GatewayError('GW_ERR_SIZE_MISMATCH', errorReply(ErrorKind.SIZE_MISMATCH, detail)));
-  // While we wait for the browser's next chunk, a dying tor-server must still end the upload
-  // at once, not whenever the browser sends more.
-  let onClose: (() => void) | undefined;
-  const lost = new Promise<never>((_, reject) => {
-    onClose = () => reject(new Error('the tor-server connection closed'));
-    client.once('close', onClose);
-  });
-  lost.catch(() => {});
+  const chunks = source.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
   async function* counted(): AsyncGenerator<Buffer> {
-    const chunks = source.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
     for (;;) {
-      const next = await Promise.race([chunks.next(), lost]);
+      const next = await nextUnlessClosed(client, chunks);
       if (next.done) break;
       received += next.value.length;
       if (received > size) throw fail(`${name} was announced as ${size} bytes but more arrived; nothing was stored`);
@@ -43,9 +35,31 @@ export async function uploadExactly(client: TftcpClient, name: string, size: num
     await client.upload(name, size, counted());
   } catch (error) {
     throw mismatch ?? error;
-  } finally {
-    client.off('close', onClose!);
   }
+}
+
+/**
+ * The source's next chunk, or a rejection as soon as the TFTCP connection closes: while we
+ * wait for the browser's next chunk, a dying tor-server must end the upload at once. (A
+ * listener per chunk rather than Promise.race against one long-lived promise, which would
+ * keep every chunk reachable until the upload ends.)
+ */
+function nextUnlessClosed(client: TftcpClient, chunks: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
+  if (client.closed) return Promise.reject(new Error('the tor-server connection closed'));
+  return new Promise((resolve, reject) => {
+    const onClose = () => reject(new Error('the tor-server connection closed'));
+    client.once('close', onClose);
+    chunks.next().then(
+      (result) => {
+        client.off('close', onClose);
+        resolve(result);
+      },
+      (error: unknown) => {
+        client.off('close', onClose);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Reads a stream to its end and throws the bytes away; never throws. */
