@@ -1,0 +1,135 @@
+/** The transfers the benchmark times, each returning MB/s (1e6 bytes per second). */
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { TftcpClient } from 'tor-server/client';
+import WebSocket from 'ws';
+import type { WsServerMessage } from '../src/ws/messages.js';
+
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+/** Downloads big.bin over TFTCP; MB/s. */
+export async function tftcpDownload(port: number, size: number): Promise<number> {
+  const client = await TftcpClient.connect({ host: '127.0.0.1', port });
+  const started = performance.now();
+  const incoming = await client.download('big.bin');
+  let received = 0;
+  for await (const chunk of incoming.stream) received += (chunk as Buffer).length;
+  const ms = performance.now() - started;
+  await client.exit();
+  if (received !== size || incoming.size !== size) throw new Error(`direct download received ${received} of ${incoming.size}`);
+  return mbps(size, ms);
+}
+
+/** Uploads `file` over TFTCP as `name`; MB/s. */
+export async function tftcpUpload(port: number, file: string, size: number, name: string): Promise<number> {
+  const client = await TftcpClient.connect({ host: '127.0.0.1', port });
+  const started = performance.now();
+  await client.upload(name, size, createReadStream(file, { highWaterMark: 256 * 1024 }));
+  const ms = performance.now() - started;
+  await client.exit();
+  return mbps(size, ms);
+}
+
+/**
+ * GET over a bare socket, counting the body bytes: as lean a consumer as the TFTCP client in
+ * the direct measurement, so the figure is the server's, not Node's HTTP client's.
+ */
+export async function httpDownload(url: string, size: number): Promise<number> {
+  const { hostname, port, pathname } = new URL(url);
+  const started = performance.now();
+  const socket = net.connect(Number(port), hostname);
+  await once(socket, 'connect');
+  socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
+  let head = Buffer.alloc(0);
+  let body = -1;
+  let length = -1;
+  for await (const chunk of socket as AsyncIterable<Buffer>) {
+    if (body >= 0) {
+      body += chunk.length;
+      continue;
+    }
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end === -1) continue;
+    const headers = head.subarray(0, end).toString('latin1');
+    if (!/^HTTP\/1\.1 200 /.test(headers)) throw new Error(`GET ${url} answered ${headers.split('\r\n')[0]}`);
+    length = Number(/\r\ncontent-length: *(\d+)/i.exec(headers)?.[1] ?? -1);
+    body = head.length - end - 4;
+  }
+  const ms = performance.now() - started;
+  if (body !== size || length !== size) throw new Error(`GET ${url} received ${body} of ${length} bytes`);
+  return mbps(size, ms);
+}
+
+/** POST /api/files as the web app sends it: a `size` field, then the file part, streamed from disk. */
+export async function multipartUpload(base: string, file: string, size: number, name: string): Promise<number> {
+  const boundary = `----bench${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="size"\r\n\r\n${size}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const started = performance.now();
+  const req = http.request(`${base}/api/files`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) },
+  });
+  const answered = once(req, 'response') as Promise<[http.IncomingMessage]>;
+  async function* body() {
+    yield head;
+    yield* createReadStream(file, { highWaterMark: 256 * 1024 });
+    yield tail;
+  }
+  await pipeline(body, req);
+  const [res] = await answered;
+  let text = '';
+  for await (const chunk of res) text += chunk;
+  const ms = performance.now() - started;
+  if (res.statusCode !== 201) throw new Error(`multipart upload answered ${res.statusCode}: ${text}`);
+  return mbps(size, ms);
+}
+
+/** Opens `count` sockets at once; each waits for its upstream, runs show and search, and closes. */
+export async function wsCrowd(base: string, count: number, log: (message: string) => void): Promise<{ errors: number; ms: number }> {
+  const started = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: count }, () => wsSession(base.replace(/^http/, 'ws') + '/api/ws')));
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  for (const failure of failures.slice(0, 3)) log(`  error: ${(failure.reason as Error).message}`);
+  return { errors: failures.length, ms: performance.now() - started };
+}
+
+function wsSession(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const timer = setTimeout(() => fail(new Error('no answer within 30 s')), 30_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.terminate();
+      reject(error);
+    };
+    const answered = new Set<number>();
+    socket.on('error', fail);
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as WsServerMessage;
+      if ('event' in message) {
+        if (message.event !== 'upstream') return;
+        if (!message.connected) return fail(new Error('the gateway reported the tor-server unreachable'));
+        socket.send(JSON.stringify({ id: 1, command: 'show' }));
+        socket.send(JSON.stringify({ id: 2, command: 'search', text: 'big' }));
+        return;
+      }
+      if (!message.ok) return fail(new Error(`request ${message.id} failed: ${message.error}`));
+      if (message.id === 2 && message.files.length !== 1) return fail(new Error(`search found ${message.files.length} files`));
+      answered.add(message.id);
+      if (answered.size === 2) {
+        clearTimeout(timer);
+        socket.close();
+        resolve();
+      }
+    });
+  });
+}
