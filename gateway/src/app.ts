@@ -26,6 +26,8 @@ export interface AppOptions {
   healthTimeoutMs?: number;
   wsMinBackoffMs?: number;
   wsMaxBackoffMs?: number;
+  /** Upstream connections older than this are reconnected quietly when they drop (idle timeout). */
+  wsQuietReconnectAfterMs?: number;
 }
 
 declare module 'fastify' {
@@ -78,7 +80,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.register(healthRoutes, { upstream, timeoutMs: options.healthTimeoutMs });
   app.register(filesRoutes, { upstream, events, maxUploadSize: options.maxUploadSize, spoolDir: options.spoolDir });
-  app.register(wsRoutes, { upstream, events, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
+  app.register(wsRoutes, { upstream, events, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs, quietReconnectAfterMs: options.wsQuietReconnectAfterMs });
   app.register(staticRoutes, { webDir: options.webDir });
   return app;
 }

@@ -12,6 +12,7 @@ export interface WsRoutesOptions {
   /** Reconnect backoff bounds for each session's TFTCP connection. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  quietReconnectAfterMs?: number;
 }
 
 // ws closes the socket (1009) above this; up to it the gateway answers oversize messages itself.
@@ -27,6 +28,7 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
       log: request.log,
       minBackoffMs: options.minBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
+      quietReconnectAfterMs: options.quietReconnectAfterMs,
     });
     session.start();
   });

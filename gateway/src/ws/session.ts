@@ -13,6 +13,8 @@ export interface SessionOptions {
   /** First reconnect delay; it doubles up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** A dropped upstream connection older than this is reconnected before the browser is told. */
+  quietReconnectAfterMs?: number;
 }
 
 // Requests queued beyond this are refused at once, so one socket cannot pile up unbounded work.
@@ -104,7 +106,8 @@ export class WsSession {
         }
         this.#client = client;
         this.#backoffMs = this.#options.minBackoffMs ?? 250;
-        client.once('close', () => this.#onUpstreamClosed(client));
+        const connectedAt = Date.now();
+        client.once('close', () => this.#onUpstreamClosed(client, connectedAt));
         this.#announce(true);
         return client;
       },
@@ -119,10 +122,17 @@ export class WsSession {
     return this.#connecting;
   }
 
-  #onUpstreamClosed(client: TftcpClient): void {
+  #onUpstreamClosed(client: TftcpClient, connectedAt: number): void {
     if (this.#client !== client) return;
     this.#client = undefined;
     if (this.#closed) return;
+    // A connection that lived a while was most likely closed for being idle: reconnect at once
+    // and tell the browser only if that fails, so an open tab does not flash "unreachable".
+    // One that died young goes through the backoff, so a server that keeps closing is not hammered.
+    if (Date.now() - connectedAt >= (this.#options.quietReconnectAfterMs ?? 5000)) {
+      void this.#connect();
+      return;
+    }
     this.#announce(false);
     this.#retryLater();
   }

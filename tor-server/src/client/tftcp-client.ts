@@ -143,6 +143,10 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       await this.#send(String(size));
       await this.#expect(Reply.OK);
       let sent = 0;
+      // A source that is waiting for its own data (a slow browser) would not notice the server
+      // going away until its next chunk; stop it as soon as the connection closes.
+      const stopSource = () => (source as Partial<Readable>).destroy?.(this.#lost());
+      this.#socket.once('close', stopSource);
       try {
         await sendExactly(source as AsyncIterable<Buffer> | Iterable<Buffer>, this.#socket, size, (n) => {
           sent += n;
@@ -153,6 +157,8 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
         const cause = this.#closeError ?? new TftcpConnectionError(`upload of ${name} stopped after ${sent} of ${size} bytes: ${(error as Error).message}`, { cause: error });
         this.destroy(cause);
         throw cause;
+      } finally {
+        this.#socket.off('close', stopSource);
       }
       await this.#expect(Reply.END);
     });

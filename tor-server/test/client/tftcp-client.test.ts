@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
 import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError } from '../../src/client/errors.js';
@@ -180,6 +180,20 @@ describe('TftcpClient connection trouble', () => {
       assert.equal(error.message, `no tor-server is listening at 127.0.0.1:${port} (connection refused). Is it running, and is the port right?`);
       return true;
     });
+  });
+
+  it('a server killed while the upload source waits for data: the upload fails at once, not at the next chunk', async (t) => {
+    const dir = await tempDir(t);
+    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'silent']);
+    const client = await connect(t, spawned.port);
+    // A source that delivers one chunk and then waits, like a slow browser.
+    const source = new PassThrough();
+    source.write(Buffer.alloc(1000));
+    const upload = client.upload('slow.bin', 1_000_000, source);
+    await eventually(async () => (await readdir(path.join(dir, '.tor-tmp'))).length === 1, 'the upload to start');
+    spawned.child.kill('SIGKILL');
+    await assert.rejects(within(upload, 3000, 'the upload to fail'), TftcpConnectionError);
+    assert.ok(source.destroyed, 'the source was stopped');
   });
 
   it('a server killed mid-download: the stream errors and the client reports a lost connection', async (t) => {
