@@ -23,8 +23,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/tor-server/package.json tor-server/
+COPY --from=build /app/tor-server/bin tor-server/bin
 COPY --from=build /app/tor-server/dist tor-server/dist
 COPY --from=build /app/gateway/package.json gateway/
+COPY --from=build /app/gateway/bin gateway/bin
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/web/dist web/dist
 RUN mkdir -p /data/tor_files && chown -R node:node /data
@@ -32,4 +34,4 @@ USER node
 VOLUME ["/data/tor_files"]
 EXPOSE 7777 8080
 # The same bins `npm start` runs (scripts/start.mjs); compose picks one per service.
-CMD ["node", "tor-server/dist/bin/tor-server.js"]
+CMD ["node", "tor-server/bin/tor-server.js"]

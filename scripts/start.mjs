@@ -8,8 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TOR_SERVER_BIN = path.join(ROOT, 'tor-server/dist/bin/tor-server.js');
-const GATEWAY_BIN = path.join(ROOT, 'gateway/dist/main.js');
+// The programs as built, and the bins that run them (the same ones the Docker image runs).
+const TOR_SERVER_BUILT = path.join(ROOT, 'tor-server/dist/bin/tor-server.js');
+const GATEWAY_BUILT = path.join(ROOT, 'gateway/dist/main.js');
+const TOR_SERVER_BIN = path.join(ROOT, 'tor-server/bin/tor-server.js');
+const GATEWAY_BIN = path.join(ROOT, 'gateway/bin/tor-gateway.js');
 const WEB_DIR = path.join(ROOT, 'web');
 const WEB_INDEX = path.join(WEB_DIR, 'dist/index.html');
 // The tor-server lets transfers finish for 10 s by default; allow a little more before SIGKILL.
@@ -39,7 +42,7 @@ function build(workspace) {
 }
 
 function buildIfMissing() {
-  for (const [workspace, output] of [['tor-server', TOR_SERVER_BIN], ['gateway', GATEWAY_BIN]]) {
+  for (const [workspace, output] of [['tor-server', TOR_SERVER_BUILT], ['gateway', GATEWAY_BUILT]]) {
     if (!existsSync(output) && !build(workspace)) {
       warn(`could not build ${workspace}; fix the errors above and run npm start again`);
       process.exit(1);

@@ -65,7 +65,12 @@ test('the image, compose, the package bins and npm start all run the same built 
   assert.ok(start.includes(`'${server}'`) && start.includes(`'${gateway}'`), 'npm start runs the same two bins');
   // They exist after the build that the Dockerfile runs (`npm run build`, as `npm test` did before this).
   assert.match(read('Dockerfile'), /RUN npm ci .*\n[\s\S]*RUN npm run build/);
-  for (const bin of [server, gateway]) assert.ok(existsSync(path.join(ROOT, bin)), `${bin} is built`);
+  for (const bin of [server, gateway]) {
+    // Each bin is a committed launcher (so npm can link it before the build) importing the built program.
+    const target = /^import '(.+)';$/m.exec(read(bin))?.[1];
+    assert.ok(target, `${bin} imports the built program`);
+    assert.ok(existsSync(path.resolve(ROOT, path.dirname(bin), target)), `${bin} → ${target} is built`);
+  }
   assert.ok(existsSync(path.join(ROOT, 'web/dist/index.html')), 'the web app the image copies is built');
 });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { buildApp } from './app.js';
 import { GatewayConfigError, gatewayUsage, parseGatewayConfig, type GatewayConfig } from './config.js';
 
-// Run it as `node --initial-heap-size=64 dist/main.js` (npm start and scripts/start.mjs do):
+// Run it as `node --initial-heap-size=64 bin/tor-gateway.js` (npm start and scripts/start.mjs do):
 // every 64 KiB socket read is a new external buffer, and with V8's default small initial heap
 // those push it into a mark-compact every few megabytes, which costs the gateway half of its
 // download throughput. A larger initial heap only moves the GC limits; it does not raise RSS.
