@@ -74,6 +74,13 @@ test('the image, compose, the package bins and npm start all run the same built 
   assert.ok(existsSync(path.join(ROOT, 'web/dist/index.html')), 'the web app the image copies is built');
 });
 
+test('after npm install the bins are on node_modules/.bin and run', () => {
+  for (const bin of ['tor-server', 'tor-client', 'tor-gateway']) {
+    const output = execFileSync(path.join(ROOT, 'node_modules/.bin', bin), ['--help'], { encoding: 'utf8' });
+    assert.match(output, /^Usage: /, `${bin} --help`);
+  }
+});
+
 test('compose wiring: volume, healthchecks, restart policy, start order', () => {
   const server = compose.services['tor-server']!;
   const gateway = compose.services.gateway!;
