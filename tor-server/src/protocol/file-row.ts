@@ -26,7 +26,20 @@ export function parseFileRow(line: string): FileEntry | undefined {
   return { name, size, modified };
 }
 
-/** Orders entries by name, by code point, as the server lists them. */
+/** Orders entries by name, by Unicode code point (UTF-16 code unit order differs above U+FFFF). */
 export function compareByName(a: FileEntry, b: FileEntry): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  const x = a.name;
+  const y = b.name;
+  const shared = Math.min(x.length, y.length);
+  for (let i = 0; i < shared; i++) {
+    const cx = x.charCodeAt(i);
+    const cy = y.charCodeAt(i);
+    if (cx === cy) continue;
+    // A surrogate stands for a code point above U+FFFF, which sorts after every other character.
+    const sx = cx >= 0xd800 && cx <= 0xdfff;
+    const sy = cy >= 0xd800 && cy <= 0xdfff;
+    if (sx !== sy) return sx ? 1 : -1;
+    return cx - cy;
+  }
+  return x.length - y.length;
 }

@@ -178,8 +178,17 @@ export class Storage {
   }
 }
 
+// The span a listing row can carry: toISOString() prints other years with a sign and 6 digits.
+const EARLIEST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 function toEntry(name: string, stat: Stats): FileEntry {
-  return { name, size: stat.size, modified: stat.mtime.toISOString() };
+  // Some file systems allow times no listing row can express (year 11476, or beyond Date's range):
+  // clamp them rather than break every listing that contains the file.
+  // stat.mtime is rounded to the millisecond as Node rounds it; it is an invalid Date past Date's range.
+  const ms = stat.mtime.getTime();
+  const time = Number.isNaN(ms) ? (stat.mtimeMs > 0 ? LATEST_MS : EARLIEST_MS) : Math.min(Math.max(ms, EARLIEST_MS), LATEST_MS);
+  return { name, size: stat.size, modified: new Date(time).toISOString() };
 }
 
 function isMissing(error: unknown): boolean {

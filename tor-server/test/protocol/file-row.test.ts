@@ -35,4 +35,12 @@ describe('file rows', () => {
     const sorted = names.map((name) => ({ ...entry, name })).sort(compareByName).map((e) => e.name);
     assert.deepEqual(sorted, ['10', '9', 'B', 'Z', 'a', 'a b', 'a.b', 'b', 'é']);
   });
+
+  it('sorts characters above U+FFFF after the rest of the BMP, as code points do', () => {
+    // U+1F600 is a surrogate pair in UTF-16, whose first unit (U+D83D) is below U+FF21.
+    const names = ['😀y', 'Ａx', 'a', '\uFFFD'];
+    const sorted = names.map((name) => ({ ...entry, name })).sort(compareByName).map((e) => e.name);
+    assert.deepEqual(sorted, ['a', 'Ａx', '\uFFFD', '😀y']);
+    assert.deepEqual(sorted, [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+  });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
@@ -62,6 +63,24 @@ describe('show', () => {
     assert.equal(await uploader.line(), Reply.END);
     assert.equal(await viewer.request('show'), Reply.OK);
     assert.deepEqual(await viewer.listing(), [await rowOf(dir, 'done.txt'), await rowOf(dir, 'partial.bin')]);
+  });
+
+  it('a modification time no row can express is clamped, and the listing still works', async (t) => {
+    // ext4 stops at the year 2446; tmpfs takes any time, as some other file systems do.
+    if (!existsSync('/dev/shm')) return t.skip('no tmpfs at /dev/shm');
+    const dir = await mkdtemp(path.join('/dev/shm', 'tor-mtime-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(path.join(dir, 'far.txt'), 'x');
+    await writeFile(path.join(dir, 'farther.txt'), 'y');
+    await utimes(path.join(dir, 'far.txt'), new Date(), 300_000_000_000); // the year 11476
+    await utimes(path.join(dir, 'farther.txt'), new Date(), 9_000_000_000_000); // beyond Date's range
+    const { port } = await startServer(t, { dir });
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    const rows = await client.listing();
+    assert.equal(rows.length, 2);
+    for (const row of rows) assert.match(row, /^far(ther)?\.txt\t1\t(9999-12-31T23:59:59\.999Z|1970-01-01T00:00:00\.000Z)$/);
+    assert.match(rows[0]!, /9999-12-31T23:59:59\.999Z$/);
   });
 
   it('show with an argument is bad syntax', async (t) => {

@@ -29,7 +29,11 @@ export const range: CommandHandler = {
 async function sendFile(conn: Connection, ctx: ServerContext, name: string, offset: number, length: number): Promise<void | 'close'> {
   const problem = fileNameProblem(name);
   if (problem) throw new ReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
-  const file = await ctx.storage.openForRead(name);
+  const file = await ctx.storage.openForRead(name).catch((error: NodeJS.ErrnoException) => {
+    // Out of file handles, permission denied, an I/O error: the client gets a reply line, not a cut connection.
+    ctx.logger.error('open-failed', { client: conn.label, name, error: error.message });
+    throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not open ${name} (${error.code ?? 'error'})`));
+  });
   await conn.send(Reply.OK);
   if (!file) return conn.send(Reply.NOT_FOUND);
   try {

@@ -51,6 +51,10 @@ async function receive(conn: Connection, ctx: ServerContext, name: string): Prom
       ctx.logger.error('upload-failed', { client: conn.label, name, error: writeError.message });
       throw new ReplyError(diskErrorReply(writeError));
     }
+    // Every byte is in: the fsyncs of the commit may take long on a slow disk, and must not be cut
+    // by the stall timeout (the client would see a failure for an upload that then gets stored).
+    conn.activity = { kind: 'command', command: Command.UPLOAD };
+    conn.socket.setTimeout(0);
     await ctx.storage.commit(pending);
     pending = undefined;
     logTransfer(ctx, conn, 'upload', name, size, started);
