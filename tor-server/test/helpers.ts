@@ -100,7 +100,8 @@ export class LineClient {
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
-    this.#closed = once(socket, 'close').then(() => {});
+    // Not events.once: it rejects on 'error', and a reset is an outcome here, not a failure.
+    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
     // A reset from the server is an outcome tests look at, not a crash.
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => {
