@@ -10,7 +10,7 @@ import { startStack, type Stack } from './stack.js';
 export const ARTIFACTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
 
 /** Every wait in the browser tests is bounded by this. */
-export const UI_TIMEOUT_MS = 10_000;
+export const UI_TIMEOUT_MS = 20_000;
 
 /** Why browser tests are skipped here, or false when they can run. */
 export function browserSkipReason(): string | false {
