@@ -23,7 +23,8 @@ export async function uploadExactly(client: TftcpClient, name: string, size: num
   const chunks = source.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
   async function* counted(): AsyncGenerator<Buffer> {
     for (;;) {
-      const next = await nextUnlessClosed(client, chunks);
+      // The TFTCP client stops waiting for this as soon as its connection closes.
+      const next = await chunks.next();
       if (next.done) break;
       received += next.value.length;
       if (received > size) throw fail(`${name} was announced as ${size} bytes but more arrived; nothing was stored`);
@@ -36,30 +37,6 @@ export async function uploadExactly(client: TftcpClient, name: string, size: num
   } catch (error) {
     throw mismatch ?? error;
   }
-}
-
-/**
- * The source's next chunk, or a rejection as soon as the TFTCP connection closes: while we
- * wait for the browser's next chunk, a dying tor-server must end the upload at once. (A
- * listener per chunk rather than Promise.race against one long-lived promise, which would
- * keep every chunk reachable until the upload ends.)
- */
-function nextUnlessClosed(client: TftcpClient, chunks: AsyncIterator<Buffer>): Promise<IteratorResult<Buffer>> {
-  if (client.closed) return Promise.reject(new Error('the tor-server connection closed'));
-  return new Promise((resolve, reject) => {
-    const onClose = () => reject(new Error('the tor-server connection closed'));
-    client.once('close', onClose);
-    chunks.next().then(
-      (result) => {
-        client.off('close', onClose);
-        resolve(result);
-      },
-      (error: unknown) => {
-        client.off('close', onClose);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Reads a stream to its end and throws the bytes away; never throws. */

@@ -143,8 +143,8 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       await this.#send(String(size));
       await this.#expect(Reply.OK);
       let sent = 0;
-      // A source that is waiting for its own data (a slow browser) would not notice the server
-      // going away until its next chunk; stop it as soon as the connection closes.
+      // sendExactly stops waiting when the connection closes; a Readable source is also
+      // destroyed then, so it releases what it holds (a file, a request) at once.
       const stopSource = () => (source as Partial<Readable>).destroy?.(this.#lost());
       this.#socket.once('close', stopSource);
       try {

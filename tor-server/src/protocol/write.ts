@@ -7,7 +7,9 @@ export async function writeLine(socket: Writable, line: string): Promise<void> {
 
 /**
  * Copies exactly `size` bytes from `source` into `socket` without ending it, honouring
- * backpressure; `onBytes` sees every chunk. Rejects when the source yields more or fewer bytes.
+ * backpressure; `onBytes` sees every chunk. Rejects when the source yields more or fewer bytes,
+ * and as soon as the socket closes, even while the source is still waiting for its next chunk
+ * (a slow browser upload must not outlive a dead tor-server).
  */
 export async function sendExactly(
   source: AsyncIterable<Buffer> | Iterable<Buffer>,
@@ -15,14 +17,44 @@ export async function sendExactly(
   size: number,
   onBytes?: (count: number) => void,
 ): Promise<void> {
+  const chunks = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   let sent = 0;
-  for await (const chunk of source) {
-    sent += chunk.length;
-    if (sent > size) throw new Error(`the source has more than the announced ${size} bytes`);
-    onBytes?.(chunk.length);
-    if (!socket.write(chunk)) await drained(socket);
+  try {
+    for (;;) {
+      const next = await nextUnlessClosed(chunks, socket);
+      if (next.done) break;
+      const chunk = next.value;
+      sent += chunk.length;
+      if (sent > size) throw new Error(`the source has more than the announced ${size} bytes`);
+      onBytes?.(chunk.length);
+      if (!socket.write(chunk)) await drained(socket);
+    }
+  } catch (error) {
+    // As for-await would: let the source release what it holds (a Readable is destroyed).
+    void Promise.resolve(chunks.return?.()).catch(() => {});
+    throw error;
   }
   if (sent !== size) throw new Error(`the source ended after ${sent} of the announced ${size} bytes`);
+}
+
+/** The iterator's next chunk, or a rejection as soon as the socket closes while waiting for it. */
+function nextUnlessClosed(chunks: AsyncIterator<Buffer> | Iterator<Buffer>, socket: Writable): Promise<IteratorResult<Buffer>> {
+  if (socket.destroyed) return Promise.reject(new Error('the connection is closed'));
+  // A listener per chunk, not one long race: a long-lived promise would keep every chunk reachable.
+  return new Promise((resolve, reject) => {
+    const onClose = () => reject(new Error('the connection closed'));
+    socket.once('close', onClose);
+    Promise.resolve(chunks.next()).then(
+      (result) => {
+        socket.off('close', onClose);
+        resolve(result);
+      },
+      (error: unknown) => {
+        socket.off('close', onClose);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Waits for 'drain', rejecting if the stream closes (or fails, which closes it) first. */
