@@ -14,6 +14,10 @@ export interface Stack {
   stopTorServer(): Promise<void>;
   /** Starts the tor-server again on the same port. */
   restartTorServer(): Promise<void>;
+  /** Freezes the tor-server (SIGSTOP): connections open, nothing answered, until thawed. */
+  freezeTorServer(): void;
+  /** Lets a frozen tor-server run again (SIGCONT). */
+  thawTorServer(): void;
   /** Stops the gateway (the tor-server stays up). */
   stopGateway(): Promise<void>;
   /** Starts the gateway again on the same port. */
@@ -51,6 +55,12 @@ export async function startStack(files: Record<string, Buffer | string> = {}): P
     },
     async restartTorServer() {
       tor = await startTorServer(dir, torPort);
+    },
+    freezeTorServer() {
+      tor.process.kill('SIGSTOP');
+    },
+    thawTorServer() {
+      tor.process.kill('SIGCONT');
     },
     async stopGateway() {
       await gateway.stop();

@@ -92,12 +92,19 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       const throttle = (uploadThroughput: number) =>
         cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput });
       await throttle(500_000);
+      // Chromium's throttling alone does not always hold the body back; a frozen tor-server
+      // guarantees the upload cannot finish before it is cancelled.
+      suite.stack.freezeTorServer();
       const file: PageFile = { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: randomBytes(6_000_000) };
-      await uploadWithChooser(page, [file]);
       const item = transfer(page, file.name);
-      await eventually(async () => assert.match(await item.innerText(), /of 6 MB/));
-      await item.getByRole('button', { name: `Cancel upload of ${file.name}` }).click();
-      assert.equal(await item.getAttribute('data-status'), 'cancelled');
+      try {
+        await uploadWithChooser(page, [file]);
+        await eventually(async () => assert.match(await item.innerText(), /of 6 MB/));
+        await item.getByRole('button', { name: `Cancel upload of ${file.name}` }).click();
+        assert.equal(await item.getAttribute('data-status'), 'cancelled');
+      } finally {
+        suite.stack.thawTorServer();
+      }
       await eventually(async () => assert.deepEqual((await readdir(suite.stack.dir)).sort(), before, 'nothing partial is stored'));
 
       await throttle(-1);
