@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream, type ReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -94,14 +94,17 @@ export async function uploadFile(client: TftcpClient, file: string, folders: Cli
   const local = await findLocal(file, folders.uploads);
   const name = path.basename(local);
   const handle = await fs.open(local, 'r');
+  // One owner for the handle: this function until the stream is made, then the stream (which closes it).
+  let source: ReadStream | undefined;
   try {
     const { size } = await handle.stat();
     hooks.start?.(size, 0);
-    const source = createReadStream('', { fd: handle.fd, autoClose: false, highWaterMark: 256 * 1024 });
+    source = handle.createReadStream({ highWaterMark: 256 * 1024 });
     await client.upload(name, size, source, { onProgress: (sent) => hooks.progress?.(sent) });
     return { name, size };
   } finally {
-    await handle.close();
+    if (source) source.destroy();
+    else await handle.close();
   }
 }
 

@@ -1,5 +1,6 @@
 export * from './constants.js';
 export * from './names.js';
+export * from './printable.js';
 export * from './command-line.js';
 export * from './file-row.js';
 export * from './line-reader.js';

@@ -1,7 +1,10 @@
 import { MAX_NAME_BYTES } from './constants.js';
 
-// U+0000–U+001F and U+007F: they would break the line format or a terminal.
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+// C0 controls, DEL and C1 controls (U+0080–U+009F): they would break the line format, or reach
+// an operator's terminal as escape sequences (U+009B is a one-character CSI).
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+// Bidirectional embeddings, overrides and isolates: they make `invoice‮fdp.exe` look like `invoiceexe.pdf`.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 
 /**
  * Checks a file name against the TFTCP name rules.
@@ -12,6 +15,7 @@ export function fileNameProblem(name: string): string | undefined {
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `the name is longer than ${MAX_NAME_BYTES} bytes`;
   if (name.includes('/') || name.includes('\\')) return 'the name must not contain / or \\';
   if (CONTROL_CHARS.test(name)) return 'the name must not contain control characters';
+  if (BIDI_CONTROLS.test(name)) return 'the name must not contain bidirectional control characters';
   if (name === '.' || name === '..') return 'the name must not be . or ..';
   if (name.startsWith('.')) return 'names starting with . are reserved';
   // A lone surrogate has no UTF-8 form (the line reader already refuses invalid UTF-8).

@@ -1,3 +1,4 @@
+import { printable } from '../protocol/printable.js';
 import type { LogLevel } from './config.js';
 
 export type LogFields = Record<string, string | number | boolean | undefined>;
@@ -26,7 +27,8 @@ function formatFields(fields: LogFields): string {
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     const text = String(value);
-    out += ` ${key}=${/^[\w.:/@%+-]+$/.test(text) ? text : JSON.stringify(text)}`;
+    // JSON escapes C0 controls; printable() then escapes what JSON lets through (C1, bidi overrides).
+    out += ` ${key}=${/^[\w.:/@%+-]+$/.test(text) ? text : printable(JSON.stringify(text))}`;
   }
   return out;
 }

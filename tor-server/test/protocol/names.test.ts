@@ -31,10 +31,16 @@ describe('fileNameProblem', () => {
       assert.match(fileNameProblem(name)!, /\/ or \\/, name);
   });
 
-  it('refuses every control character, U+0000 to U+001F and U+007F', () => {
+  it('refuses every C0 control, DEL and every C1 control (U+0080 to U+009F)', () => {
     for (let code = 0; code <= 0x1f; code++) assert.match(fileNameProblem(`a${String.fromCharCode(code)}b`)!, /control/, `U+${code.toString(16)}`);
-    assert.match(fileNameProblem('a\u007fb')!, /control/);
-    assert.equal(fileNameProblem('a\u0080b'), undefined, 'U+0080 is not in the refused ranges');
+    for (let code = 0x7f; code <= 0x9f; code++) assert.match(fileNameProblem(`a${String.fromCharCode(code)}b`)!, /control/, `U+${code.toString(16)}`);
+    assert.equal(fileNameProblem('a\u00a0b'), undefined, 'U+00A0 (no-break space) is printable');
+  });
+
+  it('refuses bidirectional overrides and isolates, U+202A to U+202E and U+2066 to U+2069', () => {
+    for (const code of [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069])
+      assert.match(fileNameProblem(`invoice${String.fromCharCode(code)}fdp.exe`)!, /bidirectional/, `U+${code.toString(16)}`);
+    assert.equal(fileNameProblem('a\u200eb'), undefined, 'a plain left-to-right mark reorders nothing');
   });
 
   it('refuses . and .. and anything starting with a dot', () => {

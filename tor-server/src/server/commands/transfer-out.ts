@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { parseRangeArguments } from '../../protocol/command-line.js';
 import { fileNameProblem } from '../../protocol/names.js';
@@ -36,6 +35,9 @@ async function sendFile(conn: Connection, ctx: ServerContext, name: string, offs
   });
   await conn.send(Reply.OK);
   if (!file) return conn.send(Reply.NOT_FOUND);
+  // The handle has exactly one owner: this function until a stream is made on it, then the stream,
+  // which closes it when it ends or is destroyed. Closing it twice once closed another client's socket.
+  let streamOwnsHandle = false;
   try {
     // An empty file has nothing past its end, but offset 0 of it is still a valid (empty) range.
     if (offset > 0 && offset >= file.size) {
@@ -49,8 +51,8 @@ async function sendFile(conn: Connection, ctx: ServerContext, name: string, offs
     conn.activity = { kind: 'downloading', name, total: count, done: () => sent };
     conn.stallGuard();
     const started = performance.now();
-    // A stream on the bare fd, so the handle stays ours to close (see upload.ts).
-    const source = createReadStream('', { fd: file.handle.fd, start: offset, end: offset + count - 1, autoClose: false, highWaterMark: 256 * 1024 });
+    const source = file.handle.createReadStream({ start: offset, end: offset + count - 1, highWaterMark: 256 * 1024 });
+    streamOwnsHandle = true;
     try {
       await sendExactly(source, conn.socket, count, (n) => (sent += n));
     } catch (error) {
@@ -60,7 +62,7 @@ async function sendFile(conn: Connection, ctx: ServerContext, name: string, offs
     }
     logTransfer(ctx, conn, 'download', name, count, started);
   } finally {
-    await file.handle.close().catch(() => {});
+    if (!streamOwnsHandle) await file.handle.close().catch(() => {});
   }
 }
 
