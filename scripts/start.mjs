@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm start`: builds what is missing, then runs the tor-server and the gateway together with
 // both logs on this terminal, prints the URL to open, and stops both on Ctrl-C or SIGTERM.
-// Environment variables (TOR_PORT, GATEWAY_PORT, TOR_DIR, ...) pass through to both.
+// Options (`npm start -- --tor-port 7778`) choose the ports, folder and address; environment
+// variables (TOR_PORT, GATEWAY_PORT, TOR_DIR, ...) pass through to both, and options win.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // The programs as built, and the bins that run them (the same ones the Docker image runs).
@@ -18,6 +20,80 @@ const WEB_INDEX = path.join(WEB_DIR, 'dist/index.html');
 // The tor-server lets transfers finish for 10 s by default; allow a little more before SIGKILL.
 const STOP_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 30_000;
+// Usage errors exit with 2, as the bins do.
+const EXIT_USAGE = 2;
+// Wildcard listen addresses, and the loopback address the gateway reaches the tor-server on then.
+const LOOPBACK_FOR = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the tor-server and the gateway together; Ctrl-C stops both.
+
+  --dir DIR            folder holding the files (default ./tor_files) [env TOR_DIR]
+  --tor-port PORT      tor-server TCP port (default 7777; 0 picks a free one) [env TOR_PORT]
+  --gateway-port PORT  gateway HTTP port (default 8080; 0 picks a free one) [env GATEWAY_PORT]
+  --host HOST          address both listen on (default 0.0.0.0, every interface)
+  --help               show this help
+
+Example: npm start -- --tor-port 7778 --gateway-port 8081 --dir ./my-files
+`;
+
+/** Reads the command line into the flags each child gets; exits 2 with the usage when it makes no sense. */
+function parseOptions(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        dir: { type: 'string' },
+        'tor-port': { type: 'string' },
+        'gateway-port': { type: 'string' },
+        host: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    usageError(error.message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const torArgs = [];
+  const gatewayArgs = [];
+  if (values.dir !== undefined) {
+    if (values.dir === '') usageError('--dir needs a folder');
+    // npm runs this script in the project folder; a relative --dir means the user's own folder.
+    torArgs.push('--dir', path.resolve(process.env.INIT_CWD ?? process.cwd(), values.dir));
+  }
+  if (values['tor-port'] !== undefined) torArgs.push('--port', String(parsePort('--tor-port', values['tor-port'])));
+  if (values['gateway-port'] !== undefined) gatewayArgs.push('--port', String(parsePort('--gateway-port', values['gateway-port'])));
+  if (values.host !== undefined) {
+    if (values.host === '') usageError('--host needs an address');
+    torArgs.push('--host', values.host);
+    gatewayArgs.push('--host', values.host, '--tor-host', LOOPBACK_FOR[values.host] ?? values.host);
+  }
+  return { torArgs, gatewayArgs, host: values.host };
+}
+
+function parsePort(flag, text) {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) usageError(`${flag} must be a TCP port (0-65535), not "${text}"`);
+  return port;
+}
+
+function usageError(message) {
+  process.stderr.write(`npm start: ${message}\n\n${USAGE}`);
+  process.exit(EXIT_USAGE);
+}
+
+/** The address to open in a browser for a gateway listening on `host`. */
+function browserHost(host) {
+  if (host === undefined || host in LOOPBACK_FOR) return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
 
 const color = process.stdout.isTTY ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_code, text) => text;
 const say = (message) => process.stdout.write(`${freshLine()}${color('1', '[start]')} ${message}\n`);
@@ -170,29 +246,39 @@ async function stopAll(exitCode, reason) {
   process.exit(exitCode);
 }
 
+/** Names of the services still running besides `except`, as "the tor-server and the gateway". */
+function runningNames(except) {
+  const names = children.filter((c) => c !== except && c.exitCode === null && c.signalCode === null).map((c) => `the ${c.name}`);
+  return names.join(' and ');
+}
+
 function watch(child) {
   child.once('exit', (code, signal) => {
     if (stopping) return;
-    const other = children.filter((c) => c !== child).map((c) => c.name).join(' and ');
+    const others = runningNames(child);
+    // Before the gateway starts there is nothing else to stop; say so instead of trailing off.
+    const then = others ? `stopping ${others}` : 'nothing else was running';
     if (code === 0) {
       // The operator stopped it from its console (exit, or Ctrl-C while the console has the terminal).
-      void stopAll(0, `${child.name} stopped; stopping the ${other}`);
+      void stopAll(0, `${child.name} stopped; ${then}`);
     } else {
-      void stopAll(1, `${child.name} died (${signal ?? `exit code ${code}`}); stopping the ${other}`);
+      void stopAll(1, `${child.name} died (${signal ?? `exit code ${code}`}); ${then}`);
     }
   });
 }
 
 async function main() {
+  const options = parseOptions(process.argv.slice(2));
   buildIfMissing();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
       if (stopping) {
-        warn('forced stop');
+        warn('forced stop: killing what was still running');
         for (const child of children) child.kill('SIGKILL');
         process.exit(1);
       }
-      void stopAll(0, `${signal}: stopping the tor-server and the gateway`);
+      const running = runningNames();
+      void stopAll(0, running ? `${signal}: stopping ${running}` : `${signal}: stopping`);
     });
   }
   // Last resort when this script exits some other way: no orphaned servers.
@@ -202,17 +288,17 @@ async function main() {
 
   // The tor-server gets the terminal, so its operator console (list, exit, ...) works here.
   const interactive = process.stdin.isTTY === true;
-  const tor = spawnService('tor-server', color('36', '[tor-server]'), [TOR_SERVER_BIN], interactive ? 'inherit' : 'ignore');
+  const tor = spawnService('tor-server', color('36', '[tor-server]'), [TOR_SERVER_BIN, ...options.torArgs], interactive ? 'inherit' : 'ignore');
   children.push(tor);
   watch(tor);
   const [, torPort] = await waitForLine(tor, /^tor-server listening on .+:(\d+), serving /);
 
   // The heap flag keeps V8 from garbage-collecting after every few MB of transfer (see gateway/src/main.ts).
-  const gateway = spawnService('gateway', color('35', '[gateway]'), ['--initial-heap-size=64', GATEWAY_BIN, '--tor-port', torPort], 'ignore');
+  const gateway = spawnService('gateway', color('35', '[gateway]'), ['--initial-heap-size=64', GATEWAY_BIN, ...options.gatewayArgs, '--tor-port', torPort], 'ignore');
   children.push(gateway);
   watch(gateway);
   const [, gatewayPort] = await waitForLine(gateway, /^tor-gateway listening on http:\/\/.+:(\d+) /);
-  say(`open ${color('1;32', `http://localhost:${gatewayPort}`)} in your browser${interactive ? ' (type help for the tor-server console)' : ''}`);
+  say(`open ${color('1;32', `http://${browserHost(options.host)}:${gatewayPort}`)} in your browser${interactive ? ' (type help for the tor-server console)' : ''}`);
 }
 
 main().catch((error) => void stopAll(1, error.message));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEMP_DIR_NAME, TorServer, type ServerConfig } from '../src/server/index.js';
+import { TEMP_DIR_NAME, TorServer, createLogger, type Logger, type ServerConfig } from '../src/server/index.js';
 
 /** The longest any single wait in a test may take before the test fails instead of hanging. */
 export const WAIT_MS = 5000;
@@ -52,11 +52,17 @@ export interface TestServer {
 }
 
 /** Starts an in-process server on 127.0.0.1, port 0, serving a fresh scratch folder (or `options.dir`). */
-export async function startServer(t: TestContext, options: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startServer(t: TestContext, options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TestServer> {
   const dir = options.dir ?? (await tempDir(t));
   const server = await TorServer.start({ ...options, host: '127.0.0.1', port: 0, dir });
   t.after(() => within(server.close(0), WAIT_MS, 'server.close()'));
   return { server, dir, port: server.address().port };
+}
+
+/** A real logger whose lines are kept in memory, for tests that look at what an in-process server logged. */
+export function memoryLogger(level: 'debug' | 'info' | 'warn' = 'info'): { logger: Logger; lines: string[]; text(): string } {
+  const lines: string[] = [];
+  return { logger: createLogger(level, (line) => lines.push(line)), lines, text: () => lines.join('') };
 }
 
 /** The visible (non-hidden) entries of a folder, sorted. */
@@ -118,9 +124,12 @@ export class LineClient {
     });
   }
 
-  /** Connects to 127.0.0.1:port; destroyed when the test ends. */
-  static async connect(t: TestContext, port: number): Promise<LineClient> {
-    const socket = net.connect({ host: '127.0.0.1', port });
+  /**
+   * Connects to 127.0.0.1:port, from `from` when given (another loopback address such as
+   * 127.0.0.2 plays a second machine); destroyed when the test ends.
+   */
+  static async connect(t: TestContext, port: number, from?: string): Promise<LineClient> {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: from });
     t.after(() => socket.destroy());
     await within(once(socket, 'connect'), WAIT_MS, `connecting to port ${port}`);
     return new LineClient(socket);

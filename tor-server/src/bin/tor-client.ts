@@ -43,9 +43,17 @@ async function main(): Promise<number> {
   };
 
   if (!interactive) {
-    const outcome = await runCommand(session, options.command.join(' '), io);
-    await session.close();
-    return outcome.code;
+    // Ctrl-C cancels the command (a download keeps its part file) and exits 130; a second one exits at once.
+    const cancel = new AbortController();
+    const onSigint = () => (cancel.signal.aborted ? process.exit(ExitCode.CANCELLED) : cancel.abort());
+    process.on('SIGINT', onSigint);
+    try {
+      const outcome = await runCommand(session, options.command.join(' '), io, cancel.signal);
+      await session.close();
+      return outcome.code;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
   }
 
   try {

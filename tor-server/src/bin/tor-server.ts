@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { OperatorConsole } from '../server/console.js';
 import { ConfigError, parseServerConfig, usage } from '../server/config.js';
+import { FolderLockedError } from '../server/folder-lock.js';
 import { createLogger } from '../server/logger.js';
 import { TorServer } from '../server/server.js';
 
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
 }
 
 function startupProblem(error: NodeJS.ErrnoException, config: { host: string; port: number; dir: string }): string {
+  if (error instanceof FolderLockedError) return error.message;
   switch (error.code) {
     case 'EADDRINUSE':
       return `port ${config.port} on ${config.host} is already in use. Stop the other server or choose another port with --port.`;

@@ -23,7 +23,11 @@ export function cliUsage(): string {
   return `Usage: tor-client [--host HOST] [--port PORT] [--home DIR] [--tsv] [COMMAND [ARGUMENT]]
 
 Talks to a tor-server. Without a COMMAND it opens a prompt (>> ); with one it runs it and exits
-(0 on success, 1 when the server refuses, 2 for a usage error, 3 when the connection fails).
+(0 on success, 1 when the server refuses, 2 for a usage error, 3 when the connection fails,
+130 when cancelled with Ctrl-C).
+
+Ctrl-C cancels the transfer in progress: a download keeps what arrived (run it again to
+resume), an upload is abandoned and the server stores nothing. At an idle prompt it exits.
 
 Commands:
   show               list every file on the server

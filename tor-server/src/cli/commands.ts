@@ -2,13 +2,14 @@ import path from 'node:path';
 import { TftcpClient } from '../client/tftcp-client.js';
 import { TftcpConnectionError, TftcpError, TftcpReplyError } from '../client/errors.js';
 import { Command } from '../protocol/constants.js';
+import { printable } from '../protocol/printable.js';
 import { cliUsage } from './args.js';
 import { formatBytes, formatTable, formatTsv } from './format.js';
 import { ProgressBar } from './progress.js';
 import { LocalFileError, downloadFile, uploadFile, type ClientFolders, type TransferHooks } from './transfers.js';
 
-/** Exit statuses of one-shot mode. */
-export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2, CONNECTION: 3 } as const;
+/** Exit statuses of one-shot mode; CANCELLED is the shells' 128 + SIGINT. */
+export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2, CONNECTION: 3, CANCELLED: 130 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** Where a command's output goes. */
@@ -34,11 +35,20 @@ export class Session {
     this.tsv = options.tsv ?? false;
   }
 
-  /** The open connection, connecting first if there is none. */
-  async client(): Promise<TftcpClient> {
+  /** The open connection, connecting first if there is none; `signal` gives up on the connecting. */
+  async client(signal?: AbortSignal): Promise<TftcpClient> {
     if (this.#client && !this.#client.closed) return this.#client;
-    this.#client = await TftcpClient.connect({ host: this.host, port: this.port });
+    const connecting = TftcpClient.connect({ host: this.host, port: this.port });
+    this.#client = await untilAborted(connecting, signal, (late) => late.destroy());
     return this.#client;
+  }
+
+  /**
+   * Cuts the connection at once, so whatever command is under way fails now (a download keeps
+   * its part file, the server discards an unfinished upload). The next command reconnects.
+   */
+  interrupt(): void {
+    this.#client?.destroy(new TftcpConnectionError('cancelled'));
   }
 
   /** True while a connection is open. */
@@ -54,22 +64,46 @@ export class Session {
   }
 }
 
-/** The result of one command: its exit code, and whether the user asked to leave. */
+/** The result of one command: its exit code, and whether the user asked to leave or cancelled it. */
 export interface CommandOutcome {
   code: ExitCodeValue;
   quit?: boolean;
+  cancelled?: boolean;
 }
 
-/** Runs one command line (`show`, `download notes.pdf`, ...) and prints its outcome. */
-export async function runCommand(session: Session, line: string, io: CliOutput): Promise<CommandOutcome> {
+/** Thrown when the user cancelled (Ctrl-C) before the connection was even open. */
+export class CancelledError extends Error {
+  readonly code = 'TOR_ERR_CANCELLED';
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/**
+ * Runs one command line (`show`, `download notes.pdf`, ...) and prints its outcome. Aborting
+ * `signal` (Ctrl-C) cancels it: the connection is cut and one line says what became of it.
+ */
+export async function runCommand(session: Session, line: string, io: CliOutput, signal?: AbortSignal): Promise<CommandOutcome> {
+  if (signal?.aborted) return { code: ExitCode.CANCELLED, cancelled: true };
+  const interrupt = () => session.interrupt();
+  signal?.addEventListener('abort', interrupt, { once: true });
+  try {
+    return await dispatch(session, line, io, signal);
+  } finally {
+    signal?.removeEventListener('abort', interrupt);
+  }
+}
+
+async function dispatch(session: Session, line: string, io: CliOutput, signal: AbortSignal | undefined): Promise<CommandOutcome> {
   const trimmed = line.trim();
   const space = trimmed.indexOf(' ');
   const word = space === -1 ? trimmed : trimmed.slice(0, space);
   const argument = space === -1 ? '' : trimmed.slice(space + 1).trim();
   const needs = (what: string): CommandOutcome => {
-    io.err(`${word} needs ${what}: ${word} <${what}>`);
+    io.err(`${printable(word)} needs ${what}: ${printable(word)} <${what}>`);
     return { code: ExitCode.USAGE };
   };
+  const client = () => session.client(signal);
   try {
     switch (word) {
       case '':
@@ -78,26 +112,30 @@ export async function runCommand(session: Session, line: string, io: CliOutput):
         io.out(cliUsage());
         return { code: ExitCode.OK };
       case Command.SHOW:
-        printListing(session, io, await (await session.client()).show());
+        printListing(session, io, await (await client()).show());
         return { code: ExitCode.OK };
       case Command.SEARCH:
         if (!argument) return needs('text');
-        printListing(session, io, await (await session.client()).search(argument));
+        printListing(session, io, await (await client()).search(argument));
         return { code: ExitCode.OK };
       case Command.DOWNLOAD:
         if (!argument) return needs('name');
-        return await download(session, argument, io);
+        return await download(session, argument, io, signal);
       case Command.UPLOAD:
         if (!argument) return needs('name');
-        return await upload(session, argument, io);
+        return await upload(session, argument, io, signal);
       case Command.EXIT:
         await session.close();
         return { code: ExitCode.OK, quit: true };
       default:
-        io.err(`Unknown command "${word}". Type help for the list of commands.`);
+        io.err(`Unknown command "${printable(word)}". Type help for the list of commands.`);
         return { code: ExitCode.USAGE };
     }
   } catch (error) {
+    if (signal?.aborted) {
+      io.err(`cancelled: ${printable(trimmed)}`);
+      return { code: ExitCode.CANCELLED, cancelled: true };
+    }
     return reportError(error, io);
   }
 }
@@ -107,67 +145,122 @@ function printListing(session: Session, io: CliOutput, entries: Parameters<typeo
   if (text) io.out(text);
 }
 
-async function download(session: Session, name: string, io: CliOutput): Promise<CommandOutcome> {
-  const { hooks, bar } = progressHooks(name, io);
+async function download(session: Session, name: string, io: CliOutput, signal: AbortSignal | undefined): Promise<CommandOutcome> {
+  const tracker = progressTracker(name, io);
   const started = performance.now();
   try {
-    const result = await downloadFile(await session.client(), name, session.folders, hooks);
-    bar()?.finish();
+    const result = await downloadFile(await session.client(signal), name, session.folders, tracker.hooks);
+    tracker.bar()?.finish();
     const resumed = result.resumedFrom > 0 ? `, resumed after ${formatBytes(result.resumedFrom)}` : '';
-    io.out(`Saved ${path.relative(process.cwd(), result.path) || result.path} (${formatBytes(result.size)} in ${seconds(started)}${resumed})`);
+    io.out(`Saved ${printable(path.relative(process.cwd(), result.path) || result.path)} (${formatBytes(result.size)} in ${seconds(started)}${resumed})`);
     return { code: ExitCode.OK };
   } catch (error) {
-    bar()?.abort();
+    tracker.bar()?.abort();
+    const shown = printable(name);
+    if (signal?.aborted) {
+      const where = tracker.percent() === undefined ? 'before it started' : `at ${tracker.percent()}%; run download ${shown} again to resume`;
+      io.err(`cancelled: download of ${shown} ${where}`);
+      return { code: ExitCode.CANCELLED, cancelled: true };
+    }
     if (error instanceof TftcpConnectionError) {
-      io.err(`Connection lost during the download: ${error.message}\nWhat arrived is kept; run "download ${name}" again to resume.`);
+      io.err(`Connection lost during the download: ${printable(error.message)}\nWhat arrived is kept; run "download ${shown}" again to resume.`);
       return { code: ExitCode.CONNECTION };
     }
     throw error;
   }
 }
 
-async function upload(session: Session, file: string, io: CliOutput): Promise<CommandOutcome> {
-  const { hooks, bar } = progressHooks(path.basename(file), io);
+async function upload(session: Session, file: string, io: CliOutput, signal: AbortSignal | undefined): Promise<CommandOutcome> {
+  const label = path.basename(file);
+  const tracker = progressTracker(label, io);
   const started = performance.now();
   try {
-    const result = await uploadFile(await session.client(), file, session.folders, hooks);
-    bar()?.finish();
-    io.out(`Uploaded ${result.name} (${formatBytes(result.size)} in ${seconds(started)})`);
+    const result = await uploadFile(await session.client(signal), file, session.folders, tracker.hooks);
+    tracker.bar()?.finish();
+    io.out(`Uploaded ${printable(result.name)} (${formatBytes(result.size)} in ${seconds(started)})`);
     return { code: ExitCode.OK };
   } catch (error) {
-    bar()?.abort();
-    throw error;
+    tracker.bar()?.abort();
+    if (!signal?.aborted) throw error;
+    const percent = tracker.percent();
+    // Once every byte is out, the server may already have stored the file before the cut reached it.
+    const where =
+      percent === undefined
+        ? 'before it started; nothing was stored on the server'
+        : tracker.complete()
+          ? 'after all bytes were sent; the server may have stored it (check with show)'
+          : `at ${percent}%; nothing was stored on the server`;
+    io.err(`cancelled: upload of ${printable(label)} ${where}`);
+    return { code: ExitCode.CANCELLED, cancelled: true };
   }
 }
 
-function progressHooks(label: string, io: CliOutput): { hooks: TransferHooks; bar: () => ProgressBar | undefined } {
+/** Progress of one transfer: the bar on a terminal, and how far it got for a cancel message. */
+function progressTracker(label: string, io: CliOutput) {
   let bar: ProgressBar | undefined;
+  let total: number | undefined;
+  let done = 0;
   const hooks: TransferHooks = {
-    start: (total, done) => (bar = new ProgressBar(label, total, io.progress, done)),
-    progress: (done) => bar?.update(done),
+    start: (size, already) => {
+      total = size;
+      done = already;
+      bar = new ProgressBar(printable(label), size, io.progress, already);
+    },
+    progress: (bytes) => {
+      done = bytes;
+      bar?.update(bytes);
+    },
   };
-  return { hooks, bar: () => (io.progress ? bar : undefined) };
+  return {
+    hooks,
+    bar: () => (io.progress ? bar : undefined),
+    /** Whole percent done, undefined before the size is known. */
+    percent: () => (total === undefined ? undefined : total === 0 ? 100 : Math.floor((done / total) * 100)),
+    complete: () => total !== undefined && done >= total,
+  };
 }
 
 function reportError(error: unknown, io: CliOutput): CommandOutcome {
+  // Messages can carry the server's bytes (its reply lines, a malformed row): escape them for the terminal.
   if (error instanceof TftcpReplyError) {
-    // The server's own words, verbatim.
-    io.err(error.reply);
+    // The server's own words, verbatim but for control characters.
+    io.err(printable(error.reply));
     return { code: ExitCode.REFUSED };
   }
   if (error instanceof TftcpConnectionError) {
-    io.err(`Connection problem: ${error.message}`);
+    io.err(`Connection problem: ${printable(error.message)}`);
     return { code: ExitCode.CONNECTION };
   }
   if (error instanceof TftcpError || error instanceof LocalFileError) {
-    io.err(error.message);
+    io.err(printable(error.message));
     return { code: ExitCode.REFUSED };
   }
   const { code, message } = error as NodeJS.ErrnoException;
-  io.err(code === 'ENOSPC' ? 'This machine ran out of disk space; the partial download is kept for resuming.' : `Error: ${message}`);
+  io.err(code === 'ENOSPC' ? 'This machine ran out of disk space; the partial download is kept for resuming.' : `Error: ${printable(message)}`);
   return { code: ExitCode.REFUSED };
 }
 
 function seconds(started: number): string {
   return `${((performance.now() - started) / 1000).toFixed(1)} s`;
+}
+
+/** Resolves as `promise` does, or rejects with CancelledError once `signal` aborts; a late result goes to `discard`. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, discard: (late: T) => void): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) discard(value);
+        else resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

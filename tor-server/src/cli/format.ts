@@ -1,4 +1,5 @@
 import type { FileEntry } from '../protocol/file-row.js';
+import { printable } from '../protocol/printable.js';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
 
@@ -31,10 +32,10 @@ export function formatDate(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** The listing as an aligned table with a summary line. */
+/** The listing as an aligned table with a summary line; names are escaped for the terminal. */
 export function formatTable(entries: FileEntry[]): string {
   if (entries.length === 0) return 'No files.';
-  const rows = entries.map((e) => [e.name, formatBytes(e.size), formatDate(e.modified)] as const);
+  const rows = entries.map((e) => [printable(e.name), formatBytes(e.size), formatDate(e.modified)] as const);
   const nameWidth = Math.max(4, ...rows.map((r) => r[0].length));
   const sizeWidth = Math.max(4, ...rows.map((r) => r[1].length));
   const line = (a: string, b: string, c: string) => `${a.padEnd(nameWidth)}  ${b.padStart(sizeWidth)}  ${c}`;
@@ -43,7 +44,7 @@ export function formatTable(entries: FileEntry[]): string {
   return [line('Name', 'Size', 'Modified'), ...rows.map((r) => line(...r)), count].join('\n');
 }
 
-/** The listing as tab-separated rows, for scripts. */
+/** The listing as tab-separated rows, for scripts; a control character in a field is escaped, so it cannot break a row. */
 export function formatTsv(entries: FileEntry[]): string {
-  return entries.map((e) => `${e.name}\t${e.size}\t${e.modified}`).join('\n');
+  return entries.map((e) => `${printable(e.name)}\t${e.size}\t${printable(e.modified)}`).join('\n');
 }

@@ -38,9 +38,9 @@ export class ProgressBar {
     this.#write(`\r${this.render(performance.now())}\x1b[K\n`);
   }
 
-  /** Abandons the bar, ending its line so the next message starts clean. */
+  /** Abandons the bar, redrawn where it stopped (a redraw may have been skipped), ending its line so the next message starts clean. */
   abort(): void {
-    if (this.#lastDraw > 0) this.#write('\n');
+    if (this.#lastDraw > 0) this.#write(`\r${this.render(performance.now())}\x1b[K\n`);
   }
 
   /** The bar as text at time `now`. */

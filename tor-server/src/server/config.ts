@@ -10,10 +10,16 @@ export interface ServerConfig {
   maxFileSize: number;
   /** Connections beyond this many are told so and closed. */
   maxClients: number;
+  /** Connections from one address beyond this many are told so and closed. */
+  maxClientsPerAddress: number;
+  /** A new connection whose first command line is not complete within this long is closed. */
+  firstCommandTimeoutMs: number;
   /** A connection with no command for this long is closed. */
   idleTimeoutMs: number;
-  /** A transfer with no progress for this long is cut. */
+  /** A transfer with no progress for this long is cut; also the window of {@link minTransferBytes}. */
   stallTimeoutMs: number;
+  /** A transfer that moves fewer bytes than this in a stall-timeout window is cut. */
+  minTransferBytes: number;
   /** How long SIGINT/SIGTERM lets transfers in flight finish. */
   shutdownGraceMs: number;
   logLevel: LogLevel;
@@ -27,8 +33,11 @@ export const DEFAULTS: ServerConfig = {
   dir: './tor_files',
   maxFileSize: 16 * 1024 ** 3,
   maxClients: 1000,
+  maxClientsPerAddress: 64,
+  firstCommandTimeoutMs: 10_000,
   idleTimeoutMs: 10 * 60_000,
   stallTimeoutMs: 60_000,
+  minTransferBytes: 64 * 1024,
   shutdownGraceMs: 10_000,
   logLevel: 'info',
 };
@@ -39,16 +48,20 @@ const OPTIONS = {
   dir: { env: 'TOR_DIR', help: 'folder holding the files' },
   'max-file-size': { env: 'TOR_MAX_FILE_SIZE', help: 'largest upload, bytes or with K/M/G/T suffix' },
   'max-clients': { env: 'TOR_MAX_CLIENTS', help: 'most simultaneous connections' },
+  'max-clients-per-address': { env: 'TOR_MAX_CLIENTS_PER_ADDRESS', help: 'most simultaneous connections from one address' },
+  'first-command-timeout': { env: 'TOR_FIRST_COMMAND_TIMEOUT', help: 'seconds a new connection has to send its first command' },
   'idle-timeout': { env: 'TOR_IDLE_TIMEOUT', help: 'seconds a connection may wait between commands' },
   'stall-timeout': { env: 'TOR_STALL_TIMEOUT', help: 'seconds a transfer may make no progress' },
+  'min-transfer-bytes': { env: 'TOR_MIN_TRANSFER_BYTES', help: 'bytes a transfer must move per stall-timeout window, 0 for no minimum (K/M/G suffix)' },
   'shutdown-grace': { env: 'TOR_SHUTDOWN_GRACE', help: 'seconds transfers may finish after SIGTERM' },
   'log-level': { env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent' },
 } as const;
 
 /** The --help text. */
 export function usage(): string {
-  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(16)} ${o.help} [env ${o.env}]`);
-  return ['Usage: tor-server [options]', '', ...rows, '  --help             show this help', ''].join('\n');
+  const width = Math.max(...Object.keys(OPTIONS).map((flag) => flag.length));
+  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(width)}  ${o.help} [env ${o.env}]`);
+  return ['Usage: tor-server [options]', '', ...rows, `  --${'help'.padEnd(width)}  show this help`, ''].join('\n');
 }
 
 /** Thrown for a flag or variable with a value that makes no sense; the message says which. */
@@ -89,8 +102,11 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     dir: pick('dir') ?? DEFAULTS.dir,
     maxFileSize: num('max-file-size', DEFAULTS.maxFileSize, parseByteSize),
     maxClients: num('max-clients', DEFAULTS.maxClients, positive(parseInteger)),
+    maxClientsPerAddress: num('max-clients-per-address', DEFAULTS.maxClientsPerAddress, positive(parseInteger)),
+    firstCommandTimeoutMs: num('first-command-timeout', DEFAULTS.firstCommandTimeoutMs, positive(parseSeconds), 1000),
     idleTimeoutMs: num('idle-timeout', DEFAULTS.idleTimeoutMs, positive(parseSeconds), 1000),
     stallTimeoutMs: num('stall-timeout', DEFAULTS.stallTimeoutMs, positive(parseSeconds), 1000),
+    minTransferBytes: num('min-transfer-bytes', DEFAULTS.minTransferBytes, parseByteSize),
     shutdownGraceMs: num('shutdown-grace', DEFAULTS.shutdownGraceMs, parseSeconds, 1000),
     logLevel: level as LogLevel,
   };

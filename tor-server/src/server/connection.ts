@@ -5,17 +5,22 @@ import { ErrorKind, Reply, errorReply } from '../protocol/constants.js';
 import { INVALID_LINE, LineReader, LineTooLongError } from '../protocol/line-reader.js';
 import { writeLine } from '../protocol/write.js';
 import { findCommand } from './commands/index.js';
+import { clientAddress } from './client-address.js';
 import { ReplyError } from './errors.js';
 import type { ServerContext } from './context.js';
+import { watchTransferRate } from './transfer-rate.js';
+
+/** A transfer under way: its name, its size, and how far it has got. */
+export type TransferActivity = { kind: 'uploading' | 'downloading'; name: string; total: number; done(): number };
 
 /** What a connection is doing, for the console's `list`. */
-export type Activity =
-  | { kind: 'idle' }
-  | { kind: 'command'; command: string }
-  | { kind: 'uploading' | 'downloading'; name: string; total: number; done(): number };
+export type Activity = { kind: 'idle' } | { kind: 'command'; command: string } | TransferActivity;
 
 // After our last reply, keep reading (and dropping) the peer's bytes this long before a hard close.
 const LINGER_MS = 2000;
+
+// The reply to a connection silent for the idle timeout (also while an upload waits for its size line).
+const IDLE_TIMEOUT_REPLY = errorReply(ErrorKind.IDLE_TIMEOUT, 'closing the connection');
 
 let nextId = 1;
 
@@ -29,12 +34,15 @@ export class Connection {
   readonly reader = new LineReader();
   activity: Activity = { kind: 'idle' };
   readonly #ctx: ServerContext;
+  /** When the first command must have arrived (performance.now() time), counted from the connect. */
+  readonly #firstCommandBy: number;
   #closing = false;
 
   constructor(socket: Socket, ctx: ServerContext) {
     this.socket = socket;
     this.#ctx = ctx;
-    this.remoteAddress = socket.remoteAddress ?? '?';
+    this.#firstCommandBy = performance.now() + ctx.config.firstCommandTimeoutMs;
+    this.remoteAddress = clientAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
     socket.on('timeout', () => this.#onTimeout());
@@ -55,14 +63,22 @@ export class Connection {
 
   /** Serves commands until the client leaves, misbehaves, or the server shuts down. */
   async run(): Promise<void> {
-    const { logger } = this.#ctx;
+    const { logger, config } = this.#ctx;
+    // Until a real command arrives, the first-command deadline holds: lines the server cannot
+    // take as a command do not buy a silent connection the (much longer) idle timeout.
+    let commanded = false;
     try {
       while (!this.#closing && !this.#ctx.shuttingDown) {
         this.activity = { kind: 'idle' };
-        this.socket.setTimeout(this.#ctx.config.idleTimeoutMs);
-        const line = await this.reader.nextLine();
+        const line = commanded
+          ? await this.nextLine(config.idleTimeoutMs, IDLE_TIMEOUT_REPLY)
+          : await this.nextLine(Math.max(0, this.#firstCommandBy - performance.now()), firstCommandTimeoutReply(config.firstCommandTimeoutMs), 'first-command-timeout');
         if (line === null || this.#closing) break;
-        if (await this.#handle(line) === 'close') break;
+        // A command runs under the idle timeout, so a peer that stops reading its replies is closed.
+        this.socket.setTimeout(config.idleTimeoutMs);
+        const outcome = await this.#handle(line);
+        if (outcome === 'close') break;
+        if (outcome !== 'unknown') commanded = true;
       }
     } catch (error) {
       if (error instanceof LineTooLongError) {
@@ -82,9 +98,45 @@ export class Connection {
     return writeLine(this.socket, line);
   }
 
-  /** Uses the stall timeout while a transfer is under way, then the idle timeout again. */
-  stallGuard(): void {
-    this.socket.setTimeout(this.#ctx.config.stallTimeoutMs);
+  /**
+   * Reads the next line, which must be complete within `ms` however slowly its bytes trickle in
+   * (a partial line does not extend it). When it is not, sends `lateReply`, closes the connection
+   * and resolves null.
+   */
+  async nextLine(ms: number, lateReply = IDLE_TIMEOUT_REPLY, event = 'idle-timeout'): Promise<string | typeof INVALID_LINE | null> {
+    // The deadline below replaces the socket's inactivity timeout, which every byte would reset.
+    this.socket.setTimeout(0);
+    const timer = setTimeout(() => {
+      this.#ctx.logger.info(event, { client: this.label });
+      this.send(lateReply).catch(() => {});
+      this.close();
+    }, ms);
+    try {
+      return await this.reader.nextLine();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Marks a transfer under way: until the returned function is called, a transfer with no
+   * progress for the stall timeout, or moving less than the minimum in a window of it, is cut.
+   */
+  beginTransfer(activity: TransferActivity): () => void {
+    const { config, logger } = this.#ctx;
+    this.activity = activity;
+    this.socket.setTimeout(config.stallTimeoutMs);
+    return watchTransferRate({
+      client: this.label,
+      direction: activity.kind === 'uploading' ? 'upload' : 'download',
+      name: activity.name,
+      total: activity.total,
+      done: activity.done,
+      windowMs: config.stallTimeoutMs,
+      minBytes: config.minTransferBytes,
+      logger,
+      cut: () => this.destroy(),
+    });
   }
 
   /** Ends the connection after flushing replies; drops what the client still sends. */
@@ -102,13 +154,14 @@ export class Connection {
     this.socket.destroy();
   }
 
-  async #handle(line: string | typeof INVALID_LINE): Promise<'close' | void> {
+  async #handle(line: string | typeof INVALID_LINE): Promise<'close' | 'unknown' | void> {
     const { logger } = this.#ctx;
     const parsed = line === INVALID_LINE ? undefined : parseCommandLine(line);
     const command = parsed && findCommand(parsed.command);
     if (!parsed || !command || (command.takesArgument !== (parsed.argument !== undefined))) {
       logger.info('command', { client: this.label, command: parsed?.command.slice(0, 32) ?? '(not UTF-8)', outcome: 'unknown' });
-      return this.send(Reply.UNKNOWN);
+      await this.send(Reply.UNKNOWN);
+      return 'unknown';
     }
     if (this.#ctx.shuttingDown) {
       await this.send(errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
@@ -135,7 +188,11 @@ export class Connection {
       return;
     }
     logger.info('idle-timeout', { client: this.label });
-    this.send(errorReply(ErrorKind.IDLE_TIMEOUT, 'closing the connection')).catch(() => {});
+    this.send(IDLE_TIMEOUT_REPLY).catch(() => {});
     this.close();
   }
+}
+
+function firstCommandTimeoutReply(ms: number): string {
+  return errorReply(ErrorKind.IDLE_TIMEOUT, `no command within ${ms / 1000} s, closing the connection`);
 }

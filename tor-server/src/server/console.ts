@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { printable } from '../protocol/printable.js';
 import type { Activity, Connection } from './connection.js';
 
 /** The operator console's prompt. */
@@ -82,33 +83,36 @@ export class OperatorConsole {
         out(['Commands:', '  list   clients online and what each is doing', '  clear  clear the screen', '  exit   shut the server down (only when no client is online)', '  help   this text'].join('\n'));
         break;
       default:
-        out(`Unknown command "${command.slice(0, 40)}". Type help for the list of commands.`);
+        out(`Unknown command "${printable(command.slice(0, 40))}". Type help for the list of commands.`);
     }
     if (!this.#closed) this.#rl.prompt();
   }
 }
 
-/** The `list` report: the count, then one row per client. */
-export function formatClientList(connections: Connection[], now = new Date()): string {
+/** What `list` shows of one connection. */
+export type ClientRow = Pick<Connection, 'label' | 'connectedAt' | 'activity'>;
+
+/** The `list` report: the count, then one row per client. Whatever came from a client is escaped for the terminal. */
+export function formatClientList(connections: readonly ClientRow[], now = new Date()): string {
   const count = connections.length;
   const header = `${count} ${count === 1 ? 'client' : 'clients'} online`;
   const rows = connections.map((c) => {
     const since = c.connectedAt.toISOString().slice(11, 19);
-    return `  ${c.label.padEnd(22)} since ${since} (${formatDuration(now.getTime() - c.connectedAt.getTime())})  ${describeActivity(c.activity)}`;
+    return `  ${printable(c.label).padEnd(22)} since ${since} (${formatDuration(now.getTime() - c.connectedAt.getTime())})  ${describeActivity(c.activity)}`;
   });
   return [header, ...rows].join('\n');
 }
 
-/** `idle`, `show`, or `uploading clip.mp4 41%`. */
+/** `idle`, `show`, or `uploading clip.mp4 41%`, escaped for the terminal. */
 export function describeActivity(activity: Activity): string {
   switch (activity.kind) {
     case 'idle':
       return 'idle';
     case 'command':
-      return activity.command;
+      return printable(activity.command);
     default: {
       const percent = activity.total > 0 ? Math.floor((activity.done() / activity.total) * 100) : 100;
-      return `${activity.kind} ${activity.name} ${percent}%`;
+      return `${activity.kind} ${printable(activity.name)} ${percent}%`;
     }
   }
 }

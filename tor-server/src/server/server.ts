@@ -2,10 +2,14 @@ import { EventEmitter, once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
+import { clientAddress } from './client-address.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { silentLogger, type Logger } from './logger.js';
 import { Storage } from './storage.js';
+
+// A refused client gets this long to read why before its connection is cut.
+const REFUSED_LINGER_MS = 2000;
 
 /** Events a TorServer emits. */
 export interface TorServerEvents {
@@ -20,8 +24,13 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly logger: Logger;
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
+  /** Connections per client address, for the per-address limit. */
+  readonly #perAddress = new Map<string, number>();
   /** Each connection's command loop, which may still be cleaning up (a cut upload's temp file) after its socket closed. */
   readonly #runs = new Set<Promise<void>>();
+  /** Settles once the folder is ready: connections taken before then wait to run their commands. */
+  readonly #ready: Promise<void>;
+  #setReady!: (ready: boolean) => void;
   #shuttingDown = false;
 
   private constructor(config: ServerConfig, storage: Storage, logger: Logger) {
@@ -29,17 +38,35 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     this.config = config;
     this.storage = storage;
     this.logger = logger;
+    this.#ready = new Promise<boolean>((resolve) => (this.#setReady = resolve)).then((ready) => {
+      if (!ready) throw new Error('the server did not start');
+    });
+    this.#ready.catch(() => {});
     this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
   }
 
-  /** Opens the folder and starts listening. Options not given take the defaults. */
+  /**
+   * Locks the folder, starts listening, then empties the folder's temp folder. A folder another
+   * server holds, or a port in use, fails the start with nothing in the folder touched.
+   * Options not given take the defaults.
+   */
   static async start(options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TorServer> {
     const { logger = silentLogger, ...rest } = options;
     const config: ServerConfig = { ...DEFAULTS, ...rest };
-    const storage = await Storage.open(config.dir);
+    const storage = await Storage.open(config.dir, logger);
     const server = new TorServer(config, storage, logger);
-    server.#server.listen(config.port, config.host);
-    await once(server.#server, 'listening');
+    try {
+      server.#server.listen(config.port, config.host);
+      await once(server.#server, 'listening');
+      await storage.clearTemp();
+    } catch (error) {
+      server.#setReady(false);
+      server.#server.close();
+      for (const conn of server.#connections) conn.destroy();
+      await storage.close();
+      throw error;
+    }
+    server.#setReady(true);
     return server;
   }
 
@@ -79,31 +106,44 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       clearTimeout(timer);
     }
     await Promise.allSettled(this.#runs);
+    await this.storage.close();
     this.logger.info('stopped');
   }
 
   #accept(socket: net.Socket): void {
-    if (this.#shuttingDown || this.#connections.size >= this.config.maxClients) {
-      const reason = this.#shuttingDown
-        ? errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment')
-        : errorReply(ErrorKind.TOO_MANY_CLIENTS, `the server allows ${this.config.maxClients}, try again later`);
-      this.logger.warn('refused', { client: `${socket.remoteAddress}:${socket.remotePort}`, reason });
-      socket.on('error', () => {});
-      socket.end(`${reason}\n`);
-      socket.resume();
-      setTimeout(() => socket.destroy(), 2000).unref();
-      return;
+    const address = clientAddress(socket.remoteAddress);
+    const fromAddress = this.#perAddress.get(address) ?? 0;
+    if (this.#shuttingDown) return this.#refuse(socket, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
+    if (fromAddress >= this.config.maxClientsPerAddress) {
+      const limit = this.config.maxClientsPerAddress;
+      return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per address`));
+    }
+    if (this.#connections.size >= this.config.maxClients) {
+      return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `the server allows ${this.config.maxClients}, try again later`));
     }
     const conn = new Connection(socket, this);
     this.#connections.add(conn);
+    this.#perAddress.set(address, fromAddress + 1);
     this.logger.info('connect', { client: conn.label, clients: this.#connections.size });
     this.emit('clients', this.#connections.size);
     socket.once('close', () => {
       this.#connections.delete(conn);
+      const left = (this.#perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(address, left);
+      else this.#perAddress.delete(address);
       this.logger.info('disconnect', { client: conn.label, clients: this.#connections.size });
       this.emit('clients', this.#connections.size);
     });
-    const run = conn.run().finally(() => this.#runs.delete(run));
+    const run = this.#ready.then(() => conn.run(), () => conn.destroy()).finally(() => this.#runs.delete(run));
     this.#runs.add(run);
+  }
+
+  /** Tells a client why it is not served, then closes it; what it sends meanwhile is dropped. */
+  #refuse(socket: net.Socket, reason: string): void {
+    this.logger.warn('refused', { client: `${clientAddress(socket.remoteAddress)}:${socket.remotePort}`, reason });
+    socket.on('error', () => {});
+    socket.end(`${reason}\n`);
+    socket.resume();
+    setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
   }
 }

@@ -5,13 +5,21 @@ import path from 'node:path';
 import { compareByName, type FileEntry } from '../protocol/file-row.js';
 import { fileNameProblem } from '../protocol/names.js';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
+import { decodeUtf8, escapeBytes } from './disk-names.js';
 import { ReplyError } from './errors.js';
+import { FolderLock } from './folder-lock.js';
+import { silentLogger, type Logger } from './logger.js';
 
 /** Hidden folder inside the served folder where uploads are written until they are complete. */
 export const TEMP_DIR_NAME = '.tor-tmp';
 
 // Stat this many files at once when listing a large folder.
 const STAT_BATCH = 256;
+// Free space an upload must leave, so the server still has room for its own metadata.
+const SPACE_MARGIN_BYTES = 1024 * 1024;
+// Unlistable names remembered so each is warned about once; beyond this, no more warnings.
+const MAX_WARNED_NAMES = 4096;
+const DOT = 0x2e;
 
 /** A file opened for reading: the handle is ours until closed, whatever happens to the name. */
 export interface OpenFile {
@@ -29,33 +37,57 @@ export interface PendingUpload {
 /**
  * The served folder. Every name is checked against the TFTCP rules before it touches the
  * disk, symlinks are never followed, and uploads land under their name only when complete.
+ * It holds the folder's lock from {@link Storage.open} to {@link Storage.close}.
  */
 export class Storage {
   readonly root: string;
   readonly tempDir: string;
+  readonly #lock: FolderLock;
+  readonly #logger: Logger;
   /** Names with an upload in flight: a second upload of the same name is refused at once. */
   readonly #reserved = new Set<string>();
-  /** Bytes promised to uploads in flight, so two big uploads cannot both count the same free space. */
-  #promisedBytes = 0;
+  /** Names on disk already warned about as not listable (bounded: see MAX_WARNED_NAMES). */
+  readonly #warned = new Set<string>();
+  #warnedEnough = false;
 
-  private constructor(root: string) {
+  private constructor(root: string, lock: FolderLock, logger: Logger) {
     this.root = root;
     this.tempDir = path.join(root, TEMP_DIR_NAME);
+    this.#lock = lock;
+    this.#logger = logger;
   }
 
-  /** Creates the folder if needed and empties the temp folder left by an earlier run. */
-  static async open(dir: string): Promise<Storage> {
+  /**
+   * Creates the folder if needed and locks it, touching nothing else in it; throws
+   * FolderLockedError when another live server holds it. Call {@link clearTemp} before use.
+   */
+  static async open(dir: string, logger: Logger = silentLogger): Promise<Storage> {
     await fs.mkdir(dir, { recursive: true });
-    const storage = new Storage(await fs.realpath(dir));
-    await fs.rm(storage.tempDir, { recursive: true, force: true });
-    await fs.mkdir(storage.tempDir, { mode: 0o700 });
-    return storage;
+    const root = await fs.realpath(dir);
+    return new Storage(root, await FolderLock.acquire(root), logger);
   }
 
-  /** Every visible regular file, sorted by name. */
+  /** Empties the temp folder left by an earlier run (ours to do: we hold the folder's lock). */
+  async clearTemp(): Promise<void> {
+    await fs.rm(this.tempDir, { recursive: true, force: true });
+    await fs.mkdir(this.tempDir, { mode: 0o700 });
+  }
+
+  /** Gives the folder's lock back. */
+  close(): Promise<void> {
+    return this.#lock.release();
+  }
+
+  /** Every visible regular file, sorted by name. Names the TFTCP rules refuse are left out, with a warning. */
   async list(): Promise<FileEntry[]> {
-    const dirents = await fs.readdir(this.root, { withFileTypes: true });
-    const names = dirents.filter((d) => d.isFile() && fileNameProblem(d.name) === undefined).map((d) => d.name);
+    // As bytes: a name that is not UTF-8 would otherwise be read as U+FFFD and pass for another name.
+    const dirents = await fs.readdir(this.root, { encoding: 'buffer', withFileTypes: true });
+    const names: string[] = [];
+    for (const dirent of dirents) {
+      if (!dirent.isFile()) continue;
+      const name = this.#listableName(dirent.name);
+      if (name !== undefined) names.push(name);
+    }
     const entries: FileEntry[] = [];
     for (let i = 0; i < names.length; i += STAT_BATCH) {
       const batch = names.slice(i, i + STAT_BATCH);
@@ -86,7 +118,14 @@ export class Storage {
       if (isMissing(error)) return undefined;
       throw error;
     }
-    const stat = await handle.stat();
+    // Until it is returned, the handle is ours to close, whatever fails.
+    let stat: Stats;
+    try {
+      stat = await handle.stat();
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
+    }
     if (!stat.isFile()) {
       await handle.close();
       return undefined;
@@ -117,20 +156,15 @@ export class Storage {
     throw new ReplyError(errorReply(ErrorKind.FILE_EXISTS, name));
   }
 
-  /** Claims `size` bytes of free disk for an upload; throws a ReplyError when they are not there. */
-  async claimSpace(size: number): Promise<() => void> {
+  /**
+   * Throws a ReplyError when the disk has not `size` bytes free now. Nothing is set aside:
+   * bytes count once they are written, so an upload that announces much and sends little
+   * cannot lock others out (a disk that fills up mid-upload is answered then).
+   */
+  async assertSpaceFor(size: number): Promise<void> {
     const { bavail, bsize } = await fs.statfs(this.root);
-    // Keep a small margin so the server still has room for its own metadata.
-    const free = bavail * bsize - this.#promisedBytes - 1024 * 1024;
-    if (size > free) {
-      throw new ReplyError(errorReply(ErrorKind.NO_SPACE, `${size} bytes asked, ${Math.max(0, free)} available`));
-    }
-    this.#promisedBytes += size;
-    let released = false;
-    return () => {
-      if (!released) this.#promisedBytes -= size;
-      released = true;
-    };
+    const free = bavail * bsize - SPACE_MARGIN_BYTES;
+    if (size > free) throw new ReplyError(errorReply(ErrorKind.NO_SPACE, `${size} bytes asked, ${Math.max(0, free)} available`));
   }
 
   /** Creates the hidden temp file an upload is written to. */
@@ -163,6 +197,29 @@ export class Storage {
   async discard(upload: PendingUpload): Promise<void> {
     await upload.handle.close().catch(() => {});
     await fs.rm(upload.tempPath, { force: true }).catch(() => {});
+  }
+
+  /** The name as a string when it may be listed; undefined (after a warning, once per name) when not. */
+  #listableName(bytes: Buffer): string | undefined {
+    // Hidden names are the server's own (.tor-tmp, .tor-lock) or the operator's: skipped without a word.
+    if (bytes[0] === DOT) return undefined;
+    const name = decodeUtf8(bytes);
+    const problem = name === undefined ? 'the name is not valid UTF-8' : fileNameProblem(name);
+    if (problem === undefined) return name;
+    this.#warnUnlisted(bytes, problem);
+    return undefined;
+  }
+
+  #warnUnlisted(bytes: Buffer, problem: string): void {
+    const key = bytes.toString('hex');
+    if (this.#warned.has(key) || this.#warnedEnough) return;
+    if (this.#warned.size >= MAX_WARNED_NAMES) {
+      this.#warnedEnough = true;
+      this.#logger.warn('unlisted-names', { note: `more than ${MAX_WARNED_NAMES} names cannot be listed; the rest are not logged` });
+      return;
+    }
+    this.#warned.add(key);
+    this.#logger.warn('unlisted-name', { name: escapeBytes(bytes), reason: problem });
   }
 
   #checkName(name: string): void {

@@ -43,3 +43,19 @@ test('ProgressBar shows bytes, percent, rate and ETA', () => {
   const text = bar.render(performance.now() + 1000);
   assert.match(text, /^clip\.mp4 \[#{12}-{12}\]  50% {2}1\.0 MB \/ 2\.0 MB {2}[\d.]+ [KM]?B\/s {2}ETA \d+:\d\d$/);
 });
+
+test('formatTable and formatTsv escape control characters in names, so a row cannot drive the terminal', () => {
+  const hostile = { name: 'a\x1b[2J\u009b\u202eb\tc', size: 1, modified: '2026-11-25T08:00:00.000Z' };
+  const table = formatTable([hostile]);
+  assert.match(table.split('\n')[1]!, /^a\\x1b\[2J\\x9b\\u202eb\\x09c {2}/);
+  assert.equal(formatTsv([hostile]), 'a\\x1b[2J\\x9b\\u202eb\\x09c\t1\t2026-11-25T08:00:00.000Z');
+});
+
+test('ProgressBar.abort redraws where the transfer stopped, so a cancel line follows the real percent', () => {
+  const written: string[] = [];
+  const bar = new ProgressBar('x.bin', 1000, (text) => written.push(text));
+  bar.update(10);
+  bar.update(370); // within the redraw interval: not drawn yet
+  bar.abort();
+  assert.match(written.at(-1)!, /^\rx\.bin \[#{9}-{15}\]  37% .*\x1b\[K\n$/);
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
 import { TEMP_DIR_NAME } from '../../src/server/storage.js';
 import { LineClient, eventually, patternBytes, spawnServer, tempDir, visibleNames, within } from '../helpers.js';
 
@@ -25,7 +26,10 @@ test('SIGKILL mid-upload: after a restart nothing partial is visible, .tor-tmp i
   await uploader.rest();
 
   assert.deepEqual(await visibleNames(dir), [], 'nothing visible under the name');
+  // The killed server could not give its lock back: the restart must see it is stale.
+  assert.equal(JSON.parse(await readFile(path.join(dir, LOCK_FILE_NAME), 'utf8')).pid, first.child.pid);
   const second = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  assert.equal(JSON.parse(await readFile(path.join(dir, LOCK_FILE_NAME), 'utf8')).pid, second.child.pid);
   assert.deepEqual(await readdir(tempFolder), [], 'the restart emptied the temp folder');
 
   const again = await LineClient.connect(t, second.port);

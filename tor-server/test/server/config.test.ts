@@ -41,10 +41,20 @@ describe('parseServerConfig', () => {
     assert.deepEqual(fromEnv, { ...DEFAULTS, maxFileSize: 1024, stallTimeoutMs: 300, logLevel: 'silent' });
   });
 
+  it('reads the limits on slow and crowding clients, with their defaults', () => {
+    assert.equal(DEFAULTS.maxClientsPerAddress, 64);
+    assert.equal(DEFAULTS.firstCommandTimeoutMs, 10_000);
+    assert.equal(DEFAULTS.minTransferBytes, 64 * 1024);
+    const config = parseServerConfig(['--max-clients-per-address', '4', '--first-command-timeout', '0.5', '--min-transfer-bytes', '1M'], {});
+    assert.deepEqual(config, { ...DEFAULTS, maxClientsPerAddress: 4, firstCommandTimeoutMs: 500, minTransferBytes: 1024 ** 2 });
+    const fromEnv = parseServerConfig([], { TOR_MAX_CLIENTS_PER_ADDRESS: '2', TOR_FIRST_COMMAND_TIMEOUT: '3', TOR_MIN_TRANSFER_BYTES: '0' });
+    assert.deepEqual(fromEnv, { ...DEFAULTS, maxClientsPerAddress: 2, firstCommandTimeoutMs: 3000, minTransferBytes: 0 });
+  });
+
   it('--help and -h ask for the usage text, which names every flag and variable', () => {
     assert.equal(parseServerConfig(['--help'], {}), 'help');
     assert.equal(parseServerConfig(['-h'], {}), 'help');
-    for (const word of ['--host', '--port', '--dir', '--max-file-size', '--max-clients', '--idle-timeout', '--stall-timeout', '--shutdown-grace', 'TOR_HOST', 'TOR_PORT', 'TOR_DIR'])
+    for (const word of ['--host', '--port', '--dir', '--max-file-size', '--max-clients', '--max-clients-per-address', '--first-command-timeout', '--idle-timeout', '--stall-timeout', '--min-transfer-bytes', '--shutdown-grace', 'TOR_HOST', 'TOR_PORT', 'TOR_DIR', 'TOR_MAX_CLIENTS_PER_ADDRESS', 'TOR_FIRST_COMMAND_TIMEOUT', 'TOR_MIN_TRANSFER_BYTES'])
       assert.ok(usage().includes(word), word);
   });
 
@@ -61,6 +71,11 @@ describe('parseServerConfig', () => {
       [['--stall-timeout=-3'], {}, /--stall-timeout/],
       [['--shutdown-grace', 'soon'], {}, /--shutdown-grace/],
       [['--log-level', 'loud'], {}, /--log-level/],
+      [['--max-clients-per-address', '0'], {}, /--max-clients-per-address/],
+      [[], { TOR_MAX_CLIENTS_PER_ADDRESS: 'many' }, /TOR_MAX_CLIENTS_PER_ADDRESS/],
+      [['--first-command-timeout', '0'], {}, /--first-command-timeout/],
+      [['--min-transfer-bytes', 'fast'], {}, /--min-transfer-bytes/],
+      [['--min-transfer-bytes=-1'], {}, /--min-transfer-bytes/],
     ];
     for (const [argv, env, message] of bad) assert.throws(() => parseServerConfig(argv, env), (error: Error) => error instanceof ConfigError && message.test(error.message), argv.join(' '));
   });

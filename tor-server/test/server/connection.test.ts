@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorKind, MAX_LINE_BYTES, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
-import { LineClient, eventually, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { LineClient, WAIT_MS, eventually, patternBytes, startServer, tempFolderEmpty, visibleNames, within } from '../helpers.js';
 
 describe('command lines', () => {
   it('unknown words, wrong case, missing or extra arguments get the unknown-command reply and the connection stays usable', async (t) => {
@@ -207,3 +207,86 @@ describe('limits and timeouts', () => {
     assert.equal(await other.request('show'), Reply.OK);
   });
 });
+
+describe('first command deadline and lines that trickle in', () => {
+  const FIRST_COMMAND_TIMEOUT = errorReply(ErrorKind.IDLE_TIMEOUT, 'no command within 0.5 s, closing the connection');
+
+  it('a connection that sends no command within the first-command timeout gets an Idle timeout line and is closed', async (t) => {
+    const { port, server } = await startServer(t, { firstCommandTimeoutMs: 500 });
+    const silent = await LineClient.connect(t, port);
+    assert.equal(await silent.line(), FIRST_COMMAND_TIMEOUT);
+    assert.equal(await silent.rest(), '');
+    await eventually(() => server.connections.size === 0, 'the silent connection is gone');
+  });
+
+  it('once a command has come, the idle timeout governs, not the first-command deadline', async (t) => {
+    // A whole second, so that `active` surely gets its command in on a loaded machine.
+    const { port, server } = await startServer(t, { firstCommandTimeoutMs: 1000 });
+    const active = await LineClient.connect(t, port);
+    assert.equal(await active.request('show'), Reply.OK);
+    await active.listing();
+    // Connected after `active`, so when its deadline has passed, so has the one `active` would have had.
+    const silent = await LineClient.connect(t, port);
+    assert.equal(await silent.line(), errorReply(ErrorKind.IDLE_TIMEOUT, 'no command within 1 s, closing the connection'));
+    await silent.closed();
+    assert.equal(active.ended, false);
+    assert.equal(await active.request('show'), Reply.OK);
+    assert.deepEqual(await active.listing(), []);
+    assert.equal(server.connections.size, 1);
+  });
+
+  it('a first line sent a byte at a time does not extend the deadline (slowloris)', async (t) => {
+    const { port } = await startServer(t, { firstCommandTimeoutMs: 500 });
+    const client = await LineClient.connect(t, port);
+    const drip = dripBytes(client, 'search never ending line');
+    t.after(() => clearInterval(drip));
+    assert.equal(await client.line(), FIRST_COMMAND_TIMEOUT);
+    assert.equal(await client.rest(), '');
+  });
+
+  it('lines that are not commands do not buy the idle timeout', async (t) => {
+    const { port } = await startServer(t, { firstCommandTimeoutMs: 500 });
+    const client = await LineClient.connect(t, port);
+    const nonsense = setInterval(() => client.send('nonsense\n'), 50);
+    t.after(() => clearInterval(nonsense));
+    const firstOther = async () => {
+      let line = await client.line();
+      while (line === Reply.UNKNOWN) line = await client.line();
+      return line;
+    };
+    assert.equal(await within(firstOther(), WAIT_MS, 'a reply other than the unknown-command one'), FIRST_COMMAND_TIMEOUT);
+    await client.closed();
+  });
+
+  it('after a command, a next line sent a byte at a time is closed at the idle timeout', async (t) => {
+    const { port } = await startServer(t, { idleTimeoutMs: 500 });
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    await client.listing();
+    const drip = dripBytes(client, 'search never ending line');
+    t.after(() => clearInterval(drip));
+    assert.equal(await client.line(), errorReply(ErrorKind.IDLE_TIMEOUT, 'closing the connection'));
+    assert.equal(await client.rest(), '');
+  });
+
+  it('an upload whose size line arrives a byte at a time is closed after the stall timeout and frees the name', async (t) => {
+    const { port, dir } = await startServer(t, { stallTimeoutMs: 500 });
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('upload slow.bin'), Reply.OK);
+    const drip = dripBytes(client, '1234567890123');
+    t.after(() => clearInterval(drip));
+    assert.equal(await client.line(), errorReply(ErrorKind.IDLE_TIMEOUT, 'closing the connection'));
+    assert.equal(await client.rest(), '');
+    const next = await LineClient.connect(t, port);
+    assert.deepEqual(await next.upload('slow.bin', Buffer.from('fast')), [Reply.OK, Reply.OK, Reply.END]);
+    assert.deepEqual(await visibleNames(dir), ['slow.bin']);
+  });
+});
+
+/** Sends `text` one byte every 50 ms, never its line end: each byte is progress, the line never completes. */
+function dripBytes(client: LineClient, text: string): NodeJS.Timeout {
+  let i = 0;
+  return setInterval(() => {
+    if (!client.ended) client.send(text[i++ % text.length]!);
+  }, 50);
+}

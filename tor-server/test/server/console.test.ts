@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
-import { CONSOLE_PROMPT, OperatorConsole, describeActivity } from '../../src/server/console.js';
+import { CONSOLE_PROMPT, OperatorConsole, describeActivity, formatClientList } from '../../src/server/console.js';
 import { LineClient, eventually, startServer, type TestServer } from '../helpers.js';
 
 /** A console on PassThrough streams, driven like an operator typing lines. */
@@ -119,6 +119,33 @@ describe('operator console', () => {
     const op = await startConsole(t, server);
     op.end();
     await eventually(() => op.calls.exit === 1, 'onExit was called');
+  });
+
+  it('list escapes control characters in what came from a client, so they reach the terminal as text', async (t) => {
+    // Names from the wire are checked against the rules before any activity shows them; this is the
+    // last line of defence, for any name or address that did reach the list.
+    const rows = formatClientList(
+      [
+        { label: '127.0.0.1:4000', connectedAt: new Date('2026-11-25T08:00:00Z'), activity: { kind: 'uploading', name: 'a\x1b[2Jb\u202ec\u009b', total: 10, done: () => 5 } },
+        { label: '\x1b]0;pwned\x07:1', connectedAt: new Date('2026-11-25T08:00:00Z'), activity: { kind: 'command', command: 'show\r' } },
+      ],
+      new Date('2026-11-25T08:00:05Z'),
+    );
+    assert.equal(
+      rows,
+      [
+        '2 clients online',
+        '  127.0.0.1:4000         since 08:00:00 (5s)  uploading a\\x1b[2Jb\\u202ec\\x9b 50%',
+        '  \\x1b]0;pwned\\x07:1     since 08:00:00 (5s)  show\\x0d',
+      ].join('\n'),
+    );
+    assert.doesNotMatch(rows, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  });
+
+  it('an unknown command is echoed with its control characters escaped', async (t) => {
+    const { server } = await startServer(t);
+    const op = await startConsole(t, server);
+    assert.equal(await op.type('\x1b[31mred\u009b'), 'Unknown command "\\x1b[31mred\\x9b". Type help for the list of commands.\n');
   });
 
   it('print writes a log line', async (t) => {

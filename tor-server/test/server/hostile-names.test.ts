@@ -23,6 +23,11 @@ const HOSTILE = [
   'del\u007f',
   'cr\rmid',
   'tab\tname',
+  'csi\u009b2J',
+  'nel\u0085',
+  'invoice\u202efdp.exe',
+  'embed\u202ax',
+  'isolate\u2066x\u2069',
   'a'.repeat(MAX_NAME_BYTES + 1),
   `${'€'.repeat(85)}a`,
   '.hidden',
@@ -60,6 +65,19 @@ describe('hostile names', () => {
     assert.deepEqual(await client.listing(), []);
     assert.deepEqual(await visibleNames(dir), []);
     await assert.rejects(access(path.join(dir, '..', 'x')));
+  });
+
+  it('a file on disk whose name the rules refuse is neither listed nor downloadable', async (t) => {
+    const { port, dir } = await startServer(t);
+    const refused = ['csi\u009b2J', 'invoice\u202efdp.exe', 'isolate\u2066x\u2069', 'esc\u001b[31m'];
+    for (const name of refused) await writeFile(path.join(dir, name), 'on disk');
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
+    for (const name of refused) {
+      assert.equal(await client.request(`download ${name}`), refusal(name), JSON.stringify(name));
+      assert.equal(await client.request(`range 0 1 ${name}`), refusal(name), JSON.stringify(name));
+    }
   });
 
   it('a name of exactly 255 bytes of UTF-8 can be uploaded, listed and downloaded', async (t) => {

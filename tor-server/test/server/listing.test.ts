@@ -4,7 +4,12 @@ import { mkdir, mkdtemp, rm, stat, symlink, utimes, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
-import { LineClient, startServer, tempDir } from '../helpers.js';
+import { LineClient, memoryLogger, startServer, tempDir } from '../helpers.js';
+
+/** A path in `dir` whose last part is exactly these bytes (which need not be UTF-8). */
+function bytePath(dir: string, bytes: number[]): Buffer {
+  return Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(bytes)]);
+}
 
 /** The row the server must print for a file on disk. */
 async function rowOf(dir: string, name: string): Promise<string> {
@@ -44,9 +49,32 @@ describe('show', () => {
     await symlink('visible.txt', path.join(dir, 'link-in.txt'));
     await writeFile(path.join(dir, 'back\\slash'), 'b');
     await writeFile(path.join(dir, 'bell\u0007'), 'b');
+    await writeFile(path.join(dir, 'csi\u009b31m'), 'c');
+    await writeFile(path.join(dir, 'invoice\u202efdp.exe'), 'i');
+    await writeFile(path.join(dir, 'isolate\u2066x'), 'i');
+    await writeFile(bytePath(dir, [0x6e, 0xff, 0x2e, 0x74]), 'not UTF-8');
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('show'), Reply.OK);
     assert.deepEqual(await client.listing(), [await rowOf(dir, 'visible.txt')]);
+    assert.equal(await client.request('search i'), Reply.OK);
+    assert.deepEqual(await client.listing(), [await rowOf(dir, 'visible.txt')]);
+  });
+
+  it('a name that is not UTF-8 on disk is not listed, so uploading its U+FFFD look-alike gives one row, not two', async (t) => {
+    const log = memoryLogger('warn');
+    const { port, dir } = await startServer(t, { logger: log.logger });
+    await writeFile(bytePath(dir, [0xff, 0x66]), 'latin-1 leftovers');
+    const client = await LineClient.connect(t, port);
+    assert.deepEqual(await client.upload('\ufffdf', Buffer.from('uploaded')), [Reply.OK, Reply.OK, Reply.END]);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(await client.request('show'), Reply.OK);
+      assert.deepEqual(await client.listing(), [await rowOf(dir, '\ufffdf')]);
+    }
+    assert.deepEqual(await client.download('download \ufffdf'), Buffer.from('uploaded'));
+    // Once per name, however many listings, in escaped form.
+    assert.deepEqual(log.lines.filter((line) => line.includes('unlisted-name')).map((line) => line.replace(/^\S+ /, '')), [
+      'warn unlisted-name name="\\\\xfff" reason="the name is not valid UTF-8"\n',
+    ]);
   });
 
   it('does not list an upload in progress', async (t) => {

@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Reply } from '../../src/protocol/constants.js';
+import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/storage.js';
 import { TorServer } from '../../src/server/server.js';
 import { LineClient, eventually, patternBytes, sha256, startServer, tempDir, visibleNames, within } from '../helpers.js';
@@ -119,5 +119,42 @@ describe('close', () => {
     assert.deepEqual(await readdir(path.join(dir, TEMP_DIR_NAME)), []);
     assert.deepEqual(await visibleNames(dir), []);
     assert.equal(await client.rest(), '');
+  });
+});
+
+describe('connections per address', () => {
+  it('one address holding its limit of idle connections is refused more, while other addresses are served', async (t) => {
+    const { port, server } = await startServer(t, { maxClientsPerAddress: 3 });
+    const held = await Promise.all([1, 2, 3].map(() => LineClient.connect(t, port, '127.0.0.2')));
+    await eventually(() => server.connections.size === 3, 'the three are online');
+    for (let i = 0; i < 3; i++) {
+      const extra = await LineClient.connect(t, port, '127.0.0.2');
+      const refused = await extra.line();
+      assert.equal(refused, errorReply(ErrorKind.TOO_MANY_CLIENTS, '127.0.0.2 already has 3 connections, the limit per address'));
+      assert.equal(errorKindOf(refused), ErrorKind.TOO_MANY_CLIENTS);
+      assert.equal(await extra.rest(), '');
+    }
+    const bystander = await LineClient.connect(t, port, '127.0.0.1');
+    assert.equal(await bystander.request('show'), Reply.OK);
+    assert.deepEqual(await bystander.listing(), []);
+    // One of the three leaves: that address gets a slot again.
+    held[0]!.destroy();
+    await eventually(() => server.connections.size === 3, 'the one that left is forgotten');
+    const again = await LineClient.connect(t, port, '127.0.0.2');
+    assert.equal(await again.request('show'), Reply.OK);
+    assert.equal(held[1]!.ended, false);
+  });
+
+  it('counts an IPv4 client of a dual-stack listener (::ffff:1.2.3.4) as its IPv4 address', async (t) => {
+    const dir = await tempDir(t);
+    const server = await TorServer.start({ host: '::', port: 0, dir, maxClientsPerAddress: 1 });
+    t.after(() => within(server.close(0), 5000, 'server.close()'));
+    const { port } = server.address();
+    const first = await LineClient.connect(t, port, '127.0.0.2');
+    assert.equal(await first.request('show'), Reply.OK);
+    await first.listing();
+    assert.deepEqual([...server.connections].map((c) => c.remoteAddress), ['127.0.0.2']);
+    const second = await LineClient.connect(t, port, '127.0.0.2');
+    assert.equal(await second.line(), errorReply(ErrorKind.TOO_MANY_CLIENTS, '127.0.0.2 already has 1 connection, the limit per address'));
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, statfs, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
@@ -91,6 +91,25 @@ describe('upload', () => {
     assert.equal(await client.request('show'), Reply.OK);
     assert.deepEqual(await client.listing(), []);
     assert.deepEqual(await visibleNames(dir), []);
+  });
+
+  it('uploads in flight that announce more than the free space, and send little, lock no one out', async (t) => {
+    const { port, dir } = await startServer(t, { maxFileSize: Number.MAX_SAFE_INTEGER });
+    const { bavail, bsize } = await statfs(dir);
+    const free = bavail * bsize;
+    if (free < 64 * 1024 * 1024) return t.skip(`only ${free} bytes free here`);
+    // Each alone fits; the five together announce one and a half times the free space.
+    const announced = Math.floor(free * 0.3);
+    for (let i = 0; i < 5; i++) {
+      const hog = await LineClient.connect(t, port, '127.0.0.2');
+      assert.equal(await hog.request(`upload hog-${i}.bin`), Reply.OK);
+      assert.equal(await hog.request(String(announced)), Reply.OK, `hog ${i}`);
+      hog.send('x');
+    }
+    const data = patternBytes(1024 * 1024, 4);
+    const honest = await LineClient.connect(t, port, '127.0.0.3');
+    assert.deepEqual(await honest.upload('honest.bin', data), [Reply.OK, Reply.OK, Reply.END]);
+    assert.equal(sha256(await readFile(path.join(dir, 'honest.bin'))), sha256(data));
   });
 
   it('refuses a size line that is not a decimal byte count with Invalid size', async (t) => {

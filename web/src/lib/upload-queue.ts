@@ -1,3 +1,4 @@
+import { nextFreeName, type NameLookup, type NameStatus } from './name-check.js';
 import { RateMeter } from './rate-meter.js';
 
 /** What an upload needs from a file: a File satisfies it. */
@@ -6,7 +7,11 @@ export interface UploadSource {
   readonly size: number;
 }
 
-export type UploadStatus = 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
+/**
+ * `checking`: asking the server whether the name is free, before a byte is sent.
+ * `conflict`: the name is taken; waiting for the user to take `suggestion` or cancel.
+ */
+export type UploadStatus = 'queued' | 'checking' | 'uploading' | 'conflict' | 'done' | 'failed' | 'cancelled';
 
 /** One upload as the transfer panel shows it; a fresh object after every change. */
 export interface UploadItem<S extends UploadSource = UploadSource> {
@@ -21,10 +26,10 @@ export interface UploadItem<S extends UploadSource = UploadSource> {
   readonly rate: number | null;
   /** Seconds left, null until measurable. */
   readonly eta: number | null;
-  /** Why it failed: the server's own message where there is one. */
+  /** Why it failed: the server's own message where there is one (also for a 409 conflict). */
   readonly error: string | null;
-  /** It failed because a file of that name already exists (HTTP 409). */
-  readonly conflict: boolean;
+  /** In `conflict`: the free name to offer instead, checked with the server like the first. */
+  readonly suggestion: string | null;
 }
 
 /** How one upload ended: `status` is the HTTP status, 0 when the request never got an answer. */
@@ -55,6 +60,13 @@ export interface UploadQueueOptions<S extends UploadSource> {
   onChange?: (items: UploadItem<S>[]) => void;
   /** Called when a file has been stored. */
   onStored?: (item: UploadItem<S>) => void;
+  /**
+   * Asks the server whether a name is taken before anything is sent; without it, uploads
+   * start at once and only the server's 409 reveals a taken name.
+   */
+  lookup?: NameLookup;
+  /** Names the page already knows are taken (its listing), skipped when suggesting one. */
+  knownNames?: () => Iterable<string>;
 }
 
 /** HTTP status the gateway answers when the name is taken. */
@@ -65,15 +77,27 @@ interface Entry<S extends UploadSource> {
   item: UploadItem<S>;
   running: RunningUpload | null;
   meter: RateMeter;
+  /** Bumped by cancel and retry, so the answer of a name check they overtook is dropped. */
+  generation: number;
 }
 
-/** Runs uploads a few at a time with progress, rate, ETA, cancel and retry under another name. */
+const ACTIVE: ReadonlySet<UploadStatus> = new Set(['queued', 'checking', 'uploading']);
+/** Without a lookup, a suggestion only avoids the names the page knows. */
+const UNKNOWN_LOOKUP: NameLookup = async () => 'unknown';
+
+/**
+ * Runs uploads a few at a time with progress, rate, ETA, cancel and retry under another name.
+ * With a `lookup`, each name is checked with the server first: a taken one is not sent at all
+ * but offered as `name (1).ext` (or cancelled), as is one the server refuses with 409 anyway.
+ */
 export class UploadQueue<S extends UploadSource> {
   readonly #transport: UploadTransport<S>;
   readonly #concurrency: number;
   readonly #now: () => number;
   readonly #onChange: (items: UploadItem<S>[]) => void;
   readonly #onStored: (item: UploadItem<S>) => void;
+  readonly #lookup: NameLookup | undefined;
+  readonly #knownNames: () => Iterable<string>;
   readonly #entries: Entry<S>[] = [];
   #nextId = 1;
 
@@ -83,6 +107,8 @@ export class UploadQueue<S extends UploadSource> {
     this.#now = options.now ?? (() => performance.now());
     this.#onChange = options.onChange ?? (() => {});
     this.#onStored = options.onStored ?? (() => {});
+    this.#lookup = options.lookup;
+    this.#knownNames = options.knownNames ?? (() => []);
   }
 
   /** Every upload of this page, oldest first. */
@@ -94,7 +120,7 @@ export class UploadQueue<S extends UploadSource> {
   add(sources: readonly S[]): number[] {
     const ids = sources.map((source) => {
       const id = this.#nextId++;
-      this.#entries.push({ item: freshItem(id, source, source.name), running: null, meter: new RateMeter() });
+      this.#entries.push({ item: freshItem(id, source, source.name), running: null, meter: new RateMeter(), generation: 0 });
       return id;
     });
     this.#changed();
@@ -102,22 +128,24 @@ export class UploadQueue<S extends UploadSource> {
     return ids;
   }
 
-  /** Stops a queued or running upload; the gateway drops whatever it had received. */
+  /** Stops a queued, checking or running upload, or declines a conflict; the gateway drops whatever it had received. */
   cancel(id: number): void {
     const entry = this.#find(id);
-    if (!entry || (entry.item.status !== 'queued' && entry.item.status !== 'uploading')) return;
+    if (!entry || !(ACTIVE.has(entry.item.status) || entry.item.status === 'conflict')) return;
     const running = entry.running;
     entry.running = null;
-    this.#update(entry, { status: 'cancelled', rate: null, eta: null });
+    entry.generation += 1;
+    this.#update(entry, { status: 'cancelled', rate: null, eta: null, suggestion: null });
     running?.abort();
     this.#pump();
   }
 
-  /** Queues a failed or cancelled upload again, optionally under another name. */
+  /** Queues a failed, cancelled or conflicting upload again, optionally under another name (checked again first). */
   retry(id: number, name?: string): void {
     const entry = this.#find(id);
-    if (!entry || (entry.item.status !== 'failed' && entry.item.status !== 'cancelled')) return;
+    if (!entry || !['failed', 'cancelled', 'conflict'].includes(entry.item.status)) return;
     entry.meter = new RateMeter();
+    entry.generation += 1;
     entry.item = freshItem(id, entry.item.source, name ?? entry.item.name);
     this.#changed();
     this.#pump();
@@ -127,7 +155,9 @@ export class UploadQueue<S extends UploadSource> {
   dismiss(id: number): void {
     const index = this.#entries.findIndex((entry) => entry.item.id === id);
     const entry = this.#entries[index];
-    if (!entry || entry.item.status === 'queued' || entry.item.status === 'uploading') return;
+    if (!entry || ACTIVE.has(entry.item.status)) return;
+    // Dismissing a conflict declines it, like cancel.
+    entry.generation += 1;
     this.#entries.splice(index, 1);
     this.#changed();
   }
@@ -142,13 +172,62 @@ export class UploadQueue<S extends UploadSource> {
   }
 
   #pump(): void {
-    let running = this.#entries.filter((entry) => entry.item.status === 'uploading').length;
+    let running = this.#entries.filter((entry) => entry.item.status === 'checking' || entry.item.status === 'uploading').length;
     for (const entry of this.#entries) {
       if (running >= this.#concurrency) return;
       if (entry.item.status !== 'queued') continue;
       running += 1;
-      this.#start(entry);
+      if (this.#lookup) void this.#check(entry, this.#lookup);
+      else this.#start(entry);
     }
+  }
+
+  /** Asks the server about the name before sending a byte: free (or unknown) uploads, taken offers another. */
+  async #check(entry: Entry<S>, lookup: NameLookup): Promise<void> {
+    const generation = entry.generation;
+    const { name } = entry.item;
+    this.#update(entry, { status: 'checking' });
+    const known = this.#known(entry);
+    // Another upload of this page is storing the name now: the server cannot know it yet.
+    let status: NameStatus = this.#inFlight(entry).has(name) ? 'taken' : await lookup(name);
+    // Otherwise the server is the authority; the listing (maybe stale) counts only when it cannot be asked.
+    if (status === 'unknown' && known.has(name)) status = 'taken';
+    if (status === 'taken') {
+      const suggestion = await nextFreeName(name, known, lookup);
+      if (entry.generation !== generation) return;
+      this.#update(entry, { status: 'conflict', suggestion });
+      this.#pump();
+      return;
+    }
+    if (entry.generation !== generation) return;
+    this.#start(entry);
+  }
+
+  /** A 409 from the upload itself (the name was taken meanwhile): the same offer, with the server's words. */
+  async #conflict(entry: Entry<S>, error: string): Promise<void> {
+    const generation = entry.generation;
+    const known = this.#known(entry);
+    const suggestion = await nextFreeName(entry.item.name, known, this.#lookup ?? UNKNOWN_LOOKUP);
+    if (entry.generation !== generation) return;
+    this.#update(entry, { status: 'conflict', rate: null, eta: null, error, suggestion });
+    this.#pump();
+  }
+
+  /** Names taken as far as this page knows: the listing, and what its other uploads are storing or stored. */
+  #known(except: Entry<S>): Set<string> {
+    const names = new Set([...this.#knownNames(), ...this.#inFlight(except)]);
+    for (const entry of this.#entries) if (entry !== except && entry.item.status === 'done') names.add(entry.item.name);
+    return names;
+  }
+
+  /** Names the page's other uploads are checking or sending right now. */
+  #inFlight(except: Entry<S>): Set<string> {
+    const names = new Set<string>();
+    for (const entry of this.#entries) {
+      const { status, name } = entry.item;
+      if (entry !== except && (status === 'checking' || status === 'uploading')) names.add(name);
+    }
+    return names;
   }
 
   #start(entry: Entry<S>): void {
@@ -180,14 +259,12 @@ export class UploadQueue<S extends UploadSource> {
     if (outcome.ok) {
       this.#update(entry, { status: 'done', loaded: entry.item.total, rate: null, eta: 0 });
       this.#onStored(entry.item);
+    } else if (outcome.status === HTTP_CONFLICT) {
+      // Its slot stays taken for the moment the suggestion needs; #conflict frees it.
+      void this.#conflict(entry, outcome.error);
+      return;
     } else {
-      this.#update(entry, {
-        status: 'failed',
-        rate: null,
-        eta: null,
-        error: outcome.error,
-        conflict: outcome.status === HTTP_CONFLICT,
-      });
+      this.#update(entry, { status: 'failed', rate: null, eta: null, error: outcome.error });
     }
     this.#pump();
   }
@@ -217,6 +294,6 @@ function freshItem<S extends UploadSource>(id: number, source: S, name: string):
     rate: null,
     eta: null,
     error: null,
-    conflict: false,
+    suggestion: null,
   };
 }

@@ -1,6 +1,7 @@
 import type { FileInfo, WsEvent, WsReply, WsRequest, WsServerMessage } from 'gateway/messages';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { WebError, WebErrorCode } from './errors.js';
+import { uniqueByName } from './unique-files.js';
 
 export type SocketState = 'connecting' | 'open' | 'closed';
 
@@ -174,7 +175,7 @@ export class WsClient {
     if (!pending) return;
     this.#pending.delete(reply.id);
     clearTimeout(pending.timer);
-    if (reply.ok) pending.resolve(reply.files);
+    if (reply.ok) pending.resolve(uniqueByName(reply.files));
     else pending.reject(new WebError(WebErrorCode.WS_REPLY, reply.error));
   }
 

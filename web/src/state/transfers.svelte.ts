@@ -1,4 +1,4 @@
-import { alternativeName } from '../lib/file-names.js';
+import { headLookup, type NameLookup } from '../lib/name-check.js';
 import { UploadQueue, type UploadItem, type UploadTransport } from '../lib/upload-queue.js';
 import { xhrUpload } from '../lib/upload-transport.js';
 
@@ -7,7 +7,11 @@ export type Transfer = UploadItem<File>;
 export interface TransfersOptions {
   /** Called whenever a file has been stored on the server. */
   onStored?: () => void;
+  /** The names in the page's listing, so a suggested name skips them. */
+  knownNames?: () => Iterable<string>;
   transport?: UploadTransport<File>;
+  /** How a name is checked before upload; the gateway's HEAD by default. */
+  lookup?: NameLookup;
 }
 
 /** The uploads of this page, as the transfer panel shows them. */
@@ -18,6 +22,8 @@ export class TransfersState {
   constructor(options: TransfersOptions = {}) {
     this.#queue = new UploadQueue<File>({
       transport: options.transport ?? xhrUpload,
+      lookup: options.lookup ?? headLookup(),
+      knownNames: options.knownNames,
       onChange: (items) => (this.#items = items),
       onStored: () => options.onStored?.(),
     });
@@ -28,10 +34,12 @@ export class TransfersState {
   }
 
   readonly active: number = $derived(
-    this.#items.filter((item) => item.status === 'queued' || item.status === 'uploading').length,
+    this.#items.filter((item) => item.status === 'queued' || item.status === 'checking' || item.status === 'uploading').length,
   );
   readonly done: number = $derived(this.#items.filter((item) => item.status === 'done').length);
   readonly failed: number = $derived(this.#items.filter((item) => item.status === 'failed').length);
+  /** Uploads waiting for the user to choose another name or cancel. */
+  readonly conflicts: number = $derived(this.#items.filter((item) => item.status === 'conflict').length);
 
   /** Starts uploading files (from the picker or a drop). */
   add(files: Iterable<File>): void {
@@ -53,13 +61,5 @@ export class TransfersState {
 
   clearFinished(): void {
     this.#queue.clearFinished();
-  }
-
-  /** The name to offer after a conflict: `name (1).ext`, skipping names known to be taken. */
-  suggestName(item: Transfer, taken: Iterable<string>): string {
-    const names = new Set(taken);
-    // Names this page is uploading or has stored may not be in the listing yet.
-    for (const other of this.#items) names.add(other.name);
-    return alternativeName(item.name, names);
   }
 }

@@ -59,6 +59,29 @@ describe('file list, search and download', { skip: browserSkipReason() }, () => 
   );
 
   it(
+    'shows each file once when a listing repeats rows (regression: each_key_duplicate emptied the list)',
+    withScreenshots('duplicate-rows', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      // Between the page and the real gateway, every listing arrives with each row twice.
+      await page.routeWebSocket(/\/api\/ws$/, (socket) => {
+        const gateway = socket.connectToServer();
+        gateway.onMessage((message) => {
+          const parsed = JSON.parse(String(message)) as { ok?: boolean; files?: unknown[] };
+          if (parsed.ok && Array.isArray(parsed.files)) parsed.files = [...parsed.files, ...parsed.files];
+          socket.send(JSON.stringify(parsed));
+        });
+      });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await openApp(page, suite.stack.url);
+      assert.deepEqual(await listedNames(page), Object.keys(seeded).sort(byName));
+      assert.match(await page.getByTestId('summary').innerText(), /^5 files · 341 kB$/);
+      assert.deepEqual(errors, []);
+    }),
+  );
+
+  it(
     'sorts by size and back by name from the column headers',
     withScreenshots('sort', suite, async (pages) => {
       const page = await suite.newPage();

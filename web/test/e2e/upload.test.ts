@@ -3,21 +3,30 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { ErrorKind } from 'tor-server/protocol';
 import { dropFiles, listedNames, openApp, transfer, uploadWithChooser, type PageFile } from './app-page.js';
 import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
 
 const existing = Buffer.from('the original, which must survive\n');
+const clip = Buffer.from('the clip already on the server\n');
+
+/** Answers the page's name check for `name` with "free" (404) without asking the gateway. */
+async function answerNameCheckFree(page: Page, name: string): Promise<void> {
+  await page.route(`**/api/files/${encodeURIComponent(name)}`, (route) =>
+    route.request().method() === 'HEAD' ? route.fulfill({ status: 404 }) : route.continue(),
+  );
+}
 
 describe('uploads', { skip: browserSkipReason() }, () => {
-  const suite = useSuite({ 'existing.txt': existing });
+  const suite = useSuite({ 'existing.txt': existing, 'clip.mp4': clip });
 
   async function assertStored(file: PageFile): Promise<void> {
     const onDisk = await readFile(path.join(suite.stack.dir, file.name));
     assert.ok(onDisk.equals(file.buffer), `${file.name} is stored byte for byte`);
   }
 
-  async function assertDone(page: import('playwright-core').Page, name: string): Promise<void> {
+  async function assertDone(page: Page, name: string): Promise<void> {
     await eventually(async () => assert.equal(await transfer(page, name).getAttribute('data-status'), 'done'));
     assert.match(await transfer(page, name).innerText(), /100%/);
   }
@@ -60,15 +69,51 @@ describe('uploads', { skip: browserSkipReason() }, () => {
   );
 
   it(
-    "shows the server's own message for a name that exists, and offers to upload as name (1).ext",
+    'a name already on the server is offered as name (1).ext before any upload request is made',
+    withScreenshots('upload-name-taken', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      const sent: string[] = [];
+      page.on('request', (request) => {
+        if (!['GET', 'HEAD'].includes(request.method())) sent.push(`${request.method()} ${request.url()}`);
+      });
+      await openApp(page, suite.stack.url);
+      const mine = Buffer.from('my own clip, not the one on the server\n');
+      await uploadWithChooser(page, [{ name: 'clip.mp4', mimeType: 'video/mp4', buffer: mine }]);
+      const item = transfer(page, 'clip.mp4');
+      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'conflict'));
+      assert.match(await item.getByRole('alert').innerText(), /“clip\.mp4” is already on the server; nothing was sent/);
+      assert.deepEqual(sent, [], 'no upload request was made');
+      assert.ok((await readFile(path.join(suite.stack.dir, 'clip.mp4'))).equals(clip), 'the original is untouched');
+
+      await item.getByRole('button', { name: 'Upload as “clip (1).mp4”' }).click();
+      await assertDone(page, 'clip (1).mp4');
+      await assertStored({ name: 'clip (1).mp4', mimeType: 'video/mp4', buffer: mine });
+      assert.equal(sent.length, 1, `one upload request: ${sent.join(', ')}`);
+      await eventually(async () => assert.ok((await listedNames(page)).includes('clip (1).mp4')));
+
+      // Cancel declines the offer; nothing is sent.
+      await uploadWithChooser(page, [{ name: 'clip.mp4', mimeType: 'video/mp4', buffer: mine }]);
+      const second = page.locator('li[data-name="clip.mp4"][data-status="conflict"]');
+      await second.getByRole('button', { name: 'Upload as “clip (2).mp4”' }).waitFor();
+      await second.getByRole('button', { name: 'Cancel upload of clip.mp4' }).click();
+      await eventually(async () => assert.equal(await page.locator('li[data-name="clip.mp4"][data-status="cancelled"]').count(), 1));
+      assert.equal(sent.length, 1, 'still only the one upload request');
+    }),
+  );
+
+  it(
+    "shows the server's own message when the upload itself is refused as taken (409), with the same offer",
     withScreenshots('upload-conflict', suite, async (pages) => {
       const page = await suite.newPage();
       pages.push(page);
+      // As if the file appeared between the check and the upload: the check says free.
+      await answerNameCheckFree(page, 'existing.txt');
       await openApp(page, suite.stack.url);
       const replacement = Buffer.from('a different file with the same name\n');
       await uploadWithChooser(page, [{ name: 'existing.txt', mimeType: 'text/plain', buffer: replacement }]);
       const item = transfer(page, 'existing.txt');
-      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'failed'));
+      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'conflict'));
       const shown = await item.getByRole('alert').innerText();
       assert.ok(shown.trim().startsWith(ErrorKind.FILE_EXISTS), `the server's message is shown: ${shown}`);
       assert.ok((await readFile(path.join(suite.stack.dir, 'existing.txt'))).equals(existing), 'the original is untouched');
@@ -85,6 +130,8 @@ describe('uploads', { skip: browserSkipReason() }, () => {
     withScreenshots('upload-cancel', suite, async (pages) => {
       const page = await suite.newPage();
       pages.push(page);
+      // The name check would wait on the frozen tor-server below; this test is about the upload.
+      await answerNameCheckFree(page, 'slow.bin');
       await openApp(page, suite.stack.url);
       const before = (await readdir(suite.stack.dir)).sort();
       // Slow the page's uploads down (Chromium's own throttling) so there is time to cancel.

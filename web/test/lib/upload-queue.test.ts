@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { NameLookup } from '../../src/lib/name-check.js';
 import {
   HTTP_CONFLICT,
   UploadQueue,
@@ -102,20 +103,21 @@ describe('UploadQueue', () => {
     assert.equal(h.calls.length, 1);
   });
 
-  it("keeps the server's message on a refusal and flags a name conflict", async () => {
+  it("keeps the server's message on a refusal, and offers another name for a 409", async () => {
     const h = harness();
     const [tooBig, taken] = h.queue.add([file('huge.iso', 10), file('report.pdf', 10)]);
     h.calls[0]!.finish({ ok: false, status: 413, error: 'File too large: the limit is 1 GB' });
     h.calls[1]!.finish({ ok: false, status: HTTP_CONFLICT, error: 'File already exists: report.pdf' });
     await settle();
+    assert.equal(h.item(tooBig!).status, 'failed');
     assert.equal(h.item(tooBig!).error, 'File too large: the limit is 1 GB');
-    assert.equal(h.item(tooBig!).conflict, false);
-    assert.equal(h.item(taken!).status, 'failed');
+    assert.equal(h.item(tooBig!).suggestion, null);
+    assert.equal(h.item(taken!).status, 'conflict');
     assert.equal(h.item(taken!).error, 'File already exists: report.pdf');
-    assert.equal(h.item(taken!).conflict, true);
+    assert.equal(h.item(taken!).suggestion, 'report (1).pdf');
   });
 
-  it('retries a failed upload under another name from zero', async () => {
+  it('retries a conflicting upload under another name from zero', async () => {
     const h = harness();
     const [id] = h.queue.add([file('report.pdf', 10)]);
     h.calls[0]!.job.onProgress(10);
@@ -151,5 +153,129 @@ describe('UploadQueue', () => {
     h.queue.dismiss(running!); // still running: stays
     h.queue.clearFinished();
     assert.deepEqual(h.queue.items.map((item) => item.id), [running]);
+  });
+});
+
+/** A server's names as a lookup; `hold()` makes the next answers wait until `release()`. */
+function serverNames(...names: string[]) {
+  const stored = new Set(names);
+  const asked: string[] = [];
+  let gate: Promise<void> | null = null;
+  let open = () => {};
+  const lookup: NameLookup = async (name) => {
+    asked.push(name);
+    if (gate) await gate;
+    return stored.has(name) ? 'taken' : 'free';
+  };
+  return {
+    stored,
+    asked,
+    lookup,
+    hold: () => (gate = new Promise((resolve) => (open = resolve))),
+    release: () => {
+      gate = null;
+      open();
+    },
+  };
+}
+
+/** The harness with a name check in front of the transport. */
+function checkedHarness(lookup: NameLookup, knownNames: string[] = []) {
+  const calls: Call[] = [];
+  const queue = new UploadQueue<UploadSource>({
+    lookup,
+    knownNames: () => knownNames,
+    transport: (job) => {
+      let finish!: (outcome: UploadOutcome) => void;
+      const done = new Promise<UploadOutcome>((resolve) => (finish = resolve));
+      const call: Call = { job, aborted: false, finish };
+      calls.push(call);
+      return { done, abort: () => (call.aborted = true) };
+    },
+  });
+  return { queue, calls, item: (id: number): UploadItem => queue.items.find((item) => item.id === id)! };
+}
+
+describe('UploadQueue with a name check before sending', () => {
+  it('sends nothing for a taken name and offers the next free one, checked with the server too', async () => {
+    const server = serverNames('clip.mp4', 'clip (1).mp4');
+    const h = checkedHarness(server.lookup);
+    const [id] = h.queue.add([file('clip.mp4', 10)]);
+    assert.equal(h.item(id!).status, 'checking');
+    await settle();
+    assert.equal(h.calls.length, 0, 'no upload request was made');
+    assert.equal(h.item(id!).status, 'conflict');
+    assert.equal(h.item(id!).error, null);
+    assert.equal(h.item(id!).suggestion, 'clip (2).mp4');
+    assert.deepEqual(server.asked, ['clip.mp4', 'clip (1).mp4', 'clip (2).mp4']);
+
+    h.queue.retry(id!, 'clip (2).mp4');
+    await settle();
+    assert.deepEqual(h.calls.map((call) => call.job.name), ['clip (2).mp4']);
+    assert.equal(h.item(id!).status, 'uploading');
+  });
+
+  it('uploads a free name after the check', async () => {
+    const h = checkedHarness(serverNames('other.txt').lookup);
+    const [id] = h.queue.add([file('new.txt', 10)]);
+    await settle();
+    assert.deepEqual(h.calls.map((call) => call.job.name), ['new.txt']);
+    h.calls[0]!.finish({ ok: true });
+    await settle();
+    assert.equal(h.item(id!).status, 'done');
+  });
+
+  it('trusts the server over a stale listing, and the listing when the server cannot be asked', async () => {
+    const stale = checkedHarness(serverNames().lookup, ['gone.txt']);
+    stale.queue.add([file('gone.txt', 1)]);
+    await settle();
+    assert.deepEqual(stale.calls.map((call) => call.job.name), ['gone.txt'], 'deleted on the server: upload');
+
+    const unreachable = checkedHarness(async () => 'unknown', ['listed.txt']);
+    const [listed, unlisted] = unreachable.queue.add([file('listed.txt', 1), file('new.txt', 1)]);
+    await settle();
+    assert.equal(unreachable.item(listed!).status, 'conflict');
+    assert.equal(unreachable.item(listed!).suggestion, 'listed (1).txt');
+    assert.equal(unreachable.item(unlisted!).status, 'uploading', 'the upload itself will get the final word');
+  });
+
+  it('cancels a conflict or a check without sending anything', async () => {
+    const server = serverNames('a.txt');
+    const h = checkedHarness(server.lookup);
+    const [conflict] = h.queue.add([file('a.txt', 1)]);
+    await settle();
+    h.queue.cancel(conflict!);
+    assert.equal(h.item(conflict!).status, 'cancelled');
+
+    server.hold();
+    const [checking] = h.queue.add([file('b.txt', 1)]);
+    h.queue.cancel(checking!);
+    server.release();
+    await settle();
+    assert.equal(h.item(checking!).status, 'cancelled');
+    assert.equal(h.calls.length, 0);
+  });
+
+  it('does not send two uploads of one name from the same page', async () => {
+    const h = checkedHarness(serverNames().lookup);
+    const [first, second] = h.queue.add([file('same.txt', 1), file('same.txt', 2)]);
+    await settle();
+    assert.deepEqual(h.calls.map((call) => call.job.name), ['same.txt']);
+    assert.equal(h.item(first!).status, 'uploading');
+    assert.equal(h.item(second!).status, 'conflict');
+    assert.equal(h.item(second!).suggestion, 'same (1).txt');
+  });
+
+  it('a 409 from the upload itself (taken meanwhile) becomes the same offer, with the server message', async () => {
+    const server = serverNames();
+    const h = checkedHarness(server.lookup);
+    const [id] = h.queue.add([file('race.txt', 1)]);
+    await settle();
+    server.stored.add('race.txt');
+    h.calls[0]!.finish({ ok: false, status: HTTP_CONFLICT, error: 'File already exists: race.txt' });
+    await settle();
+    assert.equal(h.item(id!).status, 'conflict');
+    assert.equal(h.item(id!).error, 'File already exists: race.txt');
+    assert.equal(h.item(id!).suggestion, 'race (1).txt');
   });
 });

@@ -105,6 +105,17 @@ describe('WsClient', () => {
     });
   });
 
+  it('drops repeated rows of a listing, keeping the first (regression: each_key_duplicate blanked the list)', async () => {
+    const twice = [files[0]!, { ...files[0]!, size: 99 }, { name: 'b.txt', size: 1, modified: files[0]!.modified }, files[0]!];
+    const { server, url } = await startServer((socket, request) => socket.send(JSON.stringify({ id: request.id, ok: true, files: twice })));
+    servers.push(server);
+    const client = newClient(url);
+    client.start();
+    await waitForState(client, 'open');
+    assert.deepEqual(await client.show(), [files[0], twice[2]]);
+    assert.deepEqual(await client.search('txt'), [files[0], twice[2]]);
+  });
+
   it('delivers pushed events to listeners', async () => {
     const { server, url } = await startServer(echoFiles);
     servers.push(server);

@@ -48,8 +48,7 @@ async function sendFile(conn: Connection, ctx: ServerContext, name: string, offs
     await conn.send(String(count));
     if (count === 0) return;
     let sent = 0;
-    conn.activity = { kind: 'downloading', name, total: count, done: () => sent };
-    conn.stallGuard();
+    const endTransfer = conn.beginTransfer({ kind: 'downloading', name, total: count, done: () => sent });
     const started = performance.now();
     const source = file.handle.createReadStream({ start: offset, end: offset + count - 1, highWaterMark: 256 * 1024 });
     streamOwnsHandle = true;
@@ -59,6 +58,8 @@ async function sendFile(conn: Connection, ctx: ServerContext, name: string, offs
       source.destroy();
       ctx.logger.warn('transfer-cut', { client: conn.label, direction: 'download', name, bytes: sent, of: count, error: (error as Error).message });
       throw new TransferCutError(`download of ${name} cut after ${sent} of ${count} bytes`);
+    } finally {
+      endTransfer();
     }
     logTransfer(ctx, conn, 'download', name, count, started);
   } finally {

@@ -31,22 +31,27 @@ export const upload: CommandHandler = {
 };
 
 async function receive(conn: Connection, ctx: ServerContext, name: string): Promise<void | 'close'> {
-  conn.stallGuard();
-  const line = await conn.reader.nextLine();
+  // The size line has the stall timeout to arrive, in all: trickling its digits does not extend it.
+  const line = await conn.nextLine(ctx.config.stallTimeoutMs);
   if (line === null) return 'close';
   const size = line === INVALID_LINE ? undefined : parseSize(line);
   if (size === undefined) throw new ReplyError(errorReply(ErrorKind.INVALID_SIZE, 'send the size in bytes as a decimal number'));
   const limit = ctx.config.maxFileSize;
   if (size > limit) throw new ReplyError(errorReply(ErrorKind.TOO_LARGE, `${size} bytes, the limit is ${limit} bytes`));
-  const releaseSpace = await ctx.storage.claimSpace(size);
+  await ctx.storage.assertSpaceFor(size);
   let pending: PendingUpload | undefined;
   try {
     pending = await ctx.storage.createTemp(name);
     await conn.send(Reply.OK);
     const raw = conn.reader.readBytes(size);
-    conn.activity = { kind: 'uploading', name, total: size, done: () => raw.bytesRead };
+    const endTransfer = conn.beginTransfer({ kind: 'uploading', name, total: size, done: () => raw.bytesRead });
     const started = performance.now();
-    const writeError = await writeAll(raw, pending, conn, name, size, ctx);
+    let writeError: Error | undefined;
+    try {
+      writeError = await writeAll(raw, pending, conn, name, size, ctx);
+    } finally {
+      endTransfer();
+    }
     if (writeError) {
       ctx.logger.error('upload-failed', { client: conn.label, name, error: writeError.message });
       throw new ReplyError(diskErrorReply(writeError));
@@ -66,7 +71,6 @@ async function receive(conn: Connection, ctx: ServerContext, name: string): Prom
     throw new ReplyError(diskErrorReply(error as NodeJS.ErrnoException));
   } finally {
     if (pending) await ctx.storage.discard(pending);
-    releaseSpace();
   }
 }
 

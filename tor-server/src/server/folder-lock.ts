@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** The lock file inside the served folder: a dot name, so it is never listed or served. */
+export const LOCK_FILE_NAME = '.tor-lock';
+
+// Rounds of "look, then take or clear" before giving up on a lock that keeps changing under us.
+const MAX_ATTEMPTS = 20;
+
+/** Folders locked by this process. Its own pid in a lock file means a stale lock only when it is not one of these. */
+const lockedHere = new Set<string>();
+
+/** Another live tor-server holds the folder. */
+export class FolderLockedError extends Error {
+  readonly code = 'TOR_ERR_FOLDER_LOCKED';
+  readonly folder: string;
+  readonly pid: number;
+  constructor(folder: string, pid: number) {
+    super(`${folder} is already served by another tor-server (pid ${pid}); stop it first or choose another --dir`);
+    this.folder = folder;
+    this.pid = pid;
+  }
+}
+
+/** What a lock file says about its holder. */
+interface Holder {
+  pid: number;
+  /** The holder's start time in clock ticks since boot (Linux), so a recycled pid is not taken for it. */
+  started?: string;
+  /** Unique per lock taken, so a lock judged stale is recognised when it is cleared. */
+  token: string;
+}
+
+/**
+ * An exclusive claim on a served folder, held as long as the server runs: a lock file holding
+ * the pid. Node has no flock, so the file is linked into place whole (it never exists
+ * half-written), and a stale one (its pid is gone, or is our own pid left by an earlier life
+ * of this container) is moved aside and checked before it is cleared, so that of servers
+ * starting at once over a stale lock exactly one wins.
+ */
+export class FolderLock {
+  readonly folder: string;
+  readonly #lockPath: string;
+  readonly #token: string;
+  #released = false;
+
+  private constructor(folder: string, token: string) {
+    this.folder = folder;
+    this.#lockPath = path.join(folder, LOCK_FILE_NAME);
+    this.#token = token;
+  }
+
+  /** Takes the lock on `folder` (an absolute, real path); throws FolderLockedError while another live server holds it. */
+  static async acquire(folder: string): Promise<FolderLock> {
+    if (lockedHere.has(folder)) throw new FolderLockedError(folder, process.pid);
+    lockedHere.add(folder);
+    try {
+      return new FolderLock(folder, await take(folder));
+    } catch (error) {
+      lockedHere.delete(folder);
+      throw error;
+    }
+  }
+
+  /** Gives the lock up, unless it is no longer ours. Never throws. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    try {
+      const current = await readLock(this.#lockPath);
+      if (current.kind === 'held' && current.holder.token === this.#token) await fs.rm(this.#lockPath, { force: true });
+    } catch {
+      // The folder is gone or unreadable: there is nothing left to release.
+    } finally {
+      lockedHere.delete(this.folder);
+    }
+  }
+}
+
+/** Takes the lock file; returns the token written in it. */
+async function take(folder: string): Promise<string> {
+  const lockPath = path.join(folder, LOCK_FILE_NAME);
+  const me: Holder = { pid: process.pid, started: await startTimeOf(process.pid), token: randomBytes(12).toString('hex') };
+  // Written whole under a name of its own, then hard-linked into place: a lock file is never seen empty.
+  const draft = `${lockPath}.${me.token}`;
+  let drafted = false;
+  try {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await readLock(lockPath);
+      if (current.kind === 'held' && (await isAlive(current.holder))) throw new FolderLockedError(folder, current.holder.pid);
+      if (current.kind !== 'missing') {
+        await clearIfUnchanged(lockPath, current.raw, me.token);
+        continue;
+      }
+      if (!drafted) {
+        await fs.writeFile(draft, `${JSON.stringify(me)}\n`, { flag: 'wx', mode: 0o644 });
+        drafted = true;
+      }
+      try {
+        await fs.link(draft, lockPath);
+        return me.token;
+      } catch (error) {
+        // Another server linked its lock first: look again.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    throw new Error(`could not lock ${folder}: ${LOCK_FILE_NAME} kept changing; are many servers starting on it at once?`);
+  } finally {
+    if (drafted) await fs.rm(draft, { force: true });
+  }
+}
+
+type LockState = { kind: 'missing' } | { kind: 'held'; holder: Holder; raw: string } | { kind: 'garbage'; raw: string };
+
+async function readLock(lockPath: string): Promise<LockState> {
+  let raw: string;
+  try {
+    raw = await fs.readFile(lockPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw error;
+  }
+  const holder = parseHolder(raw);
+  return holder ? { kind: 'held', holder, raw } : { kind: 'garbage', raw };
+}
+
+function parseHolder(raw: string): Holder | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<Holder>;
+    // pid 0 or a negative pid would make process.kill signal a whole process group.
+    if (!Number.isSafeInteger(value.pid) || value.pid! <= 0 || typeof value.token !== 'string') return undefined;
+    return { pid: value.pid!, started: typeof value.started === 'string' ? value.started : undefined, token: value.token };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes a stale lock, but only the very one judged stale: it is moved aside first (only one
+ * of several racing servers gets it), and if what was moved is a fresh lock another server
+ * took meanwhile, it is linked back (link, unlike rename, never replaces a file).
+ */
+async function clearIfUnchanged(lockPath: string, staleRaw: string, token: string): Promise<void> {
+  const aside = `${lockPath}.stale-${token}`;
+  try {
+    await fs.rename(lockPath, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const moved = await fs.readFile(aside, 'utf8');
+    if (moved === staleRaw) return;
+    await fs.link(aside, lockPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  } finally {
+    await fs.rm(aside, { force: true });
+  }
+}
+
+async function isAlive(holder: Holder): Promise<boolean> {
+  // Our own pid on a lock no server of this process holds: a restarted container reuses pid 1.
+  if (holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (holder.started === undefined) return true;
+  const started = await startTimeOf(holder.pid);
+  // A different start time means the pid was recycled by another process since the lock was taken.
+  return started === undefined || started === holder.started;
+}
+
+/** A process's start time in clock ticks since boot, from /proc (Linux); undefined elsewhere. */
+async function startTimeOf(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 22; the command name (field 2) may contain spaces and parentheses, so count from its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
