@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -91,6 +92,9 @@ test('compose wiring: volume, healthchecks, restart policy, start order', () => 
   assert.equal(gateway.environment.TOR_HOST, 'tor-server');
   assert.deepEqual(gateway.depends_on, { 'tor-server': { condition: 'service_healthy' } });
   for (const ignored of ['**/node_modules', '**/dist', '**/tor_files']) assert.ok(read('.dockerignore').split('\n').includes(ignored), `.dockerignore has ${ignored}`);
+  // The names browsers use come from .env: without them the gateway answers only localhost.
+  assert.equal(gateway.environment.GATEWAY_ALLOWED_HOSTS, '${GATEWAY_ALLOWED_HOSTS:-}');
+  assert.match(read('.env.example'), /^GATEWAY_ALLOWED_HOSTS=/m);
 });
 
 test('both programs start with the compose environment and pass the compose healthchecks', async (t) => {
@@ -108,9 +112,34 @@ test('both programs start with the compose environment and pass the compose heal
   await runHealthcheck(gateway.healthcheck.test, '8080', gw.port);
 });
 
-/** Compose's `${VAR:-default}` with the defaults (no .env in the test). */
-function substitute(environment: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/g, '$1')]));
+test('the gateway with the compose environment answers the host names from .env, and 421 to any other', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tor-deploy-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const server = compose.services['tor-server']!;
+  const gateway = compose.services.gateway!;
+  const tor = await startService(t, server.command, { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1' }, /listening on [^\s]+:(\d+),/);
+  const env = { ...substitute(gateway.environment, { GATEWAY_ALLOWED_HOSTS: 'files.example.org' }), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port) };
+  const gw = await startService(t, gateway.command, env, /listening on http:\/\/[^\s]+:(\d+)/);
+  assert.equal(await statusFor(gw.port, 'files.example.org'), 200);
+  assert.equal(await statusFor(gw.port, `localhost:${gw.port}`), 200);
+  assert.equal(await statusFor(gw.port, 'rebound.evil.example'), 421);
+});
+
+/** The status of GET /api/health with the given Host header. */
+function statusFor(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/api/health', headers: { host } }, (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      })
+      .on('error', reject);
+  });
+}
+
+/** Compose's `${VAR:-default}`: the value from `dotEnv` (an .env file), else the default. */
+function substitute(environment: Record<string, string>, dotEnv: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v).replace(/\$\{(\w+):-([^}]*)\}/g, (_, name: string, fallback: string) => dotEnv[name] || fallback)]));
 }
 
 async function startService(t: TestContext, command: string[], env: Record<string, string>, listening: RegExp): Promise<{ child: ChildProcess; port: number }> {

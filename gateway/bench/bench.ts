@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     const gateway = await startProcess(
       children,
       GATEWAY_BIN,
-      ['--host', '127.0.0.1', '--port', '0', '--tor-port', String(tor.port), '--web-dir', webDir, '--max-upload-size', String(SIZE * 2)],
+      // Every bench session comes from 127.0.0.1: lift the per-address session cap for them.
+      ['--host', '127.0.0.1', '--port', '0', '--tor-port', String(tor.port), '--web-dir', webDir, '--max-upload-size', String(SIZE * 2), '--max-ws-per-address', String(SESSIONS)],
       /listening on http:\/\/[^\s]+:(\d+) /,
       GATEWAY_NODE_FLAGS,
     );

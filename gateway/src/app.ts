@@ -1,8 +1,14 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { asGatewayError } from './errors.js';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { GatewayError, asGatewayError } from './errors.js';
+import { isClientGone } from './lib/client-gone.js';
+import { CommandPool } from './lib/command-pool.js';
 import { FileEvents } from './lib/file-events.js';
+import { HostPolicy, defaultAllowedHosts } from './lib/hosts.js';
+import { closeAfterResponse } from './lib/linger.js';
 import { DEFAULT_SECURITY_HEADERS } from './lib/security-headers.js';
 import { Upstream } from './lib/upstream.js';
+import { UpstreamLink } from './lib/upstream-link.js';
 import type { ErrorResponse } from './routes/api-types.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
@@ -19,21 +25,44 @@ export interface AppOptions {
   webDir: string;
   /** Fastify's log level; default warn (quiet). */
   logLevel?: string;
+  /** The address the gateway listens on: its names are allowed Host names. Default 127.0.0.1. */
+  listenHost?: string;
+  /** More Host names to answer (`--allowed-hosts`). */
+  allowedHosts?: string[];
+  /** More origins whose pages may upload and open the WebSocket (`--allowed-origins`). */
+  allowedOrigins?: string[];
+  /** TFTCP connections shared by every WebSocket session and listing. Default 16. */
+  upstreamPool?: number;
+  /** All TFTCP connections at once (pool, downloads, uploads). Default 48. */
+  maxUpstream?: number;
+  /** How long a request waits for a free TFTCP connection before a 503. Default 30 s. */
+  upstreamQueueTimeoutMs?: number;
+  /** WebSocket sessions per client address, and in all. Defaults 32 and 10,000. */
+  maxWsPerAddress?: number;
+  maxWsSessions?: number;
+  /** Unsent WebSocket reply bytes: requests wait above the first (1 MiB), the session closes above the second (4 MiB). */
+  wsHighWaterBytes?: number;
+  wsMaxBufferedBytes?: number;
   /** Where multipart parts without a size hint are spooled; default the OS temp folder. */
   spoolDir?: string;
+  /** Bytes the spool folder must keep free; default 64 MiB. */
+  spoolReserveBytes?: number;
+  /** Most files stored from one multipart form; default 1000. */
+  maxFormFiles?: number;
   upstreamConnectTimeoutMs?: number;
   upstreamReplyTimeoutMs?: number;
   healthTimeoutMs?: number;
+  /** Probe backoff bounds while the tor-server is down (one backoff for the whole gateway). */
   wsMinBackoffMs?: number;
   wsMaxBackoffMs?: number;
-  /** Upstream connections older than this are reconnected quietly when they drop (idle timeout). */
-  wsQuietReconnectAfterMs?: number;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The TFTCP side of the gateway. */
     upstream: Upstream;
+    /** The connections shared by WebSocket sessions and listings. */
+    commandPool: CommandPool;
   }
 }
 
@@ -45,42 +74,125 @@ const MAX_PARAM_LENGTH = 1024;
 
 /** Builds the gateway (not listening): the API plugins, the web app, one error handler. */
 export function buildApp(options: AppOptions): FastifyInstance {
+  const hosts = new HostPolicy([...defaultAllowedHosts(options.listenHost ?? '127.0.0.1'), ...(options.allowedHosts ?? [])]);
+  const origins = { allowedOrigins: new Set(options.allowedOrigins ?? []) };
   const app = Fastify({
     logger: { level: options.logLevel ?? 'warn' },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Fastify's own answer to a URL it cannot decode carries no hooks: answer it here.
+    frameworkErrors: (error, request, reply) =>
+      sendError(hosts.allows(request.headers.host) ? error : new GatewayError('GW_ERR_MISDIRECTED', 'this gateway does not serve that host'), request, reply),
+    clientErrorHandler: answerClientError,
   });
   const upstream = new Upstream({
     host: options.torHost,
     port: options.torPort,
     connectTimeoutMs: options.upstreamConnectTimeoutMs,
     replyTimeoutMs: options.upstreamReplyTimeoutMs,
+    maxConnections: options.maxUpstream,
+    queueTimeoutMs: options.upstreamQueueTimeoutMs,
   });
+  // While sessions are open the pool keeps one connection, whose closing tells of an outage.
+  const pool: CommandPool = new CommandPool({ upstream, size: options.upstreamPool ?? 16, queueTimeoutMs: options.upstreamQueueTimeoutMs, keepOne: (): boolean => link.sessions > 0 });
+  const link: UpstreamLink = new UpstreamLink({ upstream, pool, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
   const events = new FileEvents();
   app.decorate('upstream', upstream);
+  app.decorate('commandPool', pool);
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  // With a listener here Node no longer answers `Expect: 100-continue` by itself: the upload
+  // routes send `100 Continue` when they want the body, and a refusal is answered before it.
+  app.server.on('checkContinue', (request, response) => app.server.emit('request', request, response));
+  // Any other expectation cannot be met (RFC 9110 §10.1.1); Node's own 417 would lack the headers.
+  app.server.on('checkExpectation', (_request, response) => {
+    const body = JSON.stringify({ error: 'the only expectation this gateway meets is 100-continue' } satisfies ErrorResponse);
+    response.writeHead(417, { ...DEFAULT_SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    response.end(body);
+  });
+
+  // First of all, for every route, the WebSocket and the 404s alike: is this our host at all?
+  app.addHook('onRequest', hosts.hook());
+
+  app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
+
+  function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const failure = asGatewayError(error);
-    if (failure.statusCode >= 500) request.log.error({ err: error, code: failure.code }, failure.message);
-    else request.log.info({ code: failure.code }, failure.message);
+    if (isClientGone(error, request)) request.log.info({ code: (error as { code?: string }).code ?? failure.code }, 'the client went away');
+    else if (upstream.shuttingDown) request.log.info({ code: failure.code }, `cut by the shutdown: ${failure.message}`);
+    else if (failure.statusCode < 500) request.log.info({ code: failure.code }, failure.message);
+    else if (failure.code !== 'GW_ERR_INTERNAL') request.log.warn({ code: failure.code }, failure.message);
+    else request.log.error({ err: error, code: failure.code }, failure.message);
     for (const header of FILE_HEADERS) reply.removeHeader(header);
     if (failure.statusCode !== 416) reply.removeHeader('content-range');
     // A body we did not read would be drained byte by byte before the next request: close instead.
-    if (!request.raw.complete) reply.header('connection', 'close');
+    if (!request.raw.complete && !isUpgrade(request)) closeAfterResponse(request, reply);
     const body: ErrorResponse = { error: failure.message };
-    return reply.code(failure.statusCode).type('application/json; charset=utf-8').send(body);
-  });
+    // The GW_ERR_CLIENT_GONE status (499) is never seen; any status is as good for nobody.
+    const status = failure.statusCode === 499 ? 400 : failure.statusCode;
+    return reply.code(status).headers(DEFAULT_SECURITY_HEADERS).type('application/json; charset=utf-8').send(body);
+  }
 
   app.addHook('onSend', async (_request, reply) => {
     for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) {
       if (!reply.hasHeader(name)) reply.header(name, value);
     }
   });
+  // A refused WebSocket upgrade (wrong host, origin or path) is answered over a socket Node has
+  // handed over for good: no HTTP machinery closes it after the answer, so it is closed here.
+  app.addHook('onResponse', async (request) => {
+    if (isUpgrade(request)) request.raw.socket?.destroy();
+  });
   // Whatever is still open when the server has closed (sockets signing out) is cut.
-  app.addHook('onClose', async () => upstream.destroyAll());
+  app.addHook('onClose', async () => {
+    link.close();
+    pool.close();
+    upstream.destroyAll();
+  });
 
   app.register(healthRoutes, { upstream, timeoutMs: options.healthTimeoutMs });
-  app.register(filesRoutes, { upstream, events, maxUploadSize: options.maxUploadSize, spoolDir: options.spoolDir });
-  app.register(wsRoutes, { upstream, events, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs, quietReconnectAfterMs: options.wsQuietReconnectAfterMs });
+  app.register(filesRoutes, {
+    upstream,
+    pool,
+    events,
+    origins,
+    maxUploadSize: options.maxUploadSize,
+    maxFormFiles: options.maxFormFiles,
+    spoolDir: options.spoolDir,
+    spoolReserveBytes: options.spoolReserveBytes,
+  });
+  app.register(wsRoutes, {
+    pool,
+    link,
+    events,
+    origins,
+    upstreamAddress: upstream.address,
+    maxPerAddress: options.maxWsPerAddress ?? 32,
+    maxSessions: options.maxWsSessions ?? 10_000,
+    highWaterBytes: options.wsHighWaterBytes,
+    maxBufferedBytes: options.wsMaxBufferedBytes,
+  });
   app.register(staticRoutes, { webDir: options.webDir });
   return app;
 }
+
+/** True for a request Node handed over as an upgrade (a WebSocket handshake). */
+function isUpgrade(request: FastifyRequest): boolean {
+  return request.headers.upgrade !== undefined && /\bupgrade\b/i.test(request.headers.connection ?? '');
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request took too long to arrive'],
+  HPE_HEADER_OVERFLOW: [431, 'the request headers are too large'],
+};
+
+/** Answers a request Node's HTTP parser refused (no route ever sees it), with the security headers too. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: message } satisfies ErrorResponse);
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', ...DEFAULT_SECURITY_HEADERS };
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n${head}\r\n${body}`);
+  socket.destroySoon();
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

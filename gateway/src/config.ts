@@ -13,6 +13,18 @@ export interface GatewayConfig {
   maxUploadSize: number;
   webDir: string;
   logLevel: string;
+  /** TFTCP connections shared by every WebSocket session and listing. */
+  upstreamPool: number;
+  /** All TFTCP connections at once (pool, downloads, uploads); more requests wait in line. */
+  maxUpstream: number;
+  /** WebSocket sessions one client address may hold. */
+  maxWsPerAddress: number;
+  /** WebSocket sessions in all. */
+  maxWsSessions: number;
+  /** Host names (besides the defaults) that requests may name in their Host header. */
+  allowedHosts: string[];
+  /** Origins (besides the gateway's own) whose pages may upload and open the WebSocket. */
+  allowedOrigins: string[];
 }
 
 /** The gateway package folder (this file is in src/ or dist/ below it). */
@@ -26,6 +38,13 @@ export const GATEWAY_DEFAULTS: GatewayConfig = {
   maxUploadSize: 16 * 1024 ** 3,
   webDir: path.resolve(PACKAGE_DIR, '../web/dist'),
   logLevel: 'warn',
+  upstreamPool: 16,
+  // Below the tor-server's default limit of 64 connections per address, with room for a probe.
+  maxUpstream: 48,
+  maxWsPerAddress: 32,
+  maxWsSessions: 10_000,
+  allowedHosts: [],
+  allowedOrigins: [],
 };
 
 const OPTIONS = {
@@ -36,6 +55,12 @@ const OPTIONS = {
   'max-upload-size': { env: 'GATEWAY_MAX_UPLOAD_SIZE', help: 'largest upload, bytes or with K/M/G/T suffix' },
   'web-dir': { env: 'GATEWAY_WEB_DIR', help: 'the built web app' },
   'log-level': { env: 'GATEWAY_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
+  'upstream-pool': { env: 'GATEWAY_UPSTREAM_POOL', help: 'tor-server connections shared by all WebSocket sessions' },
+  'max-upstream': { env: 'GATEWAY_MAX_UPSTREAM', help: 'tor-server connections in all; more requests wait' },
+  'max-ws-per-address': { env: 'GATEWAY_MAX_WS_PER_ADDRESS', help: 'WebSocket sessions per client address' },
+  'max-ws-sessions': { env: 'GATEWAY_MAX_WS_SESSIONS', help: 'WebSocket sessions in all' },
+  'allowed-hosts': { env: 'GATEWAY_ALLOWED_HOSTS', help: 'more host names browsers may use, comma-separated' },
+  'allowed-origins': { env: 'GATEWAY_ALLOWED_ORIGINS', help: 'more origins that may upload, comma-separated' },
 } as const;
 
 type Flag = keyof typeof OPTIONS;
@@ -44,8 +69,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** The --help text. */
 export function gatewayUsage(): string {
-  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(17)} ${o.help} [env ${o.env}]`);
-  return ['Usage: tor-gateway [options]', '', ...rows, '  --help              show this help', ''].join('\n');
+  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(20)} ${o.help} [env ${o.env}]`);
+  return ['Usage: tor-gateway [options]', '', ...rows, `  --${'help'.padEnd(20)} show this help`, ''].join('\n');
 }
 
 /** A flag or variable with a value that makes no sense; the message says which. */
@@ -71,12 +96,33 @@ export function parseGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): Gate
     const value = values[flag] ?? env[OPTIONS[flag].env];
     return value === undefined || value === '' ? undefined : String(value);
   };
-  const invalid = (flag: Flag, text: string) => new GatewayConfigError(`--${flag} (${OPTIONS[flag].env}): "${text}" is not a valid value`);
+  const invalid = (flag: Flag, text: string, why = 'is not a valid value') => new GatewayConfigError(`--${flag} (${OPTIONS[flag].env}): "${text}" ${why}`);
   const port = (flag: Flag, fallback: number) => {
     const text = pick(flag);
     if (text === undefined) return fallback;
     if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw invalid(flag, text);
     return Number(text);
+  };
+  const count = (flag: Flag, fallback: number) => {
+    const text = pick(flag);
+    if (text === undefined) return fallback;
+    if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw invalid(flag, text, 'is not a whole number of at least 1');
+    return Number(text);
+  };
+  const list = (flag: Flag, check: (item: string) => string) => {
+    const text = pick(flag);
+    if (text === undefined) return [];
+    return text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+      .map((item) => {
+        try {
+          return check(item);
+        } catch (error) {
+          throw invalid(flag, item, (error as Error).message);
+        }
+      });
   };
   const sizeText = pick('max-upload-size');
   const maxUploadSize = sizeText === undefined ? GATEWAY_DEFAULTS.maxUploadSize : parseByteSize(sizeText);
@@ -84,6 +130,11 @@ export function parseGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): Gate
   const logLevel = pick('log-level') ?? GATEWAY_DEFAULTS.logLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new GatewayConfigError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   const webDir = pick('web-dir');
+  const upstreamPool = count('upstream-pool', GATEWAY_DEFAULTS.upstreamPool);
+  const maxUpstream = count('max-upstream', GATEWAY_DEFAULTS.maxUpstream);
+  if (upstreamPool > maxUpstream) {
+    throw new GatewayConfigError(`--upstream-pool (${upstreamPool}) must not be larger than --max-upstream (${maxUpstream}): the pool's connections count toward it`);
+  }
   return {
     host: pick('host') ?? GATEWAY_DEFAULTS.host,
     port: port('port', GATEWAY_DEFAULTS.port),
@@ -92,5 +143,40 @@ export function parseGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): Gate
     maxUploadSize,
     webDir: webDir === undefined ? GATEWAY_DEFAULTS.webDir : path.resolve(webDir),
     logLevel,
+    upstreamPool,
+    maxUpstream,
+    maxWsPerAddress: count('max-ws-per-address', GATEWAY_DEFAULTS.maxWsPerAddress),
+    maxWsSessions: count('max-ws-sessions', GATEWAY_DEFAULTS.maxWsSessions),
+    allowedHosts: list('allowed-hosts', parseHostName),
+    allowedOrigins: list('allowed-origins', parseOrigin),
   };
+}
+
+/** A host name or address as `--allowed-hosts` takes it (a port, if given, is ignored): lower case, IPv6 in brackets. */
+export function parseHostName(text: string): string {
+  // A bare IPv6 address (two colons or more) gets the brackets a Host header would carry.
+  const bracketed = !text.startsWith('[') && text.split(':').length > 2 ? `[${text}]` : text;
+  let url: URL;
+  try {
+    url = new URL(`http://${bracketed}`);
+  } catch {
+    throw new Error('is not a host name or address');
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) throw new Error('is not a host name or address');
+  return url.hostname.replace(/\.$/, '');
+}
+
+/** A full origin as `--allowed-origins` takes it: scheme, host and port, nothing else. */
+export function parseOrigin(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error('is not an origin such as https://files.example.org');
+  }
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !text.endsWith('/');
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
+    throw new Error('is not an origin such as https://files.example.org (scheme, host and port only)');
+  }
+  return url.origin;
 }

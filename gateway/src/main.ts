@@ -27,7 +27,20 @@ async function main(): Promise<void> {
     return;
   }
 
-  const app = buildApp({ torHost: config.torHost, torPort: config.torPort, maxUploadSize: config.maxUploadSize, webDir: config.webDir, logLevel: config.logLevel });
+  const app = buildApp({
+    torHost: config.torHost,
+    torPort: config.torPort,
+    maxUploadSize: config.maxUploadSize,
+    webDir: config.webDir,
+    logLevel: config.logLevel,
+    listenHost: config.host,
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    upstreamPool: config.upstreamPool,
+    maxUpstream: config.maxUpstream,
+    maxWsPerAddress: config.maxWsPerAddress,
+    maxWsSessions: config.maxWsSessions,
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -50,8 +63,13 @@ async function main(): Promise<void> {
     }
     stopping = true;
     app.log.info({ signal }, 'shutting down');
-    // Cut transfers that outlive the grace period; the tor-server keeps nothing partial.
-    setTimeout(() => app.upstream.destroyAll(), SHUTDOWN_GRACE_MS).unref();
+    // Cut transfers that outlive the grace period (the tor-server keeps nothing partial), and
+    // the browsers' connections with them, even those that stopped reading.
+    setTimeout(() => {
+      app.log.info('shutdown grace over: cutting what is left');
+      app.upstream.destroyAll();
+      app.server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS).unref();
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),

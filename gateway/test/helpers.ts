@@ -24,7 +24,9 @@ export const TEST_APP_DEFAULTS = {
   wsMaxBackoffMs: 200,
 } as const;
 
-const TOR_SERVER_BIN = fileURLToPath(new URL('../../tor-server/dist/bin/tor-server.js', import.meta.url));
+// GATEWAY_TEST_TOR_SERVER_BIN runs the fault tests against another tor-server build (an older one, to see a test catch its bug).
+const TOR_SERVER_BIN = process.env.GATEWAY_TEST_TOR_SERVER_BIN ?? fileURLToPath(new URL('../../tor-server/dist/bin/tor-server.js', import.meta.url));
+const GATEWAY_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 /** Collects clean-ups for a whole describe block: `after(() => scope.close())`. Runs them newest first. */
 export class Scope {
@@ -46,7 +48,7 @@ export async function scratchDir(t: { after(fn: () => unknown): void }, prefix =
 }
 
 /** A real tor-server in this process, on a free port, serving a scratch folder. */
-export async function startTorServer(t: { after(fn: () => unknown): void }, options: { maxFileSize?: number } = {}): Promise<{ server: TorServer; dir: string; port: number }> {
+export async function startTorServer(t: { after(fn: () => unknown): void }, options: { maxFileSize?: number; idleTimeoutMs?: number } = {}): Promise<{ server: TorServer; dir: string; port: number }> {
   const dir = await scratchDir(t, 'gw-tor-');
   const server = await TorServer.start({ host: '127.0.0.1', port: 0, dir, shutdownGraceMs: 0, ...options });
   t.after(() => server.close(0));
@@ -76,6 +78,64 @@ export async function spawnTorServer(dir: string, port = 0): Promise<{ child: Ch
     await once(child, 'exit');
   };
   return { child, port: Number(match[1]), kill };
+}
+
+/** A gateway child process (from source, through tsx). */
+export interface GatewayChild {
+  child: ChildProcess;
+  url: string;
+  /** Every stdout line so far: the listening line and the JSON log lines. */
+  lines: string[];
+  /** Resident memory now, from /proc/<pid>/status (VmRSS), in bytes. */
+  rss(): Promise<number>;
+  /** Open file descriptors now, from /proc/<pid>/fd. */
+  fds(): Promise<number>;
+  kill(): Promise<void>;
+}
+
+/** Starts `tor-gateway` as a child process on a free port, killed when the test ends. */
+export async function spawnGateway(t: { after(fn: () => unknown): void }, torPort: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<GatewayChild> {
+  const webDir = await scratchDir(t, 'gw-web-');
+  const child = spawn(process.execPath, ['--import', 'tsx', GATEWAY_MAIN, '--host', '127.0.0.1', '--port', '0', '--tor-port', String(torPort), '--web-dir', webDir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  };
+  t.after(kill);
+  const lines: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        if (lines.some((line) => line.startsWith('tor-gateway listening on '))) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+      child.once('exit', (code) => {
+        clearInterval(poll);
+        reject(new Error(`tor-gateway exited with ${code} before listening: ${stderr}`));
+      });
+    }),
+    20_000,
+    'tor-gateway to start',
+  );
+  const match = /^tor-gateway listening on (http:\/\/\S+) /.exec(lines.find((line) => line.startsWith('tor-gateway listening on '))!);
+  if (!match) throw new Error(`unexpected listening line from tor-gateway: ${lines.join('\n')}`);
+  const rss = async () => {
+    const status = await fs.readFile(`/proc/${child.pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+    if (!kb) throw new Error('no VmRSS in /proc status');
+    return Number(kb[1]) * 1024;
+  };
+  const fds = async () => (await fs.readdir(`/proc/${child.pid}/fd`)).length;
+  return { child, url: match[1]!, lines, rss, fds, kill };
 }
 
 /** The gateway app on a tor-server port, ready (not listening), closed when the test ends. */
@@ -118,6 +178,94 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
   }
 }
 
+/** Sends raw request bytes to 127.0.0.1:`port` and returns the whole answer (until the server closes) as text. */
+export async function rawRequest(port: number, text: string): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  socket.on('error', () => {});
+  socket.write(text);
+  await withTimeout(once(socket, 'close'), 5000, 'the answer');
+  return answer;
+}
+
+/** What a raw upload saw: the interim and final answers, and how much it had sent when the answer came. */
+export interface RawUploadResult {
+  /** Status lines of `100 Continue` answers before the final one. */
+  interim: string[];
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Body bytes written before the final answer arrived. */
+  sentBeforeAnswer: number;
+  /** True when the gateway closed the connection (within the wait). */
+  closed: boolean;
+}
+
+/**
+ * A curl-like upload over a raw socket: sends the head, waits for `100 Continue` first when
+ * `expectContinue` (as curl does), then writes `body` with backpressure and stops writing as
+ * soon as a final answer arrives. Then waits (bounded) for the gateway to close the connection.
+ */
+export async function rawUpload(port: number, head: string, body: AsyncIterable<Buffer> | Iterable<Buffer>, options: { expectContinue?: boolean; closeWaitMs?: number } = {}): Promise<RawUploadResult> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.on('error', () => {});
+  let buffer = '';
+  const interim: string[] = [];
+  let final: { status: number; headers: Record<string, string>; body: string } | undefined;
+  let closed = false;
+  let onContinue!: () => void;
+  let onFinal!: () => void;
+  const continued = new Promise<void>((resolve) => (onContinue = resolve));
+  const finalArrived = new Promise<void>((resolve) => (onFinal = resolve));
+  const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  void gone.then(() => {
+    closed = true;
+    onContinue();
+    onFinal();
+  });
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('latin1');
+    for (;;) {
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0 || final) return;
+      const lines = buffer.slice(0, end).split('\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(lines[0]!)?.[1]);
+      if (status === 100) {
+        interim.push(lines[0]!);
+        buffer = buffer.slice(end + 4);
+        onContinue();
+        continue;
+      }
+      const headers = Object.fromEntries(lines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      const length = Number(headers['content-length'] ?? 0);
+      if (buffer.length - end - 4 < length) return;
+      final = { status, headers, body: buffer.slice(end + 4, end + 4 + length) };
+      onContinue();
+      onFinal();
+      return;
+    }
+  });
+  socket.write(head);
+  if (options.expectContinue) await withTimeout(continued, 10_000, 'an answer to the head');
+  let sent = 0;
+  for await (const chunk of body) {
+    if (final || closed) break;
+    sent += chunk.length;
+    if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), finalArrived]);
+  }
+  const sentBeforeAnswer = sent;
+  await withTimeout(finalArrived, 10_000, 'the final answer');
+  if (!final) throw new Error(`no final answer (got ${JSON.stringify(buffer.slice(0, 200))})`);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([gone, new Promise((resolve) => (timer = setTimeout(resolve, options.closeWaitMs ?? 10_000)))]);
+  clearTimeout(timer);
+  socket.destroy();
+  return { interim, ...final, sentBeforeAnswer, closed };
+}
+
 /** Rejects when `promise` takes longer than `timeoutMs`: no test waits forever. */
 export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -137,14 +285,19 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Names visible in a tor-server folder (the hidden temp folder excluded). */
+/** Names visible in a tor-server folder (its hidden temp folder and lock file excluded: names never start with a dot). */
 export async function storedNames(dir: string): Promise<string[]> {
-  return (await fs.readdir(dir)).filter((name) => name !== TEMP_DIR_NAME).sort();
+  return (await fs.readdir(dir)).filter((name) => name !== TEMP_DIR_NAME && !name.startsWith('.')).sort();
 }
 
 /** Files left in the tor-server's hidden temp folder: none once every upload is over. */
 export async function tempFiles(dir: string): Promise<string[]> {
   return fs.readdir(path.join(dir, TEMP_DIR_NAME)).catch(() => []);
+}
+
+/** TFTCP connections the gateway holds outside its command pool (transfers). */
+export function transferConnections(app: FastifyInstance): number {
+  return app.upstream.openCount - app.commandPool.openCount;
 }
 
 /** Waits until the tor-server has exactly `count` clients. */

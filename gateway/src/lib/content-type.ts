@@ -59,3 +59,35 @@ export function contentTypeHeader(type: string): string {
 export function isInlineSafe(type: string): boolean {
   return INLINE_SAFE.has(type);
 }
+
+/** Of the active types, those that are readable source text: a preview shows them as plain text. */
+const TEXT_SOURCES = new Set(['text/html', 'application/xhtml+xml', 'application/xml', 'image/svg+xml', 'text/javascript', 'text/css']);
+
+/**
+ * True for a type a browser would run or render as a document of the gateway's origin if it
+ * were served as such: scripts, markup, style sheets, WebAssembly, plug-in content.
+ */
+export function isActiveType(type: string): boolean {
+  return /html|xml|javascript|ecmascript|css|wasm|shockwave/.test(type);
+}
+
+/** What a user file is served as: a served file must never be a script, a style sheet or a document of the app's origin. */
+export interface ServedType {
+  /** The Content-Type header. */
+  header: string;
+  /** True when the browser may show it inline (in a preview) rather than download it. */
+  inline: boolean;
+}
+
+/**
+ * The Content-Type a file named `name` is served with. Passive types keep their own type;
+ * active ones (HTML, SVG, XML, JavaScript, CSS, wasm...) become `application/octet-stream`,
+ * or `text/plain; charset=utf-8` for an inline preview of a text source. With `nosniff`, the
+ * browser then neither renders nor runs them, even from a `<script src>` of the app's origin.
+ */
+export function servedType(name: string, inline: boolean): ServedType {
+  const type = contentTypeFor(name);
+  if (!isActiveType(type)) return { header: contentTypeHeader(type), inline: inline && isInlineSafe(type) };
+  if (inline && TEXT_SOURCES.has(type)) return { header: 'text/plain; charset=utf-8', inline: true };
+  return { header: FALLBACK_TYPE, inline: false };
+}

@@ -17,14 +17,13 @@ export const APP_CSP = [
 ].join('; ');
 
 /**
- * Policy of every served file: even if a browser rendered one as a document, `sandbox` gives it
- * an opaque origin and no scripts, so it cannot act as the gateway's origin. Only the app may
- * frame it (for previews).
+ * Policy of every served file, PDFs included: even if a browser rendered one as a document,
+ * `sandbox` gives it an opaque origin and no scripts, so it cannot act as the gateway's origin.
+ * Only the app may frame it (for previews). Chromium's PDF viewer still renders a PDF under
+ * this policy in the preview frame (it runs in its own extension frame, not in the sandboxed
+ * document; web/test/e2e/preview.test.ts checks it), so PDFs need no weaker policy.
  */
 export const FILE_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox";
-
-/** PDF viewers refuse sandboxed documents; a PDF runs no script in the origin, so it only gets framing rules. */
-export const PDF_CSP = "frame-ancestors 'self'";
 
 /** Headers every response carries unless a route set its own. */
 export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -37,9 +36,8 @@ export const DEFAULT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** Headers for a served file, which the app may show in a frame of its own. */
-export function fileSecurityHeaders(type: string): Record<string, string> {
-  return {
-    'content-security-policy': type === 'application/pdf' ? PDF_CSP : FILE_CSP,
-    'x-frame-options': 'SAMEORIGIN',
-  };
-}
+export const FILE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': FILE_CSP,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+};

@@ -3,11 +3,12 @@ import type { TftcpClient } from 'tor-server/client';
 import { Reply, type FileEntry } from 'tor-server/protocol';
 import { GatewayError } from '../errors.js';
 import { contentDisposition } from './content-disposition.js';
-import { contentTypeFor, contentTypeHeader, isInlineSafe } from './content-type.js';
+import { clientGoneSignal } from './client-gone.js';
+import { servedType } from './content-type.js';
 import { etagFor, ifRangeMatches, isNotModified, lastModifiedFor } from './conditional.js';
 import { checkFileName } from './names.js';
 import { parseRange } from './range.js';
-import { fileSecurityHeaders } from './security-headers.js';
+import { FILE_SECURITY_HEADERS } from './security-headers.js';
 import type { Upstream } from './upstream.js';
 
 /** Finds the listing row of exactly `name` (search is a substring match, so filter it). */
@@ -20,11 +21,12 @@ export async function findFile(client: TftcpClient, name: string): Promise<FileE
  * Answers GET/HEAD of one file through TFTCP: validators and conditional requests from the
  * listing row, a single Range through `range`, the bytes streamed straight from the TFTCP
  * socket to the response. The connection is released when the bytes are through, and cut
- * when the browser goes away (the TFTCP client closes itself on an abandoned download).
+ * when the browser goes away. Active content (HTML, SVG, scripts...) is never served as
+ * such: see servedType.
  */
 export async function sendFile(request: FastifyRequest, reply: FastifyReply, upstream: Upstream, name: string, inline: boolean): Promise<FastifyReply> {
   checkFileName(name);
-  const client = await upstream.connect();
+  const client = await upstream.connect({ signal: clientGoneSignal(reply) });
   let handedOver = false;
   try {
     const entry = await findFile(client, name);
@@ -42,13 +44,13 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ups
       reply.header('content-range', `bytes */${entry.size}`);
       throw new GatewayError('GW_ERR_RANGE_NOT_SATISFIABLE', `the range ${request.headers.range} is outside the file (size ${entry.size})`);
     }
-    const type = contentTypeFor(name);
+    const served = servedType(name, inline);
     reply.headers({
       ...validators,
-      'content-type': contentTypeHeader(type),
-      'content-disposition': contentDisposition(inline && isInlineSafe(type) ? 'inline' : 'attachment', name),
+      'content-type': served.header,
+      'content-disposition': contentDisposition(served.inline ? 'inline' : 'attachment', name),
       'accept-ranges': 'bytes',
-      ...fileSecurityHeaders(type),
+      ...FILE_SECURITY_HEADERS,
     });
     const partial = wanted.kind === 'partial';
     const length = partial ? wanted.end - wanted.start + 1 : entry.size;
@@ -63,6 +65,15 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ups
     }
     reply.header('content-length', length);
     incoming.stream.once('end', () => upstream.release(client));
+    // A browser that leaves mid-file leaves unread bytes on the connection: it is cut, by choice.
+    reply.raw.once('close', () => {
+      if (!incoming.stream.readableEnded) upstream.discard(client);
+    });
+    // A connection cut mid-file (the tor-server gone, the gateway shutting down) fails the
+    // response even while the browser is not reading, so it is not left open forever.
+    client.once('close', () => {
+      if (!incoming.stream.readableEnded) incoming.stream.destroy(new Error('the tor-server connection closed before the whole file was sent'));
+    });
     handedOver = true;
     // Fastify pipes the stream with backpressure and destroys it if the browser leaves.
     return reply.send(incoming.stream);

@@ -13,15 +13,18 @@ export function checkUploadSize(size: number, maxUploadSize: number): void {
 /**
  * Streams `source` into a TFTCP upload of `name` announced as `size` bytes. A source with
  * more or fewer bytes than announced cuts the TFTCP connection (so the server keeps nothing)
- * and throws a 400 size mismatch. The source is never destroyed here: a multipart caller
- * still has to drain it to reach the next part.
+ * and throws a 400 size mismatch. `onAccepted` runs once the tor-server has accepted the name
+ * and the size, just before the first byte is read from `source` (a PUT sends `100 Continue`
+ * then). The source is never destroyed here: a multipart caller may still read the next part.
  */
-export async function uploadExactly(client: TftcpClient, name: string, size: number, source: Readable): Promise<void> {
+export async function uploadExactly(client: TftcpClient, name: string, size: number, source: Readable, onAccepted?: () => void): Promise<void> {
   let received = 0;
   let mismatch: GatewayError | undefined;
   const fail = (detail: string) => (mismatch = new GatewayError('GW_ERR_SIZE_MISMATCH', errorReply(ErrorKind.SIZE_MISMATCH, detail)));
   const chunks = source.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
   async function* counted(): AsyncGenerator<Buffer> {
+    // The TFTCP client asks for the first chunk only after both of the server's `ok`s.
+    onAccepted?.();
     for (;;) {
       // The TFTCP client stops waiting for this as soon as its connection closes.
       const next = await chunks.next();
@@ -36,16 +39,5 @@ export async function uploadExactly(client: TftcpClient, name: string, size: num
     await client.upload(name, size, counted());
   } catch (error) {
     throw mismatch ?? error;
-  }
-}
-
-/** Reads a stream to its end and throws the bytes away; never throws. */
-export async function drain(source: Readable): Promise<void> {
-  try {
-    for await (const _ of source.iterator({ destroyOnReturn: false })) {
-      // Discarded: the part was refused, the rest of the form still matters.
-    }
-  } catch {
-    // A broken request ends the form anyway; the caller finds out from the parts iterator.
   }
 }

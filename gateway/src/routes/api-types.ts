@@ -11,9 +11,14 @@ export interface UploadResult {
   error?: string;
 }
 
-/** `POST /api/files` response body. */
+/**
+ * `POST /api/files` response body: one result per file part, in form order. Status 201 when
+ * every file was stored, 207 when some were, the failure's status (409, 413...) when none were.
+ */
 export interface UploadResponse {
   files: UploadResult[];
+  /** Why the rest of the form was not read (too many parts, malformed); the files after it have no result. */
+  error?: string;
 }
 
 /** `GET /api/health` response body. */

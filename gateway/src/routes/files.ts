@@ -2,10 +2,14 @@ import os from 'node:os';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync } from 'fastify';
 import { GatewayError } from '../errors.js';
+import { clientGoneSignal } from '../lib/client-gone.js';
+import type { CommandPool } from '../lib/command-pool.js';
+import { sendContinue } from '../lib/expect-continue.js';
 import type { FileEvents } from '../lib/file-events.js';
+import { closeAfterResponse } from '../lib/linger.js';
 import { receiveMultipart } from '../lib/multipart-upload.js';
 import { checkFileName, searchTextProblem } from '../lib/names.js';
-import { assertSameOrigin } from '../lib/origin.js';
+import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import { sendFile } from '../lib/send-file.js';
 import { checkUploadSize, uploadExactly } from '../lib/upload.js';
 import type { Upstream } from '../lib/upstream.js';
@@ -13,24 +17,36 @@ import type { FileInfo, UploadResponse, UploadResult } from './api-types.js';
 
 export interface FilesRoutesOptions {
   upstream: Upstream;
+  /** Listings go over the shared command pool. */
+  pool: CommandPool;
   events: FileEvents;
+  origins: OriginPolicy;
   maxUploadSize: number;
+  /** Most files stored from one multipart form. Default 1000. */
+  maxFormFiles?: number;
   /** Where multipart parts without a size hint wait until they are complete. Default: the OS temp folder. */
   spoolDir?: string;
+  /** Bytes the spool folder's file system must keep free. Default 64 MiB. */
+  spoolReserveBytes?: number;
 }
 
-// Limits on the form around the files; the files themselves are bounded by maxUploadSize.
-const FORM_LIMITS = { fileSize: Infinity, files: 1000, parts: 2000, fields: 1000, fieldSize: 64 * 1024 };
+const DEFAULT_MAX_FORM_FILES = 1000;
+const DEFAULT_SPOOL_RESERVE_BYTES = 64 * 1024 * 1024;
 
 /** `/api/files`: listing and search, streamed downloads with ranges, multipart and raw uploads. */
 export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, options) => {
-  const { upstream, events, maxUploadSize } = options;
+  const { upstream, pool, events, maxUploadSize } = options;
   if (!Number.isSafeInteger(maxUploadSize) || maxUploadSize < 0) throw new Error('filesRoutes: maxUploadSize must be a byte count');
   const spoolDir = options.spoolDir ?? os.tmpdir();
+  const maxFiles = options.maxFormFiles ?? DEFAULT_MAX_FORM_FILES;
+  const spoolReserveBytes = options.spoolReserveBytes ?? DEFAULT_SPOOL_RESERVE_BYTES;
+  const sameOrigin = assertSameOrigin(options.origins);
 
   // Bodies are streamed by the handlers themselves, never buffered by a parser.
   app.removeAllContentTypeParsers();
-  await app.register(multipart, { limits: FORM_LIMITS, throwFileSizeLimit: false });
+  // Files beyond maxFiles are still parsed, to report them; every part counts toward `parts`.
+  const parts = 2 * maxFiles + 100;
+  await app.register(multipart, { limits: { fileSize: Infinity, files: parts, parts, fields: maxFiles + 100, fieldSize: 64 * 1024 }, throwFileSizeLimit: false });
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
   const stored = (result: UploadResult) => {
@@ -43,7 +59,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     const problem = searchTextProblem(text);
     if (problem) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
     // An empty search is no filter at all (TFTCP's search needs a non-empty argument).
-    const files: FileInfo[] = await upstream.use((client) => (text === '' ? client.show() : client.search(text)));
+    const files: FileInfo[] = await pool.run((client) => (text === '' ? client.show() : client.search(text)), { signal: clientGoneSignal(reply) });
     return reply.header('cache-control', 'no-store').send(files);
   });
 
@@ -54,16 +70,27 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     handler: (request, reply) => sendFile(request, reply, upstream, request.params.name, isTrue(request.query.inline)),
   });
 
-  app.post('/api/files', { preHandler: assertSameOrigin }, async (request, reply) => {
+  app.post('/api/files', { preHandler: sameOrigin }, async (request, reply) => {
     if (!request.isMultipart()) {
       throw new GatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the files as multipart/form-data, or PUT the raw bytes to /api/files/<name>');
     }
-    const outcome = await receiveMultipart(request, { upstream, maxUploadSize, spoolDir, onStored: stored });
-    const body: UploadResponse = { files: outcome.files };
+    const outcome = await receiveMultipart(request, {
+      upstream,
+      maxUploadSize,
+      maxFiles,
+      spoolDir,
+      spoolReserveBytes,
+      signal: clientGoneSignal(reply),
+      // Each part is checked as it arrives, so the body is wanted right away.
+      onReady: () => sendContinue(request, reply),
+      onStored: stored,
+    });
+    if (outcome.unread) closeAfterResponse(request, reply);
+    const body: UploadResponse = { files: outcome.files, ...(outcome.stoppedBecause ? { error: outcome.stoppedBecause } : {}) };
     return reply.code(outcome.status).send(body);
   });
 
-  app.put<{ Params: { name: string } }>('/api/files/:name', { preHandler: assertSameOrigin }, async (request, reply) => {
+  app.put<{ Params: { name: string } }>('/api/files/:name', { preHandler: sameOrigin }, async (request, reply) => {
     const { name } = request.params;
     const lengthHeader = request.headers['content-length'];
     if (lengthHeader === undefined) {
@@ -72,9 +99,10 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     const size = Number(lengthHeader);
     checkFileName(name);
     checkUploadSize(size, maxUploadSize);
-    const client = await upstream.connect();
+    const client = await upstream.connect({ signal: clientGoneSignal(reply) });
     try {
-      await uploadExactly(client, name, size, request.raw);
+      // `100 Continue` only once the tor-server took the name and the size: a refusal is the answer instead.
+      await uploadExactly(client, name, size, request.raw, () => sendContinue(request, reply));
     } finally {
       upstream.release(client);
     }

@@ -11,7 +11,11 @@ export interface HealthRoutesOptions {
 /** `GET /api/health`: 200 when the tor-server answers, 503 when it does not. */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { upstream, timeoutMs = 800 }) => {
   app.get('/api/health', async (_request, reply) => {
-    const up = await upstream.probe(timeoutMs);
+    // The probe may be shared with a longer one under way: this answer keeps its own deadline.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const up = await Promise.race([upstream.probe(timeoutMs), late]);
+    clearTimeout(timer);
     const body: HealthResponse = { gateway: 'ok', upstream: up ? 'ok' : 'unreachable' };
     return reply.code(up ? 200 : 503).header('cache-control', 'no-store').send(body);
   });

@@ -1,34 +1,79 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
+import type { CommandPool } from '../lib/command-pool.js';
 import type { FileEvents } from '../lib/file-events.js';
-import { assertSameOrigin } from '../lib/origin.js';
-import type { Upstream } from '../lib/upstream.js';
+import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
+import type { UpstreamLink } from '../lib/upstream-link.js';
 import { WS_MAX_MESSAGE_BYTES } from '../ws/messages.js';
-import { WsSession } from '../ws/session.js';
+import { WS_TRY_AGAIN_LATER, WsSession } from '../ws/session.js';
 
 export interface WsRoutesOptions {
-  upstream: Upstream;
+  pool: CommandPool;
+  link: UpstreamLink;
   events: FileEvents;
-  /** Reconnect backoff bounds for each session's TFTCP connection. */
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-  quietReconnectAfterMs?: number;
+  origins: OriginPolicy;
+  /** The tor-server's address, for messages. */
+  upstreamAddress: string;
+  /** Sessions one client address may hold. */
+  maxPerAddress: number;
+  /** Sessions in all. */
+  maxSessions: number;
+  /** Unsent reply bytes: requests wait above the first, the session is closed above the second. */
+  highWaterBytes?: number;
+  maxBufferedBytes?: number;
 }
+
+// A refused socket gets this long to answer the close frame before it is cut.
+const REFUSED_CLOSE_GRACE_MS = 1000;
 
 // ws closes the socket (1009) above this; up to it the gateway answers oversize messages itself.
 const HARD_MAX_PAYLOAD = 16 * WS_MAX_MESSAGE_BYTES;
 
-/** `GET /api/ws`: one WsSession per browser socket. */
+/**
+ * `GET /api/ws`: one WsSession per browser socket. Sessions cost gateway memory only (they
+ * share the command pool), and their number is capped per client address and in total: a
+ * socket beyond a cap is closed at once with 1013 (try again later) and a reason naming it.
+ */
 export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options) => {
+  const { maxPerAddress, maxSessions } = options;
+  if (!(maxPerAddress >= 1 && maxSessions >= 1)) throw new Error('wsRoutes: the session limits must be at least 1');
+  const perAddress = new Map<string, number>();
+  let total = 0;
+
   await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD } });
-  app.get('/api/ws', { websocket: true, preValidation: assertSameOrigin }, (socket, request) => {
+  app.get('/api/ws', { websocket: true, preValidation: assertSameOrigin(options.origins) }, (socket, request) => {
+    const address = request.ip;
+    const mine = perAddress.get(address) ?? 0;
+    // Behind a reverse proxy every browser has the proxy's address: raise the per-address cap there.
+    const refusal =
+      total >= maxSessions
+        ? `the gateway has its maximum of ${maxSessions} WebSocket sessions; try again later`
+        : mine >= maxPerAddress
+          ? `too many WebSocket sessions from ${address.slice(0, 45)} (limit ${maxPerAddress} per address)`
+          : undefined;
+    if (refusal) {
+      request.log.info({ address, sessions: total, fromAddress: mine }, 'websocket refused: session limit');
+      socket.close(WS_TRY_AGAIN_LATER, refusal);
+      // A client that does not answer the close frame is cut soon, not after ws's 30 s.
+      setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
+      return;
+    }
+    total++;
+    perAddress.set(address, mine + 1);
+    socket.once('close', () => {
+      total--;
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
     const session = new WsSession(socket, {
-      upstream: options.upstream,
+      pool: options.pool,
+      link: options.link,
       events: options.events,
       log: request.log,
-      minBackoffMs: options.minBackoffMs,
-      maxBackoffMs: options.maxBackoffMs,
-      quietReconnectAfterMs: options.quietReconnectAfterMs,
+      upstreamAddress: options.upstreamAddress,
+      highWaterBytes: options.highWaterBytes,
+      maxBufferedBytes: options.maxBufferedBytes,
     });
     session.start();
   });

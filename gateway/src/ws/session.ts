@@ -1,160 +1,168 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
+import { TftcpConnectionError, TftcpReplyError } from 'tor-server/client';
 import { WebSocket, type RawData } from 'ws';
+import { GatewayError } from '../errors.js';
+import type { CommandPool } from '../lib/command-pool.js';
 import type { FileEvents } from '../lib/file-events.js';
-import type { Upstream } from '../lib/upstream.js';
+import type { UpstreamLink } from '../lib/upstream-link.js';
 import type { WsReply, WsRequest, WsServerMessage } from './messages.js';
 import { parseWsRequest } from './parse-request.js';
 
 export interface SessionOptions {
-  upstream: Upstream;
+  pool: CommandPool;
+  link: UpstreamLink;
   events: FileEvents;
   log: FastifyBaseLogger;
-  /** First reconnect delay; it doubles up to maxBackoffMs. */
-  minBackoffMs?: number;
-  maxBackoffMs?: number;
-  /** A dropped upstream connection older than this is reconnected before the browser is told. */
-  quietReconnectAfterMs?: number;
+  /** The tor-server's address, for messages. */
+  upstreamAddress: string;
+  /** Requests wait while more than this many reply bytes are unsent. */
+  highWaterBytes?: number;
+  /** A session with more than this many reply bytes unsent is closed. */
+  maxBufferedBytes?: number;
 }
+
+/** Close code when the gateway ends a session for a reason of policy (RFC 6455). */
+export const WS_POLICY_VIOLATION = 1008;
+/** Close code for "try again later": a limit was reached (RFC 6455 registry). */
+export const WS_TRY_AGAIN_LATER = 1013;
 
 // Requests queued beyond this are refused at once, so one socket cannot pile up unbounded work.
 const MAX_QUEUED_REQUESTS = 100;
+const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+// After the close frame, a client that does not read it is cut this much later.
+const CLOSE_GRACE_MS = 1000;
 
 /**
- * One browser WebSocket and its own TFTCP connection, so the server's console lists every
- * browser as a client. Requests run one after another over that connection; when it drops,
- * the browser is told (`upstream` event) and the session reconnects with backoff.
+ * One browser WebSocket. Its requests run one after another (so replies keep request order)
+ * on the gateway's shared command pool; it holds no tor-server connection of its own. Its
+ * unsent replies are bounded: the next request waits while more than `highWaterBytes` are
+ * unsent, and a client that lets more than `maxBufferedBytes` pile up is closed.
  */
 export class WsSession {
   readonly #socket: WebSocket;
   readonly #options: SessionOptions;
-  #client: TftcpClient | undefined;
-  #connecting: Promise<TftcpClient | undefined> | undefined;
+  readonly #highWaterBytes: number;
+  readonly #maxBufferedBytes: number;
+  /** Aborted when the session ends: commands still waiting for a pooled connection give up. */
+  readonly #stop = new AbortController();
   #announced: boolean | undefined;
-  #backoffMs: number;
-  #retryTimer: NodeJS.Timeout | undefined;
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
+  /** Settles when the last reply handed to ws has been written to the socket. */
+  #flushed: Promise<void> = Promise.resolve();
   #closed = false;
-  readonly #onFilesChanged = () => this.#send({ event: 'files-changed' });
+  readonly #onFilesChanged = () => this.#push({ event: 'files-changed' });
+  readonly #onLinkChange = (connected: boolean) => this.#announce(connected);
 
   constructor(socket: WebSocket, options: SessionOptions) {
     this.#socket = socket;
     this.#options = options;
-    this.#backoffMs = options.minBackoffMs ?? 250;
+    this.#highWaterBytes = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 
-  /** Starts listening to the browser and connects upstream. */
+  /** Starts listening to the browser and tells it whether the tor-server is reachable. */
   start(): void {
     this.#socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     this.#socket.once('close', () => this.close());
     this.#socket.on('error', (error) => this.#options.log.debug({ err: error }, 'websocket error'));
     this.#options.events.on('files-changed', this.#onFilesChanged);
-    void this.#connect();
+    this.#options.link.on('change', this.#onLinkChange);
+    // The link state is the first message; requests queue up behind it.
+    this.#queue = this.#options.link.join().then(
+      (connected) => this.#announce(connected),
+      () => this.#announce(false),
+    );
   }
 
-  /** Ends the session: signs the TFTCP connection out and stops reconnecting. */
+  /** Ends the session: stops its waiting commands and its event subscriptions. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#retryTimer);
+    this.#stop.abort();
     this.#options.events.off('files-changed', this.#onFilesChanged);
-    if (this.#client) this.#options.upstream.release(this.#client);
-    this.#client = undefined;
+    this.#options.link.off('change', this.#onLinkChange);
+    this.#options.link.leave();
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
     const parsed = parseWsRequest(toBuffer(data), isBinary);
     if (this.#queued >= MAX_QUEUED_REQUESTS) {
-      this.#send({ id: parsed.ok ? parsed.request.id : parsed.id, ok: false, error: `more than ${MAX_QUEUED_REQUESTS} requests are waiting; wait for the answers` });
+      this.#reply({ id: parsed.ok ? parsed.request.id : parsed.id, ok: false, error: `more than ${MAX_QUEUED_REQUESTS} requests are waiting; wait for the answers` });
       return;
     }
     this.#queued++;
     // Every reply, refusals included, goes through the queue so replies keep request order.
     this.#queue = this.#queue.then(async () => {
       try {
-        this.#send(parsed.ok ? await this.#run(parsed.request) : { id: parsed.id, ok: false, error: parsed.error });
+        await this.#repliesReadSoFar();
+        if (this.#closed) return;
+        this.#reply(parsed.ok ? await this.#run(parsed.request) : { id: parsed.id, ok: false, error: parsed.error });
       } finally {
         this.#queued--;
       }
     });
   }
 
+  /** Waits while the browser has too many reply bytes unread, so a client that does not read stops costing work. */
+  async #repliesReadSoFar(): Promise<void> {
+    while (!this.#closed && this.#socket.bufferedAmount > this.#highWaterBytes) {
+      const flushed = this.#flushed;
+      await flushed;
+      // Nothing newer was sent meanwhile and still too much is pending: the socket is gone.
+      if (flushed === this.#flushed && this.#socket.bufferedAmount > this.#highWaterBytes) return;
+    }
+  }
+
   async #run(request: WsRequest): Promise<WsReply> {
-    const client = this.#client ?? (await this.#connect());
-    if (!client) return { id: request.id, ok: false, error: `the tor-server at ${this.#options.upstream.address} is unreachable; retrying` };
+    const { pool, link } = this.#options;
     try {
-      const files = request.command === 'show' || request.text === '' ? await client.show() : await client.search(request.text);
+      const files = await pool.run((client) => (request.command === 'show' || request.text === '' ? client.show() : client.search(request.text)), { signal: this.#stop.signal });
+      link.confirmUp();
       return { id: request.id, ok: true, files };
     } catch (error) {
       // A refusal is the server's reply line verbatim; anything else is the connection failing.
-      return { id: request.id, ok: false, error: error instanceof TftcpReplyError ? error.reply : (error as Error).message };
+      if (error instanceof TftcpReplyError) return { id: request.id, ok: false, error: error.reply };
+      if (error instanceof TftcpConnectionError || (error instanceof GatewayError && error.code === 'GW_ERR_UPSTREAM_UNREACHABLE')) {
+        link.suspect();
+        return { id: request.id, ok: false, error: `the tor-server at ${this.#options.upstreamAddress} is unreachable; retrying` };
+      }
+      return { id: request.id, ok: false, error: (error as Error).message };
     }
-  }
-
-  /** Connects now unless a connection is already being made; resolves with the client or undefined. */
-  #connect(): Promise<TftcpClient | undefined> {
-    if (this.#closed) return Promise.resolve(undefined);
-    if (this.#client) return Promise.resolve(this.#client);
-    clearTimeout(this.#retryTimer);
-    this.#connecting ??= this.#options.upstream.connect().then(
-      (client) => {
-        this.#connecting = undefined;
-        if (this.#closed) {
-          this.#options.upstream.release(client);
-          return undefined;
-        }
-        this.#client = client;
-        this.#backoffMs = this.#options.minBackoffMs ?? 250;
-        const connectedAt = Date.now();
-        client.once('close', () => this.#onUpstreamClosed(client, connectedAt));
-        this.#announce(true);
-        return client;
-      },
-      (error: Error) => {
-        this.#connecting = undefined;
-        this.#options.log.debug({ err: error }, 'tor-server connect failed');
-        this.#announce(false);
-        this.#retryLater();
-        return undefined;
-      },
-    );
-    return this.#connecting;
-  }
-
-  #onUpstreamClosed(client: TftcpClient, connectedAt: number): void {
-    if (this.#client !== client) return;
-    this.#client = undefined;
-    if (this.#closed) return;
-    // A connection that lived a while was most likely closed for being idle: reconnect at once
-    // and tell the browser only if that fails, so an open tab does not flash "unreachable".
-    // One that died young goes through the backoff, so a server that keeps closing is not hammered.
-    if (Date.now() - connectedAt >= (this.#options.quietReconnectAfterMs ?? 5000)) {
-      void this.#connect();
-      return;
-    }
-    this.#announce(false);
-    this.#retryLater();
-  }
-
-  #retryLater(): void {
-    if (this.#closed) return;
-    clearTimeout(this.#retryTimer);
-    // Jitter, so a tor-server coming back is not hit by every browser in the same millisecond.
-    const delay = this.#backoffMs * (0.75 + Math.random() / 2);
-    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#options.maxBackoffMs ?? 5000);
-    this.#retryTimer = setTimeout(() => void this.#connect(), delay);
   }
 
   /** Tells the browser the link state, once per change. */
   #announce(connected: boolean): void {
     if (this.#announced === connected) return;
     this.#announced = connected;
-    this.#send({ event: 'upstream', connected });
+    this.#push({ event: 'upstream', connected });
   }
 
-  #send(message: WsServerMessage): void {
-    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify(message));
+  /**
+   * Sends the answer to something the client sent, unless the client has left more than
+   * maxBufferedBytes unread: then it is flooding without reading, and is closed.
+   */
+  #reply(message: WsReply): void {
+    if (this.#socket.bufferedAmount > this.#maxBufferedBytes) return this.#closeSlowReader();
+    this.#push(message);
+  }
+
+  /** Sends a message; unprompted events are tiny and rare, so they always go out. */
+  #push(message: WsServerMessage): void {
+    if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#flushed = new Promise((resolve) => this.#socket.send(JSON.stringify(message), () => resolve()));
+  }
+
+  #closeSlowReader(): void {
+    if (this.#closed) return;
+    const limit = this.#maxBufferedBytes;
+    this.#options.log.info({ buffered: this.#socket.bufferedAmount, limit }, 'websocket closed: the client does not read its replies');
+    this.#socket.close(WS_POLICY_VIOLATION, `more than ${limit / 1024 / 1024} MiB of replies are unread`);
+    // The close frame waits behind the unread replies; a client that reads nothing never gets it.
+    setTimeout(() => this.#socket.terminate(), CLOSE_GRACE_MS).unref();
+    this.close();
   }
 }
 

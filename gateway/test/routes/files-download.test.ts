@@ -9,7 +9,7 @@ import { Reply } from 'tor-server/protocol';
 import { parseContentDispositionName } from '../../src/lib/content-disposition.js';
 import type { FastifyInstance } from 'fastify';
 import type { TorServer } from 'tor-server/server';
-import { Scope, binary, listen, sha256, startApp, startTorServer, waitFor, waitForClients, withTimeout } from '../helpers.js';
+import { Scope, binary, listen, sha256, startApp, startTorServer, transferConnections, waitFor, waitForClients, withTimeout } from '../helpers.js';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
 const odd = 'résumé final €100 (v2).txt';
@@ -170,18 +170,21 @@ describe('GET /api/files and /api/files/:name', () => {
 
     for (const name of ['page.html', 'draw.svg']) {
       const res = await http_().get(`${url(name)}?inline=1`).expect(200);
-      const disposition = res.headers['content-disposition']!;
+      // Shown as source text, never as a document or an image that runs script.
+      assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8', name);
       const csp = res.headers['content-security-policy']!;
-      // Either one alone keeps the script out of the origin; the gateway does both.
-      assert.match(disposition, /^attachment;/, name);
       assert.match(csp, /(^|;\s*)sandbox(\s*;|$)/, name);
       assert.match(csp, /default-src 'none'/, name);
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      const download = await http_().get(url(name)).expect(200);
+      assert.equal(download.headers['content-type'], 'application/octet-stream', name);
+      assert.match(download.headers['content-disposition']!, /^attachment;/, name);
     }
   });
 
-  test('every request leaves the tor-server with the clients it had', async () => {
-    await waitForClients(server, 0);
+  test('every request leaves the tor-server with the clients it had, besides the pooled ones for listings', async () => {
+    await waitFor(() => server.connections.size === app.commandPool.openCount && transferConnections(app) === 0, 'only pooled connections to be left');
+    assert.ok(app.commandPool.openCount <= 1, `listings one after another need one pooled connection (has ${app.commandPool.openCount})`);
   });
 
   test('a browser that leaves mid-download tears down its TFTCP connection at once', async () => {
@@ -208,6 +211,6 @@ describe('GET /api/files and /api/files/:name', () => {
     );
     assert.ok(received < big.length);
     await waitForClients(server, before);
-    await waitFor(() => app.upstream.openCount === 0, 'the gateway to hold no TFTCP connection');
+    await waitFor(() => transferConnections(app) === 0, 'the gateway to hold no TFTCP connection for transfers');
   });
 });

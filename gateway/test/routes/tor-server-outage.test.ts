@@ -5,6 +5,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
+import { TorServer } from 'tor-server/server';
 import type { WsServerMessage } from '../../src/ws/messages.js';
 import { WsProbe, freePort, listen, replyOf, scratchDir, sha256, spawnTorServer, startApp, storedNames, tempFiles, waitFor, withTimeout } from '../helpers.js';
 
@@ -82,7 +83,8 @@ test('tor-server killed mid-download and mid-upload: the transfer fails promptly
   });
   t.after(() => upload.destroy());
   upload.write(randomBytes(1024 * 1024));
-  await waitFor(() => app.upstream.openCount >= 3, 'the download, the upload and the WebSocket to be connected upstream');
+  // The WebSocket holds no connection of its own: it learns of the outage from the gateway's link state.
+  await waitFor(() => app.upstream.openCount >= 2, 'the download and the upload to be connected upstream');
 
   await tor.kill();
   download.resume();
@@ -105,4 +107,32 @@ test('tor-server killed mid-download and mid-upload: the transfer fails promptly
   assert.equal(sha256(again.body as Buffer), sha256(big));
   assert.deepEqual(await storedNames(dir), ['big.bin']);
   assert.deepEqual(await tempFiles(dir), []);
+});
+
+test('an outage and the recovery reach every open session from one shared link: the recovery costs one probe, not one connection per session', { timeout: 30_000 }, async (t) => {
+  const dir = await scratchDir(t);
+  let server = await TorServer.start({ host: '127.0.0.1', port: 0, dir, shutdownGraceMs: 0 });
+  const port = server.address().port;
+  t.after(() => server.close(0));
+  const app = await startApp(t, port);
+  const base = await listen(app);
+  const sessions = await Promise.all(Array.from({ length: 20 }, () => WsProbe.open(t, base)));
+  for (const [i, ws] of sessions.entries()) {
+    await ws.next(upstreamIs(true));
+    ws.send({ id: i, command: 'show' });
+    assert.equal(replyOf(await ws.next((m) => 'id' in m)).ok, true);
+  }
+
+  await server.close(0);
+  for (const ws of sessions) await ws.next(upstreamIs(false));
+
+  server = await TorServer.start({ host: '127.0.0.1', port, dir, shutdownGraceMs: 0 });
+  let accepted = 0;
+  let last = 0;
+  server.on('clients', (count) => {
+    if (count > last) accepted += count - last;
+    last = count;
+  });
+  for (const ws of sessions) await ws.next(upstreamIs(true));
+  assert.ok(accepted <= 2, `the recovery was noticed with ${accepted} connections`);
 });

@@ -8,7 +8,7 @@ import request from 'supertest';
 import type { TorServer } from 'tor-server/server';
 import WebSocket from 'ws';
 import { WS_MAX_MESSAGE_BYTES, type WsServerMessage } from '../../src/ws/messages.js';
-import { Scope, WsProbe, listen, replyOf, startApp, startTorServer, waitForClients, withTimeout } from '../helpers.js';
+import { Scope, WsProbe, listen, replyOf, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
 
 const isReply = (id: number | null) => (m: WsServerMessage) => 'id' in m && m.id === id;
 
@@ -28,16 +28,21 @@ describe('GET /api/ws', () => {
   });
   after(() => scope.close());
 
-  test('each socket holds its own TFTCP connection, announced with an upstream event and signed out on close', async (t) => {
-    await waitForClients(server, 0);
+  test('sockets hold no TFTCP connection of their own: the link state is announced, commands share the pool', async (t) => {
+    await waitFor(() => transferConnections(app) === 0, 'no transfer connections');
     const first = await WsProbe.open(t, base);
     assert.deepEqual(await first.next(), { event: 'upstream', connected: true });
     const second = await WsProbe.open(t, base);
     assert.deepEqual(await second.next(), { event: 'upstream', connected: true });
-    await waitForClients(server, 2);
+    first.send({ id: 1, command: 'show' });
+    second.send({ id: 1, command: 'show' });
+    assert.equal(replyOf(await first.next(isReply(1))).ok, true);
+    assert.equal(replyOf(await second.next(isReply(1))).ok, true);
+    assert.equal(server.connections.size, app.commandPool.openCount);
+    assert.ok(app.commandPool.openCount <= 2);
     await first.close();
     await second.close();
-    await waitForClients(server, 0);
+    assert.equal(server.connections.size, app.commandPool.openCount);
   });
 
   test('show and search answer with files, ids echoed', async (t) => {

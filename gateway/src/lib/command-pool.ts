@@ -1,0 +1,241 @@
+import { TftcpConnectionError, TftcpReplyError, type TftcpClient } from 'tor-server/client';
+import { ErrorKind } from 'tor-server/protocol';
+import { GatewayError } from '../errors.js';
+import type { ConnectOptions, Upstream } from './upstream.js';
+
+export interface CommandPoolOptions {
+  upstream: Upstream;
+  /** Most connections the pool holds (busy or idle). */
+  size: number;
+  /** A command waits this long for a pooled connection before it is told the tor-server is busy. */
+  queueTimeoutMs?: number;
+  /** Most commands waiting; more are refused at once. */
+  maxQueued?: number;
+  /** An idle connection is signed out after this long (the last one stays while keepOne() says so). */
+  idleMs?: number;
+  /** True while someone (a WebSocket session) wants the pool to keep a connection open to notice an outage. */
+  keepOne?: () => boolean;
+}
+
+interface Lease {
+  client: TftcpClient;
+  /** It had served a command before: it may have died while idle. */
+  reused: boolean;
+}
+
+interface Waiter {
+  resolve(lease: Lease | Promise<Lease>): void;
+  reject(error: Error): void;
+}
+
+const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_QUEUED = 20_000;
+const DEFAULT_IDLE_MS = 60_000;
+
+/**
+ * A bounded pool of TFTCP connections for short commands (show, search) from every WebSocket
+ * session and listing request, so the number of browsers costs gateway memory only. Commands
+ * run one per connection at a time (TFTCP is sequential); beyond `size` they wait in a
+ * first-come first-served line. Connections are opened lazily (the tor-server closes one that
+ * sends no command soon after connecting), dropped when the server closes them, and a command
+ * that meets a connection that died while idle is retried once on a fresh one.
+ */
+export class CommandPool {
+  readonly size: number;
+  readonly #upstream: Upstream;
+  readonly #queueTimeoutMs: number;
+  readonly #maxQueued: number;
+  readonly #idleMs: number;
+  readonly #keepOne: () => boolean;
+  /** Idle connections, most recently used last. */
+  readonly #idle: TftcpClient[] = [];
+  readonly #idleTimers = new Map<TftcpClient, NodeJS.Timeout>();
+  readonly #waiting: Waiter[] = [];
+  readonly #unregister: () => void;
+  /** Connections open or being opened by the pool. */
+  #count = 0;
+  #closed = false;
+
+  constructor(options: CommandPoolOptions) {
+    if (!Number.isSafeInteger(options.size) || options.size < 1) throw new Error('CommandPool: size must be at least 1');
+    this.size = options.size;
+    this.#upstream = options.upstream;
+    this.#queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
+    this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+    this.#idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.#keepOne = options.keepOne ?? (() => false);
+    this.#unregister = this.#upstream.addReclaimer(() => this.#reclaimIdle());
+  }
+
+  /** Connections the pool holds now (open or opening). */
+  get openCount(): number {
+    return this.#count;
+  }
+
+  /** True while at least one pooled connection is open: its closing would tell of an outage. */
+  get hasLiveConnection(): boolean {
+    return this.#idle.some((client) => !client.closed) || this.#count > this.#idle.length;
+  }
+
+  /** Runs one command on a pooled connection; TFTCP refusals and connection errors reach the caller. */
+  async run<T>(task: (client: TftcpClient) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
+    const lease = await this.#lease(options.signal, false);
+    try {
+      return await this.#runOn(lease.client, task);
+    } catch (error) {
+      // Only a connection that sat idle can have died unnoticed; a fresh one failing is news.
+      if (!lease.reused || !diedWhileIdle(error)) throw error;
+      const fresh = await this.#lease(options.signal, true);
+      return await this.#runOn(fresh.client, task);
+    }
+  }
+
+  /** Signs every connection out and refuses new commands. */
+  close(): void {
+    this.#closed = true;
+    this.#unregister();
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
+    for (const client of this.#idle.splice(0)) this.#signOut(client);
+  }
+
+  async #runOn<T>(client: TftcpClient, task: (client: TftcpClient) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await task(client);
+    } catch (error) {
+      // After a plain refusal the connection is still in step; after anything else it may not be.
+      if (error instanceof TftcpReplyError && !diedWhileIdle(error)) this.#giveBack(client);
+      else this.#upstream.discard(client);
+      throw error;
+    }
+    this.#giveBack(client);
+    return result;
+  }
+
+  #lease(signal: AbortSignal | undefined, fresh: boolean): Promise<Lease> {
+    if (this.#closed) return Promise.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
+    if (!fresh) {
+      const idle = this.#takeIdle();
+      if (idle) return Promise.resolve({ client: idle, reused: true });
+    }
+    if (this.#count < this.size && this.#waiting.length === 0) return this.#open(signal);
+    if (this.#waiting.length >= this.#maxQueued) return Promise.reject(busy(`${this.#maxQueued} commands are already waiting`));
+    return new Promise<Lease>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        const index = this.#waiting.indexOf(waiter);
+        if (index >= 0) this.#waiting.splice(index, 1);
+      };
+      const waiter: Waiter = {
+        resolve: (lease) => {
+          done();
+          resolve(lease);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => waiter.reject(busy(`none became free within ${this.#queueTimeoutMs / 1000} s`)), this.#queueTimeoutMs);
+      const onAbort = () => waiter.reject(new GatewayError('GW_ERR_CLIENT_GONE', 'the client went away while waiting for a tor-server connection'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
+  }
+
+  async #open(signal: AbortSignal | undefined): Promise<Lease> {
+    this.#count++;
+    let client: TftcpClient;
+    try {
+      client = await this.#upstream.connect({ signal });
+    } catch (error) {
+      this.#count--;
+      this.#serveWaiter();
+      throw error;
+    }
+    client.once('close', () => {
+      this.#count--;
+      this.#forgetIdle(client);
+      this.#serveWaiter();
+    });
+    return { client, reused: false };
+  }
+
+  /** A connection is free again: the first waiting command gets it, else it waits idle. */
+  #giveBack(client: TftcpClient): void {
+    if (client.closed) return;
+    if (this.#closed) return this.#signOut(client);
+    const waiter = this.#waiting.shift();
+    if (waiter) return waiter.resolve({ client, reused: true });
+    this.#idle.push(client);
+    this.#armIdleTimer(client);
+  }
+
+  /** Room for one more connection: open it for the first waiting command. */
+  #serveWaiter(): void {
+    if (this.#closed || this.#count >= this.size) return;
+    const waiter = this.#waiting.shift();
+    if (waiter) waiter.resolve(this.#open(undefined));
+  }
+
+  #takeIdle(): TftcpClient | undefined {
+    for (;;) {
+      const client = this.#idle.pop();
+      if (!client) return undefined;
+      this.#clearIdleTimer(client);
+      if (!client.closed) return client;
+    }
+  }
+
+  #onIdleTimeout(client: TftcpClient): void {
+    this.#idleTimers.delete(client);
+    // The last idle connection stays while sessions are open: its closing is how an outage shows.
+    if (this.#keepOne() && this.#idle.length === 1) return this.#armIdleTimer(client);
+    this.#forgetIdle(client);
+    this.#signOut(client);
+  }
+
+  #armIdleTimer(client: TftcpClient): void {
+    const timer = setTimeout(() => this.#onIdleTimeout(client), this.#idleMs);
+    timer.unref();
+    this.#idleTimers.set(client, timer);
+  }
+
+  /** Gives an idle connection's slot to a request waiting in the Upstream line. */
+  #reclaimIdle(): boolean {
+    const client = this.#idle.shift();
+    if (!client) return false;
+    this.#clearIdleTimer(client);
+    this.#signOut(client);
+    return true;
+  }
+
+  #signOut(client: TftcpClient): void {
+    this.#upstream.release(client);
+  }
+
+  #forgetIdle(client: TftcpClient): void {
+    this.#clearIdleTimer(client);
+    const index = this.#idle.indexOf(client);
+    if (index >= 0) this.#idle.splice(index, 1);
+  }
+
+  #clearIdleTimer(client: TftcpClient): void {
+    clearTimeout(this.#idleTimers.get(client));
+    this.#idleTimers.delete(client);
+  }
+}
+
+/**
+ * True for a failure that says the connection was already dead: it is lost, or the server's
+ * idle goodbye was read as the answer to the command sent just as it closed.
+ */
+function diedWhileIdle(error: unknown): boolean {
+  if (error instanceof TftcpConnectionError) return true;
+  return error instanceof TftcpReplyError && (error.kind === ErrorKind.IDLE_TIMEOUT || error.kind === ErrorKind.SHUTTING_DOWN);
+}
+
+function busy(detail: string): GatewayError {
+  return new GatewayError('GW_ERR_UPSTREAM_BUSY', `the tor-server is busy (every pooled connection to it is in use and ${detail}); try again shortly`);
+}

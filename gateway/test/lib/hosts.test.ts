@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { test } from 'node:test';
+import { HostPolicy, defaultAllowedHosts, hostnameOf } from '../../src/lib/hosts.js';
+
+test('the host name of a Host header: any port, lower case, IPv6 in brackets, no trailing dot', () => {
+  assert.equal(hostnameOf('Files.LAN:8080'), 'files.lan');
+  assert.equal(hostnameOf('files.lan.'), 'files.lan');
+  assert.equal(hostnameOf('[::1]:8080'), '[::1]');
+  assert.equal(hostnameOf('127.0.0.1'), '127.0.0.1');
+  for (const bad of [undefined, '', 'a b', 'user@host', 'host/path', '[::1']) assert.equal(hostnameOf(bad), undefined, String(bad));
+});
+
+test('a gateway on one address answers loopback names and that address only', () => {
+  const policy = new HostPolicy(defaultAllowedHosts('192.0.2.10'));
+  for (const host of ['localhost:8080', '127.0.0.1:1', '[::1]:8080', '192.0.2.10:8080', 'LOCALHOST']) assert.equal(policy.allows(host), true, host);
+  for (const host of [undefined, 'evil.example:8080', 'localhost.evil.example', '192.0.2.11:8080', os.hostname()]) assert.equal(policy.allows(host), false, String(host));
+});
+
+test('a gateway on 0.0.0.0 or :: also answers every interface address and the machine name; --allowed-hosts adds more', () => {
+  for (const listen of ['0.0.0.0', '::']) {
+    const policy = new HostPolicy([...defaultAllowedHosts(listen), 'files.example.org']);
+    for (const addresses of Object.values(os.networkInterfaces())) {
+      for (const { address, family } of addresses ?? []) {
+        const host = family === 'IPv6' ? `[${address}]:8080` : `${address}:8080`;
+        assert.equal(policy.allows(host), true, host);
+      }
+    }
+    assert.equal(policy.allows(`${os.hostname()}:8080`), true);
+    assert.equal(policy.allows('files.example.org'), true);
+    assert.equal(policy.allows('files.example.org.evil.example'), false);
+  }
+});
