@@ -69,11 +69,6 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, ups
     reply.raw.once('close', () => {
       if (!incoming.stream.readableEnded) upstream.discard(client);
     });
-    // A connection cut mid-file (the tor-server gone, the gateway shutting down) fails the
-    // response even while the browser is not reading, so it is not left open forever.
-    client.once('close', () => {
-      if (!incoming.stream.readableEnded) incoming.stream.destroy(new Error('the tor-server connection closed before the whole file was sent'));
-    });
     handedOver = true;
     // Fastify pipes the stream with backpressure and destroys it if the browser leaves.
     return reply.send(incoming.stream);

@@ -154,8 +154,11 @@ export class LineReader extends Writable {
     if (raw.remaining === 0) {
       this.#raw = null;
       raw.stream.push(null);
-    } else if (this.#ended && this.#buffer.length === 0) {
+    } else if (this.#ended && this.#buffer.length < raw.remaining) {
+      // The input is over and can never complete the transfer: fail it now, even while the
+      // consumer is paused, so a reader that is not reading still learns the connection is gone.
       this.#raw = null;
+      this.#buffer = EMPTY;
       raw.stream.destroy(this.#failure ?? new TruncatedError(raw.remaining));
     }
   }

@@ -220,6 +220,27 @@ describe('TftcpClient connection trouble', () => {
     await assert.rejects(client.show(), (e: Error) => e instanceof TftcpConnectionError && /lost|closed by the server|reset/i.test(e.message));
   });
 
+  it('a connection reset mid-download fails the stream at once even while its consumer is paused', async (t) => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(`ok\nfound\n${10 * 1024 * 1024}\n`);
+        // More than the reader's buffers take before they push back, then a reset. (After a clean
+        // FIN the bytes already received stay readable, and the end shows once they are read.)
+        socket.write(Buffer.alloc(2 * 1024 * 1024, 7), () => socket.resetAndDestroy());
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => server.close());
+    const client = await connect(t, (server.address() as net.AddressInfo).port);
+    const { stream } = await client.download('big.bin');
+    stream.pause();
+    const failed = new Promise<Error>((resolve) => stream.once('error', resolve));
+    assert.ok((await within(failed, 5000, 'the paused download to fail')) instanceof Error);
+    await within(once(client, 'close'), 5000, 'the client to report the lost connection');
+  });
+
   it('a server that goes silent: the reply timeout closes the connection with TftcpConnectionError', async (t) => {
     const port = await scriptedServer(t, () => undefined);
     const client = await connect(t, port, { replyTimeoutMs: 200 });

@@ -172,6 +172,20 @@ describe('LineReader raw bytes', () => {
     await assert.rejects(buffer(raw), (error) => error === cut);
   });
 
+  it('regression: fails a paused raw stream at once when the input is cut short, without waiting for a read', async () => {
+    const reader = new LineReader();
+    const raw = reader.readBytes(1024 * 1024);
+    raw.pause();
+    // The first chunk fills the paused stream; the second waits in the reader's own buffer.
+    reader.write(patternBytes(200 * 1024, 2));
+    reader.write(patternBytes(200 * 1024, 3));
+    await tick();
+    const failed = new Promise<Error>((resolve) => raw.once('error', resolve));
+    reader.on('error', () => {});
+    reader.destroy(new Error('socket reset'));
+    assert.match((await within(failed, 2000, 'the paused stream to fail')).message, /socket reset/);
+  });
+
   it('a destroyed raw stream releases the reader for lines', async () => {
     const reader = new LineReader();
     const raw = reader.readBytes(1000);
