@@ -21,7 +21,8 @@ function register(kind: FileKind, extensions: string): void {
   for (const extension of extensions.split(' ')) KIND_BY_EXTENSION[extension] = kind;
 }
 
-register('image', 'png jpg jpeg gif webp avif bmp ico svg');
+// SVG is a document that can run script: the gateway serves it as text, so it previews as source.
+register('image', 'png jpg jpeg gif webp avif bmp ico');
 // Only containers Chromium, Firefox and Safari play natively; others get the download.
 register('video', 'mp4 m4v webm ogv mov');
 register('audio', 'mp3 wav ogg oga opus m4a aac flac weba');
@@ -29,7 +30,7 @@ register('pdf', 'pdf');
 register('text', 'txt md markdown log csv tsv ini conf cfg env');
 register(
   'code',
-  'json yaml yml toml xml html htm css js mjs cjs ts tsx jsx svelte vue py rb go rs c h cpp hpp java kt swift sh bash zsh sql php pl lua r',
+  'json yaml yml toml xml svg html htm css js mjs cjs ts tsx jsx svelte vue py rb go rs c h cpp hpp java kt swift sh bash zsh sql php pl lua r',
 );
 register('archive', 'zip tar gz tgz bz2 xz zst 7z rar iso dmg');
 register('document', 'doc docx odt rtf pages epub key ppt pptx odp');

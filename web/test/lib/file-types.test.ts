@@ -17,6 +17,7 @@ describe('file types', () => {
     assert.equal(previewKind('paper.pdf'), 'pdf');
     assert.equal(previewKind('notes.txt'), 'text');
     assert.equal(previewKind('page.html'), 'text', 'HTML is shown as source, never rendered');
+    assert.equal(previewKind('logo.svg'), 'text', 'SVG is shown as source, never rendered');
     assert.equal(previewKind('backup.zip'), 'none');
     assert.equal(previewKind('Makefile'), 'none');
   });
