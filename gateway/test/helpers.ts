@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -367,4 +368,18 @@ export class WsProbe {
 export function replyOf(message: WsServerMessage): WsReply {
   if (!('id' in message)) throw new Error(`expected a reply, got ${JSON.stringify(message)}`);
   return message;
+}
+
+/** GETs a URL on a fresh connection and hashes the body as it streams. */
+export function fetchHash(url: string): Promise<{ status: number; hash: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        const hash = createHash('sha256');
+        res.on('data', (chunk: Buffer) => hash.update(chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, hash: hash.digest('hex') }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
 }

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -295,4 +296,21 @@ function spawnBin(t: TestContext, args: string[], env: NodeJS.ProcessEnv) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/**
+ * Starts an upload of `data` as `name`, sends its first `sent` bytes, and waits until the server
+ * has written some of them into its temp folder, so whatever the test does next lands mid-file.
+ */
+export async function partialUpload(t: TestContext, port: number, dir: string, name: string, data: Buffer, sent: number): Promise<{ uploader: LineClient; partial: string }> {
+  const uploader = await LineClient.connect(t, port);
+  assert.equal(await uploader.request(`upload ${name}`), 'ok');
+  assert.equal(await uploader.request(String(data.length)), 'ok');
+  uploader.send(data.subarray(0, sent));
+  const tempFolder = path.join(dir, TEMP_DIR_NAME);
+  await eventually(async () => {
+    const parts = await readdir(tempFolder);
+    return parts.length === 1 && (await stat(path.join(tempFolder, parts[0]!))).size > 0;
+  }, 'a partial upload on disk');
+  return { uploader, partial: (await readdir(tempFolder))[0]! };
 }

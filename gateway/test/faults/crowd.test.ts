@@ -1,24 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { listen, sha256, startApp, startTorServer, waitForClients, withTimeout } from '../helpers.js';
-
-/** GETs a URL on a fresh connection and hashes the body as it streams. */
-function fetchHash(url: string): Promise<{ status: number; hash: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        const hash = createHash('sha256');
-        res.on('data', (chunk: Buffer) => hash.update(chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, hash: hash.digest('hex') }));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
+import { fetchHash, listen, sha256, startApp, startTorServer, waitForClients, withTimeout } from '../helpers.js';
 
 test('200 concurrent gateway downloads of one file all complete, bytes verified, no connection leaked', { timeout: 60_000 }, async (t) => {
   const { server, dir, port } = await startTorServer(t);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { listen, scratchDir, sha256, spawnTorServer, startApp, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { fetchHash, listen, scratchDir, sha256, spawnTorServer, startApp, transferConnections, waitFor, withTimeout } from '../helpers.js';
 
 const FILE_BYTES = 64 * 1024 * 1024;
 const PARALLEL = 8;
@@ -34,20 +34,6 @@ function cutDownload(url: string): Promise<number> {
       clearTimeout(timer);
       resolve(received);
     });
-  });
-}
-
-/** GETs `url` in full and hashes it as it streams. */
-function fetchHash(url: string): Promise<{ status: number; hash: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        const hash = createHash('sha256');
-        res.on('data', (chunk: Buffer) => hash.update(chunk));
-        res.on('end', () => resolve({ status: res.statusCode!, hash: hash.digest('hex') }));
-        res.on('error', reject);
-      })
-      .on('error', reject);
   });
 }
 

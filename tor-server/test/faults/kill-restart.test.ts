@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
 import { TEMP_DIR_NAME } from '../../src/server/storage.js';
-import { LineClient, eventually, patternBytes, spawnServer, tempDir, visibleNames, within } from '../helpers.js';
+import { LineClient, partialUpload, patternBytes, spawnServer, tempDir, visibleNames, within } from '../helpers.js';
 
 test('SIGKILL mid-upload: after a restart nothing partial is visible, .tor-tmp is clean, and the upload then succeeds', async (t) => {
   const dir = await tempDir(t);
   const data = patternBytes(4 * 1024 * 1024, 7);
   const first = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
 
-  const uploader = await LineClient.connect(t, first.port);
-  assert.equal(await uploader.request('upload movie.mp4'), 'ok');
-  assert.equal(await uploader.request(String(data.length)), 'ok');
-  uploader.send(data.subarray(0, 1024 * 1024));
+  // Kill it once the server has really written part of the upload, so the kill lands mid-file.
+  const { uploader } = await partialUpload(t, first.port, dir, 'movie.mp4', data, 1024 * 1024);
   const tempFolder = path.join(dir, TEMP_DIR_NAME);
-  // Wait until the server has really written part of it, so the kill lands mid-file.
-  await eventually(async () => {
-    const parts = await readdir(tempFolder);
-    return parts.length === 1 && (await stat(path.join(tempFolder, parts[0]!))).size > 0;
-  }, 'a partial upload on disk');
   first.child.kill('SIGKILL');
   assert.equal(await within(first.exited, 5000, 'the killed server'), 'SIGKILL');
   await uploader.rest();

@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
 import { TEMP_DIR_NAME } from '../../src/server/storage.js';
-import { LineClient, eventually, patternBytes, runBin, spawnServer, tempDir, within, type SpawnedServer } from '../helpers.js';
+import { LineClient, partialUpload, patternBytes, runBin, spawnServer, tempDir, within, type SpawnedServer } from '../helpers.js';
 
 test('a second tor-server on the same folder exits 1 naming the first, and the upload in flight on the first is stored', async (t) => {
   const dir = await tempDir(t);
   const data = patternBytes(2 * 1024 * 1024, 13);
   const first = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
-  const uploader = await LineClient.connect(t, first.port);
-  assert.equal(await uploader.request('upload movie.mp4'), 'ok');
-  assert.equal(await uploader.request(String(data.length)), 'ok');
-  uploader.send(data.subarray(0, 1024 * 1024));
+  const { uploader, partial } = await partialUpload(t, first.port, dir, 'movie.mp4', data, 1024 * 1024);
   const tempFolder = path.join(dir, TEMP_DIR_NAME);
-  await eventually(async () => {
-    const parts = await readdir(tempFolder);
-    return parts.length === 1 && (await stat(path.join(tempFolder, parts[0]!))).size > 0;
-  }, 'a partial upload on disk');
-  const partial = (await readdir(tempFolder))[0]!;
 
   const second = await runBin(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
   assert.equal(second.code, 1);
