@@ -173,10 +173,11 @@ async function crowdRun(port: number, clients: number, bytes: number): Promise<{
 }
 
 async function startServerProcess(dir: string, children: ChildProcess[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [SERVER_BIN, '--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [SERVER_BIN, '--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'warn', '--max-clients-per-address', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   let output = '';
-  for await (const chunk of child.stdout!) {
+  // destroyOnReturn false: the server's stdout must stay open after the listening line is found.
+  for await (const chunk of child.stdout!.iterator({ destroyOnReturn: false })) {
     output += chunk;
     const match = /listening on [^\s]+:(\d+),/.exec(output);
     if (match) {

@@ -21,7 +21,13 @@ async function main(): Promise<void> {
   }
 
   let console_: OperatorConsole | undefined;
-  const logger = createLogger(config.logLevel, (line) => (console_ ? console_.print(line) : process.stdout.write(line)));
+  // A log reader that goes away (a closed pipe: EPIPE) must not take the server down with it.
+  let stdoutGone = false;
+  process.stdout.on('error', () => (stdoutGone = true));
+  const logger = createLogger(config.logLevel, (line) => {
+    if (console_) console_.print(line);
+    else if (!stdoutGone) process.stdout.write(line);
+  });
 
   let server: TorServer;
   try {

@@ -22,6 +22,20 @@ describe('tor-server bin', () => {
     assert.match(spawned.stdout(), / info transfer client=\S+ direction=download name=hello\.txt bytes=5 /);
   });
 
+  it('regression: keeps serving after whoever read its log closed the pipe (EPIPE)', async (t) => {
+    const dir = await tempDir(t);
+    await writeFile(path.join(dir, 'hello.txt'), 'hello');
+    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+    spawned.child.stdout!.destroy();
+    // Every connection and command now logs into a closed pipe.
+    for (let i = 0; i < 20; i++) {
+      const client = await LineClient.connect(t, spawned.port);
+      assert.deepEqual(await client.download('download hello.txt'), Buffer.from('hello'));
+      assert.equal(await client.request('exit'), Reply.EXIT);
+    }
+    assert.equal(spawned.child.exitCode, null, `the server exited: ${spawned.stderr()}`);
+  });
+
   it('takes TOR_HOST, TOR_PORT and TOR_DIR from the environment', async (t) => {
     const dir = path.join(await tempDir(t), 'created');
     const spawned = await spawnServer(t, [], { TOR_HOST: '127.0.0.1', TOR_PORT: '0', TOR_DIR: dir });
