@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Response } from 'supertest';
-import { TEMP_DIR_NAME, TorServer } from 'tor-server/server';
+import { TEMP_DIR_NAME, TorServer, type ServerConfig } from 'tor-server/server';
 import WebSocket from 'ws';
 import { buildApp, type AppOptions } from '../src/app.js';
 import type { WsReply, WsServerMessage } from '../src/ws/messages.js';
@@ -49,7 +49,7 @@ export async function scratchDir(t: { after(fn: () => unknown): void }, prefix =
 }
 
 /** A real tor-server in this process, on a free port, serving a scratch folder. */
-export async function startTorServer(t: { after(fn: () => unknown): void }, options: { maxFileSize?: number; idleTimeoutMs?: number } = {}): Promise<{ server: TorServer; dir: string; port: number }> {
+export async function startTorServer(t: { after(fn: () => unknown): void }, options: Partial<ServerConfig> = {}): Promise<{ server: TorServer; dir: string; port: number }> {
   const dir = await scratchDir(t, 'gw-tor-');
   const server = await TorServer.start({ host: '127.0.0.1', port: 0, dir, shutdownGraceMs: 0, ...options });
   t.after(() => server.close(0));
