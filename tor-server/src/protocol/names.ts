@@ -5,6 +5,8 @@ import { MAX_NAME_BYTES } from './constants.js';
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 // Bidirectional embeddings, overrides and isolates: they make `invoice‮fdp.exe` look like `invoiceexe.pdf`.
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+// U+FEFF, invisible, and dropped by many UTF-8 decoders at the start of a text: `\uFEFFa.txt` would pass for `a.txt`.
+const BYTE_ORDER_MARK = '\ufeff';
 
 /**
  * Checks a file name against the TFTCP name rules.
@@ -16,6 +18,7 @@ export function fileNameProblem(name: string): string | undefined {
   if (name.includes('/') || name.includes('\\')) return 'the name must not contain / or \\';
   if (CONTROL_CHARS.test(name)) return 'the name must not contain control characters';
   if (BIDI_CONTROLS.test(name)) return 'the name must not contain bidirectional control characters';
+  if (name.includes(BYTE_ORDER_MARK)) return 'the name must not contain a byte order mark (U+FEFF)';
   if (name === '.' || name === '..') return 'the name must not be . or ..';
   if (name.startsWith('.')) return 'names starting with . are reserved';
   // A lone surrogate has no UTF-8 form (the line reader already refuses invalid UTF-8).

@@ -1,6 +1,7 @@
 import { printable } from '../protocol/printable.js';
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: by default a decoder drops a leading U+FEFF, which would list `\uFEFFa.txt` as a second `a.txt`.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A name read from the disk as bytes, as a string; undefined when the bytes are not valid UTF-8. */
 export function decodeUtf8(bytes: Buffer): string | undefined {

@@ -43,6 +43,10 @@ describe('fileNameProblem', () => {
     assert.equal(fileNameProblem('a\u200eb'), undefined, 'a plain left-to-right mark reorders nothing');
   });
 
+  it('refuses a byte order mark anywhere, which decoders drop from the start of a text', () => {
+    for (const name of ['\ufeffa.txt', 'a\ufeff.txt']) assert.match(fileNameProblem(name)!, /byte order mark/, JSON.stringify(name));
+  });
+
   it('refuses . and .. and anything starting with a dot', () => {
     assert.match(fileNameProblem('.')!, /\. or \.\./);
     assert.match(fileNameProblem('..')!, /\. or \.\./);

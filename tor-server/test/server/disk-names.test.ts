@@ -5,6 +5,8 @@ import { decodeUtf8, escapeBytes } from '../../src/server/disk-names.js';
 describe('names read from the disk as bytes', () => {
   it('decodeUtf8 takes valid UTF-8 only', () => {
     assert.equal(decodeUtf8(Buffer.from('été.mp4')), 'été.mp4');
+    // A leading U+FEFF is part of the name, not dropped as a byte order mark.
+    assert.equal(decodeUtf8(Buffer.from('\ufeffa.txt')), '\ufeffa.txt');
     assert.equal(decodeUtf8(Buffer.from([0xff, 0x66])), undefined);
     // An overlong `/` and a lone surrogate (CESU-8) are not UTF-8 either.
     assert.equal(decodeUtf8(Buffer.from([0xc0, 0xaf])), undefined);

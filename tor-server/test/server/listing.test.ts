@@ -77,6 +77,16 @@ describe('show', () => {
     ]);
   });
 
+  it('regression: a file named with a leading byte order mark is not listed as a second copy of the name without it', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'a.txt'), 'real');
+    await writeFile(path.join(dir, '\ufeffa.txt'), 'look-alike');
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+    assert.deepEqual(await client.listing(), [await rowOf(dir, 'a.txt')]);
+    assert.deepEqual(await client.download('download a.txt'), Buffer.from('real'));
+  });
+
   it('does not list an upload in progress', async (t) => {
     const { port, dir } = await startServer(t);
     await writeFile(path.join(dir, 'done.txt'), 'd');
