@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 /** The lock file inside the served folder: a dot name, so it is never listed or served. */
@@ -7,6 +8,14 @@ export const LOCK_FILE_NAME = '.tor-lock';
 
 // Rounds of "look, then take or clear" before giving up on a lock that keeps changing under us.
 const MAX_ATTEMPTS = 20;
+
+// A holder on another host (another container on a shared volume) cannot be asked by pid: it
+// proves it is alive by touching the lock this often. A lock from another host that is not
+// touched within its heartbeat and this margin is stale.
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_MARGIN_MS = 2_000;
+// How often a server starting over another host's lock looks for its heartbeat.
+const HEARTBEAT_POLL_MS = 250;
 
 /** Folders locked by this process. Its own pid in a lock file means a stale lock only when it is not one of these. */
 const lockedHere = new Set<string>();
@@ -16,10 +25,14 @@ export class FolderLockedError extends Error {
   readonly code = 'TOR_ERR_FOLDER_LOCKED';
   readonly folder: string;
   readonly pid: number;
-  constructor(folder: string, pid: number) {
-    super(`${folder} is already served by another tor-server (pid ${pid}); stop it first or choose another --dir`);
+  /** The holder's host name, when it is not this host. */
+  readonly host: string | undefined;
+  constructor(folder: string, pid: number, host?: string) {
+    const where = host === undefined ? `pid ${pid}` : `pid ${pid} on host ${host}`;
+    super(`${folder} is already served by another tor-server (${where}); stop it first or choose another --dir`);
     this.folder = folder;
     this.pid = pid;
+    this.host = host;
   }
 }
 
@@ -30,6 +43,10 @@ interface Holder {
   started?: string;
   /** Unique per lock taken, so a lock judged stale is recognised when it is cleared. */
   token: string;
+  /** The holder's host name: pids mean nothing across hosts (or containers sharing a volume). */
+  host?: string;
+  /** How often the holder touches the lock to show it is alive. */
+  heartbeatMs?: number;
 }
 
 /**
@@ -43,20 +60,26 @@ export class FolderLock {
   readonly folder: string;
   readonly #lockPath: string;
   readonly #token: string;
+  readonly #heartbeat: NodeJS.Timeout;
   #released = false;
 
-  private constructor(folder: string, token: string) {
+  private constructor(folder: string, token: string, heartbeatMs: number) {
     this.folder = folder;
     this.#lockPath = path.join(folder, LOCK_FILE_NAME);
     this.#token = token;
+    this.#heartbeat = setInterval(() => {
+      const now = new Date();
+      fs.utimes(this.#lockPath, now, now).catch(() => {});
+    }, heartbeatMs).unref();
   }
 
   /** Takes the lock on `folder` (an absolute, real path); throws FolderLockedError while another live server holds it. */
-  static async acquire(folder: string): Promise<FolderLock> {
+  static async acquire(folder: string, options: { heartbeatMs?: number } = {}): Promise<FolderLock> {
     if (lockedHere.has(folder)) throw new FolderLockedError(folder, process.pid);
     lockedHere.add(folder);
     try {
-      return new FolderLock(folder, await take(folder));
+      const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+      return new FolderLock(folder, await take(folder, heartbeatMs), heartbeatMs);
     } catch (error) {
       lockedHere.delete(folder);
       throw error;
@@ -67,6 +90,7 @@ export class FolderLock {
   async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
+    clearInterval(this.#heartbeat);
     try {
       const current = await readLock(this.#lockPath);
       if (current.kind === 'held' && current.holder.token === this.#token) await fs.rm(this.#lockPath, { force: true });
@@ -79,16 +103,18 @@ export class FolderLock {
 }
 
 /** Takes the lock file; returns the token written in it. */
-async function take(folder: string): Promise<string> {
+async function take(folder: string, heartbeatMs: number): Promise<string> {
   const lockPath = path.join(folder, LOCK_FILE_NAME);
-  const me: Holder = { pid: process.pid, started: await startTimeOf(process.pid), token: randomBytes(12).toString('hex') };
+  const me: Holder = { pid: process.pid, started: await startTimeOf(process.pid), token: randomBytes(12).toString('hex'), host: os.hostname(), heartbeatMs };
   // Written whole under a name of its own, then hard-linked into place: a lock file is never seen empty.
   const draft = `${lockPath}.${me.token}`;
   let drafted = false;
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await readLock(lockPath);
-      if (current.kind === 'held' && (await isAlive(current.holder))) throw new FolderLockedError(folder, current.holder.pid);
+      if (current.kind === 'held' && (await isAlive(lockPath, current.holder, current.touchedMs))) {
+        throw new FolderLockedError(folder, current.holder.pid, isOtherHost(current.holder) ? current.holder.host : undefined);
+      }
       if (current.kind !== 'missing') {
         await clearIfUnchanged(lockPath, current.raw, me.token);
         continue;
@@ -111,18 +137,26 @@ async function take(folder: string): Promise<string> {
   }
 }
 
-type LockState = { kind: 'missing' } | { kind: 'held'; holder: Holder; raw: string } | { kind: 'garbage'; raw: string };
+type LockState = { kind: 'missing' } | { kind: 'held'; holder: Holder; raw: string; touchedMs: number } | { kind: 'garbage'; raw: string };
 
 async function readLock(lockPath: string): Promise<LockState> {
   let raw: string;
+  let touchedMs: number;
   try {
-    raw = await fs.readFile(lockPath, 'utf8');
+    const handle = await fs.open(lockPath, 'r');
+    try {
+      // One handle for both, so the time belongs to the very file that was read.
+      raw = await handle.readFile('utf8');
+      touchedMs = (await handle.stat()).mtimeMs;
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     throw error;
   }
   const holder = parseHolder(raw);
-  return holder ? { kind: 'held', holder, raw } : { kind: 'garbage', raw };
+  return holder ? { kind: 'held', holder, raw, touchedMs } : { kind: 'garbage', raw };
 }
 
 function parseHolder(raw: string): Holder | undefined {
@@ -130,7 +164,13 @@ function parseHolder(raw: string): Holder | undefined {
     const value = JSON.parse(raw) as Partial<Holder>;
     // pid 0 or a negative pid would make process.kill signal a whole process group.
     if (!Number.isSafeInteger(value.pid) || value.pid! <= 0 || typeof value.token !== 'string') return undefined;
-    return { pid: value.pid!, started: typeof value.started === 'string' ? value.started : undefined, token: value.token };
+    return {
+      pid: value.pid!,
+      started: typeof value.started === 'string' ? value.started : undefined,
+      token: value.token,
+      host: typeof value.host === 'string' ? value.host : undefined,
+      heartbeatMs: Number.isSafeInteger(value.heartbeatMs) && value.heartbeatMs! > 0 ? value.heartbeatMs : undefined,
+    };
   } catch {
     return undefined;
   }
@@ -160,7 +200,13 @@ async function clearIfUnchanged(lockPath: string, staleRaw: string, token: strin
   }
 }
 
-async function isAlive(holder: Holder): Promise<boolean> {
+function isOtherHost(holder: Holder): boolean {
+  return holder.host !== undefined && holder.host !== os.hostname();
+}
+
+async function isAlive(lockPath: string, holder: Holder, touchedMs: number): Promise<boolean> {
+  // Another host's pid says nothing here: its heartbeat does.
+  if (isOtherHost(holder)) return heartbeatSeen(lockPath, holder, touchedMs);
   // Our own pid on a lock no server of this process holds: a restarted container reuses pid 1.
   if (holder.pid === process.pid) return false;
   try {
@@ -173,6 +219,26 @@ async function isAlive(holder: Holder): Promise<boolean> {
   const started = await startTimeOf(holder.pid);
   // A different start time means the pid was recycled by another process since the lock was taken.
   return started === undefined || started === holder.started;
+}
+
+/**
+ * Watches another host's lock for one heartbeat: true when its holder touches it (alive), false
+ * when the heartbeat is overdue (a server killed with its container). Waits at most one
+ * heartbeat and a margin, which is what a recreated container (a new host name) pays once.
+ */
+async function heartbeatSeen(lockPath: string, holder: Holder, touchedMs: number): Promise<boolean> {
+  // Bounded, whatever the file claims: a lock cannot make a start wait for ever.
+  const heartbeatMs = Math.min(holder.heartbeatMs ?? HEARTBEAT_MS, 60_000);
+  // Counted from now, not from the file's time: the other host's clock may be off from ours.
+  const deadline = Date.now() + heartbeatMs + HEARTBEAT_MARGIN_MS;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(HEARTBEAT_POLL_MS, deadline - Date.now())));
+    const now = await readLock(lockPath);
+    // Gone or replaced: not this holder any more; the caller looks again.
+    if (now.kind !== 'held' || now.holder.token !== holder.token) return false;
+    if (now.touchedMs !== touchedMs) return true;
+  }
+  return false;
 }
 
 /** A process's start time in clock ticks since boot, from /proc (Linux); undefined elsewhere. */

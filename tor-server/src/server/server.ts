@@ -10,6 +10,9 @@ import { Storage } from './storage.js';
 
 // A refused client gets this long to read why before its connection is cut.
 const REFUSED_LINGER_MS = 2000;
+// Refused sockets lingering at once; past this (a connection flood) each is closed at once, unread and unlogged,
+// so a flood cannot turn the linger into thousands of held descriptors and log lines.
+export const MAX_LINGERING_REFUSALS = 128;
 
 /** Events a TorServer emits. */
 export interface TorServerEvents {
@@ -28,6 +31,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly #perAddress = new Map<string, number>();
   /** Each connection's command loop, which may still be cleaning up (a cut upload's temp file) after its socket closed. */
   readonly #runs = new Set<Promise<void>>();
+  #lingeringRefusals = 0;
   /** Settles once the folder is ready: connections taken before then wait to run their commands. */
   readonly #ready: Promise<void>;
   #setReady!: (ready: boolean) => void;
@@ -140,8 +144,15 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
 
   /** Tells a client why it is not served, then closes it; what it sends meanwhile is dropped. */
   #refuse(socket: net.Socket, reason: string): void {
-    this.logger.warn('refused', { client: `${clientAddress(socket.remoteAddress)}:${socket.remotePort}`, reason });
     socket.on('error', () => {});
+    if (this.#lingeringRefusals >= MAX_LINGERING_REFUSALS) {
+      this.logger.debug('refused', { client: `${clientAddress(socket.remoteAddress)}:${socket.remotePort}`, reason });
+      socket.destroy();
+      return;
+    }
+    this.logger.warn('refused', { client: `${clientAddress(socket.remoteAddress)}:${socket.remotePort}`, reason });
+    this.#lingeringRefusals++;
+    socket.once('close', () => this.#lingeringRefusals--);
     socket.end(`${reason}\n`);
     socket.resume();
     setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();

@@ -35,13 +35,13 @@ test('parseRangeArguments accepts exactly <digits> <digits> <name>', () => {
   fc.assert(fc.property(anyText, (text) => void parseRangeArguments(text)));
 });
 
-test('file names: anything with a separator, a control character or a leading dot is refused', () => {
+test('file names: anything with a separator, a control or bidi character, a byte order mark or a leading dot is refused', () => {
   fc.assert(
     fc.property(anyText, (name) => {
       const problem = fileNameProblem(name);
       const mustRefuse =
         name.length === 0 ||
-        /[/\\\u0000-\u001f\u007f]/.test(name) ||
+        /[/\\\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/.test(name) ||
         name.startsWith('.') ||
         Buffer.byteLength(name) > MAX_NAME_BYTES ||
         !name.isWellFormed();

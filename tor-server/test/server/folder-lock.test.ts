@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
-import { FolderLockedError, LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
+import { FolderLock, FolderLockedError, LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
 import { TorServer } from '../../src/server/server.js';
 import { TEMP_DIR_NAME } from '../../src/server/storage.js';
-import { LineClient, startServer, tempDir, within } from '../helpers.js';
+import { LineClient, eventually, startServer, tempDir, within } from '../helpers.js';
 
 /** A pid no process has: above the kernel's largest (pid_max is at most 2^22). */
 const NO_SUCH_PID = 2 ** 22 + 1;
@@ -94,6 +95,46 @@ describe('folder lock', () => {
       assert.equal(await client.request('show'), Reply.OK);
     });
   }
+
+  it('a lock from another host (a container on a shared volume) is judged by its heartbeat, not its pid: alive while touched', async (t) => {
+    const dir = await tempDir(t);
+    const lockPath = path.join(dir, LOCK_FILE_NAME);
+    // pid 1 on another host: the pid means nothing here, and may even be ours in a container.
+    await writeFile(lockPath, `${JSON.stringify({ pid: process.pid, token: 'other', host: 'other-host', heartbeatMs: 200 })}\n`);
+    const beat = setInterval(() => {
+      const now = new Date();
+      void utimes(lockPath, now, now).catch(() => {});
+    }, 100);
+    t.after(() => clearInterval(beat));
+    const partial = await leftover(dir);
+    await assert.rejects(TorServer.start({ host: '127.0.0.1', port: 0, dir }), (error: Error) => {
+      assert.ok(error instanceof FolderLockedError);
+      assert.equal(error.host, 'other-host');
+      assert.match(error.message, /\(pid \d+ on host other-host\)/);
+      return true;
+    });
+    assert.equal(await readFile(partial, 'utf8'), 'half an upload');
+  });
+
+  it('a lock from another host whose heartbeat has stopped is taken over after one heartbeat', async (t) => {
+    const dir = await tempDir(t);
+    await writeFile(path.join(dir, LOCK_FILE_NAME), `${JSON.stringify({ pid: process.pid, token: 'killed', host: 'old-container', heartbeatMs: 200 })}\n`);
+    const partial = await leftover(dir);
+    const { port } = await startServer(t, { dir });
+    assert.equal((await lockHolder(dir)).pid, process.pid);
+    assert.equal((await lockHolder(dir) as { host?: string }).host, os.hostname());
+    await assert.rejects(readFile(partial), { code: 'ENOENT' }, 'the old temp folder was emptied');
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show'), Reply.OK);
+  });
+
+  it('a held lock is touched at every heartbeat', async (t) => {
+    const dir = await tempDir(t);
+    const lock = await FolderLock.acquire(dir, { heartbeatMs: 50 });
+    t.after(() => lock.release());
+    const first = (await stat(path.join(dir, LOCK_FILE_NAME))).mtimeMs;
+    await eventually(async () => (await stat(path.join(dir, LOCK_FILE_NAME))).mtimeMs !== first, 'the lock to be touched');
+  });
 
   it('a port in use fails the start, gives the lock back and leaves the temp folder alone', async (t) => {
     const busy = await startServer(t);

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/storage.js';
-import { TorServer } from '../../src/server/server.js';
-import { LineClient, eventually, patternBytes, sha256, startServer, tempDir, visibleNames, within } from '../helpers.js';
+import { MAX_LINGERING_REFUSALS, TorServer } from '../../src/server/server.js';
+import { LineClient, eventually, memoryLogger, patternBytes, sha256, startServer, tempDir, visibleNames, within } from '../helpers.js';
 
 describe('start', () => {
   it('creates a missing folder, serves the files already in it, and empties the temp folder of an earlier run', async (t) => {
@@ -143,6 +143,31 @@ describe('connections per address', () => {
     const again = await LineClient.connect(t, port, '127.0.0.2');
     assert.equal(await again.request('show'), Reply.OK);
     assert.equal(held[1]!.ended, false);
+  });
+
+  it(`a flood of refused connections that never read holds at most ${MAX_LINGERING_REFUSALS} lingering, and logs no more`, async (t) => {
+    const log = memoryLogger('debug');
+    const { port } = await startServer(t, { maxClientsPerAddress: 1, logger: log.logger });
+    const flood = 4 * MAX_LINGERING_REFUSALS;
+    // Sockets that never read: a lingering refusal holds each one for its whole linger time.
+    await Promise.all(
+      Array.from({ length: flood + 1 }, () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+          t.after(() => socket.destroy());
+          socket.pause();
+          socket.on('error', () => {});
+          socket.once('connect', () => resolve());
+          socket.once('close', () => resolve());
+        }),
+      ),
+    );
+    const refusals = (level: string) => log.lines.filter((line) => line.includes(` ${level} refused `)).length;
+    await eventually(() => refusals('warn') + refusals('debug') === flood, `all ${flood} refusals made`);
+    assert.ok(refusals('debug') > 0, 'past the cap, refusals are closed at once and logged at debug only');
+    assert.ok(refusals('warn') < flood, `${refusals('warn')} refusal warnings for ${flood} refusals`);
+    const bystander = await LineClient.connect(t, port, '127.0.0.3');
+    assert.equal(await bystander.request('show'), Reply.OK);
   });
 
   it('counts an IPv4 client of a dual-stack listener (::ffff:1.2.3.4) as its IPv4 address', async (t) => {
