@@ -35,12 +35,14 @@ export interface AppOptions {
   upstreamPool?: number;
   /** All TFTCP connections at once (pool, downloads, uploads). Default 48. */
   maxUpstream?: number;
+  /** Downloads and uploads one client address may have under way (or waiting) at once; beyond, 429. Default 16. */
+  maxTransfersPerAddress?: number;
   /** How long a request waits for a free TFTCP connection before a 503. Default 30 s. */
   upstreamQueueTimeoutMs?: number;
   /** WebSocket sessions per client address, and in all. Defaults 32 and 10,000. */
   maxWsPerAddress?: number;
   maxWsSessions?: number;
-  /** Unsent WebSocket reply bytes: requests wait above the first (1 MiB), the session closes above the second (4 MiB). */
+  /** Unsent WebSocket reply bytes: the session stops reading requests above the first (1 MiB), and closes above the second (4 MiB). */
   wsHighWaterBytes?: number;
   wsMaxBufferedBytes?: number;
   /** Where multipart parts without a size hint are spooled; default the OS temp folder. */
@@ -84,16 +86,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
       sendError(hosts.allows(request.headers.host) ? error : new GatewayError('GW_ERR_MISDIRECTED', 'this gateway does not serve that host'), request, reply),
     clientErrorHandler: answerClientError,
   });
+  const poolSize = options.upstreamPool ?? 16;
   const upstream = new Upstream({
     host: options.torHost,
     port: options.torPort,
     connectTimeoutMs: options.upstreamConnectTimeoutMs,
     replyTimeoutMs: options.upstreamReplyTimeoutMs,
     maxConnections: options.maxUpstream,
+    poolSize,
     queueTimeoutMs: options.upstreamQueueTimeoutMs,
   });
   // While sessions are open the pool keeps one connection, whose closing tells of an outage.
-  const pool: CommandPool = new CommandPool({ upstream, size: options.upstreamPool ?? 16, queueTimeoutMs: options.upstreamQueueTimeoutMs, keepOne: (): boolean => link.sessions > 0 });
+  const pool: CommandPool = new CommandPool({ upstream, size: poolSize, queueTimeoutMs: options.upstreamQueueTimeoutMs, keepOne: (): boolean => link.sessions > 0 });
   const link: UpstreamLink = new UpstreamLink({ upstream, pool, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
   const events = new FileEvents();
   app.decorate('upstream', upstream);
@@ -155,6 +159,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     events,
     origins,
     maxUploadSize: options.maxUploadSize,
+    maxTransfersPerAddress: options.maxTransfersPerAddress,
     maxFormFiles: options.maxFormFiles,
     spoolDir: options.spoolDir,
     spoolReserveBytes: options.spoolReserveBytes,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT } from 'tor-server/protocol';
 import { parseByteSize } from 'tor-server/server';
+import { hostnameOfSetting } from './lib/hosts.js';
 
 /** Everything the gateway can be told at start. */
 export interface GatewayConfig {
@@ -17,6 +18,8 @@ export interface GatewayConfig {
   upstreamPool: number;
   /** All TFTCP connections at once (pool, downloads, uploads); more requests wait in line. */
   maxUpstream: number;
+  /** Downloads and uploads one client address may have under way (or waiting) at once. */
+  maxTransfersPerAddress: number;
   /** WebSocket sessions one client address may hold. */
   maxWsPerAddress: number;
   /** WebSocket sessions in all. */
@@ -41,6 +44,7 @@ export const GATEWAY_DEFAULTS: GatewayConfig = {
   upstreamPool: 16,
   // Below the tor-server's default limit of 64 connections per address, with room for a probe.
   maxUpstream: 48,
+  maxTransfersPerAddress: 16,
   maxWsPerAddress: 32,
   maxWsSessions: 10_000,
   allowedHosts: [],
@@ -57,6 +61,7 @@ const OPTIONS = {
   'log-level': { env: 'GATEWAY_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
   'upstream-pool': { env: 'GATEWAY_UPSTREAM_POOL', help: 'tor-server connections shared by all WebSocket sessions' },
   'max-upstream': { env: 'GATEWAY_MAX_UPSTREAM', help: 'tor-server connections in all; more requests wait' },
+  'max-transfers-per-address': { env: 'GATEWAY_MAX_TRANSFERS_PER_ADDRESS', help: 'downloads and uploads at once per client address; more get 429' },
   'max-ws-per-address': { env: 'GATEWAY_MAX_WS_PER_ADDRESS', help: 'WebSocket sessions per client address' },
   'max-ws-sessions': { env: 'GATEWAY_MAX_WS_SESSIONS', help: 'WebSocket sessions in all' },
   'allowed-hosts': { env: 'GATEWAY_ALLOWED_HOSTS', help: 'more host names browsers may use, comma-separated' },
@@ -69,8 +74,9 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** The --help text. */
 export function gatewayUsage(): string {
-  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(20)} ${o.help} [env ${o.env}]`);
-  return ['Usage: tor-gateway [options]', '', ...rows, `  --${'help'.padEnd(20)} show this help`, ''].join('\n');
+  const width = Math.max(...Object.keys(OPTIONS).map((flag) => flag.length));
+  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(width)} ${o.help} [env ${o.env}]`);
+  return ['Usage: tor-gateway [options]', '', ...rows, `  --${'help'.padEnd(width)} show this help`, ''].join('\n');
 }
 
 /** A flag or variable with a value that makes no sense; the message says which. */
@@ -145,6 +151,7 @@ export function parseGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): Gate
     logLevel,
     upstreamPool,
     maxUpstream,
+    maxTransfersPerAddress: count('max-transfers-per-address', GATEWAY_DEFAULTS.maxTransfersPerAddress),
     maxWsPerAddress: count('max-ws-per-address', GATEWAY_DEFAULTS.maxWsPerAddress),
     maxWsSessions: count('max-ws-sessions', GATEWAY_DEFAULTS.maxWsSessions),
     allowedHosts: list('allowed-hosts', parseHostName),
@@ -154,16 +161,9 @@ export function parseGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): Gate
 
 /** A host name or address as `--allowed-hosts` takes it (a port, if given, is ignored): lower case, IPv6 in brackets. */
 export function parseHostName(text: string): string {
-  // A bare IPv6 address (two colons or more) gets the brackets a Host header would carry.
-  const bracketed = !text.startsWith('[') && text.split(':').length > 2 ? `[${text}]` : text;
-  let url: URL;
-  try {
-    url = new URL(`http://${bracketed}`);
-  } catch {
-    throw new Error('is not a host name or address');
-  }
-  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) throw new Error('is not a host name or address');
-  return url.hostname.replace(/\.$/, '');
+  const name = hostnameOfSetting(text);
+  if (name === undefined) throw new Error('is not a host name or address');
+  return name;
 }
 
 /** A full origin as `--allowed-origins` takes it: scheme, host and port, nothing else. */

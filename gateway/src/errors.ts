@@ -14,6 +14,7 @@ export const GatewayErrors = {
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   GW_ERR_RANGE_NOT_SATISFIABLE: 416,
   GW_ERR_MISDIRECTED: 421,
+  GW_ERR_TOO_MANY_TRANSFERS: 429,
   /** The client left before the answer; nothing is sent (nginx logs these as 499). */
   GW_ERR_CLIENT_GONE: 499,
   GW_ERR_INTERNAL: 500,

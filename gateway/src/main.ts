@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     allowedOrigins: config.allowedOrigins,
     upstreamPool: config.upstreamPool,
     maxUpstream: config.maxUpstream,
+    maxTransfersPerAddress: config.maxTransfersPerAddress,
     maxWsPerAddress: config.maxWsPerAddress,
     maxWsSessions: config.maxWsSessions,
   });

@@ -17,6 +17,7 @@ test('defaults: all interfaces on 8080, tor-server on 127.0.0.1:7777, the web wo
     logLevel: 'warn',
     upstreamPool: 16,
     maxUpstream: 48,
+    maxTransfersPerAddress: 16,
     maxWsPerAddress: 32,
     maxWsSessions: 10_000,
     allowedHosts: [],
@@ -60,6 +61,10 @@ test('pool, connection and session limits: flags, environment, and values that m
   assert.throws(() => parseGatewayConfig([], { GATEWAY_MAX_WS_SESSIONS: 'many' }), /--max-ws-sessions/);
   assert.throws(() => parseGatewayConfig(['--max-ws-per-address', '-1'], {}), /--max-ws-per-address/);
   assert.throws(() => parseGatewayConfig(['--upstream-pool', '20', '--max-upstream', '10'], {}), /must not be larger than --max-upstream/);
+  const transfers = (argv: string[], environment: NodeJS.ProcessEnv) => (parseGatewayConfig(argv, environment) as GatewayConfig).maxTransfersPerAddress;
+  assert.equal(transfers([], { GATEWAY_MAX_TRANSFERS_PER_ADDRESS: '4' }), 4);
+  assert.equal(transfers(['--max-transfers-per-address', '64'], { GATEWAY_MAX_TRANSFERS_PER_ADDRESS: '4' }), 64);
+  assert.throws(() => parseGatewayConfig(['--max-transfers-per-address', '0'], {}), /--max-transfers-per-address \(GATEWAY_MAX_TRANSFERS_PER_ADDRESS\): "0"/);
 });
 
 test('allowed hosts and origins: comma-separated, normalized, nonsense refused', () => {
@@ -75,5 +80,5 @@ test('allowed hosts and origins: comma-separated, normalized, nonsense refused',
 
 test('--help lists every flag with its environment variable', () => {
   const usage = gatewayUsage();
-  for (const flag of ['upstream-pool', 'max-upstream', 'max-ws-per-address', 'max-ws-sessions', 'allowed-hosts', 'allowed-origins']) assert.match(usage, new RegExp(`--${flag} .*\\[env GATEWAY_`), flag);
+  for (const flag of ['upstream-pool', 'max-upstream', 'max-transfers-per-address', 'max-ws-per-address', 'max-ws-sessions', 'allowed-hosts', 'allowed-origins']) assert.match(usage, new RegExp(`--${flag} .*\\[env GATEWAY_`), flag);
 });

@@ -1,7 +1,8 @@
-import { TftcpConnectionError, TftcpReplyError, type TftcpClient } from 'tor-server/client';
-import { ErrorKind } from 'tor-server/protocol';
+import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
 import { GatewayError } from '../errors.js';
+import { diedWhileIdle } from './died-while-idle.js';
 import type { ConnectOptions, Upstream } from './upstream.js';
+import { WaitLine } from './wait-line.js';
 
 export interface CommandPoolOptions {
   upstream: Upstream;
@@ -23,11 +24,6 @@ interface Lease {
   reused: boolean;
 }
 
-interface Waiter {
-  resolve(lease: Lease | Promise<Lease>): void;
-  reject(error: Error): void;
-}
-
 const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_QUEUED = 20_000;
 const DEFAULT_IDLE_MS = 60_000;
@@ -43,14 +39,12 @@ const DEFAULT_IDLE_MS = 60_000;
 export class CommandPool {
   readonly size: number;
   readonly #upstream: Upstream;
-  readonly #queueTimeoutMs: number;
-  readonly #maxQueued: number;
   readonly #idleMs: number;
   readonly #keepOne: () => boolean;
   /** Idle connections, most recently used last. */
   readonly #idle: TftcpClient[] = [];
   readonly #idleTimers = new Map<TftcpClient, NodeJS.Timeout>();
-  readonly #waiting: Waiter[] = [];
+  readonly #waiting: WaitLine<Lease>;
   readonly #unregister: () => void;
   /** Connections open or being opened by the pool. */
   #count = 0;
@@ -60,8 +54,7 @@ export class CommandPool {
     if (!Number.isSafeInteger(options.size) || options.size < 1) throw new Error('CommandPool: size must be at least 1');
     this.size = options.size;
     this.#upstream = options.upstream;
-    this.#queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
-    this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+    this.#waiting = new WaitLine({ timeoutMs: options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS, maxLength: options.maxQueued ?? DEFAULT_MAX_QUEUED, noun: 'commands', busy });
     this.#idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.#keepOne = options.keepOne ?? (() => false);
     this.#unregister = this.#upstream.addReclaimer(() => this.#reclaimIdle());
@@ -94,7 +87,7 @@ export class CommandPool {
   close(): void {
     this.#closed = true;
     this.#unregister();
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
+    this.#waiting.rejectAll(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
     for (const client of this.#idle.splice(0)) this.#signOut(client);
   }
 
@@ -119,36 +112,14 @@ export class CommandPool {
       if (idle) return Promise.resolve({ client: idle, reused: true });
     }
     if (this.#count < this.size && this.#waiting.length === 0) return this.#open(signal);
-    if (this.#waiting.length >= this.#maxQueued) return Promise.reject(busy(`${this.#maxQueued} commands are already waiting`));
-    return new Promise<Lease>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const index = this.#waiting.indexOf(waiter);
-        if (index >= 0) this.#waiting.splice(index, 1);
-      };
-      const waiter: Waiter = {
-        resolve: (lease) => {
-          done();
-          resolve(lease);
-        },
-        reject: (error) => {
-          done();
-          reject(error);
-        },
-      };
-      const timer = setTimeout(() => waiter.reject(busy(`none became free within ${this.#queueTimeoutMs / 1000} s`)), this.#queueTimeoutMs);
-      const onAbort = () => waiter.reject(new GatewayError('GW_ERR_CLIENT_GONE', 'the client went away while waiting for a tor-server connection'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(waiter);
-    });
+    return this.#waiting.wait(signal);
   }
 
   async #open(signal: AbortSignal | undefined): Promise<Lease> {
     this.#count++;
     let client: TftcpClient;
     try {
-      client = await this.#upstream.connect({ signal });
+      client = await this.#upstream.connect({ signal, pooled: true });
     } catch (error) {
       this.#count--;
       this.#serveWaiter();
@@ -166,17 +137,15 @@ export class CommandPool {
   #giveBack(client: TftcpClient): void {
     if (client.closed) return;
     if (this.#closed) return this.#signOut(client);
-    const waiter = this.#waiting.shift();
-    if (waiter) return waiter.resolve({ client, reused: true });
+    if (this.#waiting.serve({ client, reused: true })) return;
     this.#idle.push(client);
     this.#armIdleTimer(client);
   }
 
   /** Room for one more connection: open it for the first waiting command. */
   #serveWaiter(): void {
-    if (this.#closed || this.#count >= this.size) return;
-    const waiter = this.#waiting.shift();
-    if (waiter) waiter.resolve(this.#open(undefined));
+    if (this.#closed || this.#count >= this.size || this.#waiting.length === 0) return;
+    this.#waiting.serve(this.#open(undefined));
   }
 
   #takeIdle(): TftcpClient | undefined {
@@ -225,15 +194,6 @@ export class CommandPool {
     clearTimeout(this.#idleTimers.get(client));
     this.#idleTimers.delete(client);
   }
-}
-
-/**
- * True for a failure that says the connection was already dead: it is lost, or the server's
- * idle goodbye was read as the answer to the command sent just as it closed.
- */
-function diedWhileIdle(error: unknown): boolean {
-  if (error instanceof TftcpConnectionError) return true;
-  return error instanceof TftcpReplyError && (error.kind === ErrorKind.IDLE_TIMEOUT || error.kind === ErrorKind.SHUTTING_DOWN);
 }
 
 function busy(detail: string): GatewayError {

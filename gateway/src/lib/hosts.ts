@@ -24,6 +24,15 @@ export function hostnameOf(hostHeader: string | undefined): string | undefined {
 }
 
 /**
+ * A host name or address as an operator writes it (`--allowed-hosts`, `--host`): like
+ * hostnameOf, and a bare IPv6 address (two colons or more) gets the brackets a Host header
+ * would carry.
+ */
+export function hostnameOfSetting(text: string): string | undefined {
+  return hostnameOf(!text.startsWith('[') && text.split(':').length > 2 ? `[${text}]` : text);
+}
+
+/**
  * The names a gateway listening on `listenHost` answers to: loopback, and the listen address
  * itself, or for 0.0.0.0 / :: every interface address of the machine and its host name.
  */
@@ -35,9 +44,9 @@ export function defaultAllowedHosts(listenHost: string): string[] {
     }
     names.push(os.hostname());
   } else {
-    names.push(listenHost.includes(':') && !listenHost.startsWith('[') ? `[${listenHost}]` : listenHost);
+    names.push(listenHost);
   }
-  return names.map((name) => hostnameOf(name)).filter((name): name is string => name !== undefined);
+  return names.map((name) => hostnameOfSetting(name)).filter((name): name is string => name !== undefined);
 }
 
 /**

@@ -7,6 +7,7 @@ import { ErrorKind, errorReply, parseSize } from 'tor-server/protocol';
 import type { UploadResult } from '../routes/api-types.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import { isClientGone } from './client-gone.js';
+import { diedWhileIdle } from './died-while-idle.js';
 import { checkFileName } from './names.js';
 import { findFile } from './send-file.js';
 import { spoolToFile } from './spool.js';
@@ -133,8 +134,9 @@ export function formStatus(outcomes: readonly { result: { ok: boolean }; status:
 
 /**
  * The form's TFTCP connection: opened when needed (again, if the tor-server closed it for
- * being idle while a slow first part arrived), and given back while a part is spooled, so a
- * slow browser does not hold one of the gateway's few connections while it has nothing to send.
+ * being idle while a slow first part arrived, or closes it just as a command is sent), and
+ * given back while a part is spooled, so a slow browser does not hold one of the gateway's
+ * few connections while it has nothing to send.
  */
 class FormConnection {
   readonly #upstream: Upstream;
@@ -149,6 +151,22 @@ class FormConnection {
   async get(): Promise<TftcpClient> {
     if (!this.#client || this.#client.closed) this.#client = await this.#upstream.connect({ signal: this.#signal });
     return this.#client;
+  }
+
+  /**
+   * Runs `task` on the connection. The connection waited idle (since it was opened before
+   * the body came, or between parts) and the tor-server's deadline may close it just as the
+   * command goes out: then `task` runs once more on a fresh connection, provided `moved()`
+   * says it had not yet read anything from the browser.
+   */
+  async run<T>(task: (client: TftcpClient) => Promise<T>, moved: () => boolean = () => false): Promise<T> {
+    try {
+      return await task(await this.get());
+    } catch (error) {
+      if (!diedWhileIdle(error) || moved() || this.#signal.aborted) throw error;
+      this.discard();
+      return await task(await this.get());
+    }
   }
 
   /** Signs the connection out (a later get() opens another). */
@@ -172,18 +190,26 @@ async function storePart(connection: FormConnection, part: MultipartFile, name: 
     const size = parseSize(announced.trim());
     if (size === undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', errorReply(ErrorKind.INVALID_SIZE, `the ${SIZE_FIELD} field "${announced.slice(0, 40)}" is not a byte count`));
     checkUploadSize(size, options.maxUploadSize);
-    await uploadExactly(await connection.get(), name, size, part.file as Readable);
+    let accepted = false;
+    await connection.run(
+      (client) => uploadExactly(client, name, size, part.file as Readable, () => (accepted = true)),
+      () => accepted,
+    );
     return size;
   }
   // Without a size the bytes must be spooled before the upload can start: ask the tor-server
   // first whether the name is free, so a taken name is refused before a byte is spooled. It
   // stays the authority and refuses again at upload if the name was taken meanwhile.
-  if (await findFile(await connection.get(), name)) throw new TftcpReplyError(errorReply(ErrorKind.FILE_EXISTS, name));
+  if (await connection.run((client) => findFile(client, name))) throw new TftcpReplyError(errorReply(ErrorKind.FILE_EXISTS, name));
   connection.release();
   const spooled = await spoolToFile(part.file as Readable, options.spoolDir, { maxBytes: options.maxUploadSize, reserveBytes: options.spoolReserveBytes });
   const source = createReadStream(spooled.path);
   try {
-    await uploadExactly(await connection.get(), name, spooled.size, source);
+    let accepted = false;
+    await connection.run(
+      (client) => uploadExactly(client, name, spooled.size, source, () => (accepted = true)),
+      () => accepted,
+    );
     return spooled.size;
   } finally {
     source.destroy();

@@ -8,8 +8,17 @@ import { servedType } from './content-type.js';
 import { etagFor, ifRangeMatches, isNotModified, lastModifiedFor } from './conditional.js';
 import { checkFileName } from './names.js';
 import { parseRange } from './range.js';
+import type { CommandPool } from './command-pool.js';
 import { FILE_SECURITY_HEADERS } from './security-headers.js';
+import type { TransferLimit } from './transfer-limit.js';
 import type { Upstream } from './upstream.js';
+
+/** What serving a file uses: the pool for the lookup, a connection of its own for the bytes. */
+export interface SendFileContext {
+  upstream: Upstream;
+  pool: CommandPool;
+  transfers: TransferLimit;
+}
 
 /** Finds the listing row of exactly `name` (search is a substring match, so filter it). */
 export async function findFile(client: TftcpClient, name: string): Promise<FileEntry | undefined> {
@@ -19,47 +28,52 @@ export async function findFile(client: TftcpClient, name: string): Promise<FileE
 
 /**
  * Answers GET/HEAD of one file through TFTCP: validators and conditional requests from the
- * listing row, a single Range through `range`, the bytes streamed straight from the TFTCP
- * socket to the response. The connection is released when the bytes are through, and cut
- * when the browser goes away. Active content (HTML, SVG, scripts...) is never served as
- * such: see servedType.
+ * listing row, looked up over the shared command pool (so a HEAD, a 304 or a 404 costs no
+ * connection of its own), a single Range through `range`, the bytes streamed straight from a
+ * TFTCP connection of their own to the response. That connection is released when the bytes
+ * are through, and cut when the browser goes away. Active content (HTML, SVG, scripts...) is
+ * never served as such: see servedType.
  */
-export async function sendFile(request: FastifyRequest, reply: FastifyReply, upstream: Upstream, name: string, inline: boolean): Promise<FastifyReply> {
+export async function sendFile(request: FastifyRequest, reply: FastifyReply, context: SendFileContext, name: string, inline: boolean): Promise<FastifyReply> {
   checkFileName(name);
-  const client = await upstream.connect({ signal: clientGoneSignal(reply) });
+  const signal = clientGoneSignal(reply);
+  const entry = await context.pool.run((client) => findFile(client, name), { signal });
+  if (!entry) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
+
+  const etag = etagFor(entry);
+  const validators = { etag, 'last-modified': lastModifiedFor(entry), 'cache-control': 'private, no-cache' };
+  // Revalidate every time: the operator may delete a file and someone upload another under its name.
+  if (isNotModified(request.headers, etag, entry.modified)) return reply.code(304).headers(validators).send();
+
+  const ifRange = request.headers['if-range'];
+  const honourRange = ifRangeMatches(Array.isArray(ifRange) ? ifRange[0] : ifRange, etag, entry.modified);
+  const wanted = honourRange ? parseRange(request.headers.range, entry.size) : { kind: 'full' as const };
+  if (wanted.kind === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${entry.size}`);
+    throw new GatewayError('GW_ERR_RANGE_NOT_SATISFIABLE', `the range ${request.headers.range} is outside the file (size ${entry.size})`);
+  }
+  const head = request.method === 'HEAD';
+  if (!head) context.transfers.enter(request, reply);
+  const served = servedType(name, inline);
+  reply.headers({
+    ...validators,
+    'content-type': served.header,
+    'content-disposition': contentDisposition(served.inline ? 'inline' : 'attachment', name),
+    'accept-ranges': 'bytes',
+    ...FILE_SECURITY_HEADERS,
+  });
+  const partial = wanted.kind === 'partial';
+  const length = partial ? wanted.end - wanted.start + 1 : entry.size;
+  if (partial) reply.code(206).header('content-range', `bytes ${wanted.start}-${wanted.end}/${entry.size}`);
+  if (head) return reply.header('content-length', length).send();
+
+  const { upstream } = context;
+  const client = await upstream.connect({ signal });
   let handedOver = false;
   try {
-    const entry = await findFile(client, name);
-    if (!entry) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
-
-    const etag = etagFor(entry);
-    const validators = { etag, 'last-modified': lastModifiedFor(entry), 'cache-control': 'private, no-cache' };
-    // Revalidate every time: the operator may delete a file and someone upload another under its name.
-    if (isNotModified(request.headers, etag, entry.modified)) return reply.code(304).headers(validators).send();
-
-    const ifRange = request.headers['if-range'];
-    const honourRange = ifRangeMatches(Array.isArray(ifRange) ? ifRange[0] : ifRange, etag, entry.modified);
-    const wanted = honourRange ? parseRange(request.headers.range, entry.size) : { kind: 'full' as const };
-    if (wanted.kind === 'unsatisfiable') {
-      reply.header('content-range', `bytes */${entry.size}`);
-      throw new GatewayError('GW_ERR_RANGE_NOT_SATISFIABLE', `the range ${request.headers.range} is outside the file (size ${entry.size})`);
-    }
-    const served = servedType(name, inline);
-    reply.headers({
-      ...validators,
-      'content-type': served.header,
-      'content-disposition': contentDisposition(served.inline ? 'inline' : 'attachment', name),
-      'accept-ranges': 'bytes',
-      ...FILE_SECURITY_HEADERS,
-    });
-    const partial = wanted.kind === 'partial';
-    const length = partial ? wanted.end - wanted.start + 1 : entry.size;
-    if (partial) reply.code(206).header('content-range', `bytes ${wanted.start}-${wanted.end}/${entry.size}`);
-    if (request.method === 'HEAD') return reply.header('content-length', length).send();
-
     const incoming = partial ? await client.range(name, wanted.start, length) : await client.download(name);
     if (incoming.size !== length) {
-      // The file changed between the listing and the transfer: the headers would lie.
+      // The file changed since the lookup: the headers would lie.
       incoming.stream.destroy();
       throw new GatewayError('GW_ERR_UPSTREAM_FAILED', `${name} changed on the tor-server while it was being sent; try again`);
     }

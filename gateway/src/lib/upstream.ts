@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { TftcpClient, TftcpConnectionError } from 'tor-server/client';
 import { GatewayError } from '../errors.js';
+import { WaitLine, clientGone } from './wait-line.js';
 
 export interface UpstreamOptions {
   /** The one tor-server this gateway talks to; nothing a browser sends can change it. */
@@ -12,6 +13,11 @@ export interface UpstreamOptions {
   replyTimeoutMs?: number;
   /** Most connections open at once (pool, downloads, uploads); the tor-server limits connections per address. */
   maxConnections?: number;
+  /**
+   * The command pool's size: min(poolSize, POOL_FLOOR) of the slots are kept for it, so
+   * transfers can never take every connection its commands need. Default 0 (no pool).
+   */
+  poolSize?: number;
   /** A request waits this long in line for a connection before it is told the tor-server is busy. */
   queueTimeoutMs?: number;
   /** Most requests waiting in line; more are refused at once. */
@@ -21,6 +27,8 @@ export interface UpstreamOptions {
 export interface ConnectOptions {
   /** Aborting it takes the request out of the line (the browser went away). */
   signal?: AbortSignal;
+  /** The command pool's own connection: it may use the slots kept for the pool, and goes first in line. */
+  pooled?: boolean;
 }
 
 interface UpstreamEvents {
@@ -28,37 +36,41 @@ interface UpstreamEvents {
   lost: [];
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 // A polite `exit` that gets no answer within this long is cut instead.
 const EXIT_WAIT_MS = 2000;
 const DEFAULT_MAX_CONNECTIONS = 48;
 const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_QUEUED = 1000;
+/**
+ * Slots kept for the command pool (or all of it, when smaller): enough for listings and every
+ * WebSocket session to go on while transfers hold all the others.
+ */
+export const POOL_FLOOR = 4;
 
 /**
- * Opens TFTCP connections to the configured tor-server, at most `maxConnections` at a time:
- * beyond that, requests wait in a first-come first-served line for a bounded time. Keeps
- * track of every connection, so that closing the gateway can cut them and tests can count them.
+ * Opens TFTCP connections to the configured tor-server, at most `maxConnections` at a time,
+ * of which transfers (downloads, uploads) may hold `transferSlots`: the rest are kept for the
+ * command pool. Beyond that, requests wait in a first-come first-served line for a bounded
+ * time (the pool's own line goes first). Keeps track of every connection, so that closing
+ * the gateway can cut them and tests can count them.
  */
 export class Upstream extends EventEmitter<UpstreamEvents> {
   readonly host: string;
   readonly port: number;
   readonly maxConnections: number;
+  /** Slots transfers may hold; the others are kept for the command pool. */
+  readonly transferSlots: number;
   readonly #connectTimeoutMs: number;
   readonly #replyTimeoutMs: number;
-  readonly #queueTimeoutMs: number;
-  readonly #maxQueued: number;
   readonly #open = new Set<TftcpClient>();
   /** Connections the gateway closed itself: their closing says nothing about the tor-server. */
   readonly #expected = new WeakSet<TftcpClient>();
-  readonly #waiting: Waiter[] = [];
+  readonly #transferLine: WaitLine<void>;
+  readonly #poolLine: WaitLine<void>;
   readonly #reclaimers = new Set<() => boolean>();
   /** Connections open or being opened, each holding one of the maxConnections slots. */
-  #slotsInUse = 0;
+  #transfers = 0;
+  #pooled = 0;
   #probing: Promise<boolean> | undefined;
   #shuttingDown = false;
 
@@ -69,9 +81,12 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.#replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
-    this.#queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
-    this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
     if (!Number.isSafeInteger(this.maxConnections) || this.maxConnections < 1) throw new Error('Upstream: maxConnections must be at least 1');
+    // Transfers keep at least one slot, even when the pool is as large as the cap.
+    this.transferSlots = this.maxConnections - Math.min(options.poolSize ?? 0, POOL_FLOOR, this.maxConnections - 1);
+    const line = { timeoutMs: options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS, maxLength: options.maxQueued ?? DEFAULT_MAX_QUEUED, noun: 'requests', busy };
+    this.#transferLine = new WaitLine(line);
+    this.#poolLine = new WaitLine(line);
   }
 
   /** `host:port` of the tor-server. */
@@ -86,7 +101,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   /** Requests waiting for a connection right now. */
   get queuedCount(): number {
-    return this.#waiting.length;
+    return this.#transferLine.length + this.#poolLine.length;
   }
 
   /** True once destroyAll() ran: the gateway is closing. */
@@ -105,19 +120,20 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
 
   /** Opens a connection, waiting in line while all slots are taken; unreachable is 503, a line too long is 503 busy. */
   async connect(options: ConnectOptions = {}): Promise<TftcpClient> {
-    await this.#acquireSlot(options.signal);
+    const pooled = options.pooled ?? false;
+    await this.#acquireSlot(pooled, options.signal);
     let client: TftcpClient;
     try {
       client = await TftcpClient.connect({ host: this.host, port: this.port, connectTimeoutMs: this.#connectTimeoutMs, replyTimeoutMs: this.#replyTimeoutMs });
     } catch (error) {
-      this.#releaseSlot();
+      this.#releaseSlot(pooled);
       this.emit('lost');
       throw new GatewayError('GW_ERR_UPSTREAM_UNREACHABLE', `the tor-server is unreachable: ${(error as Error).message}`, { cause: error });
     }
     this.#open.add(client);
     client.once('close', (error) => {
       this.#open.delete(client);
-      this.#releaseSlot();
+      this.#releaseSlot(pooled);
       if (error && !this.#expected.has(client) && !this.#shuttingDown) this.emit('lost');
     });
     if (this.#shuttingDown) this.discard(client);
@@ -186,58 +202,42 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   /** Cuts every open connection (transfers under way fail; the server keeps nothing partial) and empties the line. */
   destroyAll(): void {
     this.#shuttingDown = true;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
+    for (const line of [this.#poolLine, this.#transferLine]) line.rejectAll(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
     for (const client of this.#open) this.discard(client, new TftcpConnectionError('the gateway is shutting down'));
   }
 
-  #acquireSlot(signal: AbortSignal | undefined): Promise<void> {
+  #acquireSlot(pooled: boolean, signal: AbortSignal | undefined): Promise<void> {
     if (this.#shuttingDown) return Promise.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
     if (signal?.aborted) return Promise.reject(clientGone());
-    if (this.#slotsInUse < this.maxConnections && this.#waiting.length === 0) {
-      this.#slotsInUse++;
+    const line = pooled ? this.#poolLine : this.#transferLine;
+    if (line.length === 0 && this.#hasRoom(pooled)) {
+      this.#take(pooled);
       return Promise.resolve();
     }
-    if (this.#waiting.length >= this.#maxQueued) return Promise.reject(busy(`${this.#maxQueued} requests are already waiting`));
-    // An idle pooled connection is worth less than a request waiting for its slot.
-    for (const reclaim of this.#reclaimers) if (reclaim()) break;
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve: () => {
-          done();
-          resolve();
-        },
-        reject: (error) => {
-          done();
-          reject(error);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#dequeue(waiter);
-        waiter.reject(busy(`none became free within ${this.#queueTimeoutMs / 1000} s`));
-      }, this.#queueTimeoutMs);
-      const onAbort = () => {
-        this.#dequeue(waiter);
-        waiter.reject(clientGone());
-      };
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(waiter);
-    });
+    // An idle pooled connection is worth less than a transfer waiting for its slot (when that
+    // slot is within the transfers' share: closing one then would not help).
+    if (!pooled && !line.full && this.#transfers < this.transferSlots) for (const reclaim of this.#reclaimers) if (reclaim()) break;
+    return line.wait(signal);
   }
 
-  #dequeue(waiter: Waiter): void {
-    const index = this.#waiting.indexOf(waiter);
-    if (index >= 0) this.#waiting.splice(index, 1);
+  #hasRoom(pooled: boolean): boolean {
+    return this.#transfers + this.#pooled < this.maxConnections && (pooled || this.#transfers < this.transferSlots);
   }
 
-  /** A connection closed (or failed to open): its slot goes to the first in line, if any. */
-  #releaseSlot(): void {
-    const next = this.#waiting.shift();
-    if (next) next.resolve();
-    else this.#slotsInUse--;
+  #take(pooled: boolean): void {
+    if (pooled) this.#pooled++;
+    else this.#transfers++;
+  }
+
+  /** A connection closed (or failed to open): free slots go to the first in line, the pool's line first. */
+  #releaseSlot(pooled: boolean): void {
+    if (pooled) this.#pooled--;
+    else this.#transfers--;
+    for (;;) {
+      if (this.#hasRoom(true) && this.#poolLine.serve()) this.#take(true);
+      else if (this.#hasRoom(false) && this.#transferLine.serve()) this.#take(false);
+      else return;
+    }
   }
 }
 
@@ -245,6 +245,3 @@ function busy(detail: string): GatewayError {
   return new GatewayError('GW_ERR_UPSTREAM_BUSY', `the tor-server is busy (every gateway connection to it is in use and ${detail}); try again shortly`);
 }
 
-function clientGone(): GatewayError {
-  return new GatewayError('GW_ERR_CLIENT_GONE', 'the client went away while waiting for a tor-server connection');
-}

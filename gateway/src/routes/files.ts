@@ -11,17 +11,20 @@ import { receiveMultipart } from '../lib/multipart-upload.js';
 import { checkFileName, searchTextProblem } from '../lib/names.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import { sendFile } from '../lib/send-file.js';
+import { TransferLimit } from '../lib/transfer-limit.js';
 import { checkUploadSize, uploadExactly } from '../lib/upload.js';
 import type { Upstream } from '../lib/upstream.js';
 import type { FileInfo, UploadResponse, UploadResult } from './api-types.js';
 
 export interface FilesRoutesOptions {
   upstream: Upstream;
-  /** Listings go over the shared command pool. */
+  /** Listings and file lookups go over the shared command pool. */
   pool: CommandPool;
   events: FileEvents;
   origins: OriginPolicy;
   maxUploadSize: number;
+  /** Downloads and uploads one client address may have under way (or waiting) at once. Default 16. */
+  maxTransfersPerAddress?: number;
   /** Most files stored from one multipart form. Default 1000. */
   maxFormFiles?: number;
   /** Where multipart parts without a size hint wait until they are complete. Default: the OS temp folder. */
@@ -31,6 +34,7 @@ export interface FilesRoutesOptions {
 }
 
 const DEFAULT_MAX_FORM_FILES = 1000;
+const DEFAULT_MAX_TRANSFERS_PER_ADDRESS = 16;
 const DEFAULT_SPOOL_RESERVE_BYTES = 64 * 1024 * 1024;
 
 /** `/api/files`: listing and search, streamed downloads with ranges, multipart and raw uploads. */
@@ -41,6 +45,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
   const maxFiles = options.maxFormFiles ?? DEFAULT_MAX_FORM_FILES;
   const spoolReserveBytes = options.spoolReserveBytes ?? DEFAULT_SPOOL_RESERVE_BYTES;
   const sameOrigin = assertSameOrigin(options.origins);
+  const transfers = new TransferLimit(options.maxTransfersPerAddress ?? DEFAULT_MAX_TRANSFERS_PER_ADDRESS);
 
   // Bodies are streamed by the handlers themselves, never buffered by a parser.
   app.removeAllContentTypeParsers();
@@ -67,13 +72,14 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     method: ['GET', 'HEAD'],
     url: '/api/files/:name',
     exposeHeadRoute: false,
-    handler: (request, reply) => sendFile(request, reply, upstream, request.params.name, isTrue(request.query.inline)),
+    handler: (request, reply) => sendFile(request, reply, { upstream, pool, transfers }, request.params.name, isTrue(request.query.inline)),
   });
 
   app.post('/api/files', { preHandler: sameOrigin }, async (request, reply) => {
     if (!request.isMultipart()) {
       throw new GatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the files as multipart/form-data, or PUT the raw bytes to /api/files/<name>');
     }
+    transfers.enter(request, reply);
     const outcome = await receiveMultipart(request, {
       upstream,
       maxUploadSize,
@@ -99,6 +105,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     const size = Number(lengthHeader);
     checkFileName(name);
     checkUploadSize(size, maxUploadSize);
+    transfers.enter(request, reply);
     const client = await upstream.connect({ signal: clientGoneSignal(reply) });
     try {
       // `100 Continue` only once the tor-server took the name and the size: a refusal is the answer instead.

@@ -18,7 +18,7 @@ export interface WsRoutesOptions {
   maxPerAddress: number;
   /** Sessions in all. */
   maxSessions: number;
-  /** Unsent reply bytes: requests wait above the first, the session is closed above the second. */
+  /** Unsent reply bytes: the session stops reading requests above the first, and is closed above the second. */
   highWaterBytes?: number;
   maxBufferedBytes?: number;
 }

@@ -15,7 +15,7 @@ export interface SessionOptions {
   log: FastifyBaseLogger;
   /** The tor-server's address, for messages. */
   upstreamAddress: string;
-  /** Requests wait while more than this many reply bytes are unsent. */
+  /** The socket is not read (requests wait in the browser) while more than this many reply bytes are unsent. */
   highWaterBytes?: number;
   /** A session with more than this many reply bytes unsent is closed. */
   maxBufferedBytes?: number;
@@ -26,8 +26,9 @@ export const WS_POLICY_VIOLATION = 1008;
 /** Close code for "try again later": a limit was reached (RFC 6455 registry). */
 export const WS_TRY_AGAIN_LATER = 1013;
 
-// Requests queued beyond this are refused at once, so one socket cannot pile up unbounded work.
-const MAX_QUEUED_REQUESTS = 100;
+// At this many queued requests the session stops reading the socket; the few that ws had
+// already read by then are refused (in order), so one socket cannot pile up unbounded work.
+export const MAX_QUEUED_REQUESTS = 100;
 const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
 const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 // After the close frame, a client that does not read it is cut this much later.
@@ -36,8 +37,10 @@ const CLOSE_GRACE_MS = 1000;
 /**
  * One browser WebSocket. Its requests run one after another (so replies keep request order)
  * on the gateway's shared command pool; it holds no tor-server connection of its own. Its
- * unsent replies are bounded: the next request waits while more than `highWaterBytes` are
- * unsent, and a client that lets more than `maxBufferedBytes` pile up is closed.
+ * unsent replies are bounded: while more than `highWaterBytes` are unsent, or its line of
+ * requests is full, the session stops reading the socket (the browser's own sends back up),
+ * and a client that lets more than `maxBufferedBytes` pile up is closed. Unprompted
+ * `files-changed` events are coalesced: at most one is ever unsent.
  */
 export class WsSession {
   readonly #socket: WebSocket;
@@ -52,7 +55,9 @@ export class WsSession {
   /** Settles when the last reply handed to ws has been written to the socket. */
   #flushed: Promise<void> = Promise.resolve();
   #closed = false;
-  readonly #onFilesChanged = () => this.#push({ event: 'files-changed' });
+  /** A files-changed event is handed to ws and not yet written: another would tell nothing new. */
+  #changePending = false;
+  readonly #onFilesChanged = () => this.#pushChange();
   readonly #onLinkChange = (connected: boolean) => this.#announce(connected);
 
   constructor(socket: WebSocket, options: SessionOptions) {
@@ -89,21 +94,36 @@ export class WsSession {
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#closed) return;
     const parsed = parseWsRequest(toBuffer(data), isBinary);
-    if (this.#queued >= MAX_QUEUED_REQUESTS) {
-      this.#reply({ id: parsed.ok ? parsed.request.id : parsed.id, ok: false, error: `more than ${MAX_QUEUED_REQUESTS} requests are waiting; wait for the answers` });
-      return;
-    }
+    // Reading stopped at the limit, but messages ws had already read still arrive: they are
+    // refused, behind the earlier answers.
+    const overflow = this.#queued >= MAX_QUEUED_REQUESTS;
     this.#queued++;
+    this.#updateReading();
     // Every reply, refusals included, goes through the queue so replies keep request order.
     this.#queue = this.#queue.then(async () => {
       try {
         await this.#repliesReadSoFar();
         if (this.#closed) return;
-        this.#reply(parsed.ok ? await this.#run(parsed.request) : { id: parsed.id, ok: false, error: parsed.error });
+        const id = parsed.ok ? parsed.request.id : parsed.id;
+        if (overflow) this.#send({ id, ok: false, error: `more than ${MAX_QUEUED_REQUESTS} requests are waiting; wait for the answers` });
+        else this.#send(parsed.ok ? await this.#run(parsed.request) : { id, ok: false, error: parsed.error });
       } finally {
         this.#queued--;
+        this.#updateReading();
       }
     });
+  }
+
+  /**
+   * Stops reading the socket while the line of requests is full or more than highWaterBytes
+   * of replies are unsent, and reads again once neither holds: a client that sends without
+   * reading then fills its own buffers, not the gateway's.
+   */
+  #updateReading(): void {
+    if (this.#closed) return;
+    const hold = this.#queued >= MAX_QUEUED_REQUESTS || this.#socket.bufferedAmount > this.#highWaterBytes;
+    if (hold && !this.#socket.isPaused) this.#socket.pause();
+    else if (!hold && this.#socket.isPaused) this.#socket.resume();
   }
 
   /** Waits while the browser has too many reply bytes unread, so a client that does not read stops costing work. */
@@ -137,22 +157,31 @@ export class WsSession {
   #announce(connected: boolean): void {
     if (this.#announced === connected) return;
     this.#announced = connected;
-    this.#push({ event: 'upstream', connected });
+    this.#send({ event: 'upstream', connected });
+  }
+
+  /** Tells the browser the files changed, unless it has not yet been sent the last such news. */
+  #pushChange(): void {
+    if (this.#changePending) return;
+    this.#changePending = true;
+    this.#send({ event: 'files-changed' }, () => (this.#changePending = false));
   }
 
   /**
-   * Sends the answer to something the client sent, unless the client has left more than
-   * maxBufferedBytes unread: then it is flooding without reading, and is closed.
+   * Sends a message (a reply or an event), unless the client has left more than
+   * maxBufferedBytes unread: then it is not reading at all, and is closed.
    */
-  #reply(message: WsReply): void {
-    if (this.#socket.bufferedAmount > this.#maxBufferedBytes) return this.#closeSlowReader();
-    this.#push(message);
-  }
-
-  /** Sends a message; unprompted events are tiny and rare, so they always go out. */
-  #push(message: WsServerMessage): void {
+  #send(message: WsServerMessage, onWritten?: () => void): void {
     if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
-    this.#flushed = new Promise((resolve) => this.#socket.send(JSON.stringify(message), () => resolve()));
+    if (this.#socket.bufferedAmount > this.#maxBufferedBytes) return this.#closeSlowReader();
+    this.#flushed = new Promise((resolve) =>
+      this.#socket.send(JSON.stringify(message), () => {
+        onWritten?.();
+        resolve();
+        this.#updateReading();
+      }),
+    );
+    this.#updateReading();
   }
 
   #closeSlowReader(): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { test } from 'node:test';
-import { HostPolicy, defaultAllowedHosts, hostnameOf } from '../../src/lib/hosts.js';
+import { HostPolicy, defaultAllowedHosts, hostnameOf, hostnameOfSetting } from '../../src/lib/hosts.js';
 
 test('the host name of a Host header: any port, lower case, IPv6 in brackets, no trailing dot', () => {
   assert.equal(hostnameOf('Files.LAN:8080'), 'files.lan');
@@ -9,6 +9,14 @@ test('the host name of a Host header: any port, lower case, IPv6 in brackets, no
   assert.equal(hostnameOf('[::1]:8080'), '[::1]');
   assert.equal(hostnameOf('127.0.0.1'), '127.0.0.1');
   for (const bad of [undefined, '', 'a b', 'user@host', 'host/path', '[::1']) assert.equal(hostnameOf(bad), undefined, String(bad));
+});
+
+test('a host as an operator writes it: the same rules, and a bare IPv6 address gets its brackets', () => {
+  assert.equal(hostnameOfSetting('Files.LAN.:8080'), 'files.lan');
+  assert.equal(hostnameOfSetting('::1'), '[::1]');
+  assert.equal(hostnameOfSetting('fe80::1'), '[fe80::1]');
+  assert.equal(hostnameOfSetting('[fe80::1]:8080'), '[fe80::1]');
+  for (const bad of ['', 'a b', 'user@host', 'host/path', 'files.lan?x', 'files.lan#x']) assert.equal(hostnameOfSetting(bad), undefined, bad);
 });
 
 test('a gateway on one address answers loopback names and that address only', () => {

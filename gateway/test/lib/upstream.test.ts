@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../../src/errors.js';
-import { Upstream } from '../../src/lib/upstream.js';
+import { POOL_FLOOR, Upstream } from '../../src/lib/upstream.js';
 import { freePort, startTorServer, waitFor, waitForClients } from '../helpers.js';
 
 test('connections are counted, released with exit, and all cut by destroyAll', async (t) => {
@@ -53,4 +53,42 @@ test('at most maxConnections at once: the rest wait in line, first come first se
   assert.equal(impatient.queuedCount, 0);
   upstream.release(c);
   upstream.release(d);
+});
+
+test('transfers never take the slots kept for the command pool, and the pool goes first in line', async (t) => {
+  const { port } = await startTorServer(t);
+  // Three slots, a pool of two: two kept for the pool (min(pool, POOL_FLOOR)), one for transfers.
+  const upstream = new Upstream({ host: '127.0.0.1', port, maxConnections: 3, poolSize: 2, queueTimeoutMs: 10_000 });
+  t.after(() => upstream.destroyAll());
+  assert.equal(upstream.transferSlots, 1);
+  const transfer = await upstream.connect();
+  const waitingTransfer = upstream.connect();
+  assert.equal(upstream.queuedCount, 1);
+  const pooled = await Promise.all([upstream.connect({ pooled: true }), upstream.connect({ pooled: true })]);
+  assert.equal(upstream.openCount, 3, 'the pool got both of its slots while a transfer waited');
+
+  // Every slot taken: a pool connection waits too, and is served before the earlier transfer.
+  const order: string[] = [];
+  void waitingTransfer.then(() => order.push('transfer'));
+  const waitingPooled = upstream.connect({ pooled: true }).then((client) => (order.push('pooled'), client));
+  upstream.release(pooled[0]!);
+  const third = await waitingPooled;
+  assert.deepEqual(order, ['pooled']);
+  // Its share taken, the waiting transfer is served only when a transfer ends, not when a pooled connection does.
+  upstream.release(third);
+  await waitFor(() => upstream.openCount === 2, 'the pooled connection to close');
+  assert.deepEqual(order, ['pooled']);
+  upstream.release(transfer);
+  upstream.release((await waitingTransfer)!);
+  assert.deepEqual(order, ['pooled', 'transfer']);
+  upstream.release(pooled[1]!);
+});
+
+test('the pool keeps min(its size, POOL_FLOOR) slots, and transfers always keep one', () => {
+  const slots = (maxConnections: number, poolSize?: number) => new Upstream({ host: '127.0.0.1', port: 1, maxConnections, poolSize }).transferSlots;
+  assert.equal(slots(48, 16), 48 - POOL_FLOOR);
+  assert.equal(slots(48, 2), 46);
+  assert.equal(slots(48), 48);
+  assert.equal(slots(4, 4), 1);
+  assert.equal(slots(1, 1), 1);
 });

@@ -142,15 +142,28 @@ describe('GET /api/files and /api/files/:name', () => {
     });
   });
 
-  test('HEAD answers the headers without a transfer', async () => {
-    const before = server.connections.size;
-    const res = await http_().head(url('data.bin')).expect(200);
-    assert.equal(res.headers['content-length'], String(content.length));
-    assert.equal(res.headers['accept-ranges'], 'bytes');
-    const ranged = await http_().head(url('data.bin')).set('Range', 'bytes=10-19').expect(206);
-    assert.equal(ranged.headers['content-length'], '10');
-    assert.equal(ranged.headers['content-range'], `bytes 10-19/${content.length}`);
-    await waitForClients(server, before);
+  test('HEAD answers the headers over the shared command pool: HEADs, 404s and 304s one after another open no tor-server connection of their own', async () => {
+    let connects = 0;
+    let last = server.connections.size;
+    const count = (size: number) => {
+      if (size > last) connects++;
+      last = size;
+    };
+    server.on('clients', count);
+    try {
+      const res = await http_().head(url('data.bin')).expect(200);
+      assert.equal(res.headers['content-length'], String(content.length));
+      assert.equal(res.headers['accept-ranges'], 'bytes');
+      const ranged = await http_().head(url('data.bin')).set('Range', 'bytes=10-19').expect(206);
+      assert.equal(ranged.headers['content-length'], '10');
+      assert.equal(ranged.headers['content-range'], `bytes 10-19/${content.length}`);
+      for (let i = 0; i < 20; i++) await http_().head(url(i % 2 ? 'notes.txt' : 'no such file.txt')).expect(i % 2 ? 200 : 404);
+      await http_().get(url('data.bin')).set('If-None-Match', res.headers.etag!).expect(304);
+    } finally {
+      server.off('clients', count);
+    }
+    assert.ok(connects <= 1, `${connects} new tor-server connections (one pooled connection serves them all)`);
+    assert.equal(transferConnections(app), 0);
   });
 
   test('ETag and Last-Modified revalidate with 304', async () => {

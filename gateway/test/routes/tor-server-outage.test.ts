@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import request from 'supertest';
 import { TorServer } from 'tor-server/server';
 import type { WsServerMessage } from '../../src/ws/messages.js';
-import { WsProbe, freePort, listen, replyOf, scratchDir, sha256, spawnTorServer, startApp, storedNames, tempFiles, waitFor, withTimeout } from '../helpers.js';
+import { WsProbe, freePort, listen, replyOf, scratchDir, sha256, spawnTorServer, startApp, storedNames, tempFiles, transferConnections, waitFor, withTimeout } from '../helpers.js';
 
 const upstreamIs = (connected: boolean) => (m: WsServerMessage) => 'event' in m && m.event === 'upstream' && m.connected === connected;
 
@@ -84,7 +84,7 @@ test('tor-server killed mid-download and mid-upload: the transfer fails promptly
   t.after(() => upload.destroy());
   upload.write(randomBytes(1024 * 1024));
   // The WebSocket holds no connection of its own: it learns of the outage from the gateway's link state.
-  await waitFor(() => app.upstream.openCount >= 2, 'the download and the upload to be connected upstream');
+  await waitFor(() => transferConnections(app) >= 2, 'the download and the upload to be connected upstream');
 
   await tor.kill();
   download.resume();

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { listen, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
+import { listen, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
 
 /** Starts a GET and resolves once its headers are in; the body is left paused. */
 function startGet(url: string): Promise<http.IncomingMessage> {
@@ -23,11 +23,12 @@ async function finish(response: http.IncomingMessage): Promise<{ status: number;
   return { status: response.statusCode!, bytes };
 }
 
-test('beyond --max-upstream, requests wait in line for a connection: served in turn, or 503 "the tor-server is busy" after the bounded wait', { timeout: 30_000 }, async (t) => {
+test('beyond the transfers\' share of --max-upstream, downloads wait in line for a connection: served in turn, or 503 "the tor-server is busy" after the bounded wait', { timeout: 30_000 }, async (t) => {
   const { dir, port } = await startTorServer(t);
   const size = 32 * 1024 * 1024;
   await fs.writeFile(path.join(dir, 'big.bin'), Buffer.alloc(size, 1));
-  const app = await startApp(t, port, { maxUpstream: 2, upstreamPool: 1, upstreamQueueTimeoutMs: 1500 });
+  // Three connections, of which one is kept for the command pool: two for transfers.
+  const app = await startApp(t, port, { maxUpstream: 3, upstreamPool: 1, upstreamQueueTimeoutMs: 1500 });
   const base = await listen(app);
   const url = `${base}/api/files/big.bin`;
 
@@ -38,7 +39,7 @@ test('beyond --max-upstream, requests wait in line for a connection: served in t
     first.destroy();
     second.destroy();
   });
-  assert.equal(app.upstream.openCount, 2);
+  assert.equal(transferConnections(app), 2);
 
   const refused = await withTimeout(startGet(url), 10_000, 'the third answer');
   assert.equal(refused.statusCode, 503);
