@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { OperatorConsole } from '../server/console.js';
 import { ConfigError, parseServerConfig, usage } from '../server/config.js';
-import { FolderLockedError } from '../server/folder-lock.js';
+import { FolderLockedError } from '../server/store/folder-lock.js';
 import { createLogger } from '../server/logger.js';
 import { TorServer } from '../server/server.js';
 

@@ -1,17 +1,17 @@
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { parseCommandLine } from '../protocol/command-line.js';
 import { ErrorKind, Reply, errorReply } from '../protocol/constants.js';
-import { INVALID_LINE, LineReader, LineTooLongError } from '../protocol/line-reader.js';
-import { writeLine } from '../protocol/write.js';
+import { INVALID_LINE, LineReader, LineTooLongError, type RawBytes } from '../protocol/line-reader.js';
+import { sendExactly, writeLine } from '../protocol/write.js';
+import type { CommandConnection, TransferActivity } from './commands/command.js';
 import { findCommand } from './commands/index.js';
 import { clientAddress } from './client-address.js';
 import { ReplyError } from './errors.js';
 import type { ServerContext } from './context.js';
 import { watchTransferRate } from './transfer-rate.js';
 
-/** A transfer under way: its name, its size, and how far it has got. */
-export type TransferActivity = { kind: 'uploading' | 'downloading'; name: string; total: number; done(): number };
+export type { TransferActivity } from './commands/command.js';
 
 /** What a connection is doing, for the console's `list`. */
 export type Activity = { kind: 'idle' } | { kind: 'command'; command: string } | TransferActivity;
@@ -24,14 +24,14 @@ const IDLE_TIMEOUT_REPLY = errorReply(ErrorKind.IDLE_TIMEOUT, 'closing the conne
 
 let nextId = 1;
 
-/** One client: reads command lines, runs them one at a time, and closes cleanly. */
-export class Connection {
+/** One client: reads command lines, runs them one at a time, and closes cleanly. Commands see it only as a CommandConnection. */
+export class Connection implements CommandConnection {
   readonly id = nextId++;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly connectedAt = new Date();
-  readonly socket: Socket;
-  readonly reader = new LineReader();
+  readonly #socket: Socket;
+  readonly #reader = new LineReader();
   activity: Activity = { kind: 'idle' };
   readonly #ctx: ServerContext;
   /** When the first command must have arrived (performance.now() time), counted from the connect. */
@@ -39,7 +39,7 @@ export class Connection {
   #closing = false;
 
   constructor(socket: Socket, ctx: ServerContext) {
-    this.socket = socket;
+    this.#socket = socket;
     this.#ctx = ctx;
     this.#firstCommandBy = performance.now() + ctx.config.firstCommandTimeoutMs;
     this.remoteAddress = clientAddress(socket.remoteAddress);
@@ -48,7 +48,7 @@ export class Connection {
     socket.on('timeout', () => this.#onTimeout());
     // Errors surface through the reader; this listener only keeps them from being unhandled.
     socket.on('error', (error) => ctx.logger.debug('socket-error', { client: this.label, error: error.message }));
-    pipeline(socket, this.reader, () => {});
+    pipeline(socket, this.#reader, () => {});
   }
 
   /** `address:port` of the client. */
@@ -71,11 +71,11 @@ export class Connection {
       while (!this.#closing && !this.#ctx.shuttingDown) {
         this.activity = { kind: 'idle' };
         const line = commanded
-          ? await this.nextLine(config.idleTimeoutMs, IDLE_TIMEOUT_REPLY)
-          : await this.nextLine(Math.max(0, this.#firstCommandBy - performance.now()), firstCommandTimeoutReply(config.firstCommandTimeoutMs), 'first-command-timeout');
+          ? await this.#nextLine(config.idleTimeoutMs, IDLE_TIMEOUT_REPLY)
+          : await this.#nextLine(Math.max(0, this.#firstCommandBy - performance.now()), firstCommandTimeoutReply(config.firstCommandTimeoutMs), 'first-command-timeout');
         if (line === null || this.#closing) break;
         // A command runs under the idle timeout, so a peer that stops reading its replies is closed.
-        this.socket.setTimeout(config.idleTimeoutMs);
+        this.#socket.setTimeout(config.idleTimeoutMs);
         const outcome = await this.#handle(line);
         if (outcome === 'close') break;
         if (outcome !== 'unknown') commanded = true;
@@ -84,7 +84,7 @@ export class Connection {
       if (error instanceof LineTooLongError) {
         logger.warn('line-too-long', { client: this.label });
         await this.send(Reply.UNKNOWN).catch(() => {});
-      } else if (!this.socket.destroyed) {
+      } else if (!this.#socket.destroyed) {
         logger.warn('connection-error', { client: this.label, error: (error as Error).message });
       }
     } finally {
@@ -95,7 +95,37 @@ export class Connection {
 
   /** Sends one reply line. */
   send(line: string): Promise<void> {
-    return writeLine(this.socket, line);
+    return writeLine(this.#socket, line);
+  }
+
+  /** Sends several reply lines in one write. */
+  sendLines(lines: readonly string[]): Promise<void> {
+    return lines.length === 0 ? Promise.resolve() : writeLine(this.#socket, lines.join('\n'));
+  }
+
+  /** Reads the next line within `ms`; null when it is late (the client is told) or the client left. */
+  readLine(ms: number): Promise<string | typeof INVALID_LINE | null> {
+    return this.#nextLine(ms);
+  }
+
+  /** The next `size` raw bytes from the client, as a stream. */
+  readBytes(size: number): RawBytes {
+    return this.#reader.readBytes(size);
+  }
+
+  /** Sends exactly `count` bytes of `source`; destroys the source when that fails. */
+  async sendBytes(source: Readable, count: number, onBytes?: (count: number) => void): Promise<void> {
+    try {
+      await sendExactly(source, this.#socket, count, onBytes);
+    } catch (error) {
+      source.destroy();
+      throw error;
+    }
+  }
+
+  /** Turns the socket's inactivity timeout off until the next line is awaited. */
+  pauseTimeouts(): void {
+    this.#socket.setTimeout(0);
   }
 
   /**
@@ -103,30 +133,31 @@ export class Connection {
    * (a partial line does not extend it). When it is not, sends `lateReply`, closes the connection
    * and resolves null.
    */
-  async nextLine(ms: number, lateReply = IDLE_TIMEOUT_REPLY, event = 'idle-timeout'): Promise<string | typeof INVALID_LINE | null> {
+  async #nextLine(ms: number, lateReply = IDLE_TIMEOUT_REPLY, event = 'idle-timeout'): Promise<string | typeof INVALID_LINE | null> {
     // The deadline below replaces the socket's inactivity timeout, which every byte would reset.
-    this.socket.setTimeout(0);
+    this.#socket.setTimeout(0);
     const timer = setTimeout(() => {
       this.#ctx.logger.info(event, { client: this.label });
       this.send(lateReply).catch(() => {});
       this.close();
     }, ms);
     try {
-      return await this.reader.nextLine();
+      return await this.#reader.nextLine();
     } finally {
       clearTimeout(timer);
     }
   }
 
   /**
-   * Marks a transfer under way: until the returned function is called, a transfer with no
-   * progress for the stall timeout, or moving less than the minimum in a window of it, is cut.
+   * Until the returned function is called, a transfer with no progress for the stall timeout, or
+   * moving less than the minimum in a window of it, is cut; then the command's own rules apply again.
    */
   beginTransfer(activity: TransferActivity): () => void {
     const { config, logger } = this.#ctx;
+    const commandActivity = this.activity;
     this.activity = activity;
-    this.socket.setTimeout(config.stallTimeoutMs);
-    return watchTransferRate({
+    this.#socket.setTimeout(config.stallTimeoutMs);
+    const stopWatch = watchTransferRate({
       client: this.label,
       direction: activity.kind === 'uploading' ? 'upload' : 'download',
       name: activity.name,
@@ -137,21 +168,27 @@ export class Connection {
       logger,
       cut: () => this.destroy(),
     });
+    return () => {
+      stopWatch();
+      if (this.activity !== activity) return;
+      this.activity = commandActivity;
+      this.#socket.setTimeout(config.idleTimeoutMs);
+    };
   }
 
   /** Ends the connection after flushing replies; drops what the client still sends. */
   close(): void {
-    if (this.#closing && this.socket.destroyed) return;
+    if (this.#closing && this.#socket.destroyed) return;
     this.#closing = true;
-    this.reader.discardInput();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+    this.#reader.discardInput();
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), LINGER_MS).unref();
   }
 
   /** Cuts the connection at once (transfers in flight fail). */
   destroy(): void {
     this.#closing = true;
-    this.socket.destroy();
+    this.#socket.destroy();
   }
 
   async #handle(line: string | typeof INVALID_LINE): Promise<'close' | 'unknown' | void> {

@@ -1,10 +1,10 @@
 import type { ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
-import type { Storage } from './storage.js';
+import type { Store } from './store/store.js';
 
-/** What every connection and command shares: the folder, the limits, the log. */
+/** What every connection and command shares: the store, the limits, the log. */
 export interface ServerContext {
-  readonly storage: Storage;
+  readonly store: Store;
   readonly config: ServerConfig;
   readonly logger: Logger;
   /** Set once shutdown begins: no new commands start. */

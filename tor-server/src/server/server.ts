@@ -6,7 +6,8 @@ import { clientAddress } from './client-address.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { silentLogger, type Logger } from './logger.js';
-import { Storage } from './storage.js';
+import { FsStore } from './store/fs-store.js';
+import type { Store } from './store/store.js';
 
 // A refused client gets this long to read why before its connection is cut.
 const REFUSED_LINGER_MS = 2000;
@@ -23,7 +24,7 @@ export interface TorServerEvents {
 /** The authoritative TFTCP server: one folder, many clients, every command checked here. */
 export class TorServer extends EventEmitter<TorServerEvents> implements ServerContext {
   readonly config: ServerConfig;
-  readonly storage: Storage;
+  readonly store: Store;
   readonly logger: Logger;
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
@@ -37,10 +38,10 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   #setReady!: (ready: boolean) => void;
   #shuttingDown = false;
 
-  private constructor(config: ServerConfig, storage: Storage, logger: Logger) {
+  private constructor(config: ServerConfig, store: Store, logger: Logger) {
     super();
     this.config = config;
-    this.storage = storage;
+    this.store = store;
     this.logger = logger;
     this.#ready = new Promise<boolean>((resolve) => (this.#setReady = resolve)).then((ready) => {
       if (!ready) throw new Error('the server did not start');
@@ -57,17 +58,17 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   static async start(options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TorServer> {
     const { logger = silentLogger, ...rest } = options;
     const config: ServerConfig = { ...DEFAULTS, ...rest };
-    const storage = await Storage.open(config.dir, logger);
-    const server = new TorServer(config, storage, logger);
+    const store = await FsStore.open(config.dir, logger);
+    const server = new TorServer(config, store, logger);
     try {
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
-      await storage.clearTemp();
+      await store.clearAbandonedUploads();
     } catch (error) {
       server.#setReady(false);
       server.#server.close();
       for (const conn of server.#connections) conn.destroy();
-      await storage.close();
+      await store.close();
       throw error;
     }
     server.#setReady(true);
@@ -110,7 +111,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       clearTimeout(timer);
     }
     await Promise.allSettled(this.#runs);
-    await this.storage.close();
+    await this.store.close();
     this.logger.info('stopped');
   }
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ErrorKind } from '../../src/protocol/constants.js';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, eventually, patternBytes, spawnServer, visibleNames } from '../helpers.js';
 
 /** Mounts a small tmpfs (needs root); returns the reason when this machine does not allow it. */

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { LOCK_FILE_NAME } from '../../src/server/store/folder-lock.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, partialUpload, patternBytes, spawnServer, tempDir, visibleNames, within } from '../helpers.js';
 
 test('SIGKILL mid-upload: after a restart nothing partial is visible, .tor-tmp is clean, and the upload then succeeds', async (t) => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { LOCK_FILE_NAME } from '../../src/server/store/folder-lock.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, partialUpload, patternBytes, runBin, spawnServer, tempDir, within, type SpawnedServer } from '../helpers.js';
 
 test('a second tor-server on the same folder exits 1 naming the first, and the upload in flight on the first is stored', async (t) => {

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, eventually, patternBytes, spawnServer, tempDir, visibleNames, within } from '../helpers.js';
 
 test('SIGTERM during an upload lets it finish within the grace period, then exits 0', async (t) => {

@@ -3,7 +3,7 @@ import { readdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, eventually, patternBytes, runBin, spawnServer, startServer, tempDir, visibleNames, within } from '../helpers.js';
 
 // These spawn dist/bin/tor-server.js: run `npm run build -w tor-server` first.

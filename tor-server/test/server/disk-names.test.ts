@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeUtf8, escapeBytes } from '../../src/server/disk-names.js';
+import { decodeUtf8, escapeBytes } from '../../src/server/store/disk-names.js';
 
 describe('names read from the disk as bytes', () => {
   it('decodeUtf8 takes valid UTF-8 only', () => {

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
-import { FolderLock, FolderLockedError, LOCK_FILE_NAME } from '../../src/server/folder-lock.js';
+import { FolderLock, FolderLockedError, LOCK_FILE_NAME } from '../../src/server/store/folder-lock.js';
 import { TorServer } from '../../src/server/server.js';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, eventually, startServer, tempDir, within } from '../helpers.js';
 
 /** A pid no process has: above the kernel's largest (pid_max is at most 2^22). */

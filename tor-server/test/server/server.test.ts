@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { MAX_LINGERING_REFUSALS, TorServer } from '../../src/server/server.js';
 import { LineClient, eventually, memoryLogger, patternBytes, sha256, startServer, tempDir, visibleNames, within } from '../helpers.js';
 

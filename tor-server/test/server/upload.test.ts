@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, statfs, symlink, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
-import { TEMP_DIR_NAME } from '../../src/server/storage.js';
+import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, patternBytes, sha256, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
 
 const INVALID_SIZE = errorReply(ErrorKind.INVALID_SIZE, 'send the size in bytes as a decimal number');

@@ -1,6 +1,43 @@
+import type { Readable } from 'node:stream';
 import type { CommandName } from '../../protocol/constants.js';
-import type { Connection } from '../connection.js';
+import type { INVALID_LINE, RawBytes } from '../../protocol/line-reader.js';
 import type { ServerContext } from '../context.js';
+
+/** A transfer under way: its name, its size, and how far it has got. */
+export type TransferActivity = { kind: 'uploading' | 'downloading'; name: string; total: number; done(): number };
+
+/**
+ * What a command may do with its client's connection, and no more: the socket, the line reader
+ * and the timers stay the connection's own.
+ */
+export interface CommandConnection {
+  /** `address:port` of the client, for the log. */
+  readonly label: string;
+  /** Sends one reply line; resolves once the connection can take more. */
+  send(line: string): Promise<void>;
+  /** Sends several reply lines in one write (a listing of 10,000 rows is one buffer, not 10,000 writes). */
+  sendLines(lines: readonly string[]): Promise<void>;
+  /**
+   * Reads the next line, which must be complete within `ms` however slowly its bytes trickle in.
+   * When it is not, the client is told, the connection closes, and this resolves null (as it
+   * does when the client leaves).
+   */
+  readLine(ms: number): Promise<string | typeof INVALID_LINE | null>;
+  /** The next `size` raw bytes from the client, as a stream; command lines resume after them. */
+  readBytes(size: number): RawBytes;
+  /**
+   * Sends exactly `count` raw bytes from `source`, with backpressure; `onBytes` sees each chunk.
+   * Rejects (and destroys the source) when the connection closes or the source has more or fewer bytes.
+   */
+  sendBytes(source: Readable, count: number, onBytes?: (count: number) => void): Promise<void>;
+  /**
+   * Marks a transfer under way, for the console and the transfer-rate watch: until the returned
+   * function is called, a transfer that stalls or moves too slowly is cut.
+   */
+  beginTransfer(activity: TransferActivity): () => void;
+  /** Turns the connection's timeouts off until the command ends (for slow work the client waits on, such as fsync). */
+  pauseTimeouts(): void;
+}
 
 /** One TFTCP command: its word, whether it takes an argument, and what it does. */
 export interface CommandHandler {
@@ -10,5 +47,5 @@ export interface CommandHandler {
    * Carries the command out, writing its replies. Throws a ReplyError to refuse it with a
    * reply line (connection stays usable); returns 'close' to end the connection.
    */
-  run(conn: Connection, argument: string, ctx: ServerContext): Promise<void | 'close'>;
+  run(conn: CommandConnection, argument: string, ctx: ServerContext): Promise<void | 'close'>;
 }

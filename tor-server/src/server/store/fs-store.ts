@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { compareByName, type FileEntry } from '../protocol/file-row.js';
-import { fileNameProblem } from '../protocol/names.js';
-import { ErrorKind, errorReply } from '../protocol/constants.js';
+import type { Readable } from 'node:stream';
+import { compareByName, type FileEntry } from '../../protocol/file-row.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { decodeUtf8, escapeBytes } from './disk-names.js';
-import { ReplyError } from './errors.js';
 import { FolderLock } from './folder-lock.js';
-import { silentLogger, type Logger } from './logger.js';
+import { FsUpload, storeErrorOf } from './fs-upload.js';
+import { StoreError, checkFileName, type FileName, type ListOptions, type Store, type StoredFile } from './store.js';
 
 /** Hidden folder inside the served folder where uploads are written until they are complete. */
 export const TEMP_DIR_NAME = '.tor-tmp';
@@ -19,27 +19,16 @@ const STAT_BATCH = 256;
 const SPACE_MARGIN_BYTES = 1024 * 1024;
 // Unlistable names remembered so each is warned about once; beyond this, no more warnings.
 const MAX_WARNED_NAMES = 4096;
+// Bytes read from the disk per chunk of a download.
+const READ_CHUNK_BYTES = 256 * 1024;
 const DOT = 0x2e;
 
-/** A file opened for reading: the handle is ours until closed, whatever happens to the name. */
-export interface OpenFile {
-  handle: fs.FileHandle;
-  size: number;
-}
-
-/** An upload being written: invisible until {@link Storage.commit}. */
-export interface PendingUpload {
-  name: string;
-  tempPath: string;
-  handle: fs.FileHandle;
-}
-
 /**
- * The served folder. Every name is checked against the TFTCP rules before it touches the
- * disk, symlinks are never followed, and uploads land under their name only when complete.
- * It holds the folder's lock from {@link Storage.open} to {@link Storage.close}.
+ * The served folder as a Store. Symlinks are never followed, and uploads land under their name
+ * only when complete and never over a file. It holds the folder's lock from {@link FsStore.open}
+ * to {@link FsStore.close}.
  */
-export class Storage {
+export class FsStore implements Store {
   readonly root: string;
   readonly tempDir: string;
   readonly #lock: FolderLock;
@@ -59,39 +48,38 @@ export class Storage {
 
   /**
    * Creates the folder if needed and locks it, touching nothing else in it; throws
-   * FolderLockedError when another live server holds it. Call {@link clearTemp} before use.
+   * FolderLockedError when another live server holds it. Call {@link clearAbandonedUploads} before use.
    */
-  static async open(dir: string, logger: Logger = silentLogger): Promise<Storage> {
+  static async open(dir: string, logger: Logger = silentLogger): Promise<FsStore> {
     await fs.mkdir(dir, { recursive: true });
     const root = await fs.realpath(dir);
-    return new Storage(root, await FolderLock.acquire(root), logger);
+    return new FsStore(root, await FolderLock.acquire(root), logger);
   }
 
-  /** Empties the temp folder left by an earlier run (ours to do: we hold the folder's lock). */
-  async clearTemp(): Promise<void> {
+  async clearAbandonedUploads(): Promise<void> {
     await fs.rm(this.tempDir, { recursive: true, force: true });
     await fs.mkdir(this.tempDir, { mode: 0o700 });
   }
 
-  /** Gives the folder's lock back. */
   close(): Promise<void> {
     return this.#lock.release();
   }
 
-  /** Every visible regular file, sorted by name. Names the TFTCP rules refuse are left out, with a warning. */
-  async list(): Promise<FileEntry[]> {
+  /** Names the TFTCP rules refuse are left out, with a warning once per name. */
+  async list(options: ListOptions = {}): Promise<FileEntry[]> {
+    const { filter } = options;
     // As bytes: a name that is not UTF-8 would otherwise be read as U+FFFD and pass for another name.
     const dirents = await fs.readdir(this.root, { encoding: 'buffer', withFileTypes: true });
     const names: string[] = [];
     for (const dirent of dirents) {
       if (!dirent.isFile()) continue;
       const name = this.#listableName(dirent.name);
-      if (name !== undefined) names.push(name);
+      if (name !== undefined && (filter === undefined || filter(name))) names.push(name);
     }
     const entries: FileEntry[] = [];
     for (let i = 0; i < names.length; i += STAT_BATCH) {
       const batch = names.slice(i, i + STAT_BATCH);
-      const stats = await Promise.all(batch.map((name) => fs.lstat(this.#pathOf(name)).catch(() => null)));
+      const stats = await Promise.all(batch.map((name) => fs.lstat(path.join(this.root, name)).catch(() => null)));
       stats.forEach((stat, j) => {
         // A file removed between readdir and lstat is simply not listed.
         if (stat?.isFile()) entries.push(toEntry(batch[j]!, stat));
@@ -100,15 +88,17 @@ export class Storage {
     return entries.sort(compareByName);
   }
 
-  /** Visible files whose name contains `text`, case-insensitively. */
-  async search(text: string): Promise<FileEntry[]> {
-    const needle = text.toLowerCase();
-    return (await this.list()).filter((entry) => entry.name.toLowerCase().includes(needle));
+  async stat(name: FileName): Promise<FileEntry | undefined> {
+    try {
+      const stat = await fs.lstat(this.#pathOf(name));
+      return stat.isFile() ? toEntry(name, stat) : undefined;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw storeErrorOf(error);
+    }
   }
 
-  /** Opens a file for reading, or returns undefined when no visible regular file has the name. */
-  async openForRead(name: string): Promise<OpenFile | undefined> {
-    this.#checkName(name);
+  async openRead(name: FileName): Promise<StoredFile | undefined> {
     let handle: fs.FileHandle;
     try {
       // O_NOFOLLOW: a symlink planted in the folder must not lead outside it. O_NONBLOCK: opening
@@ -116,7 +106,7 @@ export class Storage {
       handle = await fs.open(this.#pathOf(name), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw error;
+      throw storeErrorOf(error);
     }
     // Until it is returned, the handle is ours to close, whatever fails.
     let stat: Stats;
@@ -124,89 +114,54 @@ export class Storage {
       stat = await handle.stat();
     } catch (error) {
       await handle.close().catch(() => {});
-      throw error;
+      throw storeErrorOf(error);
     }
     if (!stat.isFile()) {
       await handle.close();
       return undefined;
     }
-    return { handle, size: stat.size };
+    return new FsStoredFile(handle, stat.size);
   }
 
-  /** Reserves a name for an upload; throws a ReplyError when the name is invalid or taken. */
-  reserve(name: string): void {
-    this.#checkName(name);
-    if (this.#reserved.has(name)) throw new ReplyError(errorReply(ErrorKind.FILE_EXISTS, `${name} is being uploaded right now`));
+  async reserve(name: FileName): Promise<void> {
+    if (this.#reserved.has(name)) throw new StoreError('exists', `${name} is being uploaded right now`);
     this.#reserved.add(name);
-  }
-
-  /** Gives a reserved name back. */
-  release(name: string): void {
-    this.#reserved.delete(name);
-  }
-
-  /** Throws a ReplyError when something already has the name on disk. */
-  async assertFree(name: string): Promise<void> {
     try {
       await fs.lstat(this.#pathOf(name));
     } catch (error) {
       if (isMissing(error)) return;
-      throw error;
+      this.#reserved.delete(name);
+      throw storeErrorOf(error);
     }
-    throw new ReplyError(errorReply(ErrorKind.FILE_EXISTS, name));
+    this.#reserved.delete(name);
+    throw new StoreError('exists', name);
   }
 
-  /**
-   * Throws a ReplyError when the disk has not `size` bytes free now. Nothing is set aside:
-   * bytes count once they are written, so an upload that announces much and sends little
-   * cannot lock others out (a disk that fills up mid-upload is answered then).
-   */
-  async assertSpaceFor(size: number): Promise<void> {
-    const { bavail, bsize } = await fs.statfs(this.root);
+  release(name: FileName): void {
+    this.#reserved.delete(name);
+  }
+
+  async checkSpace(size: number): Promise<void> {
+    const { bavail, bsize } = await fs.statfs(this.root).catch((error: unknown) => {
+      throw storeErrorOf(error);
+    });
     const free = bavail * bsize - SPACE_MARGIN_BYTES;
-    if (size > free) throw new ReplyError(errorReply(ErrorKind.NO_SPACE, `${size} bytes asked, ${Math.max(0, free)} available`));
+    if (size > free) throw new StoreError('no-space', `${size} bytes asked, ${Math.max(0, free)} available`);
   }
 
-  /** Creates the hidden temp file an upload is written to. */
-  async createTemp(name: string): Promise<PendingUpload> {
+  beginUpload(name: FileName): Promise<FsUpload> {
     const tempPath = path.join(this.tempDir, `${randomBytes(12).toString('hex')}.part`);
-    const handle = await fs.open(tempPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
-    return { name, tempPath, handle };
-  }
-
-  /**
-   * Makes a complete upload visible: fsync, then link it under its name (which fails rather
-   * than overwrite), then fsync the folder so the name survives a crash.
-   */
-  async commit(upload: PendingUpload): Promise<void> {
-    await upload.handle.sync();
-    await upload.handle.close();
-    const target = this.#pathOf(upload.name);
-    try {
-      await fs.link(upload.tempPath, target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ReplyError(errorReply(ErrorKind.FILE_EXISTS, upload.name));
-      throw error;
-    } finally {
-      await fs.rm(upload.tempPath, { force: true });
-    }
-    await syncDir(this.root);
-  }
-
-  /** Throws away an unfinished upload. Never throws. */
-  async discard(upload: PendingUpload): Promise<void> {
-    await upload.handle.close().catch(() => {});
-    await fs.rm(upload.tempPath, { force: true }).catch(() => {});
+    return FsUpload.create(name, tempPath, this.#pathOf(name), this.root);
   }
 
   /** The name as a string when it may be listed; undefined (after a warning, once per name) when not. */
   #listableName(bytes: Buffer): string | undefined {
     // Hidden names are the server's own (.tor-tmp, .tor-lock) or the operator's: skipped without a word.
     if (bytes[0] === DOT) return undefined;
-    const name = decodeUtf8(bytes);
-    const problem = name === undefined ? 'the name is not valid UTF-8' : fileNameProblem(name);
-    if (problem === undefined) return name;
-    this.#warnUnlisted(bytes, problem);
+    const text = decodeUtf8(bytes);
+    const checked = text === undefined ? { problem: 'the name is not valid UTF-8' } : checkFileName(text);
+    if (checked.problem === undefined) return checked.name;
+    this.#warnUnlisted(bytes, checked.problem);
     return undefined;
   }
 
@@ -222,15 +177,10 @@ export class Storage {
     this.#logger.warn('unlisted-name', { name: escapeBytes(bytes), reason: problem });
   }
 
-  #checkName(name: string): void {
-    const problem = fileNameProblem(name);
-    if (problem) throw new ReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
-  }
-
   #pathOf(name: string): string {
     // The name rules forbid separators, so this cannot leave the root; assert it anyway.
     const full = path.join(this.root, name);
-    if (path.dirname(full) !== this.root) throw new ReplyError(errorReply(ErrorKind.INVALID_NAME, 'outside the folder'));
+    if (path.dirname(full) !== this.root) throw new StoreError('invalid-name', 'outside the folder');
     return full;
   }
 }
@@ -254,13 +204,28 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP';
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, fsc.O_RDONLY);
-  try {
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on a folder; the data itself is already synced.
-  } finally {
-    await handle.close();
+/** A file open for reading: the handle is this object's until a stream is made of it, then the stream's. */
+class FsStoredFile implements StoredFile {
+  readonly size: number;
+  #handle: fs.FileHandle | undefined;
+
+  constructor(handle: fs.FileHandle, size: number) {
+    this.#handle = handle;
+    this.size = size;
+  }
+
+  read(offset: number, count: number): Readable {
+    const handle = this.#handle;
+    if (!handle) throw new Error('the file was already read or closed');
+    // From here the stream owns the handle and closes it when it ends or is destroyed; closing it
+    // here as well once closed another client's descriptor.
+    this.#handle = undefined;
+    return handle.createReadStream({ start: offset, end: offset + count - 1, highWaterMark: READ_CHUNK_BYTES });
+  }
+
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => {});
   }
 }

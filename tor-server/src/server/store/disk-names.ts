@@ -1,4 +1,4 @@
-import { printable } from '../protocol/printable.js';
+import { printable } from '../../protocol/printable.js';
 
 // ignoreBOM: by default a decoder drops a leading U+FEFF, which would list `\uFEFFa.txt` as a second `a.txt`.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

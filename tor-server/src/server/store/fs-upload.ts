@@ -1,0 +1,99 @@
+import { constants as fsc } from 'node:fs';
+import fs from 'node:fs/promises';
+import { BatchedFileWriter } from './batched-writer.js';
+import { StoreError, type Upload } from './store.js';
+
+/**
+ * An upload written to a hidden temp file, linked under its name when complete. It owns the
+ * temp file's handle until commit or abort closes it.
+ */
+export class FsUpload implements Upload {
+  readonly #name: string;
+  readonly #tempPath: string;
+  readonly #target: string;
+  readonly #folder: string;
+  readonly #handle: fs.FileHandle;
+  readonly #writer: BatchedFileWriter;
+  #done = false;
+
+  private constructor(name: string, tempPath: string, target: string, folder: string, handle: fs.FileHandle) {
+    this.#name = name;
+    this.#tempPath = tempPath;
+    this.#target = target;
+    this.#folder = folder;
+    this.#handle = handle;
+    this.#writer = new BatchedFileWriter(handle);
+  }
+
+  /** Creates the temp file `tempPath` for an upload of `name`, to be linked as `target` (its path in `folder`). */
+  static async create(name: string, tempPath: string, target: string, folder: string): Promise<FsUpload> {
+    try {
+      const handle = await fs.open(tempPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
+      return new FsUpload(name, tempPath, target, folder, handle);
+    } catch (error) {
+      throw storeErrorOf(error);
+    }
+  }
+
+  write(chunk: Buffer): Promise<void> {
+    return this.#writer.write(chunk);
+  }
+
+  async finish(): Promise<StoreError | undefined> {
+    const error = await this.#writer.finish();
+    return error && storeErrorOf(error);
+  }
+
+  /**
+   * fsync, then link the temp file under its name (link fails rather than overwrite, where
+   * rename would replace), then fsync the folder so the name survives a crash.
+   */
+  async commit(): Promise<void> {
+    this.#done = true;
+    try {
+      await this.#handle.sync();
+      await this.#handle.close();
+      await fs.link(this.#tempPath, this.#target);
+    } catch (error) {
+      // A FileHandle closes once, however often it is asked to: this cannot close another's descriptor.
+      await this.#handle.close().catch(() => {});
+      await fs.rm(this.#tempPath, { force: true }).catch(() => {});
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new StoreError('exists', this.#name, { reason: 'EEXIST', cause: error });
+      throw storeErrorOf(error);
+    }
+    // The name now holds the file: the temp name is no longer needed.
+    await fs.rm(this.#tempPath, { force: true }).catch(() => {});
+    await syncDir(this.#folder).catch((error: unknown) => {
+      throw storeErrorOf(error);
+    });
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    // A write still in flight must not meet a closed handle.
+    await this.#writer.finish();
+    await this.#handle.close().catch(() => {});
+    await fs.rm(this.#tempPath, { force: true }).catch(() => {});
+  }
+}
+
+/** An fs error as a StoreError of the kind a command answers; the message stays the system's, for the log. */
+export function storeErrorOf(error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const message = (error as Error).message;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError('no-space', message, { reason: code, cause: error });
+  return new StoreError('unavailable', message, { reason: code, cause: error });
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, fsc.O_RDONLY);
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a folder; the data itself is already synced.
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,107 @@
+import type { Readable } from 'node:stream';
+import type { FileEntry } from '../../protocol/file-row.js';
+import { fileNameProblem } from '../../protocol/names.js';
+
+declare const checkedName: unique symbol;
+
+/**
+ * A name that passed the TFTCP name rules. A store takes no other kind of name, so a name is
+ * checked once, where a command receives it, and nothing between there and the store checks again.
+ */
+export type FileName = string & { readonly [checkedName]: true };
+
+/** Checks `name` against the TFTCP name rules: the checked name, or the reason the rules refuse it. */
+export function checkFileName(name: string): { name: FileName; problem?: undefined } | { problem: string } {
+  const problem = fileNameProblem(name);
+  return problem === undefined ? { name: name as FileName } : { problem };
+}
+
+/** What went wrong in a store, in terms a command can answer without knowing the backend. */
+export type StoreErrorKind = 'not-found' | 'exists' | 'no-space' | 'invalid-name' | 'unavailable';
+
+/**
+ * A store's failure. For `exists`, `no-space` and `invalid-name` raised by the store itself the
+ * message is a detail a client may be told; otherwise it is for the log only (it may hold paths).
+ */
+export class StoreError extends Error {
+  readonly code = 'TOR_ERR_STORE';
+  readonly kind: StoreErrorKind;
+  /** The backend's own short code (an errno name such as `EMFILE`, an HTTP status), when it gave one. */
+  readonly reason: string | undefined;
+  constructor(kind: StoreErrorKind, message: string, options: { reason?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.kind = kind;
+    this.reason = options.reason;
+  }
+}
+
+/** How to narrow a listing. */
+export interface ListOptions {
+  /**
+   * Keeps only the names it returns true for. It sees each name before any per-file metadata is
+   * fetched, so a narrow search costs one metadata call per match, not one per file.
+   */
+  filter?: (name: string) => boolean;
+}
+
+/** A file opened for reading: its size is fixed at opening, and the same file is read whatever happens to its name. */
+export interface StoredFile {
+  readonly size: number;
+  /**
+   * Streams bytes [offset, offset + count), which must lie within the file. The stream becomes
+   * the one owner of whatever the file held open and releases it when it ends or is destroyed.
+   * Call it at most once.
+   */
+  read(offset: number, count: number): Readable;
+  /** Releases the file when no stream was made of it; does nothing after {@link read}. Never throws. */
+  close(): Promise<void>;
+}
+
+/** An upload being written: no listing shows it, and no name has it, until {@link commit}. */
+export interface Upload {
+  /**
+   * Queues a chunk; resolves when the upload can take more (that is the backpressure). A failure
+   * (the disk is full) is kept for {@link finish} rather than thrown, so the caller can go on
+   * draining its source and stay in step with it; later chunks are dropped.
+   */
+  write(chunk: Buffer): Promise<void>;
+  /** Waits for every queued chunk to be written; resolves with the first failure, if any. */
+  finish(): Promise<StoreError | undefined>;
+  /** Makes the upload durable and visible under its name, never over an existing file (StoreError `exists`). */
+  commit(): Promise<void>;
+  /** Throws the upload away, after the writes in flight. Harmless after commit. Never throws. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Where the files live, as the commands see it: nothing about folders, handles or sockets, so a
+ * second backend (an object store: listing by prefix, ranged GETs, multipart uploads committed
+ * with a conditional put) fits without changing a command. A store holds an exclusive lock on
+ * its place from opening until {@link close}: one server serves it at a time.
+ */
+export interface Store {
+  /** Every visible file, sorted by name; names the TFTCP rules refuse are left out. */
+  list(options?: ListOptions): Promise<FileEntry[]>;
+  /** One file's listing row, or undefined when no visible file has the name. */
+  stat(name: FileName): Promise<FileEntry | undefined>;
+  /** Opens a file for reading, or undefined when no visible file has the name. */
+  openRead(name: FileName): Promise<StoredFile | undefined>;
+  /**
+   * Claims a name for one upload until {@link release}: throws StoreError `exists` when a file
+   * or another upload in flight already has it.
+   */
+  reserve(name: FileName): Promise<void>;
+  /** Gives a reserved name back. */
+  release(name: FileName): void;
+  /**
+   * Throws StoreError `no-space` when `size` more bytes do not fit now. Nothing is set aside:
+   * bytes count once written, so an upload that announces much and sends little locks no one out.
+   */
+  checkSpace(size: number): Promise<void>;
+  /** Starts an upload of a reserved name, written where no listing shows it. */
+  beginUpload(name: FileName): Promise<Upload>;
+  /** Throws away uploads an earlier run left unfinished (ours to do: we hold the lock). */
+  clearAbandonedUploads(): Promise<void>;
+  /** Gives the lock back. Never throws. */
+  close(): Promise<void>;
+}
