@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { TftcpClient } from 'tor-server/client';
 import WebSocket from 'ws';
-import type { WsServerMessage } from '../src/ws/messages.js';
+import type { WsServerMessage } from '../src/api/index.js';
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
 

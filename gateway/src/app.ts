@@ -9,7 +9,7 @@ import { closeAfterResponse } from './lib/linger.js';
 import { DEFAULT_SECURITY_HEADERS } from './lib/security-headers.js';
 import { Upstream } from './lib/upstream.js';
 import { UpstreamLink } from './lib/upstream-link.js';
-import type { ErrorResponse } from './routes/api-types.js';
+import type { ErrorResponse } from './api/index.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { staticRoutes } from './routes/static.js';

@@ -13,7 +13,7 @@ import type { Response } from 'supertest';
 import { TEMP_DIR_NAME, TorServer, type ServerConfig } from 'tor-server/server';
 import WebSocket from 'ws';
 import { buildApp, type AppOptions } from '../src/app.js';
-import type { WsReply, WsServerMessage } from '../src/ws/messages.js';
+import type { WsReply, WsServerMessage } from '../src/api/index.js';
 
 /** Test-friendly bounds: short backoff, short timeouts, no logs. */
 export const TEST_APP_DEFAULTS = {

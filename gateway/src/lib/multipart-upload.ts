@@ -4,7 +4,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
 import { ErrorKind, errorReply, parseSize } from 'tor-server/protocol';
-import type { UploadResult } from '../routes/api-types.js';
+import { FormField, type UploadResult } from '../api/index.js';
 import { GatewayError, asGatewayError } from '../errors.js';
 import { isClientGone } from './client-gone.js';
 import { diedWhileIdle } from './died-while-idle.js';
@@ -15,7 +15,7 @@ import { checkUploadSize, uploadExactly } from './upload.js';
 import type { Upstream } from './upstream.js';
 
 /** Name of the form field that announces the size of the file part right after it. */
-export const SIZE_FIELD = 'size';
+export const SIZE_FIELD = FormField.size;
 
 /** Bytes of parts beyond the file limit read (and dropped) to report them; past this the form is cut. */
 const MAX_SKIPPED_BYTES = 16 * 1024 * 1024;

@@ -14,7 +14,25 @@ import { sendFile } from '../lib/send-file.js';
 import { TransferLimit } from '../lib/transfer-limit.js';
 import { checkUploadSize, uploadExactly } from '../lib/upload.js';
 import type { Upstream } from '../lib/upstream.js';
-import type { FileInfo, UploadResponse, UploadResult } from './api-types.js';
+import {
+  ApiPath,
+  HttpStatus,
+  QueryField,
+  TRUE_FLAG_VALUES,
+  filePath,
+  fileParamsSchema,
+  fileQuerySchema,
+  listingQuerySchema,
+  listingSchema,
+  uploadResponseSchema,
+  uploadResultSchema,
+  type FileInfo,
+  type FileParams,
+  type FileQuery,
+  type ListingQuery,
+  type UploadResponse,
+  type UploadResult,
+} from '../api/index.js';
 
 export interface FilesRoutesOptions {
   upstream: Upstream;
@@ -59,8 +77,9 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     events.filesChanged();
   };
 
-  app.get<{ Querystring: { search?: string } }>('/api/files', async (request, reply) => {
-    const text = typeof request.query.search === 'string' ? request.query.search : '';
+  app.get<{ Querystring: ListingQuery }>(ApiPath.files, { schema: { querystring: listingQuerySchema, response: { [HttpStatus.OK]: listingSchema } } }, async (request, reply) => {
+    const text = request.query[QueryField.search] ?? '';
+    // The TFTCP limits are in UTF-8 bytes and control characters, which a JSON schema cannot say.
     const problem = searchTextProblem(text);
     if (problem) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
     // An empty search is no filter at all (TFTCP's search needs a non-empty argument).
@@ -68,14 +87,17 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     return reply.header('cache-control', 'no-store').send(files);
   });
 
-  app.route<{ Params: { name: string }; Querystring: { inline?: string } }>({
+  app.route<{ Params: FileParams; Querystring: FileQuery }>({
     method: ['GET', 'HEAD'],
-    url: '/api/files/:name',
+    url: ApiPath.file,
     exposeHeadRoute: false,
-    handler: (request, reply) => sendFile(request, reply, { upstream, pool, transfers }, request.params.name, isTrue(request.query.inline)),
+    schema: { params: fileParamsSchema, querystring: fileQuerySchema },
+    handler: (request, reply) => sendFile(request, reply, { upstream, pool, transfers }, request.params.name, isTrue(request.query[QueryField.inline])),
   });
 
-  app.post('/api/files', { preHandler: sameOrigin }, async (request, reply) => {
+  // Bodies that are not an UploadResponse (a refusal before any part) are errors, answered by the error handler.
+  const uploadResponses: Record<number, object> = { [HttpStatus.CREATED]: uploadResponseSchema, [HttpStatus.MULTI_STATUS]: uploadResponseSchema };
+  app.post(ApiPath.files, { preHandler: sameOrigin, schema: { response: uploadResponses } }, async (request, reply) => {
     if (!request.isMultipart()) {
       throw new GatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 'send the files as multipart/form-data, or PUT the raw bytes to /api/files/<name>');
     }
@@ -96,7 +118,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     return reply.code(outcome.status).send(body);
   });
 
-  app.put<{ Params: { name: string } }>('/api/files/:name', { preHandler: sameOrigin }, async (request, reply) => {
+  app.put<{ Params: FileParams }>(ApiPath.file, { preHandler: sameOrigin, schema: { params: fileParamsSchema, response: { [HttpStatus.CREATED]: uploadResultSchema } } }, async (request, reply) => {
     const { name } = request.params;
     const lengthHeader = request.headers['content-length'];
     if (lengthHeader === undefined) {
@@ -115,10 +137,10 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     }
     const result: UploadResult = { name, size, ok: true };
     stored(result);
-    return reply.code(201).header('location', `/api/files/${encodeURIComponent(name)}`).send(result);
+    return reply.code(HttpStatus.CREATED).header('location', filePath(name)).send(result);
   });
 };
 
 function isTrue(flag: string | undefined): boolean {
-  return flag === '1' || flag === 'true' || flag === '';
+  return flag !== undefined && TRUE_FLAG_VALUES.includes(flag);
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Upstream } from '../lib/upstream.js';
-import type { HealthResponse } from './api-types.js';
+import { ApiPath, HttpStatus, healthSchema, type HealthResponse } from '../api/index.js';
 
 export interface HealthRoutesOptions {
   upstream: Upstream;
@@ -10,13 +10,14 @@ export interface HealthRoutesOptions {
 
 /** `GET /api/health`: 200 when the tor-server answers, 503 when it does not. */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { upstream, timeoutMs = 800 }) => {
-  app.get('/api/health', async (_request, reply) => {
+  const schema = { response: { [HttpStatus.OK]: healthSchema, [HttpStatus.SERVICE_UNAVAILABLE]: healthSchema } };
+  app.get(ApiPath.health, { schema }, async (_request, reply) => {
     // The probe may be shared with a longer one under way: this answer keeps its own deadline.
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     const up = await Promise.race([upstream.probe(timeoutMs), late]);
     clearTimeout(timer);
     const body: HealthResponse = { gateway: 'ok', upstream: up ? 'ok' : 'unreachable' };
-    return reply.code(up ? 200 : 503).header('cache-control', 'no-store').send(body);
+    return reply.code(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).header('cache-control', 'no-store').send(body);
   });
 };

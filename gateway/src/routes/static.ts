@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { API_PREFIX } from '../api/index.js';
 import { GatewayError } from '../errors.js';
 
 export interface StaticRoutesOptions {
@@ -47,7 +48,7 @@ export const staticRoutes: FastifyPluginAsync<StaticRoutesOptions> = async (app,
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const pathname = request.url.split('?')[0] ?? '/';
-    const isApi = pathname === '/api' || pathname.startsWith('/api/');
+    const isApi = pathname === API_PREFIX || pathname.startsWith(`${API_PREFIX}/`);
     const isAppRoute = (request.method === 'GET' || request.method === 'HEAD') && !isApi && !path.posix.basename(pathname).includes('.');
     if (isAppRoute) return sendApp(reply);
     return reply.send(new GatewayError('GW_ERR_NOT_FOUND', `no such ${isApi ? 'API route' : 'file'}: ${request.method} ${pathname}`));

@@ -4,7 +4,7 @@ import type { CommandPool } from '../lib/command-pool.js';
 import type { FileEvents } from '../lib/file-events.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import type { UpstreamLink } from '../lib/upstream-link.js';
-import { WS_MAX_MESSAGE_BYTES } from '../ws/messages.js';
+import { ApiPath, WS_MAX_MESSAGE_BYTES } from '../api/index.js';
 import { WS_TRY_AGAIN_LATER, WsSession } from '../ws/session.js';
 
 export interface WsRoutesOptions {
@@ -41,7 +41,7 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
   let total = 0;
 
   await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD } });
-  app.get('/api/ws', { websocket: true, preValidation: assertSameOrigin(options.origins) }, (socket, request) => {
+  app.get(ApiPath.ws, { websocket: true, preValidation: assertSameOrigin(options.origins) }, (socket, request) => {
     const address = request.ip;
     const mine = perAddress.get(address) ?? 0;
     // Behind a reverse proxy every browser has the proxy's address: raise the per-address cap there.

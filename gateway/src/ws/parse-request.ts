@@ -1,5 +1,5 @@
 import { searchTextProblem } from '../lib/names.js';
-import { WS_MAX_MESSAGE_BYTES, type WsCommand, type WsRequest } from './messages.js';
+import { WS_MAX_MESSAGE_BYTES, type WsCommand, type WsRequest } from '../api/index.js';
 
 /** A browser message read as a request, or the reason it is not one (with its id when it had one). */
 export type ParsedRequest = { ok: true; request: WsRequest } | { ok: false; id: number | null; error: string };

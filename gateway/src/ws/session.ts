@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js';
 import type { CommandPool } from '../lib/command-pool.js';
 import type { FileEvents } from '../lib/file-events.js';
 import type { UpstreamLink } from '../lib/upstream-link.js';
-import type { WsReply, WsRequest, WsServerMessage } from './messages.js';
+import type { WsReply, WsRequest, WsServerMessage } from '../api/index.js';
 import { parseWsRequest } from './parse-request.js';
 
 export interface SessionOptions {

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import type { WsServerMessage } from '../../src/ws/messages.js';
+import type { WsServerMessage } from '../../src/api/index.js';
 import { listen, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
 
 const SESSIONS = 1000;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
 import { TorServer } from 'tor-server/server';
-import type { WsServerMessage } from '../../src/ws/messages.js';
+import type { WsServerMessage } from '../../src/api/index.js';
 import { WsProbe, freePort, listen, replyOf, scratchDir, sha256, spawnTorServer, startApp, storedNames, tempFiles, transferConnections, waitFor, withTimeout } from '../helpers.js';
 
 const upstreamIs = (connected: boolean) => (m: WsServerMessage) => 'event' in m && m.event === 'upstream' && m.connected === connected;

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import type { TorServer } from 'tor-server/server';
 import WebSocket from 'ws';
-import { WS_MAX_MESSAGE_BYTES, type WsServerMessage } from '../../src/ws/messages.js';
+import { WS_MAX_MESSAGE_BYTES, type WsServerMessage } from '../../src/api/index.js';
 import { Scope, WsProbe, listen, replyOf, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
 
 const isReply = (id: number | null) => (m: WsServerMessage) => 'id' in m && m.id === id;

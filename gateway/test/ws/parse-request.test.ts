@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WS_MAX_MESSAGE_BYTES } from '../../src/ws/messages.js';
+import { WS_MAX_MESSAGE_BYTES } from '../../src/api/index.js';
 import { parseWsRequest } from '../../src/ws/parse-request.js';
 
 const parse = (value: unknown) => parseWsRequest(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), false);

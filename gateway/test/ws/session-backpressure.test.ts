@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import type { WsServerMessage } from '../../src/ws/messages.js';
+import type { WsServerMessage } from '../../src/api/index.js';
 import { MAX_QUEUED_REQUESTS } from '../../src/ws/session.js';
 import { listen, scratchDir, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
 

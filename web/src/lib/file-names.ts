@@ -1,4 +1,5 @@
-/** Name arithmetic for uploads that collide with an existing file. */
+/** Name arithmetic for uploads that collide with an existing file, and a file's URL. */
+import { QueryField, filePath } from 'gateway/api';
 
 // Kept whole when numbering, so `backup.tar.gz` becomes `backup (1).tar.gz`, not `backup.tar (1).gz`.
 const DOUBLE_EXTENSIONS = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tar.zst'];
@@ -27,6 +28,6 @@ export function alternativeName(name: string, taken: ReadonlySet<string>): strin
 
 /** The URL of a file on the gateway; `inline` asks for it to be shown rather than saved. */
 export function fileUrl(name: string, inline = false): string {
-  const path = `/api/files/${encodeURIComponent(name)}`;
-  return inline ? `${path}?inline=1` : path;
+  const path = filePath(name);
+  return inline ? `${path}?${QueryField.inline}=1` : path;
 }

@@ -1,3 +1,4 @@
+import { HttpStatus } from 'gateway/api';
 import { alternativeName, fileUrl } from './file-names.js';
 
 /** What the server says about a name: a file has it, none has, or it could not be asked. */
@@ -6,8 +7,6 @@ export type NameStatus = 'taken' | 'free' | 'unknown';
 /** Asks the server about one name. */
 export type NameLookup = (name: string) => Promise<NameStatus>;
 
-const HTTP_OK = 200;
-const HTTP_NOT_FOUND = 404;
 /** Candidates tried before offering one unchecked (each costs a round trip). */
 export const MAX_NAME_TRIES = 20;
 /** A check that takes longer than this is unknown: a slow gateway must not hold uploads back for good. */
@@ -23,8 +22,8 @@ export function headLookup(fetchFn: typeof fetch = fetch, base = ''): NameLookup
   return async (name) => {
     try {
       const response = await fetchFn(`${base}${fileUrl(name)}`, { method: 'HEAD', cache: 'no-store', signal: AbortSignal.timeout(NAME_CHECK_TIMEOUT_MS) });
-      if (response.status === HTTP_OK) return 'taken';
-      if (response.status === HTTP_NOT_FOUND) return 'free';
+      if (response.status === HttpStatus.OK) return 'taken';
+      if (response.status === HttpStatus.NOT_FOUND) return 'free';
       return 'unknown';
     } catch {
       return 'unknown';

@@ -1,4 +1,4 @@
-import type { FileInfo } from 'gateway/messages';
+import type { FileInfo } from 'gateway/api';
 
 export type SortKey = 'name' | 'size' | 'modified';
 export type SortDirection = 'ascending' | 'descending';

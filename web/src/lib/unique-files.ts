@@ -1,4 +1,4 @@
-import type { FileInfo } from 'gateway/messages';
+import type { FileInfo } from 'gateway/api';
 
 /**
  * The listing with one row per name, the first kept. The list is keyed by name, so a repeated

@@ -1,8 +1,8 @@
-import type { ErrorResponse, UploadResponse } from 'gateway/api-types';
+import { ApiPath, FormField, type ErrorResponse, type UploadResponse } from 'gateway/api';
 import type { RunningUpload, UploadJob, UploadOutcome } from './upload-queue.js';
 
-/** Where uploads go (issue 3: multipart, a `size` field right before each file part). */
-export const UPLOAD_URL = '/api/files';
+/** Where uploads go (multipart, a `size` field right before each file part). */
+export const UPLOAD_URL = ApiPath.files;
 
 /**
  * Sends one file as `POST /api/files` with XMLHttpRequest, which (unlike fetch) reports
@@ -12,8 +12,8 @@ export function xhrUpload(job: UploadJob<File>): RunningUpload {
   const request = new XMLHttpRequest();
   const form = new FormData();
   // The gateway streams each part into TFTCP, which needs the size before the bytes.
-  form.append('size', String(job.source.size));
-  form.append('file', job.source, job.name);
+  form.append(FormField.size, String(job.source.size));
+  form.append(FormField.file, job.source, job.name);
   const done = new Promise<UploadOutcome>((resolve) => {
     request.upload.onprogress = (event) => job.onProgress(event.loaded);
     request.onload = () => {

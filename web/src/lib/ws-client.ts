@@ -1,4 +1,4 @@
-import type { FileInfo, WsEvent, WsReply, WsRequest, WsServerMessage } from 'gateway/messages';
+import { ApiPath, type FileInfo, type WsEvent, type WsReply, type WsRequest, type WsServerMessage } from 'gateway/api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { WebError, WebErrorCode } from './errors.js';
 import { uniqueByName } from './unique-files.js';
@@ -210,8 +210,8 @@ export class WsClient {
 }
 
 
-/** Path of the gateway's WebSocket (issue 3). */
-export const SOCKET_PATH = '/api/ws';
+/** Path of the gateway's WebSocket. */
+export const SOCKET_PATH = ApiPath.ws;
 
 /** The gateway's WebSocket URL for a page served from `location` (ws: for http:, wss: for https:). */
 export function socketUrl(location: { protocol: string; host: string }): string {

@@ -1,4 +1,4 @@
-import type { FileInfo } from 'gateway/messages';
+import type { FileInfo } from 'gateway/api';
 import { WebErrorCode, WebError, messageOf } from '../lib/errors.js';
 import { defaultDirection, sortFiles, type SortDirection, type SortKey } from '../lib/sort-files.js';
 import type { WsClient } from '../lib/ws-client.js';

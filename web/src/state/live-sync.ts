@@ -1,11 +1,11 @@
-import type { HealthResponse } from 'gateway/api-types';
+import { ApiPath, type HealthResponse } from 'gateway/api';
 import type { WsClient } from '../lib/ws-client.js';
 import type { Clock } from './clock.svelte.js';
 import type { ConnectionState } from './connection.svelte.js';
 import type { FileListState } from './files.svelte.js';
 
 /** Where the gateway reports whether the tor-server is reachable. */
-export const HEALTH_URL = '/api/health';
+export const HEALTH_URL = ApiPath.health;
 
 /**
  * A tor-server link that is back within this long is not reported as down: the gateway also

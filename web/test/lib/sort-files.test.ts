@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FileInfo } from 'gateway/messages';
+import type { FileInfo } from 'gateway/api';
 import { defaultDirection, sortFiles } from '../../src/lib/sort-files.js';
 
 const files: FileInfo[] = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FileInfo } from 'gateway/messages';
+import type { FileInfo } from 'gateway/api';
 import { uniqueByName } from '../../src/lib/unique-files.js';
 
 const at = '2026-01-01T00:00:00.000Z';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { WsRequest } from 'gateway/messages';
+import type { WsRequest } from 'gateway/api';
 import { WebErrorCode, type WebError } from '../../src/lib/errors.js';
 import { socketUrl, WsClient, type SocketState, type WebSocketClass } from '../../src/lib/ws-client.js';
 

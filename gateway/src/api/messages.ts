@@ -1,6 +1,6 @@
 /**
  * The messages of `GET /api/ws`, defined once: the gateway implements them and the web app
- * imports them with `import type`, so the two sides cannot drift apart.
+ * imports them from `gateway/api`, so the two sides cannot drift apart.
  */
 
 /** One file as the gateway reports it (a TFTCP listing row). */
