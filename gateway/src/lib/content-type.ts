@@ -1,34 +1,20 @@
 import path from 'node:path';
+import mime from 'mime-types';
 
 /** What a file with no known extension is served as: browsers download it and never render it. */
 export const FALLBACK_TYPE = 'application/octet-stream';
 
-// Common types by extension. Text types get a charset when served.
-const TYPES: Record<string, string> = {
-  // text and data
-  txt: 'text/plain', text: 'text/plain', log: 'text/plain', md: 'text/markdown', markdown: 'text/markdown',
-  csv: 'text/csv', tsv: 'text/tab-separated-values', json: 'application/json', yaml: 'text/yaml', yml: 'text/yaml',
-  ini: 'text/plain', conf: 'text/plain', ts: 'text/plain', py: 'text/plain', c: 'text/plain', h: 'text/plain',
-  rs: 'text/plain', go: 'text/plain', java: 'text/plain', sh: 'text/plain', srt: 'text/plain', vtt: 'text/vtt',
-  // active content: never inline (see isInlineSafe)
-  html: 'text/html', htm: 'text/html', xhtml: 'application/xhtml+xml', xml: 'application/xml', xsl: 'application/xml',
-  svg: 'image/svg+xml', svgz: 'image/svg+xml', js: 'text/javascript', mjs: 'text/javascript', css: 'text/css',
-  swf: 'application/x-shockwave-flash', wasm: 'application/wasm',
-  // images
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', avif: 'image/avif',
-  bmp: 'image/bmp', ico: 'image/x-icon', tif: 'image/tiff', tiff: 'image/tiff', heic: 'image/heic',
-  // audio and video
-  mp3: 'audio/mpeg', m4a: 'audio/mp4', aac: 'audio/aac', wav: 'audio/wav', flac: 'audio/flac', ogg: 'audio/ogg',
-  oga: 'audio/ogg', opus: 'audio/ogg', mp4: 'video/mp4', m4v: 'video/mp4', webm: 'video/webm', ogv: 'video/ogg',
-  mov: 'video/quicktime', mkv: 'video/x-matroska', avi: 'video/x-msvideo',
-  // documents and archives
-  pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip', tgz: 'application/gzip', tar: 'application/x-tar',
-  bz2: 'application/x-bzip2', xz: 'application/x-xz', '7z': 'application/x-7z-compressed', rar: 'application/vnd.rar',
-  doc: 'application/msword', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xls: 'application/vnd.ms-excel', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  ppt: 'application/vnd.ms-powerpoint', pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  odt: 'application/vnd.oasis.opendocument.text', epub: 'application/epub+zip', iso: 'application/x-iso9660-image',
-  woff: 'font/woff', woff2: 'font/woff2', ttf: 'font/ttf', otf: 'font/otf',
+/**
+ * The project's own choices where mime-types (mime-db) answers otherwise or not at all:
+ * source code is plain text (mime-db has `.ts` as an MPEG transport stream, `.rs` as an XML
+ * type and nothing for `.py` or `.go`), media keep the names browsers play them under, and
+ * JavaScript is `text/javascript` (RFC 9239). Everything else comes from mime-types.
+ */
+const OVERRIDES: Record<string, string> = {
+  ts: 'text/plain', py: 'text/plain', c: 'text/plain', h: 'text/plain', rs: 'text/plain', go: 'text/plain',
+  java: 'text/plain', sh: 'text/plain', srt: 'text/plain', log: 'text/plain', ini: 'text/plain', conf: 'text/plain',
+  js: 'text/javascript', mjs: 'text/javascript',
+  tgz: 'application/gzip', m4v: 'video/mp4', aac: 'audio/aac', wav: 'audio/wav', flac: 'audio/flac', ico: 'image/x-icon',
 };
 
 /**
@@ -46,8 +32,10 @@ const INLINE_SAFE = new Set([
 
 /** The MIME type for a file name, by its extension (case-insensitive). */
 export function contentTypeFor(name: string): string {
+  // By the name's own extension: a dot file such as `.txt` has none.
   const extension = path.extname(name).slice(1).toLowerCase();
-  return TYPES[extension] ?? FALLBACK_TYPE;
+  if (extension === '') return FALLBACK_TYPE;
+  return OVERRIDES[extension] ?? (mime.lookup(extension) || FALLBACK_TYPE);
 }
 
 /** The Content-Type header value: text types say they are UTF-8. */
@@ -68,7 +56,9 @@ const TEXT_SOURCES = new Set(['text/html', 'application/xhtml+xml', 'application
  * were served as such: scripts, markup, style sheets, WebAssembly, plug-in content.
  */
 export function isActiveType(type: string): boolean {
-  return /html|xml|javascript|ecmascript|css|wasm|shockwave/.test(type);
+  // mime-db knows far more types than a browser renders; the ones it may render as a document
+  // (MHTML archives, multipart, IE's HTML components) count as active too.
+  return /html|xml|javascript|ecmascript|css|wasm|shockwave|x-component|^message\/|^multipart\//.test(type);
 }
 
 /** What a user file is served as: a served file must never be a script, a style sheet or a document of the app's origin. */
