@@ -59,13 +59,21 @@ export interface AppOptions {
   wsMaxBackoffMs?: number;
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The TFTCP side of the gateway. */
-    upstream: Upstream;
-    /** The connections shared by WebSocket sessions and listings. */
-    commandPool: CommandPool;
-  }
+/** The gateway's TFTCP side, as tests and benchmarks look at it. */
+export interface GatewayParts {
+  upstream: Upstream;
+  /** The connections shared by WebSocket sessions and listings. */
+  commandPool: CommandPool;
+}
+
+// Plugins get the upstream and the pool as options only; this is for looking in from outside.
+const partsOf = new WeakMap<FastifyInstance, GatewayParts>();
+
+/** The TFTCP side of an app made by buildApp. */
+export function gatewayParts(app: FastifyInstance): GatewayParts {
+  const parts = partsOf.get(app);
+  if (!parts) throw new Error('gatewayParts: not an app made by buildApp');
+  return parts;
 }
 
 // A file's own headers, which must not stick to an error answered instead of it.
@@ -100,8 +108,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const pool: CommandPool = new CommandPool({ upstream, size: poolSize, queueTimeoutMs: options.upstreamQueueTimeoutMs, keepOne: (): boolean => link.sessions > 0 });
   const link: UpstreamLink = new UpstreamLink({ upstream, pool, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
   const events = new FileEvents();
-  app.decorate('upstream', upstream);
-  app.decorate('commandPool', pool);
+  partsOf.set(app, { upstream, commandPool: pool });
 
   // With a listener here Node no longer answers `Expect: 100-continue` by itself: the upload
   // routes send `100 Continue` when they want the body, and a refusal is answered before it.

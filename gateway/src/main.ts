@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildApp } from './app.js';
+import { buildApp, gatewayParts } from './app.js';
 import { GatewayConfigError, gatewayUsage, parseGatewayConfig, type GatewayConfig } from './config.js';
 
 // Run it as `node --initial-heap-size=64 bin/tor-gateway.js` (npm start and scripts/start.mjs do):
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     // the browsers' connections with them, even those that stopped reading.
     setTimeout(() => {
       app.log.info('shutdown grace over: cutting what is left');
-      app.upstream.destroyAll();
+      gatewayParts(app).upstream.destroyAll();
       app.server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS).unref();
     app.close().then(

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Response } from 'supertest';
 import { TEMP_DIR_NAME, TorServer, type ServerConfig } from 'tor-server/server';
 import WebSocket from 'ws';
-import { buildApp, type AppOptions } from '../src/app.js';
+import { buildApp, gatewayParts, type AppOptions, type GatewayParts } from '../src/app.js';
 import type { WsReply, WsServerMessage } from '../src/api/index.js';
 
 /** Test-friendly bounds: short backoff, short timeouts, no logs. */
@@ -140,7 +140,10 @@ export async function spawnGateway(t: { after(fn: () => unknown): void }, torPor
 }
 
 /** The gateway app on a tor-server port, ready (not listening), closed when the test ends. */
-export async function startApp(t: { after(fn: () => unknown): void }, torPort: number, options: Partial<AppOptions> = {}): Promise<FastifyInstance> {
+/** An app under test, with its TFTCP side at hand for assertions. */
+export type TestApp = FastifyInstance & GatewayParts;
+
+export async function startApp(t: { after(fn: () => unknown): void }, torPort: number, options: Partial<AppOptions> = {}): Promise<TestApp> {
   const webDir = options.webDir ?? (await scratchDir(t, 'gw-web-'));
   const app = buildApp({ ...TEST_APP_DEFAULTS, torHost: '127.0.0.1', torPort, webDir, ...options });
   t.after(async () => {
@@ -150,7 +153,7 @@ export async function startApp(t: { after(fn: () => unknown): void }, torPort: n
     clearTimeout(force);
   });
   await app.ready();
-  return app;
+  return Object.assign(app, gatewayParts(app));
 }
 
 /** Starts the app listening on 127.0.0.1 and returns its base URL (http://...). */
@@ -297,7 +300,7 @@ export async function tempFiles(dir: string): Promise<string[]> {
 }
 
 /** TFTCP connections the gateway holds outside its command pool (transfers). */
-export function transferConnections(app: FastifyInstance): number {
+export function transferConnections(app: TestApp): number {
   return app.upstream.openCount - app.commandPool.openCount;
 }
 

@@ -7,9 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { Reply } from 'tor-server/protocol';
 import { parseContentDispositionName } from '../../src/lib/content-disposition.js';
-import type { FastifyInstance } from 'fastify';
 import type { TorServer } from 'tor-server/server';
-import { Scope, binary, listen, sha256, startApp, startTorServer, transferConnections, waitFor, waitForClients, withTimeout } from '../helpers.js';
+import { Scope, binary, listen, sha256, startApp, startTorServer, transferConnections, waitFor, waitForClients, withTimeout, type TestApp } from '../helpers.js';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
 const odd = 'résumé final €100 (v2).txt';
@@ -19,7 +18,7 @@ describe('GET /api/files and /api/files/:name', () => {
   const scope = new Scope();
   let server: TorServer;
   let dir: string;
-  let app: FastifyInstance;
+  let app: TestApp;
   const http_ = () => request(app.server);
   const fetchBytes = (name: string) => http_().get(url(name)).buffer(true).parse(binary);
 

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { ErrorKind } from 'tor-server/protocol';
 import { TorServer } from 'tor-server/server';
 import { freeBytes } from '../../src/lib/spool.js';
-import { Scope, listen, rawUpload, scratchDir, startApp, startTorServer, storedNames, waitFor } from '../helpers.js';
+import { Scope, listen, rawUpload, scratchDir, startApp, startTorServer, storedNames, waitFor, type TestApp } from '../helpers.js';
 
 const BOUNDARY = 'gw-refusal-boundary';
 const MiB = 1024 * 1024;
@@ -45,7 +44,7 @@ describe('POST /api/files and PUT /api/files/:name: refusals answered early, per
   const scope = new Scope();
   let dir: string;
   let spoolDir: string;
-  let app: FastifyInstance;
+  let app: TestApp;
   let port: number;
   let host: string;
 

@@ -4,11 +4,10 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { ErrorKind } from 'tor-server/protocol';
 import type { TorServer } from 'tor-server/server';
-import { Scope, listen, scratchDir, sha256, startApp, startTorServer, storedNames, tempFiles, waitFor, waitForClients, withTimeout } from '../helpers.js';
+import { Scope, listen, scratchDir, sha256, startApp, startTorServer, storedNames, tempFiles, waitFor, waitForClients, withTimeout, type TestApp } from '../helpers.js';
 
 const MAX_UPLOAD = 4 * 1024 * 1024;
 const TOR_MAX_FILE = 3 * 1024 * 1024;
@@ -18,7 +17,7 @@ describe('POST /api/files and PUT /api/files/:name', () => {
   let server: TorServer;
   let dir: string;
   let spoolDir: string;
-  let app: FastifyInstance;
+  let app: TestApp;
   let base: string;
   const http_ = () => request(app.server);
   const stored = async (name: string) => sha256(await fs.readFile(path.join(dir, name)));

@@ -3,12 +3,11 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import type { TorServer } from 'tor-server/server';
 import WebSocket from 'ws';
 import { WS_MAX_MESSAGE_BYTES, type WsServerMessage } from '../../src/api/index.js';
-import { Scope, WsProbe, listen, replyOf, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { Scope, WsProbe, listen, replyOf, startApp, startTorServer, transferConnections, waitFor, withTimeout, type TestApp } from '../helpers.js';
 
 const isReply = (id: number | null) => (m: WsServerMessage) => 'id' in m && m.id === id;
 
@@ -16,7 +15,7 @@ describe('GET /api/ws', () => {
   const scope = new Scope();
   let server: TorServer;
   let dir: string;
-  let app: FastifyInstance;
+  let app: TestApp;
   let base: string;
 
   before(async () => {
