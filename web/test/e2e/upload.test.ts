@@ -161,4 +161,32 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       await cdp.detach();
     }),
   );
+
+  it(
+    'regression: the uploading tab reloads its list once per stored file, not once for its own answer and again for the push',
+    withScreenshots('upload-refresh-once', suite, async (pages) => {
+      const [uploader, other] = [await suite.newPage(), await suite.newPage()];
+      pages.push(uploader, other);
+      let listings = 0;
+      uploader.on('websocket', (socket) =>
+        socket.on('framesent', ({ payload }) => {
+          if (typeof payload === 'string' && (JSON.parse(payload) as { command?: string }).command === 'show') listings += 1;
+        }),
+      );
+      await openApp(uploader, suite.stack.url);
+      await openApp(other, suite.stack.url);
+      await eventually(() => assert.ok(listings >= 1, 'the first listing'));
+      const before = listings;
+      const own: PageFile = { name: 'once.txt', mimeType: 'text/plain', buffer: Buffer.from('once\n') };
+      await uploadWithChooser(uploader, [own]);
+      await assertDone(uploader, own.name);
+      await eventually(async () => assert.ok((await listedNames(uploader)).includes(own.name)));
+      // An upload from the other tab pushes one more reload: once it shows, any second reload
+      // for the first file would have gone out before it.
+      const theirs: PageFile = { name: 'theirs.txt', mimeType: 'text/plain', buffer: Buffer.from('theirs\n') };
+      await uploadWithChooser(other, [theirs]);
+      await eventually(async () => assert.ok((await listedNames(uploader)).includes(theirs.name)));
+      assert.equal(listings - before, 2, 'one listing per stored file');
+    }),
+  );
 });
