@@ -6,8 +6,8 @@ import { parseSize } from '../protocol/command-line.js';
 import { parseFileRow, type FileEntry } from '../protocol/file-row.js';
 import { fileNameProblem } from '../protocol/names.js';
 import { INVALID_LINE, LineReader, type RawBytes } from '../protocol/line-reader.js';
-import { sendExactly, writeLine } from '../protocol/write.js';
-import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
+import { SourceSizeError, sendExactly, writeLine } from '../protocol/write.js';
+import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
 
 export interface ConnectOptions {
   host: string;
@@ -28,6 +28,8 @@ export interface Incoming {
 }
 
 export interface UploadOptions {
+  /** Called once the server has accepted the name and the size, just before the first chunk is read from the source. */
+  onAccepted?(): void;
   /** Called as bytes are handed to the socket. */
   onProgress?(sent: number, total: number): void;
 }
@@ -133,7 +135,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   /**
    * Uploads exactly `size` bytes from `source` as `name`. Resolves once the server has stored
    * it durably. A source that yields a different byte count cuts the connection (the server
-   * then stores nothing).
+   * then stores nothing) and rejects with TftcpSizeMismatchError; no byte past `size` is sent.
    */
   upload(name: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
     return this.#enqueue(async () => {
@@ -142,6 +144,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       await this.#expect(Reply.OK);
       await this.#send(String(size));
       await this.#expect(Reply.OK);
+      options.onAccepted?.();
       let sent = 0;
       // sendExactly stops waiting when the connection closes; a Readable source is also
       // destroyed then, so it releases what it holds (a file, a request) at once.
@@ -156,6 +159,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
         // The server is waiting for bytes that will never come: only closing can resync.
         const cause = this.#closeError ?? new TftcpConnectionError(`upload of ${name} stopped after ${sent} of ${size} bytes: ${(error as Error).message}`, { cause: error });
         this.destroy(cause);
+        if (error instanceof SourceSizeError && cause.cause === error) throw new TftcpSizeMismatchError(name, size, error.received);
         throw cause;
       } finally {
         this.#socket.off('close', stopSource);
