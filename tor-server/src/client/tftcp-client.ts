@@ -122,6 +122,15 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     });
   }
 
+  /**
+   * What a search box shows: every file when `text` is empty or absent, else the files whose
+   * name contains it. The one place where an empty search means `show`, since TFTCP's `search`
+   * needs a non-empty argument.
+   */
+  list(text = ''): Promise<FileEntry[]> {
+    return text === '' ? this.show() : this.search(text);
+  }
+
   /** Starts a download; the bytes arrive on the returned stream. */
   download(name: string): Promise<Incoming> {
     return this.#incoming(name, `${Command.DOWNLOAD} ${name}`);
@@ -139,7 +148,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
    */
   upload(name: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
     return this.#enqueue(async () => {
-      checkName(name);
+      checkFileName(name);
       await this.#send(`${Command.UPLOAD} ${name}`);
       await this.#expect(Reply.OK);
       await this.#send(String(size));
@@ -190,7 +199,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       this.#enqueue(async () => {
         let incoming: Incoming;
         try {
-          checkName(name);
+          checkFileName(name);
           await this.#send(line);
           await this.#expect(Reply.OK);
           await this.#expect(Reply.FOUND);
@@ -276,10 +285,15 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
 }
 
 /**
- * Refuses a name the server would refuse, with the reply it would give. Checked here because a
- * line break in the name would otherwise smuggle a second command onto the connection.
+ * Refuses a name the server would refuse, with the reply it would give, before it is written
+ * into a command line. This is the client's boundary, where a caller's string becomes TFTCP: a
+ * line break would smuggle a second command onto the connection, and a lone surrogate would be
+ * written as U+FFFD, naming another file. Each command checks its name here once, and nothing
+ * else in the client does (listing rows are the server's output, checked by parseFileRow). The
+ * other boundaries are the tor-server, when a command arrives, and the gateway, when a request
+ * arrives (so its refusal comes before any upstream work); nothing between them re-checks.
  */
-function checkName(name: string): void {
+function checkFileName(name: string): void {
   const problem = fileNameProblem(name);
   if (problem) throw new TftcpReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
 }

@@ -77,6 +77,17 @@ describe('TftcpClient against a real server', () => {
     assert.deepEqual(await client.search('zzz'), []);
   });
 
+  it('list is show for an empty or absent text, and search otherwise', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'b clip.mp4'), 'bb');
+    await writeFile(path.join(dir, 'a.txt'), 'a');
+    const client = await connect(t, port);
+    const all = await client.show();
+    assert.deepEqual(await client.list(), all);
+    assert.deepEqual(await client.list(''), all);
+    assert.deepEqual(await client.list('B C'), await client.search('B C'));
+  });
+
   it('download and range stream exactly the bytes', async (t) => {
     const { port, dir } = await startServer(t);
     const data = patternBytes(2_000_000);
