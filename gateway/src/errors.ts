@@ -1,5 +1,12 @@
-import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, type RefusalKind } from 'tor-server/client';
+import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError, type RefusalKind } from 'tor-server/client';
 import { ErrorKind } from 'tor-server/protocol';
+
+/**
+ * How the gateway's size-mismatch answers begin. It is the gateway's own kind, in the style of
+ * the TFTCP error replies: the tor-server never sees an upload's missing or extra bytes (the
+ * client cuts the connection instead), so it has no reply for them.
+ */
+export const SIZE_MISMATCH = 'Size mismatch';
 
 /** The gateway's own error codes and the HTTP status each one answers with. */
 export const GatewayErrors = {
@@ -53,8 +60,6 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
     case ErrorKind.INVALID_SIZE:
     case 'unknown-command':
       return 'GW_ERR_BAD_REQUEST';
-    case ErrorKind.SIZE_MISMATCH:
-      return 'GW_ERR_SIZE_MISMATCH';
     case ErrorKind.FILE_EXISTS:
       return 'GW_ERR_FILE_EXISTS';
     case ErrorKind.TOO_LARGE:
@@ -67,7 +72,6 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
     case ErrorKind.SHUTTING_DOWN:
     case ErrorKind.IDLE_TIMEOUT:
       return 'GW_ERR_UPSTREAM_BUSY';
-    case ErrorKind.STALLED:
     case ErrorKind.SERVER_ERROR:
     case 'other':
       return 'GW_ERR_UPSTREAM_FAILED';
@@ -86,11 +90,16 @@ interface HttpLikeError {
 
 /**
  * Turns anything thrown while serving a request into a GatewayError: TFTCP refusals keep the
- * server's reply line as their message, a broken upstream is 502, client errors raised by
+ * server's reply line as their message, an upload source of the wrong size is a 400, a broken upstream is 502, client errors raised by
  * Fastify or its plugins keep their status, and anything else is a 500 that leaks no detail.
  */
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  if (error instanceof TftcpSizeMismatchError) {
+    const arrived = error.received > error.announced ? 'more' : String(error.received);
+    const detail = `${error.fileName} was announced as ${error.announced} bytes but ${arrived} arrived; nothing was stored`;
+    return new GatewayError('GW_ERR_SIZE_MISMATCH', `${SIZE_MISMATCH}: ${detail}`, { cause: error });
+  }
   if (error instanceof TftcpReplyError) return new GatewayError(codeForRefusal(error.kind), error.reply, { cause: error });
   if (error instanceof TftcpConnectionError || error instanceof TftcpProtocolError) {
     return new GatewayError('GW_ERR_UPSTREAM_FAILED', `the tor-server connection failed: ${error.message}`, { cause: error });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError } from 'tor-server/client';
+import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from 'tor-server/client';
 import { ErrorKind, Reply, errorReply } from 'tor-server/protocol';
-import { GatewayError, asGatewayError, statusForRefusal } from '../src/errors.js';
+import { GatewayError, SIZE_MISMATCH, asGatewayError, statusForRefusal } from '../src/errors.js';
 
 test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
   const expected: [string, number][] = [
@@ -10,7 +10,6 @@ test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
     [Reply.UNKNOWN, 400],
     [errorReply(ErrorKind.INVALID_NAME, 'the name is empty'), 400],
     [errorReply(ErrorKind.INVALID_SIZE, 'x'), 400],
-    [errorReply(ErrorKind.SIZE_MISMATCH, 'x'), 400],
     [errorReply(ErrorKind.FILE_EXISTS, 'a.txt'), 409],
     [errorReply(ErrorKind.TOO_LARGE, 'x'), 413],
     [errorReply(ErrorKind.INVALID_RANGE, 'x'), 416],
@@ -18,7 +17,6 @@ test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
     [errorReply(ErrorKind.TOO_MANY_CLIENTS, 'x'), 503],
     [errorReply(ErrorKind.SHUTTING_DOWN, 'x'), 503],
     [errorReply(ErrorKind.IDLE_TIMEOUT), 503],
-    [errorReply(ErrorKind.STALLED), 502],
     [errorReply(ErrorKind.SERVER_ERROR, 'x'), 502],
     ['Something unheard of', 502],
   ];
@@ -42,4 +40,13 @@ test('a broken upstream is 502, client errors keep their status, anything else i
   const internal = asGatewayError(new TypeError('secret stack detail'));
   assert.equal(internal.statusCode, 500);
   assert.doesNotMatch(internal.message, /secret/);
+});
+
+test('an upload source of the wrong size is a 400 size mismatch that names the file and what arrived', () => {
+  const short = asGatewayError(new TftcpSizeMismatchError('a.txt', 5, 3));
+  assert.equal(short.code, 'GW_ERR_SIZE_MISMATCH');
+  assert.equal(short.statusCode, 400);
+  assert.equal(short.message, `${SIZE_MISMATCH}: a.txt was announced as 5 bytes but 3 arrived; nothing was stored`);
+  const long = asGatewayError(new TftcpSizeMismatchError('a.txt', 5, 8));
+  assert.equal(long.message, `${SIZE_MISMATCH}: a.txt was announced as 5 bytes but more arrived; nothing was stored`);
 });

@@ -82,8 +82,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     // The TFTCP limits are in UTF-8 bytes and control characters, which a JSON schema cannot say.
     const problem = searchTextProblem(text);
     if (problem) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
-    // An empty search is no filter at all (TFTCP's search needs a non-empty argument).
-    const files: FileInfo[] = await pool.run((client) => (text === '' ? client.show() : client.search(text)), { signal: clientGoneSignal(reply) });
+    const files: FileInfo[] = await pool.run((client) => client.list(text), { signal: clientGoneSignal(reply) });
     return reply.header('cache-control', 'no-store').send(files);
   });
 

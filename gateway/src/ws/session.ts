@@ -139,7 +139,7 @@ export class WsSession {
   async #run(request: WsRequest): Promise<WsReply> {
     const { pool, link } = this.#options;
     try {
-      const files = await pool.run((client) => (request.command === 'show' || request.text === '' ? client.show() : client.search(request.text)), { signal: this.#stop.signal });
+      const files = await pool.run((client) => client.list(request.command === 'search' ? request.text : ''), { signal: this.#stop.signal });
       link.confirmUp();
       return { id: request.id, ok: true, files };
     } catch (error) {

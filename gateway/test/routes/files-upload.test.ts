@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { ErrorKind } from 'tor-server/protocol';
 import type { TorServer } from 'tor-server/server';
+import { SIZE_MISMATCH } from '../../src/errors.js';
 import { Scope, listen, scratchDir, sha256, startApp, startTorServer, storedNames, tempFiles, waitFor, waitForClients, withTimeout, type TestApp } from '../helpers.js';
 
 const MAX_UPLOAD = 4 * 1024 * 1024;
@@ -75,7 +76,7 @@ describe('POST /api/files and PUT /api/files/:name', () => {
       .attach('file', Buffer.from('after'), 'after-short.txt')
       .expect(207);
     assert.equal(short.body.files[0].ok, false);
-    assert.ok(short.body.files[0].error.startsWith(ErrorKind.SIZE_MISMATCH), short.body.files[0].error);
+    assert.ok(short.body.files[0].error.startsWith(SIZE_MISMATCH), short.body.files[0].error);
     assert.deepEqual(short.body.files[1], { name: 'after-short.txt', size: 5, ok: true });
     // More bytes than announced: refused mid-part, and the rest of the form is not read.
     const long = await http_()
@@ -86,7 +87,7 @@ describe('POST /api/files and PUT /api/files/:name', () => {
       .attach('file', Buffer.from('after'), 'after-long.txt')
       .expect(400);
     assert.equal(long.body.files.length, 1);
-    assert.ok(long.body.files[0].error.startsWith(ErrorKind.SIZE_MISMATCH), long.body.files[0].error);
+    assert.ok(long.body.files[0].error.startsWith(SIZE_MISMATCH), long.body.files[0].error);
     const names = await storedNames(dir);
     assert.ok(names.includes('after-short.txt') && !names.includes('after-long.txt'));
     assert.ok(!names.includes('mismatch-short.bin') && !names.includes('mismatch-long.bin'));

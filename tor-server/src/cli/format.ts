@@ -1,4 +1,4 @@
-import type { FileEntry } from '../protocol/file-row.js';
+import { formatFileRow, type FileEntry } from '../protocol/file-row.js';
 import { printable } from '../protocol/printable.js';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
@@ -44,7 +44,10 @@ export function formatTable(entries: FileEntry[]): string {
   return [line('Name', 'Size', 'Modified'), ...rows.map((r) => line(...r)), count].join('\n');
 }
 
-/** The listing as tab-separated rows, for scripts; a control character in a field is escaped, so it cannot break a row. */
+/**
+ * The listing as tab-separated rows in the protocol's row format, for scripts; a control
+ * character in a field is escaped, so it cannot break a row.
+ */
 export function formatTsv(entries: FileEntry[]): string {
-  return entries.map((e) => `${printable(e.name)}\t${e.size}\t${printable(e.modified)}`).join('\n');
+  return entries.map((e) => formatFileRow({ name: printable(e.name), size: e.size, modified: printable(e.modified) })).join('\n');
 }

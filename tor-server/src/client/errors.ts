@@ -37,6 +37,30 @@ export class TftcpProtocolError extends TftcpError {
   }
 }
 
+/**
+ * An upload's source yielded more or fewer bytes than announced. The client cut the connection
+ * (the server keeps nothing of an upload that never completes) before any byte past the
+ * announced size was sent.
+ */
+export class TftcpSizeMismatchError extends TftcpError {
+  /** The name the upload was announced under. */
+  readonly fileName: string;
+  readonly announced: number;
+  /** Bytes the source yielded: short of `announced`, or past it by the chunk that overflowed. */
+  readonly received: number;
+  constructor(name: string, announced: number, received: number) {
+    super(
+      'TOR_ERR_SIZE_MISMATCH',
+      received > announced
+        ? `${name} was announced as ${announced} bytes but its source has more`
+        : `${name} was announced as ${announced} bytes but its source ended after ${received}`,
+    );
+    this.fileName = name;
+    this.announced = announced;
+    this.received = received;
+  }
+}
+
 /** Classifies a refusal reply line. */
 export function refusalKind(reply: string): RefusalKind {
   if (reply === Reply.NOT_FOUND) return 'not-found';

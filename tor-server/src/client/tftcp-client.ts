@@ -6,8 +6,8 @@ import { parseSize } from '../protocol/command-line.js';
 import { parseFileRow, type FileEntry } from '../protocol/file-row.js';
 import { fileNameProblem } from '../protocol/names.js';
 import { INVALID_LINE, LineReader, type RawBytes } from '../protocol/line-reader.js';
-import { sendExactly, writeLine } from '../protocol/write.js';
-import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
+import { SourceSizeError, sendExactly, writeLine } from '../protocol/write.js';
+import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
 
 export interface ConnectOptions {
   host: string;
@@ -28,6 +28,8 @@ export interface Incoming {
 }
 
 export interface UploadOptions {
+  /** Called once the server has accepted the name and the size, just before the first chunk is read from the source. */
+  onAccepted?(): void;
   /** Called as bytes are handed to the socket. */
   onProgress?(sent: number, total: number): void;
 }
@@ -120,6 +122,15 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     });
   }
 
+  /**
+   * What a search box shows: every file when `text` is empty or absent, else the files whose
+   * name contains it. The one place where an empty search means `show`, since TFTCP's `search`
+   * needs a non-empty argument.
+   */
+  list(text = ''): Promise<FileEntry[]> {
+    return text === '' ? this.show() : this.search(text);
+  }
+
   /** Starts a download; the bytes arrive on the returned stream. */
   download(name: string): Promise<Incoming> {
     return this.#incoming(name, `${Command.DOWNLOAD} ${name}`);
@@ -133,15 +144,16 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   /**
    * Uploads exactly `size` bytes from `source` as `name`. Resolves once the server has stored
    * it durably. A source that yields a different byte count cuts the connection (the server
-   * then stores nothing).
+   * then stores nothing) and rejects with TftcpSizeMismatchError; no byte past `size` is sent.
    */
   upload(name: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
     return this.#enqueue(async () => {
-      checkName(name);
+      checkFileName(name);
       await this.#send(`${Command.UPLOAD} ${name}`);
       await this.#expect(Reply.OK);
       await this.#send(String(size));
       await this.#expect(Reply.OK);
+      options.onAccepted?.();
       let sent = 0;
       // sendExactly stops waiting when the connection closes; a Readable source is also
       // destroyed then, so it releases what it holds (a file, a request) at once.
@@ -156,6 +168,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
         // The server is waiting for bytes that will never come: only closing can resync.
         const cause = this.#closeError ?? new TftcpConnectionError(`upload of ${name} stopped after ${sent} of ${size} bytes: ${(error as Error).message}`, { cause: error });
         this.destroy(cause);
+        if (error instanceof SourceSizeError && cause.cause === error) throw new TftcpSizeMismatchError(name, size, error.received);
         throw cause;
       } finally {
         this.#socket.off('close', stopSource);
@@ -186,7 +199,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       this.#enqueue(async () => {
         let incoming: Incoming;
         try {
-          checkName(name);
+          checkFileName(name);
           await this.#send(line);
           await this.#expect(Reply.OK);
           await this.#expect(Reply.FOUND);
@@ -272,10 +285,15 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
 }
 
 /**
- * Refuses a name the server would refuse, with the reply it would give. Checked here because a
- * line break in the name would otherwise smuggle a second command onto the connection.
+ * Refuses a name the server would refuse, with the reply it would give, before it is written
+ * into a command line. This is the client's boundary, where a caller's string becomes TFTCP: a
+ * line break would smuggle a second command onto the connection, and a lone surrogate would be
+ * written as U+FFFD, naming another file. Each command checks its name here once, and nothing
+ * else in the client does (listing rows are the server's output, checked by parseFileRow). The
+ * other boundaries are the tor-server, when a command arrives, and the gateway, when a request
+ * arrives (so its refusal comes before any upstream work); nothing between them re-checks.
  */
-function checkName(name: string): void {
+function checkFileName(name: string): void {
   const problem = fileNameProblem(name);
   if (problem) throw new TftcpReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
 }

@@ -42,11 +42,9 @@ export const ErrorKind = {
   NO_SPACE: 'Not enough space on the server',
   INVALID_SIZE: 'Invalid size',
   INVALID_RANGE: 'Invalid range',
-  SIZE_MISMATCH: 'Size mismatch',
   TOO_MANY_CLIENTS: 'Too many clients',
   SHUTTING_DOWN: 'Server is shutting down',
   IDLE_TIMEOUT: 'Idle timeout',
-  STALLED: 'Transfer stalled',
   SERVER_ERROR: 'Server error',
 } as const;
 export type ErrorKindText = (typeof ErrorKind)[keyof typeof ErrorKind];

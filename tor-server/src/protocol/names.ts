@@ -25,8 +25,3 @@ export function fileNameProblem(name: string): string | undefined {
   if (!name.isWellFormed()) return 'the name is not valid UTF-8';
   return undefined;
 }
-
-/** True when the name follows the TFTCP name rules. */
-export function isValidFileName(name: string): boolean {
-  return fileNameProblem(name) === undefined;
-}

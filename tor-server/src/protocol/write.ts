@@ -5,9 +5,22 @@ export async function writeLine(socket: Writable, line: string): Promise<void> {
   if (!socket.write(`${line}\n`)) await drained(socket);
 }
 
+/** The source of sendExactly yielded more or fewer bytes than it was to send. */
+export class SourceSizeError extends Error {
+  readonly expected: number;
+  /** Bytes the source yielded: short of `expected`, or past it by the chunk that overflowed (never sent). */
+  readonly received: number;
+  constructor(expected: number, received: number) {
+    super(received > expected ? `the source has more than the announced ${expected} bytes` : `the source ended after ${received} of the announced ${expected} bytes`);
+    this.expected = expected;
+    this.received = received;
+  }
+}
+
 /**
  * Copies exactly `size` bytes from `source` into `socket` without ending it, honouring
- * backpressure; `onBytes` sees every chunk. Rejects when the source yields more or fewer bytes,
+ * backpressure; `onBytes` sees every chunk. Rejects with SourceSizeError when the source yields
+ * more or fewer bytes (a chunk that would overflow is not written),
  * and as soon as the socket closes, even while the source is still waiting for its next chunk
  * (a slow browser upload must not outlive a dead tor-server).
  */
@@ -25,7 +38,7 @@ export async function sendExactly(
       if (next.done) break;
       const chunk = next.value;
       sent += chunk.length;
-      if (sent > size) throw new Error(`the source has more than the announced ${size} bytes`);
+      if (sent > size) throw new SourceSizeError(size, sent);
       onBytes?.(chunk.length);
       if (!socket.write(chunk)) await drained(socket);
     }
@@ -34,7 +47,7 @@ export async function sendExactly(
     void Promise.resolve(chunks.return?.()).catch(() => {});
     throw error;
   }
-  if (sent !== size) throw new Error(`the source ended after ${sent} of the announced ${size} bytes`);
+  if (sent !== size) throw new SourceSizeError(size, sent);
 }
 
 /** The iterator's next chunk, or a rejection as soon as the socket closes while waiting for it. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
-import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError } from '../../src/client/errors.js';
+import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from '../../src/client/errors.js';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
 import { ErrorKind, Reply } from '../../src/protocol/constants.js';
 import { eventually, patternBytes, sha256, spawnServer, startServer, tempDir, within } from '../helpers.js';
@@ -77,6 +77,17 @@ describe('TftcpClient against a real server', () => {
     assert.deepEqual(await client.search('zzz'), []);
   });
 
+  it('list is show for an empty or absent text, and search otherwise', async (t) => {
+    const { port, dir } = await startServer(t);
+    await writeFile(path.join(dir, 'b clip.mp4'), 'bb');
+    await writeFile(path.join(dir, 'a.txt'), 'a');
+    const client = await connect(t, port);
+    const all = await client.show();
+    assert.deepEqual(await client.list(), all);
+    assert.deepEqual(await client.list(''), all);
+    assert.deepEqual(await client.list('B C'), await client.search('B C'));
+  });
+
   it('download and range stream exactly the bytes', async (t) => {
     const { port, dir } = await startServer(t);
     const data = patternBytes(2_000_000);
@@ -110,6 +121,26 @@ describe('TftcpClient against a real server', () => {
     await client.upload('array.bin', 6, [Buffer.from('abc'), Buffer.from('def')]);
     assert.deepEqual((await client.show()).map((e) => [e.name, e.size]), [['array.bin', 6], ['empty.bin', 0], ['up.bin', data.length]]);
     assert.equal(await readFile(path.join(dir, 'array.bin'), 'utf8'), 'abcdef');
+  });
+
+  it('a source shorter or longer than announced is a TftcpSizeMismatchError, and the server stores nothing', async (t) => {
+    const { port, dir } = await startServer(t);
+    const isMismatch = (announced: number, received: number) => (error: unknown) => {
+      assert.ok(error instanceof TftcpSizeMismatchError, String(error));
+      assert.equal(error.code, 'TOR_ERR_SIZE_MISMATCH');
+      assert.deepEqual([error.fileName, error.announced, error.received], ['x.bin', announced, received]);
+      return true;
+    };
+    const short = await connect(t, port);
+    await assert.rejects(short.upload('x.bin', 5, Readable.from([Buffer.from('abc')])), isMismatch(5, 3));
+    await eventually(() => short.closed, 'the short upload closed the connection');
+    await assert.rejects(short.show(), TftcpConnectionError);
+    const long = await connect(t, port);
+    await assert.rejects(long.upload('x.bin', 4, [Buffer.from('abc'), Buffer.from('de')]), isMismatch(4, 5));
+    await eventually(() => long.closed, 'the long upload closed the connection');
+    const check = await connect(t, port);
+    assert.deepEqual(await check.show(), []);
+    assert.deepEqual((await readdir(dir)).filter((name) => !name.startsWith('.')), []);
   });
 
   it('refusals throw TftcpReplyError with the reply verbatim and its kind, and the connection stays usable', async (t) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
 import { FsStore, TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { StoreError, checkFileName, type FileName } from '../../src/server/store/store.js';
+import { StoreError, toFileName, type FileName } from '../../src/server/store/store.js';
 import { tempDir } from '../helpers.js';
 
 async function openStore(t: TestContext): Promise<{ store: FsStore; dir: string }> {
@@ -16,7 +16,7 @@ async function openStore(t: TestContext): Promise<{ store: FsStore; dir: string 
 }
 
 function fileName(name: string): FileName {
-  const checked = checkFileName(name);
+  const checked = toFileName(name);
   assert.equal(checked.problem, undefined);
   return checked.name!;
 }

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { decodeUtf8, escapeBytes } from './disk-names.js';
 import { FolderLock } from './folder-lock.js';
 import { FsUpload, storeErrorOf } from './fs-upload.js';
-import { StoreError, checkFileName, type FileName, type ListOptions, type Store, type StoredFile } from './store.js';
+import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredFile } from './store.js';
 
 /** Hidden folder inside the served folder where uploads are written until they are complete. */
 export const TEMP_DIR_NAME = '.tor-tmp';
@@ -159,7 +159,7 @@ export class FsStore implements Store {
     // Hidden names are the server's own (.tor-tmp, .tor-lock) or the operator's: skipped without a word.
     if (bytes[0] === DOT) return undefined;
     const text = decodeUtf8(bytes);
-    const checked = text === undefined ? { problem: 'the name is not valid UTF-8' } : checkFileName(text);
+    const checked = text === undefined ? { problem: 'the name is not valid UTF-8' } : toFileName(text);
     if (checked.problem === undefined) return checked.name;
     this.#warnUnlisted(bytes, checked.problem);
     return undefined;

@@ -10,8 +10,8 @@ declare const checkedName: unique symbol;
  */
 export type FileName = string & { readonly [checkedName]: true };
 
-/** Checks `name` against the TFTCP name rules: the checked name, or the reason the rules refuse it. */
-export function checkFileName(name: string): { name: FileName; problem?: undefined } | { problem: string } {
+/** `name` as a FileName when it follows the TFTCP name rules (fileNameProblem), else the reason it does not. */
+export function toFileName(name: string): { name: FileName; problem?: undefined } | { problem: string } {
   const problem = fileNameProblem(name);
   return problem === undefined ? { name: name as FileName } : { problem };
 }
