@@ -77,11 +77,6 @@ export const healthSchema = {
 export interface ErrorResponse {
   error: string;
 }
-export const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' } },
-  required: ['error'],
-} as const;
 
 /** `GET /api/files` query. A repeated `search` is refused by the schema rather than guessed at. */
 export interface ListingQuery {
