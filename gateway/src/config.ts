@@ -1,168 +1,75 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DEFAULT_PORT } from 'tor-server/protocol';
-import { parseByteSize } from 'tor-server/server';
+import { ConfigError, InvalidValue, byteSize, count, defaults, list, oneOf, option, parseOptions, port, text, usage, type OptionValues } from 'tor-server/options';
 import { hostnameOfSetting } from './lib/hosts.js';
 
-/** Everything the gateway can be told at start. */
-export interface GatewayConfig {
-  host: string;
-  port: number;
-  torHost: string;
-  torPort: number;
-  maxUploadSize: number;
-  webDir: string;
-  logLevel: string;
-  /** TFTCP connections shared by every WebSocket session and listing. */
-  upstreamPool: number;
-  /** All TFTCP connections at once (pool, downloads, uploads); more requests wait in line. */
-  maxUpstream: number;
-  /** Downloads and uploads one client address may have under way (or waiting) at once. */
-  maxTransfersPerAddress: number;
-  /** WebSocket sessions one client address may hold. */
-  maxWsPerAddress: number;
-  /** WebSocket sessions in all. */
-  maxWsSessions: number;
-  /** Host names (besides the defaults) that requests may name in their Host header. */
-  allowedHosts: string[];
-  /** Origins (besides the gateway's own) whose pages may upload and open the WebSocket. */
-  allowedOrigins: string[];
-}
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The program's name, at the start of its messages. */
+export const GATEWAY_PROGRAM = 'tor-gateway';
+const CONFIG_ERROR_CODE = 'GW_ERR_CONFIG';
 
 /** The gateway package folder (this file is in src/ or dist/ below it). */
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-export const GATEWAY_DEFAULTS: GatewayConfig = {
-  host: '0.0.0.0',
-  port: 8080,
-  torHost: '127.0.0.1',
-  torPort: DEFAULT_PORT,
-  maxUploadSize: 16 * 1024 ** 3,
-  webDir: path.resolve(PACKAGE_DIR, '../web/dist'),
-  logLevel: 'warn',
-  upstreamPool: 16,
-  // Below the tor-server's default limit of 64 connections per address, with room for a probe.
-  maxUpstream: 48,
-  maxTransfersPerAddress: 16,
-  maxWsPerAddress: 32,
-  maxWsSessions: 10_000,
-  allowedHosts: [],
-  allowedOrigins: [],
+/** Everything the gateway can be told at start: one row a flag. */
+const GATEWAY_OPTIONS = {
+  host: option({ flag: 'host', env: 'GATEWAY_HOST', help: 'address to listen on', parse: text, default: '0.0.0.0' }),
+  port: option({ flag: 'port', env: 'GATEWAY_PORT', help: 'HTTP port (0 picks a free one)', parse: port, default: 8080 }),
+  torHost: option({ flag: 'tor-host', env: 'TOR_HOST', help: 'tor-server address', parse: text, default: '127.0.0.1' }),
+  torPort: option({ flag: 'tor-port', env: 'TOR_PORT', help: 'tor-server port', parse: port, default: DEFAULT_PORT }),
+  maxUploadSize: option({ flag: 'max-upload-size', env: 'GATEWAY_MAX_UPLOAD_SIZE', help: 'largest upload, bytes or with K/M/G/T suffix', parse: byteSize, default: 16 * 1024 ** 3 }),
+  webDir: option({ flag: 'web-dir', env: 'GATEWAY_WEB_DIR', help: 'the built web app', parse: (dir) => path.resolve(dir), default: path.resolve(PACKAGE_DIR, '../web/dist') }),
+  logLevel: option({ flag: 'log-level', env: 'GATEWAY_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent', parse: oneOf(LOG_LEVELS), default: 'warn' }),
+  /** TFTCP connections shared by every WebSocket session and listing. */
+  upstreamPool: option({ flag: 'upstream-pool', env: 'GATEWAY_UPSTREAM_POOL', help: 'tor-server connections shared by all WebSocket sessions', parse: count, default: 16 }),
+  /**
+   * All TFTCP connections at once (pool, downloads, uploads); more requests wait in line. The
+   * default stays below the tor-server's default limit of 64 connections per address, with room for a probe.
+   */
+  maxUpstream: option({ flag: 'max-upstream', env: 'GATEWAY_MAX_UPSTREAM', help: 'tor-server connections in all; more requests wait', parse: count, default: 48 }),
+  /** Downloads and uploads one client address may have under way (or waiting) at once. */
+  maxTransfersPerAddress: option({ flag: 'max-transfers-per-address', env: 'GATEWAY_MAX_TRANSFERS_PER_ADDRESS', help: 'downloads and uploads at once per client address; more get 429', parse: count, default: 16 }),
+  /** WebSocket sessions one client address may hold. */
+  maxWsPerAddress: option({ flag: 'max-ws-per-address', env: 'GATEWAY_MAX_WS_PER_ADDRESS', help: 'WebSocket sessions per client address', parse: count, default: 32 }),
+  /** WebSocket sessions in all. */
+  maxWsSessions: option({ flag: 'max-ws-sessions', env: 'GATEWAY_MAX_WS_SESSIONS', help: 'WebSocket sessions in all', parse: count, default: 10_000 }),
+  /** Host names (besides the defaults) that requests may name in their Host header. */
+  allowedHosts: option({ flag: 'allowed-hosts', env: 'GATEWAY_ALLOWED_HOSTS', help: 'more host names browsers may use, comma-separated', parse: list(parseHostName), default: [] }),
+  /** Origins (besides the gateway's own) whose pages may upload and open the WebSocket. */
+  allowedOrigins: option({ flag: 'allowed-origins', env: 'GATEWAY_ALLOWED_ORIGINS', help: 'more origins that may upload, comma-separated', parse: list(parseOrigin), default: [] }),
 };
 
-const OPTIONS = {
-  host: { env: 'GATEWAY_HOST', help: 'address to listen on' },
-  port: { env: 'GATEWAY_PORT', help: 'HTTP port (0 picks a free one)' },
-  'tor-host': { env: 'TOR_HOST', help: 'tor-server address' },
-  'tor-port': { env: 'TOR_PORT', help: 'tor-server port' },
-  'max-upload-size': { env: 'GATEWAY_MAX_UPLOAD_SIZE', help: 'largest upload, bytes or with K/M/G/T suffix' },
-  'web-dir': { env: 'GATEWAY_WEB_DIR', help: 'the built web app' },
-  'log-level': { env: 'GATEWAY_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent' },
-  'upstream-pool': { env: 'GATEWAY_UPSTREAM_POOL', help: 'tor-server connections shared by all WebSocket sessions' },
-  'max-upstream': { env: 'GATEWAY_MAX_UPSTREAM', help: 'tor-server connections in all; more requests wait' },
-  'max-transfers-per-address': { env: 'GATEWAY_MAX_TRANSFERS_PER_ADDRESS', help: 'downloads and uploads at once per client address; more get 429' },
-  'max-ws-per-address': { env: 'GATEWAY_MAX_WS_PER_ADDRESS', help: 'WebSocket sessions per client address' },
-  'max-ws-sessions': { env: 'GATEWAY_MAX_WS_SESSIONS', help: 'WebSocket sessions in all' },
-  'allowed-hosts': { env: 'GATEWAY_ALLOWED_HOSTS', help: 'more host names browsers may use, comma-separated' },
-  'allowed-origins': { env: 'GATEWAY_ALLOWED_ORIGINS', help: 'more origins that may upload, comma-separated' },
-} as const;
+/** Everything the gateway can be told at start. */
+export type GatewayConfig = OptionValues<typeof GATEWAY_OPTIONS>;
 
-type Flag = keyof typeof OPTIONS;
+export const GATEWAY_DEFAULTS: GatewayConfig = defaults(GATEWAY_OPTIONS);
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** A flag or variable with a value that makes no sense (code `GW_ERR_CONFIG`); the message says which. */
+export { ConfigError as GatewayConfigError } from 'tor-server/options';
 
 /** The --help text. */
 export function gatewayUsage(): string {
-  const width = Math.max(...Object.keys(OPTIONS).map((flag) => flag.length));
-  const rows = Object.entries(OPTIONS).map(([flag, o]) => `  --${flag.padEnd(width)} ${o.help} [env ${o.env}]`);
-  return ['Usage: tor-gateway [options]', '', ...rows, `  --${'help'.padEnd(width)} show this help`, ''].join('\n');
+  return usage(GATEWAY_PROGRAM, GATEWAY_OPTIONS);
 }
 
-/** A flag or variable with a value that makes no sense; the message says which. */
-export class GatewayConfigError extends Error {
-  readonly code = 'GW_ERR_CONFIG';
-}
-
-/** Reads flags, then environment variables, then defaults. */
+/** Reads flags, then environment variables, then defaults; a bad value throws GatewayConfigError naming the flag. */
 export function parseGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfig | 'help' {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { ...Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, { type: 'string' as const }])), help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new GatewayConfigError((error as Error).message);
+  const config = parseOptions(GATEWAY_OPTIONS, argv, env, CONFIG_ERROR_CODE);
+  if (config !== 'help' && config.upstreamPool > config.maxUpstream) {
+    throw new ConfigError(
+      `--upstream-pool (${config.upstreamPool}) must not be larger than --max-upstream (${config.maxUpstream}): the pool's connections count toward it`,
+      CONFIG_ERROR_CODE,
+    );
   }
-  if (values.help) return 'help';
-  const pick = (flag: Flag): string | undefined => {
-    const value = values[flag] ?? env[OPTIONS[flag].env];
-    return value === undefined || value === '' ? undefined : String(value);
-  };
-  const invalid = (flag: Flag, text: string, why = 'is not a valid value') => new GatewayConfigError(`--${flag} (${OPTIONS[flag].env}): "${text}" ${why}`);
-  const port = (flag: Flag, fallback: number) => {
-    const text = pick(flag);
-    if (text === undefined) return fallback;
-    if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw invalid(flag, text);
-    return Number(text);
-  };
-  const count = (flag: Flag, fallback: number) => {
-    const text = pick(flag);
-    if (text === undefined) return fallback;
-    if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw invalid(flag, text, 'is not a whole number of at least 1');
-    return Number(text);
-  };
-  const list = (flag: Flag, check: (item: string) => string) => {
-    const text = pick(flag);
-    if (text === undefined) return [];
-    return text
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '')
-      .map((item) => {
-        try {
-          return check(item);
-        } catch (error) {
-          throw invalid(flag, item, (error as Error).message);
-        }
-      });
-  };
-  const sizeText = pick('max-upload-size');
-  const maxUploadSize = sizeText === undefined ? GATEWAY_DEFAULTS.maxUploadSize : parseByteSize(sizeText);
-  if (maxUploadSize === undefined) throw invalid('max-upload-size', sizeText!);
-  const logLevel = pick('log-level') ?? GATEWAY_DEFAULTS.logLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new GatewayConfigError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
-  const webDir = pick('web-dir');
-  const upstreamPool = count('upstream-pool', GATEWAY_DEFAULTS.upstreamPool);
-  const maxUpstream = count('max-upstream', GATEWAY_DEFAULTS.maxUpstream);
-  if (upstreamPool > maxUpstream) {
-    throw new GatewayConfigError(`--upstream-pool (${upstreamPool}) must not be larger than --max-upstream (${maxUpstream}): the pool's connections count toward it`);
-  }
-  return {
-    host: pick('host') ?? GATEWAY_DEFAULTS.host,
-    port: port('port', GATEWAY_DEFAULTS.port),
-    torHost: pick('tor-host') ?? GATEWAY_DEFAULTS.torHost,
-    torPort: port('tor-port', GATEWAY_DEFAULTS.torPort),
-    maxUploadSize,
-    webDir: webDir === undefined ? GATEWAY_DEFAULTS.webDir : path.resolve(webDir),
-    logLevel,
-    upstreamPool,
-    maxUpstream,
-    maxTransfersPerAddress: count('max-transfers-per-address', GATEWAY_DEFAULTS.maxTransfersPerAddress),
-    maxWsPerAddress: count('max-ws-per-address', GATEWAY_DEFAULTS.maxWsPerAddress),
-    maxWsSessions: count('max-ws-sessions', GATEWAY_DEFAULTS.maxWsSessions),
-    allowedHosts: list('allowed-hosts', parseHostName),
-    allowedOrigins: list('allowed-origins', parseOrigin),
-  };
+  return config;
 }
 
 /** A host name or address as `--allowed-hosts` takes it (a port, if given, is ignored): lower case, IPv6 in brackets. */
 export function parseHostName(text: string): string {
   const name = hostnameOfSetting(text);
-  if (name === undefined) throw new Error('is not a host name or address');
+  if (name === undefined) throw new InvalidValue('is not a host name or address');
   return name;
 }
 
@@ -172,11 +79,11 @@ export function parseOrigin(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new Error('is not an origin such as https://files.example.org');
+    throw new InvalidValue('is not an origin such as https://files.example.org');
   }
   const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !text.endsWith('/');
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
-    throw new Error('is not an origin such as https://files.example.org (scheme, host and port only)');
+    throw new InvalidValue('is not an origin such as https://files.example.org (scheme, host and port only)');
   }
   return url.origin;
 }

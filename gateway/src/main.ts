@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { EXIT_FAILURE, listenProblem, settingsOrExit, stopOnSignals } from 'tor-server/options';
 import { buildApp, gatewayParts } from './app.js';
-import { GatewayConfigError, gatewayUsage, parseGatewayConfig, type GatewayConfig } from './config.js';
+import { GATEWAY_PROGRAM, gatewayUsage, parseGatewayConfig } from './config.js';
 
 // Run it as `node --initial-heap-size=64 bin/tor-gateway.js` (npm start and scripts/start.mjs do):
 // every 64 KiB socket read is a new external buffer, and with V8's default small initial heap
@@ -14,18 +15,8 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 /** Starts the gateway from flags and environment and stops it cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
-  let config: GatewayConfig | 'help';
-  try {
-    config = parseGatewayConfig(process.argv.slice(2), process.env);
-  } catch (error) {
-    if (!(error instanceof GatewayConfigError)) throw error;
-    process.stderr.write(`tor-gateway: ${error.message}\n\n${gatewayUsage()}`);
-    process.exit(2);
-  }
-  if (config === 'help') {
-    process.stdout.write(gatewayUsage());
-    return;
-  }
+  const config = settingsOrExit(GATEWAY_PROGRAM, gatewayUsage(), () => parseGatewayConfig(process.argv.slice(2), process.env));
+  if (config === undefined) return;
 
   const app = buildApp({
     torHost: config.torHost,
@@ -45,8 +36,9 @@ async function main(): Promise<void> {
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    process.stderr.write(`tor-gateway: ${startupProblem(error as NodeJS.ErrnoException, config)}\n`);
-    process.exit(1);
+    const problem = listenProblem(error as NodeJS.ErrnoException, { host: config.host, port: config.port, accessHint: 'Choose a port above 1023 with --port.' });
+    process.stderr.write(`${GATEWAY_PROGRAM}: ${problem}\n`);
+    process.exit(EXIT_FAILURE);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -56,13 +48,7 @@ async function main(): Promise<void> {
     process.stderr.write(`tor-gateway: no web app in ${config.webDir} yet; run \`npm run build -w web\` (the API works without it)\n`);
   }
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      process.stderr.write('tor-gateway: forced exit\n');
-      process.exit(1);
-    }
-    stopping = true;
+  stopOnSignals(GATEWAY_PROGRAM, (signal) => {
     app.log.info({ signal }, 'shutting down');
     // Cut transfers that outlive the grace period (the tor-server keeps nothing partial), and
     // the browsers' connections with them, even those that stopped reading.
@@ -71,27 +57,8 @@ async function main(): Promise<void> {
       gatewayParts(app).upstream.destroyAll();
       app.server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS).unref();
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-function startupProblem(error: NodeJS.ErrnoException, config: GatewayConfig): string {
-  switch (error.code) {
-    case 'EADDRINUSE':
-      return `port ${config.port} on ${config.host} is already in use. Stop the other server or choose another port with --port.`;
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied (${error.message}). Choose a port above 1023 with --port.`;
-    case 'EADDRNOTAVAIL':
-      return `${config.host} is not an address of this machine. Use --host 0.0.0.0 to listen on all of them.`;
-    default:
-      return `could not start: ${error.message}`;
-  }
+    return app.close();
+  });
 }
 
 void main();

@@ -1,0 +1,3 @@
+export { option, parseOptions, usage, defaults, ConfigError, type Option, type OptionTable, type OptionValues } from './table.js';
+export { InvalidValue, text, port, count, seconds, byteSize, parseByteSize, oneOf, list, type Parser } from './parsers.js';
+export { settingsOrExit, listenProblem, stopOnSignals, EXIT_USAGE, EXIT_FAILURE } from './startup.js';
