@@ -2,13 +2,11 @@
  * The JSON bodies of the HTTP API: a TypeScript type for each, and the JSON schema Fastify
  * validates requests and serializes responses with. Keep each pair side by side.
  */
-import type { FileInfo } from './messages.js';
+import type { FileEntry } from './messages.js';
 import { QueryField } from './fields.js';
 
-export type { FileInfo } from './messages.js';
-
-/** One file as the gateway reports it (a TFTCP listing row). */
-export const fileInfoSchema = {
+/** One file as the gateway reports it (a TFTCP listing row, {@link FileEntry}). */
+export const fileEntrySchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
@@ -19,8 +17,8 @@ export const fileInfoSchema = {
 } as const;
 
 /** `GET /api/files` response body. */
-export type ListingResponse = FileInfo[];
-export const listingSchema = { type: 'array', items: fileInfoSchema } as const;
+export type ListingResponse = FileEntry[];
+export const listingSchema = { type: 'array', items: fileEntrySchema } as const;
 
 /** One file's outcome in a `POST /api/files` (or `PUT /api/files/<name>`) response. */
 export interface UploadResult {

@@ -26,7 +26,7 @@ import {
   listingSchema,
   uploadResponseSchema,
   uploadResultSchema,
-  type FileInfo,
+  type FileEntry,
   type FileParams,
   type FileQuery,
   type ListingQuery,
@@ -82,7 +82,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     // The TFTCP limits are in UTF-8 bytes and control characters, which a JSON schema cannot say.
     const problem = searchTextProblem(text);
     if (problem) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
-    const files: FileInfo[] = await pool.run((client) => client.list(text), { signal: clientGoneSignal(reply) });
+    const files: FileEntry[] = await pool.run((client) => client.list(text), { signal: clientGoneSignal(reply) });
     return reply.header('cache-control', 'no-store').send(files);
   });
 

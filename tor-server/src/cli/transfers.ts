@@ -37,13 +37,6 @@ export interface DownloadResult {
   resumedFrom: number;
 }
 
-/** What the partial-download sidecar remembers, so a resume only continues the same file. */
-interface PartInfo {
-  name: string;
-  size: number;
-  modified: string;
-}
-
 /**
  * Downloads `name` into the downloads folder. Bytes go to a hidden part file first, which
  * is renamed when complete; an existing file is never overwritten (`name (1).ext`). If an
@@ -57,7 +50,8 @@ export async function downloadFile(client: TftcpClient, name: string, folders: C
 
   const incoming = offset > 0 ? await client.range(name, offset, entry!.size - offset) : await client.download(name);
   const total = offset + incoming.size;
-  if (entry && offset === 0) await fs.writeFile(infoPath, JSON.stringify({ name, size: entry.size, modified: entry.modified } satisfies PartInfo));
+  // The part file's sidecar remembers the server's row, so a resume only continues the same file.
+  if (entry && offset === 0) await fs.writeFile(infoPath, JSON.stringify({ name, size: entry.size, modified: entry.modified } satisfies FileEntry));
   hooks.start?.(total, offset);
   let done = offset;
   const counter = new Transform({
@@ -111,7 +105,7 @@ export async function uploadFile(client: TftcpClient, file: string, folders: Cli
 /** Bytes of a resumable part file for `entry`, or 0 (and no stale part left) when there is none. */
 async function resumableBytes(partPath: string, infoPath: string, entry: FileEntry): Promise<number> {
   try {
-    const info = JSON.parse(await fs.readFile(infoPath, 'utf8')) as PartInfo;
+    const info = JSON.parse(await fs.readFile(infoPath, 'utf8')) as FileEntry;
     const { size } = await fs.stat(partPath);
     if (info.name === entry.name && info.size === entry.size && info.modified === entry.modified && size < entry.size) return size;
   } catch {

@@ -1,11 +1,11 @@
-import type { FileInfo } from 'gateway/api';
+import type { FileEntry } from 'gateway/api';
 
 export type SortKey = 'name' | 'size' | 'modified';
 export type SortDirection = 'ascending' | 'descending';
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-function compareBy(key: SortKey, a: FileInfo, b: FileInfo): number {
+function compareBy(key: SortKey, a: FileEntry, b: FileEntry): number {
   switch (key) {
     case 'name':
       return collator.compare(a.name, b.name);
@@ -17,7 +17,7 @@ function compareBy(key: SortKey, a: FileInfo, b: FileInfo): number {
 }
 
 /** A sorted copy of `files`; ties fall back to the name so the order is stable across refreshes. */
-export function sortFiles(files: readonly FileInfo[], key: SortKey, direction: SortDirection): FileInfo[] {
+export function sortFiles(files: readonly FileEntry[], key: SortKey, direction: SortDirection): FileEntry[] {
   const sign = direction === 'ascending' ? 1 : -1;
   return [...files].sort((a, b) => sign * compareBy(key, a, b) || collator.compare(a.name, b.name));
 }

@@ -1,4 +1,4 @@
-import { ApiPath, type FileInfo, type WsEvent, type WsReply, type WsRequest, type WsServerMessage } from 'gateway/api';
+import { ApiPath, type FileEntry, type WsEvent, type WsReply, type WsRequest, type WsServerMessage } from 'gateway/api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { WebError, WebErrorCode } from './errors.js';
 import { uniqueByName } from './unique-files.js';
@@ -21,7 +21,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 type RequestBody = DistributiveOmit<WsRequest, 'id'>;
 
 interface Pending {
-  resolve(files: FileInfo[]): void;
+  resolve(files: FileEntry[]): void;
   reject(error: WebError): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -100,16 +100,16 @@ export class WsClient {
   }
 
   /** Every file on the tor-server. */
-  show(): Promise<FileInfo[]> {
+  show(): Promise<FileEntry[]> {
     return this.#request({ command: 'show' });
   }
 
   /** The files whose names contain `text`, as the tor-server's `search` decides. */
-  search(text: string): Promise<FileInfo[]> {
+  search(text: string): Promise<FileEntry[]> {
     return this.#request({ command: 'search', text });
   }
 
-  #request(body: RequestBody): Promise<FileInfo[]> {
+  #request(body: RequestBody): Promise<FileEntry[]> {
     const socket = this.#socket;
     if (this.#state !== 'open' || !socket) {
       return Promise.reject(new WebError(WebErrorCode.WS_CLOSED, 'Not connected to the gateway'));

@@ -1,4 +1,4 @@
-import type { FileInfo } from 'gateway/api';
+import type { FileEntry } from 'gateway/api';
 import { WebErrorCode, WebError, messageOf } from '../lib/errors.js';
 import { defaultDirection, sortFiles, type SortDirection, type SortKey } from '../lib/sort-files.js';
 import type { WsClient } from '../lib/ws-client.js';
@@ -9,7 +9,7 @@ export const SEARCH_DEBOUNCE_MS = 200;
 /** The listing: what the tor-server has (or what matches the search), sorted, with totals. */
 export class FileListState {
   readonly #client: WsClient;
-  #files = $state.raw<FileInfo[]>([]);
+  #files = $state.raw<FileEntry[]>([]);
   #loaded = $state(false);
   #error = $state<string | null>(null);
   #query = $state('');
@@ -25,7 +25,7 @@ export class FileListState {
   }
 
   /** The files listed, in the chosen order. */
-  readonly files: FileInfo[] = $derived(sortFiles(this.#files, this.#sortKey, this.#sortDirection));
+  readonly files: FileEntry[] = $derived(sortFiles(this.#files, this.#sortKey, this.#sortDirection));
   readonly count: number = $derived(this.#files.length);
   readonly totalBytes: number = $derived(this.#files.reduce((sum, file) => sum + file.size, 0));
 

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FileInfo } from 'gateway/api';
+import type { FileEntry } from 'gateway/api';
 import { defaultDirection, sortFiles } from '../../src/lib/sort-files.js';
 
-const files: FileInfo[] = [
+const files: FileEntry[] = [
   { name: 'file10.txt', size: 5, modified: '2026-01-03T00:00:00.000Z' },
   { name: 'File2.txt', size: 500, modified: '2026-01-01T00:00:00.000Z' },
   { name: 'a.bin', size: 5, modified: '2026-01-02T00:00:00.000Z' },
 ];
 
-const names = (list: FileInfo[]) => list.map((file) => file.name);
+const names = (list: FileEntry[]) => list.map((file) => file.name);
 
 describe('sortFiles', () => {
   it('sorts names naturally and case-insensitively', () => {
