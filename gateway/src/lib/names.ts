@@ -2,8 +2,10 @@ import { Command, ErrorKind, MAX_LINE_BYTES, errorReply, fileNameProblem } from 
 import { GatewayError } from '../errors.js';
 
 /**
- * Refuses a file name the tor-server would refuse, before it reaches a command line. This
- * also keeps a name with a line break from smuggling a second command onto the connection.
+ * The gateway's one name check, where a request arrives: refuses a file name the tor-server
+ * would refuse before any upstream work. Its TFTCP clients connect with `namesChecked` and send
+ * the name as it is, so this check is also what keeps a name with a line break from smuggling
+ * a second command onto a connection.
  */
 export function checkFileName(name: string): void {
   const problem = fileNameProblem(name);

@@ -124,7 +124,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     await this.#acquireSlot(pooled, options.signal);
     let client: TftcpClient;
     try {
-      client = await TftcpClient.connect({ host: this.host, port: this.port, connectTimeoutMs: this.#connectTimeoutMs, replyTimeoutMs: this.#replyTimeoutMs });
+      // Every route checks a file name where its request arrives (lib/names.ts), so the client does not again.
+      client = await TftcpClient.connect({ host: this.host, port: this.port, connectTimeoutMs: this.#connectTimeoutMs, replyTimeoutMs: this.#replyTimeoutMs, namesChecked: true });
     } catch (error) {
       this.#releaseSlot(pooled);
       this.emit('lost');

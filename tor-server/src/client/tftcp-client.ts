@@ -18,6 +18,12 @@ export interface ConnectOptions {
   replyTimeoutMs?: number;
   /** Aborting it closes the connection. */
   signal?: AbortSignal;
+  /**
+   * The caller checks every file name against the TFTCP name rules where its input arrives (the
+   * gateway does, per request), so commands send names as given. Without it (the default), each
+   * command refuses a name the server would refuse before writing it into a command line.
+   */
+  namesChecked?: boolean;
 }
 
 /** A file coming from the server: its byte count, then exactly that many bytes. */
@@ -50,6 +56,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   readonly #socket: net.Socket;
   readonly #reader = new LineReader({ maxLineBytes: 64 * 1024 });
   readonly #replyTimeoutMs: number;
+  readonly #namesChecked: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #closeError: TftcpConnectionError | undefined;
   #closed = false;
@@ -62,6 +69,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     this.port = options.port;
     this.#socket = socket;
     this.#replyTimeoutMs = options.replyTimeoutMs ?? 60_000;
+    this.#namesChecked = options.namesChecked ?? false;
     socket.setNoDelay(true);
     socket.on('timeout', () => this.destroy(new TftcpConnectionError(`${this.#where} sent nothing for ${this.#replyTimeoutMs / 1000} s; the connection was closed`)));
     socket.on('error', (error) => (this.#closeError ??= new TftcpConnectionError(`connection to ${this.#where} failed: ${error.message}`, { cause: error })));
@@ -148,7 +156,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
    */
   upload(name: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
     return this.#enqueue(async () => {
-      checkFileName(name);
+      this.#checkName(name);
       await this.#send(`${Command.UPLOAD} ${name}`);
       await this.#expect(Reply.OK);
       await this.#send(String(size));
@@ -199,7 +207,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       this.#enqueue(async () => {
         let incoming: Incoming;
         try {
-          checkFileName(name);
+          this.#checkName(name);
           await this.#send(line);
           await this.#expect(Reply.OK);
           await this.#expect(Reply.FOUND);
@@ -274,6 +282,20 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     }
   }
 
+  /**
+   * Refuses a name the server would refuse, with the reply it would give, before it is written
+   * into a command line: a line break would smuggle a second command onto the connection, and a
+   * lone surrogate would be written as U+FFFD, naming another file. This is the boundary for a
+   * caller that passes its user's text on (the tor-client CLI); a caller that checked the name
+   * where its request arrived (the gateway) connects with `namesChecked`, and the tor-server
+   * checks again on its side.
+   */
+  #checkName(name: string): void {
+    if (this.#namesChecked) return;
+    const problem = fileNameProblem(name);
+    if (problem) throw new TftcpReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
+  }
+
   #protocolError(message: string): TftcpProtocolError {
     this.destroy(new TftcpConnectionError(`${this.#where} broke the protocol: ${message}`));
     return new TftcpProtocolError(`${this.#where} broke the protocol: ${message}`);
@@ -282,20 +304,6 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   #lost(cause?: unknown): TftcpConnectionError {
     return this.#closeError ?? new TftcpConnectionError(`the connection to ${this.#where} was lost`, { cause });
   }
-}
-
-/**
- * Refuses a name the server would refuse, with the reply it would give, before it is written
- * into a command line. This is the client's boundary, where a caller's string becomes TFTCP: a
- * line break would smuggle a second command onto the connection, and a lone surrogate would be
- * written as U+FFFD, naming another file. Each command checks its name here once, and nothing
- * else in the client does (listing rows are the server's output, checked by parseFileRow). The
- * other boundaries are the tor-server, when a command arrives, and the gateway, when a request
- * arrives (so its refusal comes before any upstream work); nothing between them re-checks.
- */
-function checkFileName(name: string): void {
-  const problem = fileNameProblem(name);
-  if (problem) throw new TftcpReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
 }
 
 function connectProblem(error: NodeJS.ErrnoException, where: string): string {
