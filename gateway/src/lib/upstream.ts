@@ -212,7 +212,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     if (signal?.aborted) return Promise.reject(clientGone());
     const line = pooled ? this.#poolLine : this.#transferLine;
     if (line.length === 0 && this.#hasRoom(pooled)) {
-      this.#take(pooled);
+      this.#holdSlot(pooled);
       return Promise.resolve();
     }
     // An idle pooled connection is worth less than a transfer waiting for its slot (when that
@@ -225,7 +225,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     return this.#transfers + this.#pooled < this.maxConnections && (pooled || this.#transfers < this.transferSlots);
   }
 
-  #take(pooled: boolean): void {
+  /** Counts a slot as held, by the pool or by a transfer. */
+  #holdSlot(pooled: boolean): void {
     if (pooled) this.#pooled++;
     else this.#transfers++;
   }
@@ -235,8 +236,8 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     if (pooled) this.#pooled--;
     else this.#transfers--;
     for (;;) {
-      if (this.#hasRoom(true) && this.#poolLine.serve()) this.#take(true);
-      else if (this.#hasRoom(false) && this.#transferLine.serve()) this.#take(false);
+      if (this.#hasRoom(true) && this.#poolLine.serve()) this.#holdSlot(true);
+      else if (this.#hasRoom(false) && this.#transferLine.serve()) this.#holdSlot(false);
       else return;
     }
   }

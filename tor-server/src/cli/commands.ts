@@ -152,7 +152,7 @@ async function download(session: Session, name: string, io: CliOutput, signal: A
     const result = await downloadFile(await session.client(signal), name, session.folders, tracker.hooks);
     tracker.bar()?.finish();
     const resumed = result.resumedFrom > 0 ? `, resumed after ${formatBytes(result.resumedFrom)}` : '';
-    io.out(`Saved ${printable(path.relative(process.cwd(), result.path) || result.path)} (${formatBytes(result.size)} in ${seconds(started)}${resumed})`);
+    io.out(`Saved ${printable(path.relative(process.cwd(), result.path) || result.path)} (${formatBytes(result.size)} in ${elapsed(started)}${resumed})`);
     return { code: ExitCode.OK };
   } catch (error) {
     tracker.bar()?.abort();
@@ -177,7 +177,7 @@ async function upload(session: Session, file: string, io: CliOutput, signal: Abo
   try {
     const result = await uploadFile(await session.client(signal), file, session.folders, tracker.hooks);
     tracker.bar()?.finish();
-    io.out(`Uploaded ${printable(result.name)} (${formatBytes(result.size)} in ${seconds(started)})`);
+    io.out(`Uploaded ${printable(result.name)} (${formatBytes(result.size)} in ${elapsed(started)})`);
     return { code: ExitCode.OK };
   } catch (error) {
     tracker.bar()?.abort();
@@ -240,7 +240,8 @@ function reportError(error: unknown, io: CliOutput): CommandOutcome {
   return { code: ExitCode.REFUSED };
 }
 
-function seconds(started: number): string {
+/** Time since `started` (performance.now() time), as `1.2 s`. */
+function elapsed(started: number): string {
   return `${((performance.now() - started) / 1000).toFixed(1)} s`;
 }
 

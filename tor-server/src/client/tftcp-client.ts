@@ -156,7 +156,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
    */
   upload(name: string, size: number, source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: UploadOptions = {}): Promise<void> {
     return this.#enqueue(async () => {
-      this.#checkName(name);
+      this.#checkFileName(name);
       await this.#send(`${Command.UPLOAD} ${name}`);
       await this.#expect(Reply.OK);
       await this.#send(String(size));
@@ -207,7 +207,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
       this.#enqueue(async () => {
         let incoming: Incoming;
         try {
-          this.#checkName(name);
+          this.#checkFileName(name);
           await this.#send(line);
           await this.#expect(Reply.OK);
           await this.#expect(Reply.FOUND);
@@ -290,7 +290,7 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
    * where its request arrived (the gateway) connects with `namesChecked`, and the tor-server
    * checks again on its side.
    */
-  #checkName(name: string): void {
+  #checkFileName(name: string): void {
     if (this.#namesChecked) return;
     const problem = fileNameProblem(name);
     if (problem) throw new TftcpReplyError(errorReply(ErrorKind.INVALID_NAME, problem));

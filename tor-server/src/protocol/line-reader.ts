@@ -69,7 +69,7 @@ export class LineReader extends Writable {
     if (this.#waiter || this.#raw) return Promise.reject(new Error('LineReader is already busy'));
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
-      this.#pump();
+      this.#deliver();
     });
   }
 
@@ -81,7 +81,7 @@ export class LineReader extends Writable {
       read: () => {
         if (this.#raw?.stream === stream) {
           this.#raw.wanted = true;
-          this.#pump();
+          this.#deliver();
         }
       },
     }) as Readable & { bytesRead: number };
@@ -95,7 +95,7 @@ export class LineReader extends Writable {
     stream.once('close', () => {
       if (this.#raw?.stream === stream) this.#raw = null;
     });
-    queueMicrotask(() => this.#pump());
+    queueMicrotask(() => this.#deliver());
     return stream;
   }
 
@@ -114,26 +114,26 @@ export class LineReader extends Writable {
     if (this.#discarding) return done();
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     this.#writeDone = done;
-    this.#pump();
+    this.#deliver();
   }
 
   override _final(done: (error?: Error | null) => void): void {
     this.#ended = true;
-    this.#pump();
+    this.#deliver();
     done();
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     this.#ended = true;
     this.#failure = error;
-    this.#pump();
+    this.#deliver();
     done(error);
   }
 
   /** Moves buffered bytes to whoever waits for them, then asks the writer for more if needed. */
-  #pump(): void {
-    if (this.#raw) this.#pumpRaw(this.#raw);
-    if (!this.#raw && this.#waiter) this.#pumpLine(this.#waiter);
+  #deliver(): void {
+    if (this.#raw) this.#deliverRaw(this.#raw);
+    if (!this.#raw && this.#waiter) this.#deliverLine(this.#waiter);
     const hungry = this.#buffer.length === 0 || this.#waiter !== null || (this.#raw !== null && this.#raw.wanted);
     if (hungry && this.#writeDone) {
       const done = this.#writeDone;
@@ -142,7 +142,7 @@ export class LineReader extends Writable {
     }
   }
 
-  #pumpRaw(raw: RawMode): void {
+  #deliverRaw(raw: RawMode): void {
     while (raw.wanted && raw.remaining > 0 && this.#buffer.length > 0) {
       const take = Math.min(raw.remaining, this.#buffer.length);
       const piece = this.#buffer.subarray(0, take);
@@ -163,7 +163,7 @@ export class LineReader extends Writable {
     }
   }
 
-  #pumpLine(waiter: Waiter): void {
+  #deliverLine(waiter: Waiter): void {
     const end = this.#buffer.indexOf(LF);
     if (end === -1) {
       // Allow one extra byte for a CR that may precede the LF still to come.

@@ -124,7 +124,7 @@ export class UploadQueue<S extends UploadSource> {
       return id;
     });
     this.#changed();
-    this.#pump();
+    this.#startQueued();
     return ids;
   }
 
@@ -137,7 +137,7 @@ export class UploadQueue<S extends UploadSource> {
     entry.generation += 1;
     this.#update(entry, { status: 'cancelled', rate: null, eta: null, suggestion: null });
     running?.abort();
-    this.#pump();
+    this.#startQueued();
   }
 
   /** Queues a failed, cancelled or conflicting upload again, optionally under another name (checked again first). */
@@ -148,7 +148,7 @@ export class UploadQueue<S extends UploadSource> {
     entry.generation += 1;
     entry.item = freshItem(id, entry.item.source, name ?? entry.item.name);
     this.#changed();
-    this.#pump();
+    this.#startQueued();
   }
 
   /** Removes a finished, failed or cancelled upload from the list. */
@@ -171,7 +171,8 @@ export class UploadQueue<S extends UploadSource> {
     this.#changed();
   }
 
-  #pump(): void {
+  /** Starts queued uploads (each with its name lookup first, when there is one) while fewer than the concurrency run. */
+  #startQueued(): void {
     let running = this.#entries.filter((entry) => entry.item.status === 'checking' || entry.item.status === 'uploading').length;
     for (const entry of this.#entries) {
       if (running >= this.#concurrency) return;
@@ -196,7 +197,7 @@ export class UploadQueue<S extends UploadSource> {
       const suggestion = await nextFreeName(name, known, lookup);
       if (entry.generation !== generation) return;
       this.#update(entry, { status: 'conflict', suggestion });
-      this.#pump();
+      this.#startQueued();
       return;
     }
     if (entry.generation !== generation) return;
@@ -210,7 +211,7 @@ export class UploadQueue<S extends UploadSource> {
     const suggestion = await nextFreeName(entry.item.name, known, this.#lookup ?? UNKNOWN_LOOKUP);
     if (entry.generation !== generation) return;
     this.#update(entry, { status: 'conflict', rate: null, eta: null, error, suggestion });
-    this.#pump();
+    this.#startQueued();
   }
 
   /** Names taken as far as this page knows: the listing, and what its other uploads are storing or stored. */
@@ -266,7 +267,7 @@ export class UploadQueue<S extends UploadSource> {
     } else {
       this.#update(entry, { status: 'failed', rate: null, eta: null, error: outcome.error });
     }
-    this.#pump();
+    this.#startQueued();
   }
 
   #find(id: number): Entry<S> | undefined {

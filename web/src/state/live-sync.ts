@@ -39,7 +39,7 @@ export function startLiveSync({ client, connection, files, clock }: LiveSyncPart
       cancelDown();
       connection.setSocket(state);
       if (state !== 'open') return;
-      void seedUpstream(connection);
+      void loadUpstreamState(connection);
       void files.refresh().then(() => {
         if (files.error === null && connection.upstream === null) connection.setUpstream(true);
       });
@@ -89,7 +89,7 @@ export function startLiveSync({ client, connection, files, clock }: LiveSyncPart
 }
 
 /** Asks the gateway once whether the tor-server is up, until its first `upstream` event says so. */
-async function seedUpstream(connection: ConnectionState): Promise<void> {
+async function loadUpstreamState(connection: ConnectionState): Promise<void> {
   try {
     const response = await fetch(HEALTH_URL, { cache: 'no-store' });
     const health = (await response.json()) as HealthResponse;
