@@ -11,6 +11,7 @@ export {
   spawnGateway,
   spawnNode,
   spawnTorServer,
+  stopChild,
   type GatewayOptions,
   type GatewayProcess,
   type NodeOptions,

@@ -121,13 +121,22 @@ export function spawnNode(owner: Owner | undefined, script: string, options: Nod
     peakRss: () => memoryOf(child.pid!, 'VmHWM'),
     fds: () => openFds(child.pid!),
     kill,
-    async stop() {
-      if (running()) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_MS);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
+}
+
+/**
+ * SIGTERM (a program's own shutdown, and nginx's master taking its workers down), SIGKILL when
+ * it has not exited within a bounded wait; resolves once it has exited.
+ */
+export async function stopChild(child: ChildProcess, exited?: Promise<unknown>): Promise<void> {
+  const running = child.exitCode === null && child.signalCode === null;
+  const done = exited ?? (running ? new Promise((resolve) => child.once('close', resolve)) : Promise.resolve());
+  if (!running) return void (await done);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_MS);
+  await done;
+  clearTimeout(timer);
 }
 
 /** Runs `node <script>` to its end (bounded by `ms`) and returns its exit code and output. */

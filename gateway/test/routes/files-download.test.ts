@@ -222,10 +222,12 @@ describe('GET /api/files and /api/files/:name', () => {
   });
 
   test('a browser that leaves mid-download tears down its TFTCP connection at once', async (t) => {
-    const { server, dir, app } = await setUp(t);
+    const { server, dir, app, http_ } = await setUp(t);
     const big = Buffer.alloc(64 * 1024 * 1024, 7);
     await fs.writeFile(path.join(dir, 'big.bin'), big);
     const base = await listen(app);
+    // A listing first, so the command pool's connection is open before counting.
+    await http_().get('/api/files').expect(200);
     const before = server.connections.size;
     const received = await within(
       new Promise<number>((resolve, reject) => {
