@@ -6,7 +6,7 @@ import { ErrorKind } from 'tor-server/protocol';
 import { TorServer } from 'tor-server/server';
 import { eventually, Scope, scratchDir } from 'test-support';
 import { freeBytes } from '../../src/lib/spool.js';
-import { listen, rawUpload, startApp, startTorServer, storedNames, type TestApp, startStack } from '../helpers.js';
+import { listen, rawUpload, startApp, storedNames, type TestApp, startStack } from '../helpers.js';
 
 const BOUNDARY = 'gw-refusal-boundary';
 const MiB = 1024 * 1024;

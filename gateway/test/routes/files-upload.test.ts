@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { ErrorKind } from 'tor-server/protocol';
 import type { TorServer } from 'tor-server/server';
-import { eventually, Scope, scratchDir, sha256, within } from 'test-support';
+import { eventually, Scope, sha256, within } from 'test-support';
 import { SIZE_MISMATCH } from '../../src/errors.js';
-import { listen, startApp, startTorServer, storedNames, tempFiles, waitForClients, type TestApp, startStack } from '../helpers.js';
+import { listen, storedNames, tempFiles, waitForClients, type TestApp, startStack } from '../helpers.js';
 
 const MAX_UPLOAD = 4 * 1024 * 1024;
 const TOR_MAX_FILE = 3 * 1024 * 1024;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
@@ -8,7 +7,7 @@ import type { TorServer } from 'tor-server/server';
 import WebSocket from 'ws';
 import { eventually, Scope, within } from 'test-support';
 import { WS_MAX_MESSAGE_BYTES, type WsServerMessage } from '../../src/api/index.js';
-import { WsProbe, listen, replyOf, startApp, startTorServer, transferConnections, type TestApp, startStack } from '../helpers.js';
+import { WsProbe, listen, replyOf, transferConnections, type TestApp, startStack } from '../helpers.js';
 
 const isReply = (id: number | null) => (m: WsServerMessage) => 'id' in m && m.id === id;
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
-import { eventually, scratchDir, sha256, spawnTorServer, within } from 'test-support';
+import { eventually, freePort, scratchDir, sha256, spawnTorServer, within } from 'test-support';
 import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from '../../src/client/errors.js';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
 import { ErrorKind, Reply } from '../../src/protocol/constants.js';
@@ -16,16 +16,6 @@ async function connect(t: TestContext, port: number, options: { replyTimeoutMs?:
   const client = await TftcpClient.connect({ host: '127.0.0.1', port, ...options });
   t.after(() => client.destroy());
   return client;
-}
-
-/** A port with nothing listening on it. */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** A stand-in server that answers every line with the given raw text, for replies a real server never sends. */
