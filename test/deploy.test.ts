@@ -5,14 +5,13 @@
  * and pass the compose healthchecks with the compose environment.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseListening, scratchDir, spawnNode, type NodeProcess } from 'test-support';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,28 +97,26 @@ test('compose wiring: volume, healthchecks, restart policy, start order', () => 
 });
 
 test('both programs start with the compose environment and pass the compose healthchecks', async (t) => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tor-deploy-'));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const dir = await scratchDir(t, 'tor-deploy-');
   const server = compose.services['tor-server']!;
   const gateway = compose.services.gateway!;
   // Only what cannot hold outside a container changes: free ports, a scratch folder, localhost.
   const serverEnv = { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1' };
-  const tor = await startService(t, server.command, serverEnv, /listening on [^\s]+:(\d+),/);
+  const tor = await startService(t, server.command, serverEnv);
   const gatewayEnv = { ...substitute(gateway.environment), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port) };
-  const gw = await startService(t, gateway.command, gatewayEnv, /listening on http:\/\/[^\s]+:(\d+)/);
+  const gw = await startService(t, gateway.command, gatewayEnv);
 
   await runHealthcheck(server.healthcheck.test, '7777', tor.port);
   await runHealthcheck(gateway.healthcheck.test, '8080', gw.port);
 });
 
 test('the gateway with the compose environment answers the host names from .env, and 421 to any other', async (t) => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tor-deploy-'));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const dir = await scratchDir(t, 'tor-deploy-');
   const server = compose.services['tor-server']!;
   const gateway = compose.services.gateway!;
-  const tor = await startService(t, server.command, { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1' }, /listening on [^\s]+:(\d+),/);
+  const tor = await startService(t, server.command, { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1' });
   const env = { ...substitute(gateway.environment, { GATEWAY_ALLOWED_HOSTS: 'files.example.org' }), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port) };
-  const gw = await startService(t, gateway.command, env, /listening on http:\/\/[^\s]+:(\d+)/);
+  const gw = await startService(t, gateway.command, env);
   assert.equal(await statusFor(gw.port, 'files.example.org'), 200);
   assert.equal(await statusFor(gw.port, `localhost:${gw.port}`), 200);
   assert.equal(await statusFor(gw.port, 'rebound.evil.example'), 421);
@@ -142,27 +139,14 @@ function substitute(environment: Record<string, string>, dotEnv: Record<string, 
   return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v).replace(/\$\{(\w+):-([^}]*)\}/g, (_, name: string, fallback: string) => dotEnv[name] || fallback)]));
 }
 
-async function startService(t: TestContext, command: string[], env: Record<string, string>, listening: RegExp): Promise<{ child: ChildProcess; port: number }> {
+/** Runs a compose service's `node ...` command from the repository root and returns it with the port its listening line names. */
+async function startService(t: TestContext, command: string[], env: Record<string, string>): Promise<NodeProcess & { port: number }> {
   const [program, ...args] = command;
   assert.equal(program, 'node');
-  const script = args.find((a) => !a.startsWith('--'));
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => void child.kill('SIGKILL'));
-  let output = '';
-  child.stderr!.on('data', (d: Buffer) => (output += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start: ${output}`)), 10_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d;
-      const match = listening.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-  return { child, port };
+  const script = args.findIndex((a) => !a.startsWith('--'));
+  const service = spawnNode(t, args[script]!, { nodeFlags: args.slice(0, script), args: args.slice(script + 1), env, cwd: ROOT });
+  const { port } = await service.firstLine(parseListening, 'listening');
+  return { ...service, port };
 }
 
 /** Runs a compose `CMD` healthcheck with the container port swapped for the test's. */

@@ -3,16 +3,15 @@
  * TFTCP on 127.0.0.1 (as ratios), the gateway's peak RSS, 100 concurrent WebSocket sessions,
  * and nginx serving the same file as an outside reference. One run; temp files removed.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { GATEWAY_BIN, Scope, TOR_SERVER_BIN, sha256File, spawnGateway, spawnTorServer } from 'test-support';
+import { interleaved, log, memoryRow, printTable, ratioRow, tftcpDownload, tftcpUpload, writeRandomFile, zeroRow, type Row } from 'test-support/bench';
 import { NGINX, startNginx } from './nginx.js';
-import { httpDownload, multipartUpload, tftcpDownload, tftcpUpload, wsCrowd } from './transfers.js';
+import { httpDownload, multipartUpload, wsCrowd } from './transfers.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
 /**
@@ -24,26 +23,16 @@ const BENCH_DIR = process.env.BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' 
 const DOWNLOAD_ROUNDS = 3;
 const UPLOAD_ROUNDS = 3;
 const SESSIONS = 100;
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TOR_SERVER_BIN = path.resolve(HERE, '../../tor-server/dist/bin/tor-server.js');
-const GATEWAY_BIN = path.resolve(HERE, '../dist/main.js');
+const RSS_LIMIT_MB = 200;
 // As scripts/start.mjs runs the gateway (see the note in src/main.ts).
 const GATEWAY_NODE_FLAGS = ['--initial-heap-size=64'];
-
-interface Row {
-  name: string;
-  value: string;
-  ratio?: string;
-  target?: string;
-  verdict?: 'ok' | 'MISS';
-}
 const rows: Row[] = [];
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 async function main(): Promise<void> {
   if (!existsSync(GATEWAY_BIN) || !existsSync(TOR_SERVER_BIN)) throw new Error('build first: npm run build -w tor-server && npm run build -w gateway');
   const work = await fs.mkdtemp(path.join(BENCH_DIR, 'gateway-bench-'));
-  const children: ChildProcess[] = [];
+  // Owns every process the run starts.
+  const scope = new Scope();
   try {
     const serverDir = path.join(work, 'server');
     await fs.mkdir(serverDir);
@@ -52,22 +41,21 @@ async function main(): Promise<void> {
     await writeRandomFile(source, SIZE);
     const sourceHash = await sha256File(source);
 
-    const tor = await startProcess(children, TOR_SERVER_BIN, ['--host', '127.0.0.1', '--port', '0', '--dir', serverDir, '--log-level', 'warn'], /listening on [^\s]+:(\d+),/);
+    const tor = await spawnTorServer(scope, { dir: serverDir, args: ['--log-level', 'warn'] });
     const webDir = path.join(work, 'web');
     await fs.mkdir(webDir);
     await fs.writeFile(path.join(webDir, 'index.html'), '<!doctype html><title>bench</title>');
-    const gateway = await startProcess(
-      children,
-      GATEWAY_BIN,
+    const gateway = await spawnGateway(scope, {
+      torPort: tor.port,
+      webDir,
       // Every bench session comes from 127.0.0.1: lift the per-address session cap for them.
-      ['--host', '127.0.0.1', '--port', '0', '--tor-port', String(tor.port), '--web-dir', webDir, '--max-upload-size', String(SIZE * 2), '--max-ws-per-address', String(SESSIONS)],
-      /listening on http:\/\/[^\s]+:(\d+) /,
-      GATEWAY_NODE_FLAGS,
-    );
-    const base = `http://127.0.0.1:${gateway.port}`;
+      args: ['--max-upload-size', String(SIZE * 2), '--max-ws-per-address', String(SESSIONS)],
+      nodeFlags: GATEWAY_NODE_FLAGS,
+    });
+    const base = gateway.url;
 
     log('downloads: direct TFTCP and through the gateway, rounds interleaved');
-    const [directDown, gatewayDown] = await interleaved(DOWNLOAD_ROUNDS, [() => tftcpDownload(tor.port, SIZE), () => httpDownload(`${base}/api/files/big.bin`, SIZE)]);
+    const [directDown, gatewayDown] = await interleaved(DOWNLOAD_ROUNDS, [() => tftcpDownload(tor.port, 'big.bin', SIZE), () => httpDownload(`${base}/api/files/big.bin`, SIZE)]);
     rows.push({ name: 'direct TFTCP download', value: `${directDown.toFixed(0)} MB/s` });
     rows.push(ratioRow('gateway HTTP download', gatewayDown, directDown, 0.7));
 
@@ -79,15 +67,14 @@ async function main(): Promise<void> {
     rows.push({ name: 'direct TFTCP upload', value: `${directUp.toFixed(0)} MB/s` });
     rows.push(ratioRow('gateway multipart upload (size hint)', gatewayUp, directUp, 0.6));
     log(`${SESSIONS} concurrent WebSocket sessions, show + search each`);
-    const crowd = await wsCrowd(base, SESSIONS, log);
-    rows.push({ name: `${SESSIONS} WebSocket sessions × (show + search)`, value: `${crowd.errors} errors in ${(crowd.ms / 1000).toFixed(2)} s`, target: '0 errors', verdict: crowd.errors === 0 ? 'ok' : 'MISS' });
+    const crowd = await wsCrowd(base, SESSIONS);
+    rows.push(zeroRow(`${SESSIONS} WebSocket sessions × (show + search)`, crowd.errors, crowd.ms));
 
-    const rss = peakRssMb(gateway.child);
-    rows.push({ name: 'gateway peak RSS (VmHWM, whole run)', value: `${rss.toFixed(0)} MB`, target: '< 200 MB', verdict: rss < 200 ? 'ok' : 'MISS' });
+    rows.push(memoryRow('gateway peak RSS (VmHWM, whole run)', await gateway.peakRss(), RSS_LIMIT_MB));
 
     if (existsSync(NGINX)) {
       log('nginx serving the same file');
-      const nginx = await startNginx(children, work, serverDir);
+      const nginx = await startNginx(scope, work, serverDir);
       const [nginxDown, relayDown] = await interleaved(DOWNLOAD_ROUNDS, [
         () => httpDownload(`http://127.0.0.1:${nginx.filePort}/big.bin`, SIZE),
         () => httpDownload(`http://127.0.0.1:${nginx.relayPort}/big.bin`, SIZE),
@@ -100,10 +87,14 @@ async function main(): Promise<void> {
       rows.push({ name: 'nginx HTTP download (reference)', value: 'nginx not installed' });
     }
   } finally {
-    await Promise.all(children.map(stop));
+    await scope.close();
     await fs.rm(work, { recursive: true, force: true });
   }
-  printTable();
+  printTable(
+    `gateway benchmark: ${(SIZE / 1024 ** 3).toFixed(2)} GiB file on 127.0.0.1, ${os.cpus().length} cores, Node ${process.version}, tor-server folder in ${BENCH_DIR}`,
+    rows,
+    `ratios: against direct TFTCP (download for nginx); best of ${DOWNLOAD_ROUNDS} download and ${UPLOAD_ROUNDS} upload rounds, interleaved`,
+  );
 }
 
 let uploads = 0;
@@ -118,88 +109,6 @@ async function uploadRound(serverDir: string, upload: (name: string) => Promise<
   if (expectedHash && (await sha256File(stored)) !== expectedHash) throw new Error(`${name} differs from the source`);
   await fs.rm(stored);
   return rate;
-}
-
-/** SIGTERM (nginx's master then takes its workers down with it), SIGKILL if that does not do it. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function ratioRow(name: string, value: number, direct: number, target: number): Row {
-  const ratio = value / direct;
-  return { name, value: `${value.toFixed(0)} MB/s`, ratio: ratio.toFixed(2), target: `≥ ${target}`, verdict: ratio >= target ? 'ok' : 'MISS' };
-}
-
-/**
- * Runs each measurement `rounds` times, alternating them so both see the same machine (disk
- * write-back, other load), and keeps the best (least disturbed) result of each.
- */
-async function interleaved<T extends (() => Promise<number>)[]>(rounds: number, measures: [...T]): Promise<{ [K in keyof T]: number }> {
-  const top = measures.map(() => 0);
-  for (let i = 0; i < rounds; i++) {
-    for (const [j, measure] of measures.entries()) top[j] = Math.max(top[j]!, await measure());
-  }
-  return top as { [K in keyof T]: number };
-}
-
-/** Starts one of our bins and parses the port from its listening line. */
-async function startProcess(children: ChildProcess[], bin: string, args: string[], listening: RegExp, nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let output = '';
-  for await (const chunk of child.stdout!) {
-    output += chunk;
-    const match = listening.exec(output);
-    if (match) {
-      child.stdout!.resume();
-      return { child, port: Number(match[1]) };
-    }
-  }
-  throw new Error(`${path.basename(bin)} did not start: ${output}`);
-}
-
-/** VmHWM: the most memory the process ever had resident. Read while it is alive. */
-function peakRssMb(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
-
-async function writeRandomFile(file: string, size: number): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  // Random but cheap: one random MiB, varied per block so nothing compresses or dedups.
-  const block = randomBytes(1024 * 1024);
-  try {
-    for (let written = 0, i = 0; written < size; i++) {
-      block.writeUInt32LE(i, 0);
-      const length = Math.min(block.length, size - written);
-      await handle.write(block, 0, length);
-      written += length;
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-function printTable(): void {
-  const header: Row = { name: 'measure', value: 'value', ratio: 'ratio', target: 'target', verdict: 'ok' };
-  const widths = (['name', 'value', 'ratio', 'target'] as const).map((key) => Math.max(...[header, ...rows].map((row) => (row[key] ?? '').length)));
-  const line = (row: Row, verdict: string) =>
-    [row.name.padEnd(widths[0]!), row.value.padStart(widths[1]!), (row.ratio ?? '').padStart(widths[2]!), (row.target ?? '').padEnd(widths[3]!), verdict].join('  ');
-  process.stdout.write(`\ngateway benchmark: ${(SIZE / 1024 ** 3).toFixed(2)} GiB file on 127.0.0.1, ${os.cpus().length} cores, Node ${process.version}, tor-server folder in ${BENCH_DIR}\n`);
-  process.stdout.write(`${line(header, '')}\n`);
-  for (const row of rows) process.stdout.write(`${line(row, row.verdict ?? '')}\n`);
-  process.stdout.write(`ratios: against direct TFTCP (download for nginx); best of ${DOWNLOAD_ROUNDS} download and ${UPLOAD_ROUNDS} upload rounds, interleaved\n`);
 }
 
 main().catch((error: Error) => {

@@ -5,34 +5,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { TftcpClient } from 'tor-server/client';
+import { crowd, mbps } from 'test-support/bench';
 import WebSocket from 'ws';
 import type { WsServerMessage } from '../src/api/index.js';
-
-const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
-
-/** Downloads big.bin over TFTCP; MB/s. */
-export async function tftcpDownload(port: number, size: number): Promise<number> {
-  const client = await TftcpClient.connect({ host: '127.0.0.1', port });
-  const started = performance.now();
-  const incoming = await client.download('big.bin');
-  let received = 0;
-  for await (const chunk of incoming.stream) received += (chunk as Buffer).length;
-  const ms = performance.now() - started;
-  await client.exit();
-  if (received !== size || incoming.size !== size) throw new Error(`direct download received ${received} of ${incoming.size}`);
-  return mbps(size, ms);
-}
-
-/** Uploads `file` over TFTCP as `name`; MB/s. */
-export async function tftcpUpload(port: number, file: string, size: number, name: string): Promise<number> {
-  const client = await TftcpClient.connect({ host: '127.0.0.1', port });
-  const started = performance.now();
-  await client.upload(name, size, createReadStream(file, { highWaterMark: 256 * 1024 }));
-  const ms = performance.now() - started;
-  await client.exit();
-  return mbps(size, ms);
-}
 
 /**
  * GET over a bare socket, counting the body bytes: as lean a consumer as the TFTCP client in
@@ -94,12 +69,8 @@ export async function multipartUpload(base: string, file: string, size: number, 
 }
 
 /** Opens `count` sockets at once; each waits for its upstream, runs show and search, and closes. */
-export async function wsCrowd(base: string, count: number, log: (message: string) => void): Promise<{ errors: number; ms: number }> {
-  const started = performance.now();
-  const results = await Promise.allSettled(Array.from({ length: count }, () => wsSession(base.replace(/^http/, 'ws') + '/api/ws')));
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  for (const failure of failures.slice(0, 3)) log(`  error: ${(failure.reason as Error).message}`);
-  return { errors: failures.length, ms: performance.now() - started };
+export function wsCrowd(base: string, count: number): Promise<{ errors: number; ms: number }> {
+  return crowd(count, () => wsSession(base.replace(/^http/, 'ws') + '/api/ws'));
 }
 
 function wsSession(url: string): Promise<void> {

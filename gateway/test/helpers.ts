@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Response } from 'supertest';
-import { TEMP_DIR_NAME, TorServer, type ServerConfig } from 'tor-server/server';
+import { TEMP_DIR_NAME, TorServer, type Logger, type ServerConfig } from 'tor-server/server';
+import { WAIT_MS, eventually, scratchDir, within, type Owner } from 'test-support';
 import WebSocket from 'ws';
 import { buildApp, gatewayParts, type AppOptions, type GatewayParts } from '../src/app.js';
 import type { WsReply, WsServerMessage } from '../src/api/index.js';
@@ -25,125 +22,25 @@ export const TEST_APP_DEFAULTS = {
   wsMaxBackoffMs: 200,
 } as const;
 
-// GATEWAY_TEST_TOR_SERVER_BIN runs the fault tests against another tor-server build (an older one, to see a test catch its bug).
-const TOR_SERVER_BIN = process.env.GATEWAY_TEST_TOR_SERVER_BIN ?? fileURLToPath(new URL('../../tor-server/dist/bin/tor-server.js', import.meta.url));
-const GATEWAY_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-/** Collects clean-ups for a whole describe block: `after(() => scope.close())`. Runs them newest first. */
-export class Scope {
-  readonly #cleanups: (() => unknown)[] = [];
-  after(fn: () => unknown): void {
-    this.#cleanups.push(fn);
-  }
-  async close(): Promise<void> {
-    for (const fn of this.#cleanups.reverse()) await fn();
-    this.#cleanups.length = 0;
-  }
-}
-
-/** A fresh scratch folder, removed when the test ends. */
-export async function scratchDir(t: { after(fn: () => unknown): void }, prefix = 'gw-test-'): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+/**
+ * The tor-server build the fault tests spawn: GATEWAY_TEST_TOR_SERVER_BIN names another one (an
+ * older one, to see a test catch its bug); undefined means the workspace's own build.
+ */
+export const TOR_SERVER_UNDER_TEST = process.env.GATEWAY_TEST_TOR_SERVER_BIN;
 
 /** A real tor-server in this process, on a free port, serving a scratch folder. */
-export async function startTorServer(t: { after(fn: () => unknown): void }, options: Partial<ServerConfig> = {}): Promise<{ server: TorServer; dir: string; port: number }> {
+export async function startTorServer(t: Owner, options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<{ server: TorServer; dir: string; port: number }> {
   const dir = await scratchDir(t, 'gw-tor-');
   const server = await TorServer.start({ host: '127.0.0.1', port: 0, dir, shutdownGraceMs: 0, ...options });
   t.after(() => server.close(0));
   return { server, dir, port: server.address().port };
 }
 
-/** A tor-server as a child process (so a test can kill it), on `port` (0: a free one). */
-export async function spawnTorServer(dir: string, port = 0): Promise<{ child: ChildProcess; port: number; kill(): Promise<void> }> {
-  const child = spawn(process.execPath, [TOR_SERVER_BIN, '--host', '127.0.0.1', '--port', String(port), '--dir', dir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const line = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`tor-server exited with ${code} before listening`)));
-    }),
-    10_000,
-    'tor-server to start',
-  );
-  const match = /^tor-server listening on .+:(\d+), serving /.exec(line);
-  if (!match) throw new Error(`unexpected first line from tor-server: ${line}`);
-  child.stdout!.resume();
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  };
-  return { child, port: Number(match[1]), kill };
-}
-
-/** A gateway child process (from source, through tsx). */
-export interface GatewayChild {
-  child: ChildProcess;
-  url: string;
-  /** Every stdout line so far: the listening line and the JSON log lines. */
-  lines: string[];
-  /** Resident memory now, from /proc/<pid>/status (VmRSS), in bytes. */
-  rss(): Promise<number>;
-  /** Open file descriptors now, from /proc/<pid>/fd. */
-  fds(): Promise<number>;
-  kill(): Promise<void>;
-}
-
-/** Starts `tor-gateway` as a child process on a free port, killed when the test ends. */
-export async function spawnGateway(t: { after(fn: () => unknown): void }, torPort: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<GatewayChild> {
-  const webDir = await scratchDir(t, 'gw-web-');
-  const child = spawn(process.execPath, ['--import', 'tsx', GATEWAY_MAIN, '--host', '127.0.0.1', '--port', '0', '--tor-port', String(torPort), '--web-dir', webDir, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  };
-  t.after(kill);
-  const lines: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
-  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      const poll = setInterval(() => {
-        if (lines.some((line) => line.startsWith('tor-gateway listening on '))) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 20);
-      child.once('exit', (code) => {
-        clearInterval(poll);
-        reject(new Error(`tor-gateway exited with ${code} before listening: ${stderr}`));
-      });
-    }),
-    20_000,
-    'tor-gateway to start',
-  );
-  const match = /^tor-gateway listening on (http:\/\/\S+) /.exec(lines.find((line) => line.startsWith('tor-gateway listening on '))!);
-  if (!match) throw new Error(`unexpected listening line from tor-gateway: ${lines.join('\n')}`);
-  const rss = async () => {
-    const status = await fs.readFile(`/proc/${child.pid}/status`, 'utf8');
-    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-    if (!kb) throw new Error('no VmRSS in /proc status');
-    return Number(kb[1]) * 1024;
-  };
-  const fds = async () => (await fs.readdir(`/proc/${child.pid}/fd`)).length;
-  return { child, url: match[1]!, lines, rss, fds, kill };
-}
-
-/** The gateway app on a tor-server port, ready (not listening), closed when the test ends. */
 /** An app under test, with its TFTCP side at hand for assertions. */
 export type TestApp = FastifyInstance & GatewayParts;
 
-export async function startApp(t: { after(fn: () => unknown): void }, torPort: number, options: Partial<AppOptions> = {}): Promise<TestApp> {
+/** The gateway app on a tor-server port, ready (not listening), closed when the test ends. */
+export async function startApp(t: Owner, torPort: number, options: Partial<AppOptions> = {}): Promise<TestApp> {
   const webDir = options.webDir ?? (await scratchDir(t, 'gw-web-'));
   const app = buildApp({ ...TEST_APP_DEFAULTS, torHost: '127.0.0.1', torPort, webDir, ...options });
   t.after(async () => {
@@ -156,30 +53,33 @@ export async function startApp(t: { after(fn: () => unknown): void }, torPort: n
   return Object.assign(app, gatewayParts(app));
 }
 
+/** An in-process tor-server and the gateway app in front of it. */
+export interface TestStack {
+  server: TorServer;
+  /** The tor-server's folder. */
+  dir: string;
+  /** The app's spool folder, for uploads without a size. */
+  spoolDir: string;
+  app: TestApp;
+}
+
+/**
+ * Starts a tor-server over a scratch folder seeded with `files`, and the app on it (ready, not
+ * listening) with a scratch spool folder; all closed when `owner` ends.
+ */
+export async function startStack(owner: Owner, options: { tor?: Partial<ServerConfig>; app?: Partial<AppOptions>; files?: Record<string, string | Buffer> } = {}): Promise<TestStack> {
+  const { server, dir, port } = await startTorServer(owner, options.tor);
+  for (const [name, content] of Object.entries(options.files ?? {})) await fs.writeFile(path.join(dir, name), content);
+  const spoolDir = await scratchDir(owner, 'gw-spool-');
+  const app = await startApp(owner, port, { spoolDir, ...options.app });
+  return { server, dir, spoolDir, app };
+}
+
 /** Starts the app listening on 127.0.0.1 and returns its base URL (http://...). */
 export async function listen(app: FastifyInstance): Promise<string> {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as net.AddressInfo;
   return `http://127.0.0.1:${address.port}`;
-}
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** Polls `check` until it is true; fails after `timeoutMs` naming what it waited for. */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Sends raw request bytes to 127.0.0.1:`port` and returns the whole answer (until the server closes) as text. */
@@ -190,7 +90,7 @@ export async function rawRequest(port: number, text: string): Promise<string> {
   socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
   socket.on('error', () => {});
   socket.write(text);
-  await withTimeout(once(socket, 'close'), 5000, 'the answer');
+  await within(once(socket, 'close'), WAIT_MS, 'the answer');
   return answer;
 }
 
@@ -253,7 +153,7 @@ export async function rawUpload(port: number, head: string, body: AsyncIterable<
     }
   });
   socket.write(head);
-  if (options.expectContinue) await withTimeout(continued, 10_000, 'an answer to the head');
+  if (options.expectContinue) await within(continued, 10_000, 'an answer to the head');
   let sent = 0;
   for await (const chunk of body) {
     if (final || closed) break;
@@ -261,32 +161,13 @@ export async function rawUpload(port: number, head: string, body: AsyncIterable<
     if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), finalArrived]);
   }
   const sentBeforeAnswer = sent;
-  await withTimeout(finalArrived, 10_000, 'the final answer');
+  await within(finalArrived, 10_000, 'the final answer');
   if (!final) throw new Error(`no final answer (got ${JSON.stringify(buffer.slice(0, 200))})`);
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([gone, new Promise((resolve) => (timer = setTimeout(resolve, options.closeWaitMs ?? 10_000)))]);
   clearTimeout(timer);
   socket.destroy();
   return { interim, ...final, sentBeforeAnswer, closed };
-}
-
-/** Rejects when `promise` takes longer than `timeoutMs`: no test waits forever. */
-export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Names visible in a tor-server folder (its hidden temp folder and lock file excluded: names never start with a dot). */
@@ -306,7 +187,7 @@ export function transferConnections(app: TestApp): number {
 
 /** Waits until the tor-server has exactly `count` clients. */
 export async function waitForClients(server: TorServer, count: number): Promise<void> {
-  await waitFor(() => server.connections.size === count, `the tor-server to have ${count} clients (has ${server.connections.size})`);
+  await eventually(() => server.connections.size === count, `the tor-server to have ${count} clients (has ${server.connections.size})`);
 }
 
 /** supertest parser that keeps the body as raw bytes. */
@@ -328,11 +209,11 @@ export class WsProbe {
   }
 
   /** Opens a socket to `/api/ws` of a listening app; closed when the test ends. */
-  static async open(t: { after(fn: () => unknown): void }, baseUrl: string, headers: Record<string, string> = {}): Promise<WsProbe> {
+  static async open(t: Owner, baseUrl: string, headers: Record<string, string> = {}): Promise<WsProbe> {
     const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/api/ws`, { headers });
     const probe = new WsProbe(socket);
     t.after(() => probe.close());
-    await withTimeout(once(socket, 'open'), 5000, 'the WebSocket to open');
+    await within(once(socket, 'open'), WAIT_MS, 'the WebSocket to open');
     return probe;
   }
 
@@ -341,9 +222,9 @@ export class WsProbe {
   }
 
   /** The next message (after those already taken) matching `match`; earlier non-matching ones are skipped. */
-  async next(match: (message: WsServerMessage) => boolean = () => true, timeoutMs = 5000): Promise<WsServerMessage> {
+  async next(match: (message: WsServerMessage) => boolean = () => true, timeoutMs = WAIT_MS): Promise<WsServerMessage> {
     let found: WsServerMessage | undefined;
-    await waitFor(
+    await eventually(
       () => {
         while (this.#read < this.messages.length) {
           const message = this.messages[this.#read++]!;
@@ -363,7 +244,7 @@ export class WsProbe {
   async close(): Promise<void> {
     if (this.socket.readyState === WebSocket.CLOSED) return;
     this.socket.close();
-    await withTimeout(once(this.socket, 'close'), 5000, 'the WebSocket to close').catch(() => this.socket.terminate());
+    await within(once(this.socket, 'close'), WAIT_MS, 'the WebSocket to close').catch(() => this.socket.terminate());
   }
 }
 

@@ -1,50 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { TOR_SERVER_BIN, WAIT_MS, eventually, runNode, scratchDir, within, type Owner } from 'test-support';
 import { TEMP_DIR_NAME, TorServer, createLogger, type Logger, type ServerConfig } from '../src/server/index.js';
-
-/** The longest any single wait in a test may take before the test fails instead of hanging. */
-export const WAIT_MS = 5000;
-
-/** The built server bin; tests that spawn it need `npm run build -w tor-server` first. */
-export const SERVER_BIN = path.resolve(import.meta.dirname, '../dist/bin/tor-server.js');
-
-/** Rejects when `promise` has not settled within `ms`. */
-export async function within<T>(promise: Promise<T>, ms = WAIT_MS, what = 'the operation'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `check` until it returns true; fails after `ms`. For effects that land just after a socket closes. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: still not true after ${ms} ms`);
-    await sleep(20);
-  }
-}
-
-/** A scratch folder removed when the test ends. */
-export async function tempDir(t: TestContext, prefix = 'tor-test-'): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export interface TestServer {
   server: TorServer;
@@ -53,8 +14,8 @@ export interface TestServer {
 }
 
 /** Starts an in-process server on 127.0.0.1, port 0, serving a fresh scratch folder (or `options.dir`). */
-export async function startServer(t: TestContext, options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TestServer> {
-  const dir = options.dir ?? (await tempDir(t));
+export async function startServer(t: Owner, options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TestServer> {
+  const dir = options.dir ?? (await scratchDir(t, 'tor-test-'));
   const server = await TorServer.start({ ...options, host: '127.0.0.1', port: 0, dir });
   t.after(() => within(server.close(0), WAIT_MS, 'server.close()'));
   return { server, dir, port: server.address().port };
@@ -72,13 +33,8 @@ export async function visibleNames(dir: string): Promise<string[]> {
 }
 
 /** Waits until the server's hidden temp folder holds no upload in progress. */
-export function tempFolderEmpty(dir: string): Promise<void> {
-  return eventually(async () => (await readdir(path.join(dir, TEMP_DIR_NAME))).length === 0, `${TEMP_DIR_NAME} is empty`);
-}
-
-/** Hex sha256 of some bytes. */
-export function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+export async function tempFolderEmpty(dir: string): Promise<void> {
+  await eventually(async () => (await readdir(path.join(dir, TEMP_DIR_NAME))).length === 0, `${TEMP_DIR_NAME} is empty`);
 }
 
 /** Deterministic pseudo-random bytes (a seeded xorshift), so failures reproduce. */
@@ -143,7 +99,7 @@ export class LineClient {
 
   /** Reads the next line (without LF). */
   async line(ms = WAIT_MS): Promise<string> {
-    await this.#waitFor(() => this.#buffer.indexOf(0x0a) !== -1, ms, 'a reply line');
+    await this.#until(() => this.#buffer.indexOf(0x0a) !== -1, ms, 'a reply line');
     const end = this.#buffer.indexOf(0x0a);
     const line = this.#buffer.subarray(0, end).toString('utf8');
     this.#buffer = this.#buffer.subarray(end + 1);
@@ -172,7 +128,7 @@ export class LineClient {
 
   /** Reads exactly `count` raw bytes. */
   async bytes(count: number, ms = WAIT_MS): Promise<Buffer> {
-    await this.#waitFor(() => this.#buffer.length >= count, ms, `${count} bytes`);
+    await this.#until(() => this.#buffer.length >= count, ms, `${count} bytes`);
     const out = this.#buffer.subarray(0, count);
     this.#buffer = this.#buffer.subarray(count);
     return Buffer.from(out);
@@ -180,7 +136,7 @@ export class LineClient {
 
   /** Waits until the server has ended the connection; returns whatever it sent that was not read yet. */
   async rest(ms = WAIT_MS): Promise<string> {
-    await this.#waitFor(() => this.#ended, ms, 'the server to close the connection');
+    await this.#until(() => this.#ended, ms, 'the server to close the connection');
     const text = this.#buffer.toString('utf8');
     this.#buffer = Buffer.alloc(0);
     return text;
@@ -221,7 +177,7 @@ export class LineClient {
     this.socket.destroy();
   }
 
-  async #waitFor(ready: () => boolean, ms: number, what: string): Promise<void> {
+  async #until(ready: () => boolean, ms: number, what: string): Promise<void> {
     const deadline = Date.now() + ms;
     while (!ready()) {
       if (this.#ended) throw new Error(`the connection closed while waiting for ${what}; unread: ${JSON.stringify(this.#buffer.toString('utf8').slice(0, 200))}`);
@@ -243,59 +199,9 @@ export class LineClient {
   }
 }
 
-export interface SpawnedServer {
-  child: ChildProcess;
-  port: number;
-  /** The absolute folder the server said it serves. */
-  servedDir: string;
-  /** Everything printed to stdout and stderr so far. */
-  stdout(): string;
-  stderr(): string;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
-  exited: Promise<number | string>;
-}
-
-/** Spawns the built bin with `args`, waits for its `listening` line and parses the port; killed when the test ends. */
-export async function spawnServer(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
-  const { child, stdout, stderr, exited } = spawnBin(t, args, env);
-  const lines = readline.createInterface({ input: child.stdout! });
-  const firstLine = within(
-    new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      void exited.then((code) => reject(new Error(`tor-server exited (${code}) before listening: ${stderr()}`)));
-    }),
-    WAIT_MS,
-    'tor-server to print its listening line',
-  );
-  const line = await firstLine;
-  lines.close();
-  // Closing readline pauses its input; keep the stdout collector flowing.
-  child.stdout!.resume();
-  const match = /^tor-server listening on (.+):(\d+), serving (.+)$/.exec(line);
-  if (!match) throw new Error(`unexpected first line: ${JSON.stringify(line)}`);
-  return { child, port: Number(match[2]), servedDir: match[3]!, stdout, stderr, exited };
-}
-
 /** Runs the bin to completion (for flags that make it exit) and returns its exit code and output. */
-export async function runBin(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const { stdout, stderr, exited } = spawnBin(t, args, env);
-  const code = await within(exited, WAIT_MS, 'tor-server to exit');
-  return { code, stdout: stdout(), stderr: stderr() };
-}
-
-function spawnBin(t: TestContext, args: string[], env: NodeJS.ProcessEnv) {
-  // Start from a clean TOR_* environment so the developer's shell cannot change the outcome.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TOR_')));
-  const child = spawn(process.execPath, [SERVER_BIN, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (out += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (err += text));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, stdout: () => out, stderr: () => err, exited };
+export function runBin(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  return runNode(t, TOR_SERVER_BIN, { args, env, ms: WAIT_MS });
 }
 
 /**

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fetchHash, listen, sha256, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { eventually, sha256, within } from 'test-support';
+import { fetchHash, listen, startApp, startTorServer, transferConnections } from '../helpers.js';
 
 test('200 concurrent gateway downloads of one file all complete, bytes verified, no connection leaked', { timeout: 60_000 }, async (t) => {
   const { server, dir, port } = await startTorServer(t);
@@ -14,10 +15,10 @@ test('200 concurrent gateway downloads of one file all complete, bytes verified,
   const base = await listen(app);
   const url = `${base}/api/files/${encodeURIComponent('popular video.mp4')}`;
 
-  const results = await withTimeout(Promise.allSettled(Array.from({ length: 200 }, () => fetchHash(url))), 50_000, '200 downloads');
+  const results = await within(Promise.allSettled(Array.from({ length: 200 }, () => fetchHash(url))), 50_000, '200 downloads');
   const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [`#${i}: ${(r.reason as Error).message}`] : r.value.status !== 200 ? [`#${i}: HTTP ${r.value.status}`] : []));
   assert.deepEqual(failures.slice(0, 5), []);
   const expected = sha256(data);
   for (const r of results) assert.equal((r as PromiseFulfilledResult<{ hash: string }>).value.hash, expected);
-  await waitFor(() => transferConnections(app) === 0 && server.connections.size === app.commandPool.openCount, 'only the pooled connections (for the lookups) to be left');
+  await eventually(() => transferConnections(app) === 0 && server.connections.size === app.commandPool.openCount, 'only the pooled connections (for the lookups) to be left');
 });

@@ -4,7 +4,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fetchHash, listen, scratchDir, sha256, spawnTorServer, startApp, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { eventually, scratchDir, sha256, spawnTorServer, within } from 'test-support';
+import { TOR_SERVER_UNDER_TEST, fetchHash, listen, startApp, transferConnections } from '../helpers.js';
 
 const FILE_BYTES = 64 * 1024 * 1024;
 const PARALLEL = 8;
@@ -41,8 +42,7 @@ test('8 parallel downloads through the gateway cut after their first bytes, over
   const dir = await scratchDir(t);
   const data = randomBytes(FILE_BYTES);
   await fs.writeFile(path.join(dir, 'big.bin'), data);
-  const tor = await spawnTorServer(dir);
-  t.after(() => tor.kill());
+  const tor = await spawnTorServer(t, { dir, bin: TOR_SERVER_UNDER_TEST });
   const app = await startApp(t, tor.port);
   const base = await listen(app);
   const url = `${base}/api/files/big.bin`;
@@ -51,16 +51,16 @@ test('8 parallel downloads through the gateway cut after their first bytes, over
   let cuts = 0;
   const until = Date.now() + ROUNDS_FOR_MS;
   while (Date.now() < until && tor.child.exitCode === null) {
-    await withTimeout(Promise.all(Array.from({ length: PARALLEL }, () => cutDownload(url))), 10_000, 'a round of cut downloads');
+    await within(Promise.all(Array.from({ length: PARALLEL }, () => cutDownload(url))), 10_000, 'a round of cut downloads');
     cuts += PARALLEL;
   }
   assert.ok(cuts >= PARALLEL);
   assert.equal(tor.child.exitCode, null, `the tor-server died after ${cuts} cut downloads`);
   assert.equal(tor.child.signalCode, null);
 
-  const full = await withTimeout(fetchHash(url), 30_000, 'a full download');
+  const full = await within(fetchHash(url), 30_000, 'a full download');
   assert.equal(full.status, 200);
   assert.equal(full.hash, sha256(data));
-  await waitFor(() => transferConnections(app) === baseline, `the gateway's transfer connections to return to ${baseline} (has ${transferConnections(app)})`);
+  await eventually(() => transferConnections(app) === baseline, `the gateway's transfer connections to return to ${baseline} (has ${transferConnections(app)})`);
   assert.equal(app.upstream.queuedCount, 0);
 });

@@ -6,7 +6,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { scratchDir, spawnGateway, startTorServer, storedNames, tempFiles, waitFor, withTimeout } from '../helpers.js';
+import { eventually, scratchDir, spawnGateway, within } from 'test-support';
+import { startTorServer, storedNames, tempFiles } from '../helpers.js';
 
 const MiB = 1024 * 1024;
 const EACH = 20;
@@ -23,7 +24,7 @@ async function rawOpen(port: number, text: string | Buffer): Promise<net.Socket>
 
 /** Waits until `socket` has seen the start of an answer (or closed), boundedly. */
 async function firstBytes(socket: net.Socket, what: string): Promise<string> {
-  return withTimeout(
+  return within(
     new Promise<string>((resolve) => {
       socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1')));
       socket.once('close', () => resolve(''));
@@ -39,7 +40,7 @@ test('hostile clients (idle sockets, lying sizes, cuts at every stage, dropped s
   const spoolDir = await scratchDir(t, 'gw-spool-');
   // TMPDIR is where the gateway spools form parts that came without a size.
   // Every hostile client comes from 127.0.0.1 here: lift the per-address transfer limit to reach the other defences.
-  const gateway = await spawnGateway(t, torPort, ['--max-transfers-per-address', '1000'], { TMPDIR: spoolDir });
+  const gateway = await spawnGateway(t, { torPort: torPort, args: ['--max-transfers-per-address', '1000'], env: { TMPDIR: spoolDir }, fromSource: true });
   // tsx keeps its cache in the same temporary folder.
   const spoolFiles = async () => (await fs.readdir(spoolDir)).filter((name) => name.startsWith('tor-gateway-'));
   const { port, host } = new URL(gateway.url);
@@ -86,15 +87,15 @@ test('hostile clients (idle sockets, lying sizes, cuts at every stage, dropped s
     ws.terminate();
   }
   // Every spool file is being written now; the uploads are waiting for bytes.
-  await waitFor(async () => (await spoolFiles()).length > 0, 'a spool file to appear');
+  await eventually(async () => (await spoolFiles()).length > 0, 'a spool file to appear');
   for (const socket of sockets) socket.destroy();
 
   // Downloads look files up over the command pool, which may have grown a little; nothing else is left.
   const transferring = () => [...server.connections].filter((c) => c.activity.kind !== 'idle').length;
-  await waitFor(() => transferring() === 0 && server.connections.size <= POOL_SIZE, `the tor-server to be left with idle pooled connections only (has ${server.connections.size})`, 15_000);
-  await waitFor(async () => (await spoolFiles()).length === 0, 'the spool files to be removed', 15_000);
-  await waitFor(async () => (await tempFiles(dir)).length === 0, 'the tor-server temp folder to empty', 15_000);
-  await waitFor(async () => (await gateway.fds()) <= baseline + (server.connections.size - pooled), `the gateway's descriptors to return to ${baseline} (has ${await gateway.fds()})`, 15_000);
+  await eventually(() => transferring() === 0 && server.connections.size <= POOL_SIZE, `the tor-server to be left with idle pooled connections only (has ${server.connections.size})`, 15_000);
+  await eventually(async () => (await spoolFiles()).length === 0, 'the spool files to be removed', 15_000);
+  await eventually(async () => (await tempFiles(dir)).length === 0, 'the tor-server temp folder to empty', 15_000);
+  await eventually(async () => (await gateway.fds()) <= baseline + (server.connections.size - pooled), `the gateway's descriptors to return to ${baseline} (has ${await gateway.fds()})`, 15_000);
   assert.deepEqual(await storedNames(dir), ['big.bin']);
   // And it still serves.
   const res = await fetch(`${gateway.url}/api/files/big.bin`, { headers: { range: 'bytes=0-9' } });

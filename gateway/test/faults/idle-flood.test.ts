@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { listen, startApp, startTorServer, waitFor } from '../helpers.js';
+import { eventually } from 'test-support';
+import { listen, startApp, startTorServer } from '../helpers.js';
 
 /** Opens a TCP connection from `localAddress` that never sends a byte; resolves once it is open or refused. */
 function idleConnection(port: number, localAddress: string, sockets: net.Socket[]): Promise<void> {
@@ -27,7 +28,7 @@ test('one address holding idle connections cannot starve the gateway: it stays s
   await Promise.all(Array.from({ length: 300 }, () => idleConnection(port, '127.0.0.2', attacker)));
   const held = () => [...server.connections].filter((c) => c.remoteAddress === '127.0.0.2').length;
   const refused = () => attacker.filter((socket) => socket.destroyed || socket.readableEnded).length;
-  await waitFor(() => held() === 64 && refused() === 300 - 64, 'the attacker to hold exactly its per-address share of 64, the rest refused');
+  await eventually(() => held() === 64 && refused() === 300 - 64, 'the attacker to hold exactly its per-address share of 64, the rest refused');
 
   const base = await listen(await startApp(t, port));
   const listing = await fetch(`${base}/api/files`);
@@ -38,6 +39,6 @@ test('one address holding idle connections cannot starve the gateway: it stays s
   assert.equal(await file.text(), 'hello');
   assert.equal(((await (await fetch(`${base}/api/health`)).json()) as { upstream: string }).upstream, 'ok');
 
-  await waitFor(() => held() === 0, "the attacker's idle connections closed by the first-command deadline", 10_000);
-  await waitFor(() => attacker.every((socket) => socket.destroyed || socket.readableEnded), 'every attacker socket told to go', 10_000);
+  await eventually(() => held() === 0, "the attacker's idle connections closed by the first-command deadline", 10_000);
+  await eventually(() => attacker.every((socket) => socket.destroyed || socket.readableEnded), 'every attacker socket told to go', 10_000);
 });

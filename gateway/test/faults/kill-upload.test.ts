@@ -5,12 +5,12 @@ import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
-import { listen, scratchDir, spawnTorServer, startApp, storedNames, tempFiles, waitFor, withTimeout } from '../helpers.js';
+import { eventually, scratchDir, spawnTorServer, within } from 'test-support';
+import { TOR_SERVER_UNDER_TEST, listen, startApp, storedNames, tempFiles } from '../helpers.js';
 
 test('tor-server SIGKILLed mid-upload through the gateway: nothing partial after the restart, and the same upload then succeeds', { timeout: 30_000 }, async (t) => {
   const dir = await scratchDir(t);
-  let tor = await spawnTorServer(dir);
-  t.after(() => tor.kill());
+  let tor = await spawnTorServer(t, { dir, bin: TOR_SERVER_UNDER_TEST });
   const app = await startApp(t, tor.port);
   const base = await listen(app);
   const data = randomBytes(3 * 1024 * 1024);
@@ -25,14 +25,14 @@ test('tor-server SIGKILLed mid-upload through the gateway: nothing partial after
     upload.on('error', reject);
   });
   upload.write(data.subarray(0, 1024 * 1024));
-  await waitFor(async () => (await tempFiles(dir)).length === 1, 'the upload to reach the tor-server disk');
+  await eventually(async () => (await tempFiles(dir)).length === 1, 'the upload to reach the tor-server disk');
   await tor.kill();
-  assert.equal(await withTimeout(status, 5000, 'the gateway to answer the cut upload'), 502);
+  assert.equal(await within(status, 5000, 'the gateway to answer the cut upload'), 502);
 
   assert.deepEqual(await storedNames(dir), [], 'nothing visible while the server is down');
-  tor = await spawnTorServer(dir, tor.port);
+  tor = await spawnTorServer(t, { dir, port: tor.port, bin: TOR_SERVER_UNDER_TEST });
   assert.deepEqual(await tempFiles(dir), [], 'the restart cleaned the temp folder');
-  await waitFor(async () => (await request(app.server).get('/api/health')).status === 200, 'the gateway to see the tor-server again');
+  await eventually(async () => (await request(app.server).get('/api/health')).status === 200, 'the gateway to see the tor-server again');
 
   await request(app.server).put('/api/files/holiday.mp4').set('content-type', 'application/octet-stream').send(data).expect(201);
   assert.deepEqual(await fs.readFile(path.join(dir, 'holiday.mp4')), data);

@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { WsProbe, listen, replyOf, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
+import { eventually, within } from 'test-support';
+import { WsProbe, listen, replyOf, startApp, startTorServer } from '../helpers.js';
 
 const MAX_UPSTREAM = 4;
 const POOL = 2;
@@ -40,11 +41,11 @@ test('downloads that hold every transfer connection (and more waiting in line) l
   assert.equal((await fetch(`${base}/api/files`)).status, 200);
   const transfers = app.upstream.transferSlots;
   assert.equal(transfers, MAX_UPSTREAM - POOL);
-  for (let i = 0; i < transfers; i++) await withTimeout(holdDownload(`${base}/api/files/huge.bin`, held), 5000, `download ${i + 1} to start`);
+  for (let i = 0; i < transfers; i++) await within(holdDownload(`${base}/api/files/huge.bin`, held), 5000, `download ${i + 1} to start`);
   for (let i = transfers; i < HELD; i++) void holdDownload(`${base}/api/files/huge.bin`, held).catch(() => {});
-  await waitFor(() => app.upstream.queuedCount === HELD - transfers, `${HELD - transfers} downloads to wait in line`);
+  await eventually(() => app.upstream.queuedCount === HELD - transfers, `${HELD - transfers} downloads to wait in line`);
 
-  const listing = await withTimeout(fetch(`${base}/api/files`), PROMPT_MS, 'the listing');
+  const listing = await within(fetch(`${base}/api/files`), PROMPT_MS, 'the listing');
   assert.equal(listing.status, 200);
   assert.deepEqual(((await listing.json()) as { name: string }[]).map((file) => file.name), ['huge.bin', 'notes.txt']);
   const probe = await WsProbe.open(t, base);

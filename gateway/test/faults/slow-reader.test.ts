@@ -4,8 +4,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import { eventually, scratchDir, spawnGateway, spawnTorServer, within } from 'test-support';
 import type { WsServerMessage } from '../../src/api/index.js';
-import { WsProbe, replyOf, scratchDir, spawnGateway, spawnTorServer, waitFor, withTimeout } from '../helpers.js';
+import { TOR_SERVER_UNDER_TEST, WsProbe, replyOf } from '../helpers.js';
 
 const FILES = 10_000;
 const RSS_LIMIT = 250 * 1024 * 1024;
@@ -19,9 +20,8 @@ test('a WebSocket client that sends show over and over but never reads is no lon
   for (let i = 0; i < FILES; i += 500) {
     await Promise.all(Array.from({ length: 500 }, (_, j) => fs.writeFile(path.join(dir, `file-${String(i + j).padStart(5, '0')}.txt`), '')));
   }
-  const tor = await spawnTorServer(dir);
-  t.after(() => tor.kill());
-  const gateway = await spawnGateway(t, tor.port);
+  const tor = await spawnTorServer(t, { dir, bin: TOR_SERVER_UNDER_TEST });
+  const gateway = await spawnGateway(t, { torPort: tor.port, fromSource: true });
   const reader = await WsProbe.open(t, gateway.url);
   await reader.next();
 
@@ -29,8 +29,8 @@ test('a WebSocket client that sends show over and over but never reads is no lon
   t.after(() => slow.terminate());
   const received: WsServerMessage[] = [];
   slow.on('message', (data) => received.push(JSON.parse(String(data)) as WsServerMessage));
-  await withTimeout(once(slow, 'open'), 5000, 'the slow socket to open');
-  await waitFor(() => received.length > 0, 'the upstream event');
+  await within(once(slow, 'open'), 5000, 'the slow socket to open');
+  await eventually(() => received.length > 0, 'the upstream event');
   // From here on it reads nothing: every reply stays unread.
   slow.pause();
 
@@ -57,7 +57,7 @@ test('a WebSocket client that sends show over and over but never reads is no lon
   // Reading now, it gets its answers from the first, in request order.
   slow.resume();
   const replies = () => received.filter((m) => 'id' in m);
-  await waitFor(() => replies().length >= 5, 'the first answers once the client reads', 20_000);
+  await eventually(() => replies().length >= 5, 'the first answers once the client reads', 20_000);
   assert.deepEqual(
     replies().slice(0, 5).map((m) => replyOf(m).id),
     [1, 2, 3, 4, 5],

@@ -4,8 +4,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import { eventually, within } from 'test-support';
 import type { WsServerMessage } from '../../src/api/index.js';
-import { listen, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
+import { listen, startApp, startTorServer } from '../helpers.js';
 
 const SESSIONS = 1000;
 const POOL = 4;
@@ -32,10 +33,10 @@ test(`${SESSIONS} WebSocket sessions cost at most --upstream-pool (${POOL}) tor-
         if ('id' in message) answers.set(socket, message);
       });
     }
-    await withTimeout(Promise.all(batch.map((socket) => once(socket, 'open'))), 20_000, 'a batch of sockets to open');
+    await within(Promise.all(batch.map((socket) => once(socket, 'open'))), 20_000, 'a batch of sockets to open');
   }
   for (const socket of sockets) socket.send(JSON.stringify({ id: 1, command: 'show' }));
-  await waitFor(() => answers.size === SESSIONS, `every session to be answered (${answers.size} so far)`, 40_000);
+  await eventually(() => answers.size === SESSIONS, `every session to be answered (${answers.size} so far)`, 40_000);
   for (const answer of answers.values()) assert.deepEqual('files' in answer && answer.files.map((f) => f.name), ['shared.txt']);
   assert.ok(most <= POOL, `the tor-server saw at most ${POOL} connections at once (saw ${most})`);
   assert.ok(app.commandPool.openCount <= POOL);

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
+import { eventually } from 'test-support';
 import { GatewayError } from '../../src/errors.js';
 import { CommandPool } from '../../src/lib/command-pool.js';
 import { Upstream } from '../../src/lib/upstream.js';
-import { startTorServer, waitFor, waitForClients } from '../helpers.js';
+import { startTorServer, waitForClients } from '../helpers.js';
 
 test('connects lazily, reuses its connections, and never holds more than its size', async (t) => {
   const { server, port } = await startTorServer(t);
@@ -35,7 +36,7 @@ test('a connection the tor-server closed while idle is dropped; the next command
   const pool = new CommandPool({ upstream, size: 2 });
   t.after(() => pool.close());
   await pool.run((client) => client.show());
-  await waitFor(() => server.connections.size === 0 && pool.openCount === 0, 'the idle connection to be closed and dropped');
+  await eventually(() => server.connections.size === 0 && pool.openCount === 0, 'the idle connection to be closed and dropped');
   assert.deepEqual(await pool.run((client) => client.show()), []);
 });
 

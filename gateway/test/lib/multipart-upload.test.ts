@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream';
 import { test } from 'node:test';
 import request from 'supertest';
 import { ErrorKind, errorReply } from 'tor-server/protocol';
-import { scratchDir, startApp, startTorServer, storedNames } from '../helpers.js';
+import { scratchDir } from 'test-support';
+import { startApp, startTorServer, storedNames } from '../helpers.js';
 
 /**
  * A TCP proxy to the tor-server that can play its first-command deadline crossing the

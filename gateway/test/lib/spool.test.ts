@@ -3,9 +3,9 @@ import fs from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { ErrorKind } from 'tor-server/protocol';
+import { scratchDir } from 'test-support';
 import { GatewayError } from '../../src/errors.js';
 import { freeBytes, spoolToFile } from '../../src/lib/spool.js';
-import { scratchDir } from '../helpers.js';
 
 const NO_RESERVE = { reserveBytes: 0 };
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { eventually, freePort } from 'test-support';
 import { GatewayError } from '../../src/errors.js';
 import { POOL_FLOOR, Upstream } from '../../src/lib/upstream.js';
-import { freePort, startTorServer, waitFor, waitForClients } from '../helpers.js';
+import { startTorServer, waitForClients } from '../helpers.js';
 
 test('connections are counted, released with exit, and all cut by destroyAll', async (t) => {
   const { server, port } = await startTorServer(t);
@@ -12,10 +13,10 @@ test('connections are counted, released with exit, and all cut by destroyAll', a
   assert.equal(upstream.openCount, 2);
   await waitForClients(server, 2);
   upstream.release(a);
-  await waitFor(() => upstream.openCount === 1, 'the released connection to close');
+  await eventually(() => upstream.openCount === 1, 'the released connection to close');
   assert.deepEqual(await upstream.use((client) => client.show()), []);
   upstream.destroyAll();
-  await waitFor(() => b.closed && upstream.openCount === 0, 'every connection to close');
+  await eventually(() => b.closed && upstream.openCount === 0, 'every connection to close');
   await waitForClients(server, 0);
 });
 
@@ -76,7 +77,7 @@ test('transfers never take the slots kept for the command pool, and the pool goe
   assert.deepEqual(order, ['pooled']);
   // Its share taken, the waiting transfer is served only when a transfer ends, not when a pooled connection does.
   upstream.release(third);
-  await waitFor(() => upstream.openCount === 2, 'the pooled connection to close');
+  await eventually(() => upstream.openCount === 2, 'the pooled connection to close');
   assert.deepEqual(order, ['pooled']);
   upstream.release(transfer);
   upstream.release((await waitingTransfer)!);

@@ -3,41 +3,40 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import request from 'supertest';
 import { Reply } from 'tor-server/protocol';
+import { eventually, sha256, within } from 'test-support';
 import { parseContentDispositionName } from '../../src/lib/content-disposition.js';
-import type { TorServer } from 'tor-server/server';
-import { Scope, binary, listen, sha256, startApp, startTorServer, transferConnections, waitFor, waitForClients, withTimeout, type TestApp } from '../helpers.js';
+import { binary, listen, startStack, transferConnections, waitForClients } from '../helpers.js';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
 const odd = 'résumé final €100 (v2).txt';
 const url = (name: string) => `/api/files/${encodeURIComponent(name)}`;
 
-describe('GET /api/files and /api/files/:name', () => {
-  const scope = new Scope();
-  let server: TorServer;
-  let dir: string;
-  let app: TestApp;
-  const http_ = () => request(app.server);
+/** The files every test starts from. */
+const FILES = {
+  'data.bin': content,
+  'notes.txt': 'hello, notes\n',
+  'Report.PDF': '%PDF-1.4 fake',
+  'empty.txt': '',
+  [odd]: 'unicode name\n',
+  'page.html': '<script>document.title = "owned"</script>',
+  'pic.png': randomBytes(100),
+  'draw.svg': '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+};
+
+/** A fresh tor-server over FILES and the app in front of it, for one test. */
+async function setUp(t: TestContext) {
+  const stack = await startStack(t, { files: FILES });
+  const http_ = () => request(stack.app.server);
   const fetchBytes = (name: string) => http_().get(url(name)).buffer(true).parse(binary);
+  return { ...stack, http_, fetchBytes };
+}
 
-  before(async () => {
-    let port: number;
-    ({ server, dir, port } = await startTorServer(scope));
-    app = await startApp(scope, port);
-    await fs.writeFile(path.join(dir, 'data.bin'), content);
-    await fs.writeFile(path.join(dir, 'notes.txt'), 'hello, notes\n');
-    await fs.writeFile(path.join(dir, 'Report.PDF'), '%PDF-1.4 fake');
-    await fs.writeFile(path.join(dir, 'empty.txt'), '');
-    await fs.writeFile(path.join(dir, odd), 'unicode name\n');
-    await fs.writeFile(path.join(dir, 'page.html'), '<script>document.title = "owned"</script>');
-    await fs.writeFile(path.join(dir, 'pic.png'), randomBytes(100));
-    await fs.writeFile(path.join(dir, 'draw.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
-  });
-  after(() => scope.close());
-
-  test('lists every file with size and ISO date, and searches case-insensitively', async () => {
+describe('GET /api/files and /api/files/:name', () => {
+  test('lists every file with size and ISO date, and searches case-insensitively', async (t) => {
+    const { http_ } = await setUp(t);
     const all = await http_().get('/api/files').expect(200);
     assert.deepEqual(
       all.body.map((f: { name: string }) => f.name),
@@ -56,12 +55,14 @@ describe('GET /api/files and /api/files/:name', () => {
     assert.deepEqual(none.body, []);
   });
 
-  test('a search text with a line break is refused instead of reaching the command line', async () => {
+  test('a search text with a line break is refused instead of reaching the command line', async (t) => {
+    const { http_ } = await setUp(t);
     const res = await http_().get('/api/files').query({ search: 'x\nshow' }).expect(400);
     assert.match(res.body.error, /control characters/);
   });
 
-  test('downloads the whole file byte-identical with the download headers', async () => {
+  test('downloads the whole file byte-identical with the download headers', async (t) => {
+    const { dir, fetchBytes } = await setUp(t);
     const res = await fetchBytes('data.bin').expect(200);
     assert.equal(sha256(res.body), sha256(content));
     assert.equal(res.headers['content-length'], String(content.length));
@@ -74,23 +75,27 @@ describe('GET /api/files and /api/files/:name', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
   });
 
-  test('an empty file downloads as zero bytes', async () => {
+  test('an empty file downloads as zero bytes', async (t) => {
+    const { server, fetchBytes } = await setUp(t);
     const res = await fetchBytes('empty.txt').expect(200);
     assert.equal(res.body.length, 0);
     assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
   });
 
-  test('a missing file is 404 with the server reply', async () => {
+  test('a missing file is 404 with the server reply', async (t) => {
+    const { http_ } = await setUp(t);
     const res = await http_().get(url('nope.txt')).expect(404);
     assert.deepEqual(res.body, { error: Reply.NOT_FOUND });
   });
 
-  test('an invalid name is 400', async () => {
+  test('an invalid name is 400', async (t) => {
+    const { http_ } = await setUp(t);
     const res = await http_().get('/api/files/.hidden').expect(400);
     assert.match(res.body.error, /^Invalid file name/);
   });
 
-  test('names with spaces and non-ASCII round-trip through the URL and Content-Disposition', async () => {
+  test('names with spaces and non-ASCII round-trip through the URL and Content-Disposition', async (t) => {
+    const { fetchBytes } = await setUp(t);
     const res = await fetchBytes(odd).expect(200);
     assert.equal(res.body.toString(), 'unicode name\n');
     const header = res.headers['content-disposition']!;
@@ -109,7 +114,8 @@ describe('GET /api/files and /api/files/:name', () => {
       [`bytes=${size - 1}-${size - 1}`, size - 1, size - 1],
     ];
     for (const [header, start, end] of cases) {
-      test(`${header} answers 206 with exactly bytes ${start}-${end}`, async () => {
+      test(`${header} answers 206 with exactly bytes ${start}-${end}`, async (t) => {
+        const { fetchBytes } = await setUp(t);
         const res = await fetchBytes('data.bin').set('Range', header).expect(206);
         assert.equal(res.headers['content-range'], `bytes ${start}-${end}/${size}`);
         assert.equal(res.headers['content-length'], String(end - start + 1));
@@ -117,7 +123,8 @@ describe('GET /api/files and /api/files/:name', () => {
       });
     }
 
-    test('a range starting past the end is 416 with the size in Content-Range', async () => {
+    test('a range starting past the end is 416 with the size in Content-Range', async (t) => {
+      const { http_ } = await setUp(t);
       const res = await http_().get(url('data.bin')).set('Range', `bytes=${size}-`).expect(416);
       assert.equal(res.headers['content-range'], `bytes */${size}`);
       assert.equal(typeof res.body.error, 'string');
@@ -125,14 +132,16 @@ describe('GET /api/files and /api/files/:name', () => {
       await http_().get(url('empty.txt')).set('Range', 'bytes=0-').expect(416);
     });
 
-    test('several ranges, or a malformed one, get the whole file', async () => {
+    test('several ranges, or a malformed one, get the whole file', async (t) => {
+      const { fetchBytes } = await setUp(t);
       for (const header of ['bytes=0-1,5-6', 'bytes=5-2', 'lines=1-2', 'bytes=abc']) {
         const res = await fetchBytes('data.bin').set('Range', header).expect(200);
         assert.equal(res.body.length, size, header);
       }
     });
 
-    test('If-Range with the current ETag honours the range; with an old one sends everything', async () => {
+    test('If-Range with the current ETag honours the range; with an old one sends everything', async (t) => {
+      const { server, http_, fetchBytes } = await setUp(t);
       const { headers } = await http_().head(url('data.bin')).expect(200);
       const ranged = await fetchBytes('data.bin').set('Range', 'bytes=0-3').set('If-Range', headers.etag!).expect(206);
       assert.equal(ranged.body.length, 4);
@@ -141,7 +150,8 @@ describe('GET /api/files and /api/files/:name', () => {
     });
   });
 
-  test('HEAD answers the headers over the shared command pool: HEADs, 404s and 304s one after another open no tor-server connection of their own', async () => {
+  test('HEAD answers the headers over the shared command pool: HEADs, 404s and 304s one after another open no tor-server connection of their own', async (t) => {
+    const { server, app, http_ } = await setUp(t);
     let connects = 0;
     let last = server.connections.size;
     const count = (size: number) => {
@@ -165,7 +175,8 @@ describe('GET /api/files and /api/files/:name', () => {
     assert.equal(transferConnections(app), 0);
   });
 
-  test('ETag and Last-Modified revalidate with 304', async () => {
+  test('ETag and Last-Modified revalidate with 304', async (t) => {
+    const { http_ } = await setUp(t);
     const { headers } = await http_().head(url('notes.txt')).expect(200);
     const res = await http_().get(url('notes.txt')).set('If-None-Match', headers.etag!).expect(304);
     assert.equal(res.headers.etag, headers.etag);
@@ -175,7 +186,8 @@ describe('GET /api/files and /api/files/:name', () => {
     await http_().get(url('notes.txt')).set('If-Modified-Since', new Date(0).toUTCString()).expect(200);
   });
 
-  test('?inline=1 shows safe types inline and never lets HTML or SVG run script in the origin', async () => {
+  test('?inline=1 shows safe types inline and never lets HTML or SVG run script in the origin', async (t) => {
+    const { http_ } = await setUp(t);
     const png = await http_().get(`${url('pic.png')}?inline=1`).expect(200);
     assert.match(png.headers['content-disposition']!, /^inline;/);
     assert.equal(png.headers['content-type'], 'image/png');
@@ -194,17 +206,30 @@ describe('GET /api/files and /api/files/:name', () => {
     }
   });
 
-  test('every request leaves the tor-server with the clients it had, besides the pooled ones for listings', async () => {
-    await waitFor(() => server.connections.size === app.commandPool.openCount && transferConnections(app) === 0, 'only pooled connections to be left');
+  test('every request leaves the tor-server with the clients it had, besides the pooled ones for listings', async (t) => {
+    const { server, app, http_, fetchBytes } = await setUp(t);
+    // One of each kind of request, one after another.
+    await http_().get('/api/files').expect(200);
+    await http_().get('/api/files').query({ search: 'notes' }).expect(200);
+    await fetchBytes('data.bin').expect(200);
+    await fetchBytes('data.bin').set('Range', 'bytes=0-9').expect(206);
+    await fetchBytes('empty.txt').expect(200);
+    await http_().get(url('nope.txt')).expect(404);
+    const { headers } = await http_().head(url('notes.txt')).expect(200);
+    await http_().get(url('notes.txt')).set('If-None-Match', headers.etag!).expect(304);
+    await eventually(() => server.connections.size === app.commandPool.openCount && transferConnections(app) === 0, 'only pooled connections to be left');
     assert.ok(app.commandPool.openCount <= 1, `listings one after another need one pooled connection (has ${app.commandPool.openCount})`);
   });
 
-  test('a browser that leaves mid-download tears down its TFTCP connection at once', async () => {
+  test('a browser that leaves mid-download tears down its TFTCP connection at once', async (t) => {
+    const { server, dir, app, http_ } = await setUp(t);
     const big = Buffer.alloc(64 * 1024 * 1024, 7);
     await fs.writeFile(path.join(dir, 'big.bin'), big);
     const base = await listen(app);
+    // A listing first, so the command pool's connection is open before counting.
+    await http_().get('/api/files').expect(200);
     const before = server.connections.size;
-    const received = await withTimeout(
+    const received = await within(
       new Promise<number>((resolve, reject) => {
         const req = http.get(`${base}${url('big.bin')}`, (res) => {
           let count = 0;
@@ -223,6 +248,6 @@ describe('GET /api/files and /api/files/:name', () => {
     );
     assert.ok(received < big.length);
     await waitForClients(server, before);
-    await waitFor(() => transferConnections(app) === 0, 'the gateway to hold no TFTCP connection for transfers');
+    await eventually(() => transferConnections(app) === 0, 'the gateway to hold no TFTCP connection for transfers');
   });
 });

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorKind } from 'tor-server/protocol';
 import { TorServer } from 'tor-server/server';
+import { eventually, Scope, scratchDir } from 'test-support';
 import { freeBytes } from '../../src/lib/spool.js';
-import { Scope, listen, rawUpload, scratchDir, startApp, startTorServer, storedNames, waitFor, type TestApp } from '../helpers.js';
+import { listen, rawUpload, startApp, storedNames, type TestApp, startStack } from '../helpers.js';
 
 const BOUNDARY = 'gw-refusal-boundary';
 const MiB = 1024 * 1024;
@@ -49,10 +50,7 @@ describe('POST /api/files and PUT /api/files/:name: refusals answered early, per
   let host: string;
 
   before(async () => {
-    let torPort: number;
-    ({ dir, port: torPort } = await startTorServer(scope));
-    spoolDir = await scratchDir(scope, 'gw-spool-');
-    app = await startApp(scope, torPort, { maxUploadSize: 1024 ** 3, spoolDir });
+    ({ dir, spoolDir, app } = await startStack(scope, { app: { maxUploadSize: 1024 ** 3 } }));
     const base = new URL(await listen(app));
     port = Number(base.port);
     host = base.host;
@@ -159,7 +157,7 @@ test('a form whose first part arrives after the tor-server dropped the idle earl
     const [first, ...rest] = [...formBody(parts)];
     yield first!;
     // Wait until the connection the gateway opened for this form has been dropped as idle.
-    await waitFor(() => server.connections.size === 0, 'the idle early connection to be dropped');
+    await eventually(() => server.connections.size === 0, 'the idle early connection to be dropped');
     yield* rest;
   }
   const res = await rawUpload(Number(base.port), postHead(base.host, formLength(parts), 'Connection: close\r\n'), slowBody());

@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import { ErrorKind } from 'tor-server/protocol';
 import type { TorServer } from 'tor-server/server';
+import { eventually, Scope, sha256, within } from 'test-support';
 import { SIZE_MISMATCH } from '../../src/errors.js';
-import { Scope, listen, scratchDir, sha256, startApp, startTorServer, storedNames, tempFiles, waitFor, waitForClients, withTimeout, type TestApp } from '../helpers.js';
+import { listen, storedNames, tempFiles, waitForClients, type TestApp, startStack } from '../helpers.js';
 
 const MAX_UPLOAD = 4 * 1024 * 1024;
 const TOR_MAX_FILE = 3 * 1024 * 1024;
@@ -24,10 +25,7 @@ describe('POST /api/files and PUT /api/files/:name', () => {
   const stored = async (name: string) => sha256(await fs.readFile(path.join(dir, name)));
 
   before(async () => {
-    let port: number;
-    ({ server, dir, port } = await startTorServer(scope, { maxFileSize: TOR_MAX_FILE }));
-    spoolDir = await scratchDir(scope, 'gw-spool-');
-    app = await startApp(scope, port, { maxUploadSize: MAX_UPLOAD, spoolDir });
+    ({ server, dir, spoolDir, app } = await startStack(scope, { tor: { maxFileSize: TOR_MAX_FILE }, app: { maxUploadSize: MAX_UPLOAD } }));
     base = await listen(app);
   });
   after(() => scope.close());
@@ -91,7 +89,7 @@ describe('POST /api/files and PUT /api/files/:name', () => {
     const names = await storedNames(dir);
     assert.ok(names.includes('after-short.txt') && !names.includes('after-long.txt'));
     assert.ok(!names.includes('mismatch-short.bin') && !names.includes('mismatch-long.bin'));
-    await waitFor(async () => (await tempFiles(dir)).length === 0, 'the temp folder to empty');
+    await eventually(async () => (await tempFiles(dir)).length === 0, 'the temp folder to empty');
   });
 
   test('PUT with Content-Length streams the raw body in; Location names the file', async () => {
@@ -180,18 +178,18 @@ describe('POST /api/files and PUT /api/files/:name', () => {
     req.on('error', () => {});
     req.write(prefix);
     req.write(randomBytes(1024 * 1024));
-    await waitFor(() => [...server.connections].some((conn) => conn.activity.kind === 'uploading'), 'the tor-server to be receiving the upload');
+    await eventually(() => [...server.connections].some((conn) => conn.activity.kind === 'uploading'), 'the tor-server to be receiving the upload');
     req.destroy();
     await waitForClients(server, 0);
-    await waitFor(async () => (await tempFiles(dir)).length === 0, 'the tor-server temp folder to empty');
+    await eventually(async () => (await tempFiles(dir)).length === 0, 'the tor-server temp folder to empty');
     assert.ok(!(await storedNames(dir)).includes(name));
-    await waitFor(() => app.upstream.openCount === 0, 'the gateway to hold no TFTCP connection');
+    await eventually(() => app.upstream.openCount === 0, 'the gateway to hold no TFTCP connection');
   }
 });
 
 /** A PUT with hand-set headers, for what supertest cannot send (chunked, no length). */
 async function rawPut(base: string, target: string, headers: Record<string, string>, chunks: Buffer[]): Promise<{ code: number; body: string }> {
-  return withTimeout(
+  return within(
     new Promise((resolve, reject) => {
       const req = http.request(`${base}${target}`, { method: 'PUT', headers }, (res) => {
         let body = '';

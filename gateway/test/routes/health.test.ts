@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { test } from 'node:test';
 import request from 'supertest';
-import { freePort, startApp, startTorServer, waitForClients, withTimeout } from '../helpers.js';
+import { freePort, within } from 'test-support';
+import { startApp, startTorServer, waitForClients } from '../helpers.js';
 
 test('health is 200 with upstream ok while the tor-server answers, and leaves no connection behind', async (t) => {
   const { server, port } = await startTorServer(t);
@@ -30,7 +31,7 @@ test('health still answers (503) when the tor-server accepts but never replies',
     hung.close();
   });
   const app = await startApp(t, (hung.address() as net.AddressInfo).port, { healthTimeoutMs: 300 });
-  const res = await withTimeout(request(app.server).get('/api/health'), 5000, 'the health answer');
+  const res = await within(request(app.server).get('/api/health'), 5000, 'the health answer');
   assert.equal(res.status, 503);
   assert.deepEqual(res.body, { gateway: 'ok', upstream: 'unreachable' });
 });

@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import request from 'supertest';
 import WebSocket from 'ws';
+import { within } from 'test-support';
 import { DEFAULT_SECURITY_HEADERS } from '../../src/lib/security-headers.js';
-import { listen, rawRequest, startApp, startTorServer, withTimeout } from '../helpers.js';
+import { listen, rawRequest, startApp, startTorServer } from '../helpers.js';
 
 const ROUTES: [string, string][] = [
   ['GET', '/api/files'],
@@ -34,7 +35,7 @@ test('every route answers 421 Misdirected Request to a Host that is not the gate
   const base = await listen(app);
   const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/api/ws`, { headers: { host: 'rebound.evil.example' } });
   socket.on('error', () => {});
-  const [, response] = (await withTimeout(once(socket, 'unexpected-response'), 5000, 'the refusal')) as [unknown, { statusCode: number }];
+  const [, response] = (await within(once(socket, 'unexpected-response'), 5000, 'the refusal')) as [unknown, { statusCode: number }];
   assert.equal(response.statusCode, 421);
   socket.terminate();
 });

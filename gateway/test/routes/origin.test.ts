@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import request from 'supertest';
 import WebSocket from 'ws';
-import { listen, startApp, startTorServer, storedNames, withTimeout } from '../helpers.js';
+import { within } from 'test-support';
+import { listen, startApp, startTorServer, storedNames } from '../helpers.js';
 
 /** Opens /api/ws with an Origin; the HTTP status when refused, or 101 when it opened. */
 async function wsStatus(base: string, origin: string): Promise<number> {
   const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/api/ws`, { headers: { origin } });
   socket.on('error', () => {});
   try {
-    return await withTimeout(
+    return await within(
       new Promise<number>((resolve) => {
         socket.once('open', () => resolve(101));
         socket.once('unexpected-response', (_request, response) => resolve(response.statusCode!));

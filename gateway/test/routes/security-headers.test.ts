@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import request from 'supertest';
 import WebSocket from 'ws';
+import { within } from 'test-support';
 import { DEFAULT_SECURITY_HEADERS } from '../../src/lib/security-headers.js';
-import { listen, rawRequest, startApp, startTorServer, withTimeout } from '../helpers.js';
+import { listen, rawRequest, startApp, startTorServer } from '../helpers.js';
 
 function assertSecurityHeaders(headers: Record<string, string | string[] | undefined>, what: string): void {
   for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) assert.equal(headers[name], value, `${name} on ${what}`);
@@ -62,10 +63,10 @@ test('a WebSocket handshake refused by origin or path is answered with the heade
   for (const [url, origin, status] of [[`${base}/api/ws`, 'http://localhost:3000', 403], [`${base}/api/elsewhere`, undefined, 404]] as const) {
     const socket = new WebSocket(url, origin ? { headers: { origin } } : {});
     socket.on('error', () => {});
-    const [, response] = (await withTimeout(once(socket, 'unexpected-response'), 5000, 'the refusal')) as [unknown, { statusCode: number; headers: Record<string, string> }];
+    const [, response] = (await within(once(socket, 'unexpected-response'), 5000, 'the refusal')) as [unknown, { statusCode: number; headers: Record<string, string> }];
     assert.equal(response.statusCode, status, url);
     assertSecurityHeaders(response.headers, url);
     // The gateway closes the socket after its answer (app.close() would wait for it otherwise).
-    await withTimeout(once((response as unknown as { socket: NodeJS.EventEmitter }).socket, 'close'), 5000, 'the gateway to close the refused socket');
+    await within(once((response as unknown as { socket: NodeJS.EventEmitter }).socket, 'close'), 5000, 'the gateway to close the refused socket');
   }
 });

@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
-import { freePort, scratchDir, startApp } from '../helpers.js';
+import { freePort, scratchDir } from 'test-support';
+import { startApp } from '../helpers.js';
 
 const INDEX = '<!doctype html><title>app</title><script type="module" src="/assets/app-3f9a1c.js"></script>';
 

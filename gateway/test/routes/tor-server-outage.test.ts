@@ -6,8 +6,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
 import { TorServer } from 'tor-server/server';
+import { eventually, freePort, scratchDir, sha256, spawnTorServer, within } from 'test-support';
 import type { WsServerMessage } from '../../src/api/index.js';
-import { WsProbe, freePort, listen, replyOf, scratchDir, sha256, spawnTorServer, startApp, storedNames, tempFiles, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { TOR_SERVER_UNDER_TEST, WsProbe, listen, replyOf, startApp, storedNames, tempFiles, transferConnections } from '../helpers.js';
 
 const upstreamIs = (connected: boolean) => (m: WsServerMessage) => 'event' in m && m.event === 'upstream' && m.connected === connected;
 
@@ -34,8 +35,7 @@ test('tor-server down at start: prompt 503s and upstream:false, then recovery on
   assert.equal(refused.ok, false);
   assert.match(refused.ok ? '' : refused.error, /unreachable/);
 
-  const tor = await spawnTorServer(dir, port);
-  t.after(() => tor.kill());
+  const tor = await spawnTorServer(t, { dir, port: port, bin: TOR_SERVER_UNDER_TEST });
   await ws.next(upstreamIs(true));
   ws.send({ id: 2, command: 'show' });
   const shown = replyOf(await ws.next((m) => 'id' in m && m.id === 2));
@@ -49,15 +49,14 @@ test('tor-server killed mid-download and mid-upload: the transfer fails promptly
   const dir = await scratchDir(t);
   const big = randomBytes(48 * 1024 * 1024);
   await fs.writeFile(path.join(dir, 'big.bin'), big);
-  let tor = await spawnTorServer(dir);
-  t.after(() => tor.kill());
+  let tor = await spawnTorServer(t, { dir, bin: TOR_SERVER_UNDER_TEST });
   const app = await startApp(t, tor.port);
   const base = await listen(app);
   const ws = await WsProbe.open(t, base);
   await ws.next(upstreamIs(true));
 
   // A download that is paused after its first bytes, so it is mid-transfer when the server dies.
-  const download = await withTimeout(
+  const download = await within(
     new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${base}/api/files/big.bin`, resolve).on('error', reject)),
     5000,
     'the download to start',
@@ -84,18 +83,18 @@ test('tor-server killed mid-download and mid-upload: the transfer fails promptly
   t.after(() => upload.destroy());
   upload.write(randomBytes(1024 * 1024));
   // The WebSocket holds no connection of its own: it learns of the outage from the gateway's link state.
-  await waitFor(() => transferConnections(app) >= 2, 'the download and the upload to be connected upstream');
+  await eventually(() => transferConnections(app) >= 2, 'the download and the upload to be connected upstream');
 
   await tor.kill();
   download.resume();
-  assert.notEqual(await withTimeout(downloadOutcome, 5000, 'the download to fail'), 'complete');
-  assert.equal(await withTimeout(uploadAnswer, 5000, 'the upload to be answered'), 502);
+  assert.notEqual(await within(downloadOutcome, 5000, 'the download to fail'), 'complete');
+  assert.equal(await within(uploadAnswer, 5000, 'the upload to be answered'), 502);
   upload.destroy();
   await ws.next(upstreamIs(false));
   await request(app.server).get('/api/files').expect(503);
   await request(app.server).get('/api/health').expect(503);
 
-  tor = await spawnTorServer(dir, tor.port);
+  tor = await spawnTorServer(t, { dir, port: tor.port, bin: TOR_SERVER_UNDER_TEST });
   await ws.next(upstreamIs(true));
   await request(app.server).get('/api/health').expect(200);
   const again = await request(app.server).get('/api/files/big.bin').buffer(true).parse((res, done) => {

@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { listen, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
+import { eventually, within } from 'test-support';
+import { listen, startApp, startTorServer } from '../helpers.js';
 
 const LIMIT = 2;
 
@@ -37,11 +38,11 @@ test('one address may have --max-transfers-per-address transfers at once: beyond
   t.after(() => open.forEach((response) => response.destroy()));
 
   for (let i = 0; i < LIMIT; i++) {
-    const response = await withTimeout(get(url, '127.0.0.1'), 5000, `download ${i + 1}`);
+    const response = await within(get(url, '127.0.0.1'), 5000, `download ${i + 1}`);
     open.push(response);
     assert.equal(response.statusCode, 200);
   }
-  const refused = await withTimeout(get(url, '127.0.0.1'), 5000, 'the download beyond the limit');
+  const refused = await within(get(url, '127.0.0.1'), 5000, 'the download beyond the limit');
   assert.equal(refused.statusCode, 429);
   assert.equal(refused.headers['retry-after'], '5');
   assert.deepEqual(JSON.parse(await text(refused)), { error: `too many transfers from 127.0.0.1 at once (limit ${LIMIT} per address); wait for one to finish` });
@@ -50,13 +51,13 @@ test('one address may have --max-transfers-per-address transfers at once: beyond
   assert.equal((await fetch(`${base}/api/files/huge.bin`, { method: 'HEAD' })).status, 200, 'a HEAD is no transfer');
   assert.equal((await fetch(`${base}/api/files`)).status, 200);
 
-  const elsewhere = await withTimeout(get(url, '127.0.0.2'), 5000, 'a download from another address');
+  const elsewhere = await within(get(url, '127.0.0.2'), 5000, 'a download from another address');
   open.push(elsewhere);
   assert.equal(elsewhere.statusCode, 200);
 
   // A transfer that ends gives its place back.
   open.shift()!.destroy();
-  await waitFor(async () => {
+  await eventually(async () => {
     const again = await get(url, '127.0.0.1');
     open.push(again);
     return again.statusCode === 200;

@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { listen, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { eventually, within } from 'test-support';
+import { listen, startApp, startTorServer, transferConnections } from '../helpers.js';
 
 /** Starts a GET and resolves once its headers are in; the body is left paused. */
 function startGet(url: string): Promise<http.IncomingMessage> {
@@ -33,24 +34,24 @@ test('beyond the transfers\' share of --max-upstream, downloads wait in line for
   const url = `${base}/api/files/big.bin`;
 
   // Two downloads whose browsers stop reading hold both connections.
-  const first = await withTimeout(startGet(url), 5000, 'the first download');
-  const second = await withTimeout(startGet(url), 5000, 'the second download');
+  const first = await within(startGet(url), 5000, 'the first download');
+  const second = await within(startGet(url), 5000, 'the second download');
   t.after(() => {
     first.destroy();
     second.destroy();
   });
   assert.equal(transferConnections(app), 2);
 
-  const refused = await withTimeout(startGet(url), 10_000, 'the third answer');
+  const refused = await within(startGet(url), 10_000, 'the third answer');
   assert.equal(refused.statusCode, 503);
   const body = JSON.parse((await finishText(refused)) || '{}') as { error: string };
   assert.match(body.error, /^the tor-server is busy/);
 
   // One waiting in line is served as soon as a connection is free.
   const waiting = startGet(url);
-  await waitFor(() => app.upstream.queuedCount === 1, 'the fourth request to wait in line');
+  await eventually(() => app.upstream.queuedCount === 1, 'the fourth request to wait in line');
   assert.deepEqual(await finish(first), { status: 200, bytes: size });
-  const served = await withTimeout(waiting, 5000, 'the fourth download to start');
+  const served = await within(waiting, 5000, 'the fourth download to start');
   assert.deepEqual(await finish(served), { status: 200, bytes: size });
 });
 

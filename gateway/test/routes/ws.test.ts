@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import type { TorServer } from 'tor-server/server';
 import WebSocket from 'ws';
+import { eventually, Scope, within } from 'test-support';
 import { WS_MAX_MESSAGE_BYTES, type WsServerMessage } from '../../src/api/index.js';
-import { Scope, WsProbe, listen, replyOf, startApp, startTorServer, transferConnections, waitFor, withTimeout, type TestApp } from '../helpers.js';
+import { WsProbe, listen, replyOf, transferConnections, type TestApp, startStack } from '../helpers.js';
 
 const isReply = (id: number | null) => (m: WsServerMessage) => 'id' in m && m.id === id;
 
@@ -19,16 +19,13 @@ describe('GET /api/ws', () => {
   let base: string;
 
   before(async () => {
-    let port: number;
-    ({ server, dir, port } = await startTorServer(scope));
-    app = await startApp(scope, port);
+    ({ server, dir, app } = await startStack(scope, { files: Object.fromEntries(['alpha.pdf', 'beta.txt', 'Gamma.PDF'].map((name) => [name, name])) }));
     base = await listen(app);
-    for (const name of ['alpha.pdf', 'beta.txt', 'Gamma.PDF']) await fs.writeFile(path.join(dir, name), name);
   });
   after(() => scope.close());
 
   test('sockets hold no TFTCP connection of their own: the link state is announced, commands share the pool', async (t) => {
-    await waitFor(() => transferConnections(app) === 0, 'no transfer connections');
+    await eventually(() => transferConnections(app) === 0, 'no transfer connections');
     const first = await WsProbe.open(t, base);
     assert.deepEqual(await first.next(), { event: 'upstream', connected: true });
     const second = await WsProbe.open(t, base);
@@ -117,7 +114,7 @@ describe('GET /api/ws', () => {
   test('a WebSocket opened by another site is refused', async () => {
     const socket = new WebSocket(`${base.replace('http', 'ws')}/api/ws`, { headers: { origin: 'https://evil.example' } });
     socket.on('error', () => {});
-    const [, response] = (await withTimeout(once(socket, 'unexpected-response'), 5000, 'the refusal')) as [unknown, { statusCode: number }];
+    const [, response] = (await within(once(socket, 'unexpected-response'), 5000, 'the refusal')) as [unknown, { statusCode: number }];
     assert.equal(response.statusCode, 403);
     socket.terminate();
   });

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import { eventually, scratchDir, within } from 'test-support';
 import type { WsServerMessage } from '../../src/api/index.js';
 import { MAX_QUEUED_REQUESTS } from '../../src/ws/session.js';
-import { listen, scratchDir, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
+import { listen, startApp, startTorServer } from '../helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -34,9 +35,9 @@ async function openClient(t: { after(fn: () => unknown): void }, app: FastifyIns
   t.after(() => socket.terminate());
   const messages: WsServerMessage[] = [];
   socket.on('message', (data) => messages.push(JSON.parse(String(data)) as WsServerMessage));
-  const [gatewaySide] = await withTimeout(accepted, 5000, 'the gateway to accept the connection');
-  await withTimeout(once(socket, 'open'), 5000, 'the socket to open');
-  await waitFor(() => messages.length > 0, 'the upstream event');
+  const [gatewaySide] = await within(accepted, 5000, 'the gateway to accept the connection');
+  await within(once(socket, 'open'), 5000, 'the socket to open');
+  await eventually(() => messages.length > 0, 'the upstream event');
   return { socket, messages, gatewaySide };
 }
 
@@ -49,7 +50,7 @@ test('a burst of requests beyond the queue limit is answered in request order, r
   const { socket, messages } = await openClient(t, app, base);
   const count = 3 * MAX_QUEUED_REQUESTS;
   for (let id = 1; id <= count; id++) socket.send(JSON.stringify({ id, command: id % 2 ? 'show' : 'search', text: 'x' }));
-  await waitFor(() => replyIds(messages).length === count, `${count} replies`, 20_000);
+  await eventually(() => replyIds(messages).length === count, `${count} replies`, 20_000);
   assert.deepEqual(replyIds(messages), Array.from({ length: count }, (_, i) => i + 1));
   for (const message of messages) {
     if ('id' in message && !message.ok) assert.match(message.error, /requests are waiting; wait for the answers/);
@@ -65,7 +66,7 @@ test('a session whose client does not read stops reading its requests, and gets 
   socket.pause();
   const requests = 40;
   for (let id = 1; id <= requests; id++) socket.send(JSON.stringify({ id, command: 'show' }));
-  await waitFor(() => gatewaySide.writableLength > MiB && gatewaySide.isPaused(), 'the gateway to stop reading, with a megabyte of replies unsent', 20_000);
+  await eventually(() => gatewaySide.writableLength > MiB && gatewaySide.isPaused(), 'the gateway to stop reading, with a megabyte of replies unsent', 20_000);
 
   const uploads = 50;
   for (let i = 0; i < uploads; i++) {
@@ -75,7 +76,7 @@ test('a session whose client does not read stops reading its requests, and gets 
   assert.ok(gatewaySide.writableLength < 4 * MiB, `${gatewaySide.writableLength} bytes unsent`);
 
   socket.resume();
-  await waitFor(() => replyIds(messages).includes(requests), 'every reply once the client reads', 30_000);
+  await eventually(() => replyIds(messages).includes(requests), 'every reply once the client reads', 30_000);
   assert.deepEqual(replyIds(messages), Array.from({ length: requests }, (_, i) => i + 1), 'every request answered, in order');
   const changes = messages.filter((m) => 'event' in m && m.event === 'files-changed').length;
   assert.ok(changes >= 1 && changes <= 3, `${changes} files-changed events for ${uploads} uploads`);
@@ -89,5 +90,5 @@ test('a client that lets more than the limit of replies pile up unread is still 
   const { socket, gatewaySide } = await openClient(t, app, base);
   socket.pause();
   for (let id = 1; id <= 60; id++) socket.send(JSON.stringify({ id, command: 'show' }));
-  await waitFor(() => gatewaySide.destroyed, 'the gateway to close the session', 20_000);
+  await eventually(() => gatewaySide.destroyed, 'the gateway to close the session', 20_000);
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { WsProbe, listen, startApp, startTorServer, withTimeout } from '../helpers.js';
+import { within } from 'test-support';
+import { WsProbe, listen, startApp, startTorServer } from '../helpers.js';
 
 /** Opens a socket from `localAddress` and waits for it to open or to be closed. */
 async function connectFrom(t: { after(fn: () => unknown): void }, base: string, localAddress: string): Promise<{ socket: WebSocket; closed?: { code: number; reason: string } }> {
@@ -13,8 +14,8 @@ async function connectFrom(t: { after(fn: () => unknown): void }, base: string, 
     socket.once('close', (code, reason) => resolve({ code, reason: String(reason) }));
     socket.once('message', () => resolve(undefined));
   });
-  await withTimeout(once(socket, 'open'), 5000, 'the socket to open');
-  await withTimeout(first, 5000, 'the first message or the close');
+  await within(once(socket, 'open'), 5000, 'the socket to open');
+  await within(first, 5000, 'the first message or the close');
   const closed = await first;
   return closed ? { socket, closed } : { socket };
 }

@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { eventually, patternBytes, tempFolderEmpty, visibleNames } from '../helpers.js';
-import { TtyClient, scratch, startServer, startValve, type Valve } from './helpers.js';
+import { eventually, scratchDir } from 'test-support';
+import { patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { TtyClient, startValve, type Valve } from './helpers.js';
 
 const CTRL_C = '\x03';
 const TEST_TIMEOUT_MS = 60_000;
@@ -24,16 +25,11 @@ interface Setup {
 }
 
 async function setUp(t: TestContext, direction: 'down' | 'up'): Promise<Setup> {
-  const { server, port, dir: serverDir } = await startServer();
-  const home = await scratch('tor-cli-ctrl-c');
+  const { port, dir: serverDir } = await startServer(t);
+  const home = await scratchDir(t, 'tor-cli-ctrl-c-');
   // A megabyte gets through, then the relay holds the rest until the test opens it.
   const valve = await startValve(port, { direction, allow: 1_000_000 });
-  t.after(async () => {
-    await valve.close();
-    await server.close(0);
-    await fs.rm(home, { recursive: true, force: true });
-    await fs.rm(serverDir, { recursive: true, force: true });
-  });
+  t.after(() => valve.close());
   return { serverDir, home, downloads: path.join(home, 'tor-files', 'Downloads'), valve };
 }
 
@@ -56,25 +52,25 @@ test('Ctrl-C at the prompt cancels a download, keeps its part, and the next down
   await fs.writeFile(path.join(setup.serverDir, 'big.bin'), payload);
   const tty = startClient(t, setup);
 
-  await tty.waitFor('>> ');
+  await tty.sees('>> ');
   tty.type('download big.bin\r');
   await setup.valve.held;
   await eventually(async () => (await partBytes(setup.downloads)) > 0, 'the part file has bytes', 15_000);
 
   let from = tty.mark();
   tty.type(CTRL_C);
-  await tty.waitFor(/cancelled: download of big\.bin at \d+%; run download big\.bin again to resume/, from);
-  await tty.waitFor('>> ', from);
+  await tty.sees(/cancelled: download of big\.bin at \d+%; run download big\.bin again to resume/, from);
+  await tty.sees('>> ', from);
   assert.ok((await partBytes(setup.downloads)) > 0, 'the part file is kept');
 
   from = tty.mark();
   tty.type('show\r');
-  await tty.waitFor('1 file, 4.0 MB', from);
+  await tty.sees('1 file, 4.0 MB', from);
 
   setup.valve.open();
   from = tty.mark();
   tty.type('download big.bin\r');
-  await tty.waitFor(/Saved \S*big\.bin \(4\.0 MB in [\d.]+ s, resumed after [\d.]+ [kKM]?B\)/, from);
+  await tty.sees(/Saved \S*big\.bin \(4\.0 MB in [\d.]+ s, resumed after [\d.]+ [kKM]?B\)/, from);
   assert.deepEqual(await fs.readFile(path.join(setup.downloads, 'big.bin')), payload);
   assert.deepEqual(await visibleNames(setup.downloads), ['big.bin']);
 
@@ -90,14 +86,14 @@ test('Ctrl-C at the prompt cancels an upload: the server stores nothing and the 
   await fs.writeFile(path.join(setup.home, 'tor-files', 'Uploads', 'up.bin'), payload);
   const tty = startClient(t, setup);
 
-  await tty.waitFor('>> ');
+  await tty.sees('>> ');
   tty.type('upload up.bin\r');
   await setup.valve.held;
 
   let from = tty.mark();
   tty.type(CTRL_C);
-  await tty.waitFor(/cancelled: upload of up\.bin at \d+%; nothing was stored on the server/, from);
-  await tty.waitFor('>> ', from);
+  await tty.sees(/cancelled: upload of up\.bin at \d+%; nothing was stored on the server/, from);
+  await tty.sees('>> ', from);
   // The relay passes on what it held, as a slow network would; the server then sees the cut.
   setup.valve.open();
   await tempFolderEmpty(setup.serverDir);
@@ -105,11 +101,11 @@ test('Ctrl-C at the prompt cancels an upload: the server stores nothing and the 
 
   from = tty.mark();
   tty.type('show\r');
-  await tty.waitFor('No files.', from);
+  await tty.sees('No files.', from);
 
   from = tty.mark();
   tty.type('upload up.bin\r');
-  await tty.waitFor(/Uploaded up\.bin \(32\.0 MB in [\d.]+ s\)/, from);
+  await tty.sees(/Uploaded up\.bin \(32\.0 MB in [\d.]+ s\)/, from);
   assert.deepEqual(await fs.readFile(path.join(setup.serverDir, 'up.bin')), payload);
 
   tty.type('exit\r');
@@ -132,7 +128,7 @@ test('Ctrl-C in one-shot mode cancels the download and exits 130, keeping the pa
 test('Ctrl-C at an idle prompt exits', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const setup = await setUp(t, 'down');
   const tty = startClient(t, setup);
-  await tty.waitFor('>> ');
+  await tty.sees('>> ');
   tty.type(CTRL_C);
   assert.equal(await tty.exitCode(), 0);
 });

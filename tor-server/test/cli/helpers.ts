@@ -1,53 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TorServer } from '../../src/server/server.js';
+import { eventually, runNode, within } from 'test-support';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The built tor-client bin, as a user runs it. */
 export const CLIENT_BIN = path.resolve(here, '../../dist/bin/tor-client.js');
+/** The longest one tor-client run may take (a loaded 2-core machine is slow). */
+const CLIENT_RUN_MS = 15_000;
 
-/** A scratch folder, removed by the returned cleanup. */
-export async function scratch(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), `${prefix}-`));
-}
-
-/** A real tor-server on 127.0.0.1 with a fresh folder. */
-export async function startServer(options: Parameters<typeof TorServer.start>[0] = {}): Promise<{ server: TorServer; port: number; dir: string }> {
-  const dir = await scratch('tor-cli-server');
-  const server = await TorServer.start({ host: '127.0.0.1', port: 0, dir, ...options });
-  return { server, port: server.address().port, dir };
-}
-
-/** What a finished child process printed and its exit code. */
+/** What a finished tor-client printed and its exit code. */
 export interface RunResult {
-  code: number | null;
+  code: number | string;
   stdout: string;
   stderr: string;
 }
 
 /** Runs the tor-client bin with `args`, feeding `input` to its stdin; bounded by a timeout. */
 export function runClient(args: string[], options: { cwd: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLIENT_BIN, ...args], { cwd: options.cwd, env: { ...process.env, TOR_HOST: '', TOR_PORT: '', ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`tor-client ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 15_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return runNode(undefined, CLIENT_BIN, { args, cwd: options.cwd, input: options.input ?? '', env: { TOR_HOST: '', TOR_PORT: '', ...options.env }, ms: options.timeoutMs ?? CLIENT_RUN_MS });
 }
 
 /** The longest a test waits for one thing to show on a terminal (a loaded 2-core machine is slow). */
@@ -86,28 +58,19 @@ export class TtyClient {
   }
 
   /** Waits until `what` shows after `from`; fails with the screen after SCREEN_WAIT_MS. */
-  async waitFor(what: string | RegExp, from = 0): Promise<string> {
-    const deadline = Date.now() + SCREEN_WAIT_MS;
-    for (;;) {
+  async sees(what: string | RegExp, from = 0): Promise<string> {
+    const found = () => {
       const seen = this.#screen.slice(from);
-      const found = typeof what === 'string' ? (seen.includes(what) ? what : undefined) : what.exec(seen)?.[0];
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`never saw ${String(what)}; screen:\n${this.#screen}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      const text = typeof what === 'string' ? (seen.includes(what) ? what : undefined) : what.exec(seen)?.[0];
+      if (text === undefined) throw new Error(`screen:\n${this.#screen}`);
+      return text;
+    };
+    return eventually(found, `seeing ${String(what)}`, SCREEN_WAIT_MS);
   }
 
   /** The exit code, failing after SCREEN_WAIT_MS. */
   async exitCode(): Promise<number | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`tor-client did not exit; screen:\n${this.#screen}`)), SCREEN_WAIT_MS);
-    });
-    try {
-      return await Promise.race([this.exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return within(this.exited, SCREEN_WAIT_MS, `tor-client to exit; screen:\n${this.#screen}`);
   }
 
   kill(): void {

@@ -9,7 +9,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runClient, scratch } from './helpers.js';
+import { Scope, scratchDir } from 'test-support';
+import { runClient } from './helpers.js';
 
 /** Clear screen (CSI), the one-byte C1 CSI, a right-to-left override, and a title change ending in BEL. */
 const HOSTILE = '\x1b[2J\u009b31m\u202etxt.exe\x1b]0;pwned\x07';
@@ -59,18 +60,19 @@ function answer(line: string): string {
 let server: net.Server;
 let port: number;
 let home: string;
+const scope = new Scope();
 
 before(async () => {
   server = await startHostileServer();
   port = (server.address() as net.AddressInfo).port;
-  home = await scratch('tor-cli-hostile');
+  home = await scratchDir(scope, 'tor-cli-hostile-');
   await fs.mkdir(path.join(home, 'tor-files', 'Uploads'), { recursive: true });
   await fs.writeFile(path.join(home, 'tor-files', 'Uploads', 'a.txt'), 'a');
 });
 after(async () => {
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => server.close(resolve));
-  await fs.rm(home, { recursive: true, force: true });
+  await scope.close();
 });
 
 for (const command of [['show'], ['--tsv', 'show'], ['search', 'report'], ['download', 'report.pdf'], ['upload', 'a.txt']]) {

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Scope, scratchDir } from 'test-support';
 import { ErrorKind, Reply } from '../../src/protocol/constants.js';
 import type { TorServer } from '../../src/server/server.js';
-import { runClient, scratch, startServer } from './helpers.js';
+import { startServer } from '../helpers.js';
+import { runClient } from './helpers.js';
 
 describe('tor-client one-shot mode against a real tor-server', () => {
   let server: TorServer;
@@ -13,32 +15,25 @@ describe('tor-client one-shot mode against a real tor-server', () => {
   let serverDir: string;
   let home: string;
   const payload = randomBytes(1_500_000);
+  const scope = new Scope();
 
   before(async () => {
-    ({ server, port, dir: serverDir } = await startServer({ maxFileSize: 2_000_000 }));
-    home = await scratch('tor-cli-home');
+    ({ server, port, dir: serverDir } = await startServer(scope, { maxFileSize: 2_000_000 }));
+    home = await scratchDir(scope, 'tor-cli-home-');
     await fs.mkdir(path.join(home, 'tor-files', 'Uploads'), { recursive: true });
     await fs.writeFile(path.join(home, 'tor-files', 'Uploads', 'report 2026.bin'), payload);
   });
-  after(async () => {
-    await server.close(0);
-    await fs.rm(home, { recursive: true, force: true });
-    await fs.rm(serverDir, { recursive: true, force: true });
-  });
+  after(() => scope.close());
 
   const client = (...args: string[]) => runClient(['--host', '127.0.0.1', '--port', String(port), ...args], { cwd: home });
 
-  test('creates tor-files/Downloads and Uploads in the working folder', async () => {
-    const cwd = await scratch('tor-cli-fresh');
-    try {
-      const result = await runClient(['--host', '127.0.0.1', '--port', String(port), 'show'], { cwd });
-      assert.equal(result.code, 0);
-      assert.ok((await fs.stat(path.join(cwd, 'tor-files', 'Downloads'))).isDirectory());
-      assert.ok((await fs.stat(path.join(cwd, 'tor-files', 'Uploads'))).isDirectory());
-      assert.equal(result.stdout.trim(), 'No files.');
-    } finally {
-      await fs.rm(cwd, { recursive: true, force: true });
-    }
+  test('creates tor-files/Downloads and Uploads in the working folder', async (t) => {
+    const cwd = await scratchDir(t, 'tor-cli-fresh-');
+    const result = await runClient(['--host', '127.0.0.1', '--port', String(port), 'show'], { cwd });
+    assert.equal(result.code, 0);
+    assert.ok((await fs.stat(path.join(cwd, 'tor-files', 'Downloads'))).isDirectory());
+    assert.ok((await fs.stat(path.join(cwd, 'tor-files', 'Uploads'))).isDirectory());
+    assert.equal(result.stdout.trim(), 'No files.');
   });
 
   test('upload sends the file from Uploads and the server stores identical bytes', async () => {
@@ -96,8 +91,8 @@ describe('tor-client one-shot mode against a real tor-server', () => {
     assert.match(unknown.stderr, /Unknown command "frobnicate"/);
   });
 
-  test('no server at the address exits 3 with a clear message, not a stack trace', async () => {
-    const closed = await startServer();
+  test('no server at the address exits 3 with a clear message, not a stack trace', async (t) => {
+    const closed = await startServer(t);
     await closed.server.close(0);
     const result = await runClient(['--host', '127.0.0.1', '--port', String(closed.port), 'show'], { cwd: home });
     assert.equal(result.code, 3);

@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { Scope, scratchDir } from 'test-support';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
 import { TftcpConnectionError } from '../../src/client/errors.js';
 import { downloadFile, ensureFolders, type ClientFolders } from '../../src/cli/transfers.js';
 import type { TorServer } from '../../src/server/server.js';
-import { scratch, startServer } from './helpers.js';
+import { startServer } from '../helpers.js';
 
 let server: TorServer;
 let port: number;
@@ -16,17 +17,15 @@ let home: string;
 let folders: ClientFolders;
 const payload = randomBytes(8 * 1024 * 1024);
 
+const scope = new Scope();
+
 before(async () => {
-  ({ server, port, dir: serverDir } = await startServer());
+  ({ server, port, dir: serverDir } = await startServer(scope));
   await fs.writeFile(path.join(serverDir, 'movie.mkv'), payload);
-  home = await scratch('tor-cli-resume');
+  home = await scratchDir(scope, 'tor-cli-resume-');
   folders = await ensureFolders(home);
 });
-after(async () => {
-  await server.close(0);
-  await fs.rm(home, { recursive: true, force: true });
-  await fs.rm(serverDir, { recursive: true, force: true });
-});
+after(() => scope.close());
 
 const connect = () => TftcpClient.connect({ host: '127.0.0.1', port });
 

@@ -6,25 +6,16 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually, freePort, scratchDir, sha256, spawnTorServer, within } from 'test-support';
 import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from '../../src/client/errors.js';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
 import { ErrorKind, Reply } from '../../src/protocol/constants.js';
-import { eventually, patternBytes, sha256, spawnServer, startServer, tempDir, within } from '../helpers.js';
+import { patternBytes, startServer } from '../helpers.js';
 
 async function connect(t: TestContext, port: number, options: { replyTimeoutMs?: number } = {}): Promise<TftcpClient> {
   const client = await TftcpClient.connect({ host: '127.0.0.1', port, ...options });
   t.after(() => client.destroy());
   return client;
-}
-
-/** A port with nothing listening on it. */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** A stand-in server that answers every line with the given raw text, for replies a real server never sends. */
@@ -214,8 +205,8 @@ describe('TftcpClient connection trouble', () => {
   });
 
   it('a server killed while the upload source waits for data: the upload fails at once, not at the next chunk', async (t) => {
-    const dir = await tempDir(t);
-    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'silent']);
+    const dir = await scratchDir(t);
+    const spawned = await spawnTorServer(t, { dir, args: ['--log-level', 'silent'] });
     const client = await connect(t, spawned.port);
     // A source that delivers one chunk and then waits, like a slow browser.
     const source = new PassThrough();
@@ -228,9 +219,9 @@ describe('TftcpClient connection trouble', () => {
   });
 
   it('a server killed mid-download: the stream errors and the client reports a lost connection', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     await writeFile(path.join(dir, 'big.bin'), Buffer.alloc(64 * 1024 * 1024, 1));
-    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'silent']);
+    const spawned = await spawnTorServer(t, { dir, args: ['--log-level', 'silent'] });
     const client = await connect(t, spawned.port);
     const closed = once(client, 'close');
     const { stream, size } = await client.download('big.bin');

@@ -2,16 +2,17 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { eventually, scratchDir, sha256, spawnTorServer } from 'test-support';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
-import { eventually, patternBytes, sha256, spawnServer, tempDir } from '../helpers.js';
+import { patternBytes } from '../helpers.js';
 import { loggedClients } from './server-log.js';
 
 test('500 concurrent TFTCP connections all complete, bytes verified, none refused', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   const shared = patternBytes(256 * 1024, 21);
   await writeFile(path.join(dir, 'shared.bin'), shared);
   // All 500 come from 127.0.0.1: lift the per-address limit, which is there for exactly such a crowd.
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--max-clients-per-address', '500']);
+  const server = await spawnTorServer(t, { dir, args: ['--max-clients-per-address', '500'] });
   const port = server.port;
 
   // Open all 500 first, so they are truly online at the same time.

@@ -4,8 +4,9 @@ import { readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { eventually, scratchDir, sha256, spawnTorServer } from 'test-support';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
-import { eventually, patternBytes, sha256, spawnServer, tempDir } from '../helpers.js';
+import { patternBytes } from '../helpers.js';
 import { loggedClients } from './server-log.js';
 
 // Long enough that the cutters run thousands of cycles; the crash this guards against came within seconds.
@@ -32,10 +33,10 @@ function cutOnce(port: number): Promise<void> {
 }
 
 test('downloads cut by resets, over and over, leave the server serving with no leaked descriptor', { timeout: CUT_FOR_MS + 60_000 }, async (t: TestContext) => {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   const big = patternBytes(64 * 1024 * 1024, 3);
   await writeFile(path.join(dir, 'big.bin'), big);
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  const server = await spawnTorServer(t, { dir });
   const pid = server.child.pid!;
   const baseline = await fdCount(pid);
 

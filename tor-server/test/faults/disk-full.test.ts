@@ -4,9 +4,10 @@ import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { eventually, spawnTorServer } from 'test-support';
 import { ErrorKind } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, eventually, patternBytes, spawnServer, visibleNames } from '../helpers.js';
+import { LineClient, patternBytes, visibleNames } from '../helpers.js';
 
 /** Mounts a small tmpfs (needs root); returns the reason when this machine does not allow it. */
 function mountSmallFs(dir: string, size: string): string | undefined {
@@ -40,8 +41,8 @@ test('disk full during an upload: a clear error, nothing partial stored, the ser
     t.skip(`cannot mount a tmpfs: ${problem}`);
     return;
   }
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
-  // Registered after spawnServer's own cleanup, so the server is gone before the unmount.
+  const server = await spawnTorServer(t, { dir });
+  // Registered after spawnTorServer's own cleanup, so the server is gone before the unmount.
   t.after(async () => {
     server.child.kill('SIGKILL');
     await server.exited;

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { within } from 'test-support';
 import { parseCommandLine, parseRangeArguments } from '../../src/protocol/command-line.js';
 import { MAX_NAME_BYTES, Reply } from '../../src/protocol/constants.js';
 import { formatFileRow, parseFileRow } from '../../src/protocol/file-row.js';
 import { INVALID_LINE, LineReader } from '../../src/protocol/line-reader.js';
 import { fileNameProblem } from '../../src/protocol/names.js';
-import { LineClient, startServer, within } from '../helpers.js';
+import { LineClient, startServer } from '../helpers.js';
 
 const anyText = fc.string({ unit: 'binary', maxLength: 300 });
 

@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { scratchDir, spawnTorServer, type TorServerProcess, within } from 'test-support';
 import { LOCK_FILE_NAME } from '../../src/server/store/folder-lock.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, partialUpload, patternBytes, runBin, spawnServer, tempDir, within, type SpawnedServer } from '../helpers.js';
+import { LineClient, partialUpload, patternBytes, runBin } from '../helpers.js';
 
 test('a second tor-server on the same folder exits 1 naming the first, and the upload in flight on the first is stored', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   const data = patternBytes(2 * 1024 * 1024, 13);
-  const first = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  const first = await spawnTorServer(t, { dir });
   const { uploader, partial } = await partialUpload(t, first.port, dir, 'movie.mp4', data, 1024 * 1024);
   const tempFolder = path.join(dir, TEMP_DIR_NAME);
 
@@ -25,12 +26,12 @@ test('a second tor-server on the same folder exits 1 naming the first, and the u
 });
 
 test('servers starting at once over a stale lock: exactly one serves, the others name it', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   await writeFile(path.join(dir, LOCK_FILE_NAME), `${JSON.stringify({ pid: 2 ** 22 + 1, token: 'crashed' })}\n`);
-  const starts = await Promise.allSettled([1, 2, 3, 4].map(() => spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir])));
+  const starts = await Promise.allSettled([1, 2, 3, 4].map(() => spawnTorServer(t, { dir })));
   const winners = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   assert.equal(winners.length, 1, starts.map((s) => (s.status === 'rejected' ? (s.reason as Error).message : 'listening')).join('\n'));
-  const winner: SpawnedServer = winners[0]!;
+  const winner: TorServerProcess = winners[0]!;
   for (const start of starts) {
     if (start.status === 'rejected') assert.match((start.reason as Error).message, new RegExp(`exited \\(1\\) before listening: .*already served by another tor-server \\(pid ${winner.child.pid}\\)`));
   }
@@ -41,10 +42,10 @@ test('servers starting at once over a stale lock: exactly one serves, the others
 });
 
 test('SIGTERM gives the lock back; a busy port gives it back too', async (t) => {
-  const dir = await tempDir(t);
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  const dir = await scratchDir(t);
+  const server = await spawnTorServer(t, { dir });
   assert.equal(JSON.parse(await readFile(path.join(dir, LOCK_FILE_NAME), 'utf8')).pid, server.child.pid);
-  const otherDir = await tempDir(t);
+  const otherDir = await scratchDir(t);
   await mkdir(path.join(otherDir, TEMP_DIR_NAME));
   await writeFile(path.join(otherDir, TEMP_DIR_NAME, 'earlier.part'), 'half');
   const busy = await runBin(t, ['--host', '127.0.0.1', '--port', String(server.port), '--dir', otherDir]);

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, scratchDir, spawnTorServer, within } from 'test-support';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, eventually, patternBytes, spawnServer, tempDir, visibleNames, within } from '../helpers.js';
+import { LineClient, patternBytes, visibleNames } from '../helpers.js';
 
 test('SIGTERM during an upload lets it finish within the grace period, then exits 0', async (t) => {
-  const dir = await tempDir(t);
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--shutdown-grace', '10']);
+  const dir = await scratchDir(t);
+  const server = await spawnTorServer(t, { dir, args: ['--shutdown-grace', '10'] });
   const data = patternBytes(2 * 1024 * 1024, 3);
   const client = await LineClient.connect(t, server.port);
   assert.equal(await client.request('upload report.pdf'), 'ok');
@@ -16,7 +16,8 @@ test('SIGTERM during an upload lets it finish within the grace period, then exit
   client.send(data.subarray(0, data.length / 2));
   await eventually(() => server.stdout().includes('connect'), 'the connection logged');
   server.child.kill('SIGTERM');
-  await sleep(100);
+  // The server logs its shutdown right after it stops accepting.
+  await eventually(() => / shutdown clients=1 /.test(server.stdout()), 'the shutdown logged');
   // No new connections while the transfer in flight finishes.
   await assert.rejects(LineClient.connect(t, server.port));
   client.send(data.subarray(data.length / 2));
@@ -27,8 +28,8 @@ test('SIGTERM during an upload lets it finish within the grace period, then exit
 });
 
 test('SIGTERM with a transfer that cannot finish in the grace period: it is cut and nothing partial stays', async (t) => {
-  const dir = await tempDir(t);
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--shutdown-grace', '0.3']);
+  const dir = await scratchDir(t);
+  const server = await spawnTorServer(t, { dir, args: ['--shutdown-grace', '0.3'] });
   const client = await LineClient.connect(t, server.port);
   assert.equal(await client.request('upload stalled.bin'), 'ok');
   assert.equal(await client.request('1000000'), 'ok');
@@ -43,8 +44,8 @@ test('SIGTERM with a transfer that cannot finish in the grace period: it is cut 
 });
 
 test('SIGTERM closes idle connections at once and the server exits 0', async (t) => {
-  const dir = await tempDir(t);
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  const dir = await scratchDir(t);
+  const server = await spawnTorServer(t, { dir });
   const idle = await LineClient.connect(t, server.port);
   assert.equal(await idle.request('show'), 'ok');
   assert.deepEqual(await idle.listing(), []);

@@ -2,14 +2,10 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { eventually, scratchDir, spawnTorServer } from 'test-support';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, eventually, patternBytes, spawnServer, tempDir, visibleNames } from '../helpers.js';
+import { LineClient, patternBytes, visibleNames } from '../helpers.js';
 import { loggedClients } from './server-log.js';
-
-/** Open file descriptors of a process (sockets and files alike). */
-async function fdCount(pid: number): Promise<number> {
-  return (await readdir(`/proc/${pid}/fd`)).length;
-}
 
 /** Sends `bytes` one at a time every `everyMs` until the connection ends. */
 function drip(t: TestContext, client: LineClient, bytes: string | Buffer, everyMs: number): void {
@@ -24,13 +20,12 @@ function drip(t: TestContext, client: LineClient, bytes: string | Buffer, everyM
 }
 
 test('slow and silent clients from one address cannot starve others, and every one of them is closed without a leak', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   await writeFile(path.join(dir, 'seed.bin'), patternBytes(1024 * 1024, 5));
-  const server = await spawnServer(t, [
-    '--host', '127.0.0.1', '--port', '0', '--dir', dir,
-    '--max-clients-per-address', '4', '--first-command-timeout', '1', '--stall-timeout', '1', '--min-transfer-bytes', '64K',
-  ]);
-  const pid = server.child.pid!;
+  const server = await spawnTorServer(t, {
+    dir,
+    args: ['--max-clients-per-address', '4', '--first-command-timeout', '1', '--stall-timeout', '1', '--min-transfer-bytes', '64K'],
+  });
 
   // Warm up once, so lazily opened descriptors (the thread pool, the event loop) are counted in the baseline.
   const warm = await LineClient.connect(t, server.port);
@@ -38,7 +33,7 @@ test('slow and silent clients from one address cannot starve others, and every o
   warm.send('exit\n');
   await warm.closed();
   await eventually(() => loggedClients(server) === 0, 'no client online after warm-up');
-  const baseline = await fdCount(pid);
+  const baseline = await server.fds();
 
   // 127.0.0.2 takes its four slots: one silent, one writing a first line a byte at a time,
   // one trickling an upload, one announcing a huge upload and sending a byte now and then.
@@ -70,7 +65,7 @@ test('slow and silent clients from one address cannot starve others, and every o
 
   await eventually(() => loggedClients(server) === 0, 'every client is gone');
   await eventually(async () => (await readdir(path.join(dir, TEMP_DIR_NAME))).length === 0, 'the temp folder is empty');
-  await eventually(async () => (await fdCount(pid)) <= baseline, `file descriptors back to ${baseline}`);
+  await eventually(async () => (await server.fds()) <= baseline, `file descriptors back to ${baseline}`);
   assert.deepEqual(await visibleNames(dir), ['honest.bin', 'seed.bin', 'warm.bin']);
   const log = server.stdout();
   assert.equal(log.match(/ info first-command-timeout client=127\.0\.0\.2:\d+\n/g)?.length, 2);

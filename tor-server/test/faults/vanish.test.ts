@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { eventually, scratchDir, spawnTorServer } from 'test-support';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, eventually, patternBytes, spawnServer, tempDir, visibleNames } from '../helpers.js';
+import { LineClient, patternBytes, visibleNames } from '../helpers.js';
 import { loggedClients } from './server-log.js';
 
 /** Open file descriptors of a process (sockets and files alike). */
@@ -45,9 +46,9 @@ const stages: Array<[string, (client: LineClient) => Promise<void>]> = [
 ];
 
 test('clients that vanish at every stage of a transfer leak no connection, file handle or temp file', async (t: TestContext) => {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   await writeFile(path.join(dir, 'seed.bin'), patternBytes(8 * 1024 * 1024, 5));
-  const server = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+  const server = await spawnTorServer(t, { dir });
   const pid = server.child.pid!;
 
   // Warm up once, so lazily opened descriptors (the thread pool, the event loop) are counted in the baseline.

@@ -5,9 +5,10 @@ import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import { within } from 'test-support';
 import { MAX_LINE_BYTES } from '../../src/protocol/constants.js';
 import { INVALID_LINE, LineReader, LineTooLongError, TruncatedError } from '../../src/protocol/line-reader.js';
-import { patternBytes, within } from '../helpers.js';
+import { patternBytes } from '../helpers.js';
 
 /** Writes the pieces one write each, then ends the reader. */
 function feed(reader: LineReader, ...pieces: (string | Buffer)[]): void {

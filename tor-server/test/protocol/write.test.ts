@@ -4,8 +4,9 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually, within } from 'test-support';
 import { sendExactly, writeLine } from '../../src/protocol/write.js';
-import { patternBytes, within } from '../helpers.js';
+import { patternBytes } from '../helpers.js';
 
 /** A connected pair of real sockets on 127.0.0.1. */
 async function socketPair(t: TestContext): Promise<[net.Socket, net.Socket]> {
@@ -54,7 +55,9 @@ describe('writeLine and sendExactly', () => {
     b.pause();
     const endless = new Readable({ read() { this.push(Buffer.alloc(64 * 1024)); } });
     const sending = sendExactly(endless, a, Number.MAX_SAFE_INTEGER);
-    setTimeout(() => a.destroy(), 50);
+    // Destroyed once the sender is held up by a full socket buffer.
+    await eventually(() => a.writableNeedDrain, 'the socket buffer to fill');
+    a.destroy();
     await assert.rejects(within(sending), /closed/);
     endless.destroy();
   });

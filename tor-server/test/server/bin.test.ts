@@ -2,16 +2,17 @@ import assert from 'node:assert/strict';
 import { readdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { eventually, scratchDir, spawnTorServer, within } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, eventually, patternBytes, runBin, spawnServer, startServer, tempDir, visibleNames, within } from '../helpers.js';
+import { LineClient, patternBytes, runBin, startServer, visibleNames } from '../helpers.js';
 
 // These spawn dist/bin/tor-server.js: run `npm run build -w tor-server` first.
 describe('tor-server bin', () => {
   it('prints one listening line with the absolute folder, serves it, and logs connections as logfmt', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     await writeFile(path.join(dir, 'hello.txt'), 'hello');
-    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+    const spawned = await spawnTorServer(t, { dir });
     assert.equal(spawned.servedDir, await realpath(dir));
     assert.match(spawned.stdout(), /^tor-server listening on 127\.0\.0\.1:\d+, serving \S+\n/);
     const client = await LineClient.connect(t, spawned.port);
@@ -23,9 +24,9 @@ describe('tor-server bin', () => {
   });
 
   it('regression: keeps serving after whoever read its log closed the pipe (EPIPE)', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     await writeFile(path.join(dir, 'hello.txt'), 'hello');
-    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir]);
+    const spawned = await spawnTorServer(t, { dir });
     spawned.child.stdout!.destroy();
     // Every connection and command now logs into a closed pipe.
     for (let i = 0; i < 20; i++) {
@@ -37,8 +38,8 @@ describe('tor-server bin', () => {
   });
 
   it('takes TOR_HOST, TOR_PORT and TOR_DIR from the environment', async (t) => {
-    const dir = path.join(await tempDir(t), 'created');
-    const spawned = await spawnServer(t, [], { TOR_HOST: '127.0.0.1', TOR_PORT: '0', TOR_DIR: dir });
+    const dir = path.join(await scratchDir(t), 'created');
+    const spawned = await spawnTorServer(t, { env: { TOR_HOST: '127.0.0.1', TOR_PORT: '0', TOR_DIR: dir } });
     assert.equal(spawned.servedDir, dir);
     const client = await LineClient.connect(t, spawned.port);
     assert.equal(await client.request('show'), Reply.OK);
@@ -47,7 +48,7 @@ describe('tor-server bin', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`exits 0 on ${signal}, closing idle clients`, async (t) => {
-      const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', await tempDir(t)]);
+      const spawned = await spawnTorServer(t, { dir: await scratchDir(t) });
       const client = await LineClient.connect(t, spawned.port);
       assert.equal(await client.request('show'), Reply.OK);
       await client.listing();
@@ -58,8 +59,8 @@ describe('tor-server bin', () => {
   }
 
   it('on SIGTERM cuts an upload stalled past the grace, exits 0, and leaves no file and no temp file', async (t) => {
-    const dir = await tempDir(t);
-    const spawned = await spawnServer(t, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--shutdown-grace', '0.2']);
+    const dir = await scratchDir(t);
+    const spawned = await spawnTorServer(t, { dir, args: ['--shutdown-grace', '0.2'] });
     const client = await LineClient.connect(t, spawned.port);
     assert.equal(await client.request('upload cut.bin'), Reply.OK);
     assert.equal(await client.request('1000000'), Reply.OK);
@@ -92,7 +93,7 @@ describe('tor-server bin', () => {
 
   it('a port in use gives a clear message and exit code 1', async (t) => {
     const { port } = await startServer(t);
-    const result = await runBin(t, ['--host', '127.0.0.1', '--port', String(port), '--dir', await tempDir(t)]);
+    const result = await runBin(t, ['--host', '127.0.0.1', '--port', String(port), '--dir', await scratchDir(t)]);
     assert.equal(result.code, 1);
     assert.equal(result.stderr, `tor-server: port ${port} on 127.0.0.1 is already in use. Stop the other server or choose another port with --port.\n`);
   });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { eventually, WAIT_MS, within } from 'test-support';
 import { ErrorKind, MAX_LINE_BYTES, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
-import { LineClient, WAIT_MS, eventually, patternBytes, startServer, tempFolderEmpty, visibleNames, within } from '../helpers.js';
+import { LineClient, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
 
 describe('command lines', () => {
   it('unknown words, wrong case, missing or extra arguments get the unknown-command reply and the connection stays usable', async (t) => {

@@ -3,9 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { CONSOLE_PROMPT, OperatorConsole, describeActivity, formatClientList } from '../../src/server/console.js';
-import { LineClient, eventually, startServer, type TestServer } from '../helpers.js';
+import { LineClient, startServer, type TestServer } from '../helpers.js';
 
 /** A console on PassThrough streams, driven like an operator typing lines. */
 async function startConsole(t: TestContext, server: TestServer['server']) {

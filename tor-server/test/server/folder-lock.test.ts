@@ -5,11 +5,12 @@ import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually, scratchDir, within } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { FolderLock, FolderLockedError, LOCK_FILE_NAME } from '../../src/server/store/folder-lock.js';
 import { TorServer } from '../../src/server/server.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, eventually, startServer, tempDir, within } from '../helpers.js';
+import { LineClient, startServer } from '../helpers.js';
 
 /** A pid no process has: above the kernel's largest (pid_max is at most 2^22). */
 const NO_SUCH_PID = 2 ** 22 + 1;
@@ -54,7 +55,7 @@ describe('folder lock', () => {
   });
 
   it('holds the lock while serving and gives it back on close', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const server = await TorServer.start({ host: '127.0.0.1', port: 0, dir });
     assert.equal((await lockHolder(dir)).pid, process.pid);
     await within(server.close(0));
@@ -64,7 +65,7 @@ describe('folder lock', () => {
   });
 
   it('a live process that holds the lock keeps it: the start fails and touches nothing', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const pid = await bystanderProcess(t);
     const lock = `${JSON.stringify({ pid, token: 'held' })}\n`;
     await writeFile(path.join(dir, LOCK_FILE_NAME), lock);
@@ -85,7 +86,7 @@ describe('folder lock', () => {
   ];
   for (const [why, content] of stale) {
     it(`a stale lock is taken over when ${why}`, async (t) => {
-      const dir = await tempDir(t);
+      const dir = await scratchDir(t);
       await writeFile(path.join(dir, LOCK_FILE_NAME), await content(t));
       const partial = await leftover(dir);
       const { port } = await startServer(t, { dir });
@@ -97,7 +98,7 @@ describe('folder lock', () => {
   }
 
   it('a lock from another host (a container on a shared volume) is judged by its heartbeat, not its pid: alive while touched', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const lockPath = path.join(dir, LOCK_FILE_NAME);
     // pid 1 on another host: the pid means nothing here, and may even be ours in a container.
     await writeFile(lockPath, `${JSON.stringify({ pid: process.pid, token: 'other', host: 'other-host', heartbeatMs: 200 })}\n`);
@@ -117,7 +118,7 @@ describe('folder lock', () => {
   });
 
   it('a lock from another host whose heartbeat has stopped is taken over after one heartbeat', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     await writeFile(path.join(dir, LOCK_FILE_NAME), `${JSON.stringify({ pid: process.pid, token: 'killed', host: 'old-container', heartbeatMs: 200 })}\n`);
     const partial = await leftover(dir);
     const { port } = await startServer(t, { dir });
@@ -129,7 +130,7 @@ describe('folder lock', () => {
   });
 
   it('a held lock is touched at every heartbeat', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const lock = await FolderLock.acquire(dir, { heartbeatMs: 50 });
     t.after(() => lock.release());
     const first = (await stat(path.join(dir, LOCK_FILE_NAME))).mtimeMs;
@@ -138,7 +139,7 @@ describe('folder lock', () => {
 
   it('a port in use fails the start, gives the lock back and leaves the temp folder alone', async (t) => {
     const busy = await startServer(t);
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const partial = await leftover(dir);
     await assert.rejects(TorServer.start({ host: '127.0.0.1', port: busy.port, dir }), { code: 'EADDRINUSE' });
     assert.equal(await readFile(partial, 'utf8'), 'half an upload');

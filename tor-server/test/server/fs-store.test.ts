@@ -3,12 +3,12 @@ import fs, { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
+import { scratchDir } from 'test-support';
 import { FsStore, TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { StoreError, toFileName, type FileName } from '../../src/server/store/store.js';
-import { tempDir } from '../helpers.js';
 
 async function openStore(t: TestContext): Promise<{ store: FsStore; dir: string }> {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   const store = await FsStore.open(dir);
   t.after(() => store.close());
   await store.clearAbandonedUploads();

@@ -4,9 +4,10 @@ import { access, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { scratchDir } from 'test-support';
 import { ErrorKind, MAX_NAME_BYTES, Reply, errorReply } from '../../src/protocol/constants.js';
 import { fileNameProblem } from '../../src/protocol/names.js';
-import { LineClient, startServer, tempDir, visibleNames } from '../helpers.js';
+import { LineClient, startServer, visibleNames } from '../helpers.js';
 
 const HOSTILE = [
   '../x',
@@ -93,7 +94,7 @@ describe('hostile names', () => {
 
   it('a symlink placed in the folder pointing outside is neither listed nor served nor written through', async (t) => {
     const { port, dir } = await startServer(t);
-    const outside = await tempDir(t);
+    const outside = await scratchDir(t);
     await writeFile(path.join(outside, 'secret.txt'), 'secret');
     await mkdir(path.join(outside, 'sub'));
     await writeFile(path.join(outside, 'sub', 'inner.txt'), 'inner');

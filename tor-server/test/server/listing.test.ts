@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { scratchDir } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
-import { LineClient, memoryLogger, startServer, tempDir } from '../helpers.js';
+import { LineClient, memoryLogger, startServer } from '../helpers.js';
 
 /** A path in `dir` whose last part is exactly these bytes (which need not be UTF-8). */
 function bytePath(dir: string, bytes: number[]): Buffer {
@@ -39,7 +40,7 @@ describe('show', () => {
 
   it('never lists hidden files, the temp folder, sub-folders, symlinks or names TFTCP refuses', async (t) => {
     const { port, dir } = await startServer(t);
-    const outside = await tempDir(t);
+    const outside = await scratchDir(t);
     await writeFile(path.join(outside, 'secret.txt'), 'secret');
     await writeFile(path.join(dir, 'visible.txt'), 'v');
     await writeFile(path.join(dir, '.hidden'), 'h');

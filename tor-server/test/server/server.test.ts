@@ -3,14 +3,15 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { eventually, scratchDir, sha256, within } from 'test-support';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { MAX_LINGERING_REFUSALS, TorServer } from '../../src/server/server.js';
-import { LineClient, eventually, memoryLogger, patternBytes, sha256, startServer, tempDir, visibleNames, within } from '../helpers.js';
+import { LineClient, memoryLogger, patternBytes, startServer, visibleNames } from '../helpers.js';
 
 describe('start', () => {
   it('creates a missing folder, serves the files already in it, and empties the temp folder of an earlier run', async (t) => {
-    const root = await tempDir(t);
+    const root = await scratchDir(t);
     const dir = path.join(root, 'new', 'nested');
     const first = await startServer(t, { dir });
     await first.server.close(0);
@@ -33,7 +34,7 @@ describe('start', () => {
 
   it('a port in use fails start with EADDRINUSE', async (t) => {
     const { port } = await startServer(t);
-    await assert.rejects(TorServer.start({ host: '127.0.0.1', port, dir: await tempDir(t) }), { code: 'EADDRINUSE' });
+    await assert.rejects(TorServer.start({ host: '127.0.0.1', port, dir: await scratchDir(t) }), { code: 'EADDRINUSE' });
   });
 });
 
@@ -171,7 +172,7 @@ describe('connections per address', () => {
   });
 
   it('counts an IPv4 client of a dual-stack listener (::ffff:1.2.3.4) as its IPv4 address', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const server = await TorServer.start({ host: '::', port: 0, dir, maxClientsPerAddress: 1 });
     t.after(() => within(server.close(0), 5000, 'server.close()'));
     const { port } = server.address();

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { sha256 } from 'test-support';
 import { ErrorKind, Reply, errorKindOf } from '../../src/protocol/constants.js';
-import { LineClient, patternBytes, sha256, startServer } from '../helpers.js';
+import { LineClient, patternBytes, startServer } from '../helpers.js';
 
 const data = patternBytes(300_000);
 

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it, type TestContext } from 'node:test';
+import { eventually } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
-import { LineClient, eventually, memoryLogger, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { LineClient, memoryLogger, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
 
 /** Sends `bytes` bytes every `everyMs` until the connection ends: always some progress, never a stall. */
 function trickle(t: TestContext, client: LineClient, bytes: number, everyMs: number): void {

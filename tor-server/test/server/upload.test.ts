@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, statfs, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { eventually, sha256 } from 'test-support';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, patternBytes, sha256, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { LineClient, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
 
 const INVALID_SIZE = errorReply(ErrorKind.INVALID_SIZE, 'send the size in bytes as a decimal number');
 
@@ -177,12 +178,10 @@ describe('upload', () => {
     client.destroy();
     const next = await LineClient.connect(t, port);
     // Until the server notices the cut, the name may still be reserved; it must be freed soon after.
-    let replies: string[] = [];
-    for (let attempt = 0; attempt < 50; attempt++) {
-      replies = await next.upload('early.bin', Buffer.from('x'));
-      if (replies[0] === Reply.OK) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const replies = await eventually(async () => {
+      const answer = await next.upload('early.bin', Buffer.from('x'));
+      return answer[0] === Reply.OK && answer;
+    }, 'the name freed');
     assert.deepEqual(replies, [Reply.OK, Reply.OK, Reply.END]);
     assert.deepEqual(await visibleNames(dir), ['early.bin']);
   });

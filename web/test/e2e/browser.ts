@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-/** The system Chromium the browser tests drive (issue 4: never a downloaded browser). */
+/** The system Chromium the browser tests drive: never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Flags for a quiet, reproducible headless Chromium on a CI box without a GPU or a sandbox. */

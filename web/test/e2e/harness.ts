@@ -77,16 +77,3 @@ export function withScreenshots(name: string, suite: Suite, body: (pages: Page[]
     }
   };
 }
-
-/** Retries an assertion until it passes or the bounded wait runs out (then throws its last error). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = UI_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}

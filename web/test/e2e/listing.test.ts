@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { badge, listedNames, openApp, row } from './app-page.js';
-import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
+import { eventually } from 'test-support';
+import { browserSkipReason, UI_TIMEOUT_MS, useSuite, withScreenshots } from './harness.js';
 
 const seeded: Record<string, Buffer> = {
   'notes.txt': Buffer.from('Meeting notes\n'),
@@ -26,7 +27,7 @@ describe('file list, search and download', { skip: browserSkipReason() }, () => 
       await openApp(page, suite.stack.url);
       assert.deepEqual(await listedNames(page), Object.keys(seeded).sort(byName));
       assert.match(await page.getByTestId('summary').innerText(), /^5 files · 341 kB$/);
-      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'));
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 'the badge to say online', UI_TIMEOUT_MS);
       assert.match(await badge(page).innerText(), /Connected/);
     }),
   );
@@ -40,21 +41,23 @@ describe('file list, search and download', { skip: browserSkipReason() }, () => 
       // "/" focuses the search box from anywhere.
       await page.keyboard.press('/');
       await page.keyboard.type('REPORT');
-      await eventually(async () =>
-        assert.deepEqual(await listedNames(page), ['Quarterly report Q3.pdf', 'report-draft.txt']),
+      await eventually(
+        async () => assert.deepEqual(await listedNames(page), ['Quarterly report Q3.pdf', 'report-draft.txt']),
+        'the search to narrow the list',
+        UI_TIMEOUT_MS,
       );
       const marks = await page.locator('tbody mark').allInnerTexts();
       assert.deepEqual(marks, ['report', 'report']);
       assert.match(await page.getByTestId('summary').innerText(), /2 files matching “REPORT”/);
 
       await page.keyboard.press('Escape');
-      await eventually(async () => assert.equal((await listedNames(page)).length, 5));
+      await eventually(async () => assert.equal((await listedNames(page)).length, 5), 'all five files listed', UI_TIMEOUT_MS);
       assert.equal(await page.locator('tbody mark').count(), 0);
 
       await page.getByRole('searchbox', { name: 'Search files' }).fill('no such file');
       await page.getByText('No files match “no such file”').waitFor();
       await page.getByRole('button', { name: 'Clear search' }).first().click();
-      await eventually(async () => assert.equal((await listedNames(page)).length, 5));
+      await eventually(async () => assert.equal((await listedNames(page)).length, 5), 'all five files listed again', UI_TIMEOUT_MS);
     }),
   );
 

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { openApp, row } from './app-page.js';
-import { browserSkipReason, eventually, UI_TIMEOUT_MS, useSuite, withScreenshots } from './harness.js';
+import { eventually } from 'test-support';
+import { browserSkipReason, UI_TIMEOUT_MS, useSuite, withScreenshots } from './harness.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const HTTP_PARTIAL_CONTENT = 206;
@@ -66,7 +67,7 @@ describe('previews', { skip: browserSkipReason() }, () => {
       await eventually(async () => {
         const size = await image.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight]);
         assert.deepEqual(size, [true, 120, 80]);
-      });
+      }, 'the image to load', UI_TIMEOUT_MS);
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
     }),
@@ -93,7 +94,7 @@ describe('previews', { skip: browserSkipReason() }, () => {
       await eventually(async () => {
         const currentTime = await video.evaluate((element: HTMLVideoElement) => element.currentTime);
         assert.ok(currentTime > 0, `playing (currentTime ${currentTime})`);
-      });
+      }, 'the video to play', UI_TIMEOUT_MS);
 
       const afterSeek = await video.evaluate(
         (element: HTMLVideoElement, timeoutMs) =>
@@ -123,8 +124,10 @@ describe('previews', { skip: browserSkipReason() }, () => {
       const page = await suite.newPage();
       pages.push(page);
       const text = await openPreview(page, 'readme.txt');
-      await eventually(async () =>
-        assert.equal(await text.locator('pre').innerText(), 'Plain text, shown as text.\n<script>not run</script>\n'),
+      await eventually(
+        async () => assert.equal(await text.locator('pre').innerText(), 'Plain text, shown as text.\n<script>not run</script>\n'),
+        'the text preview',
+        UI_TIMEOUT_MS,
       );
       await text.getByRole('button', { name: 'Close preview' }).click();
       await text.waitFor({ state: 'hidden' });
@@ -156,7 +159,7 @@ describe('previews', { skip: browserSkipReason() }, () => {
         });
         // loadState_ is the viewer's own field; 'unknown' only if a later Chromium renames it.
         assert.ok(state === 'success' || state === 'unknown', `the PDF viewer says ${state}`);
-      });
+      }, 'the PDF viewer', UI_TIMEOUT_MS);
     }),
   );
 

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { badge, listedNames, openApp } from './app-page.js';
-import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
+import { eventually } from 'test-support';
+import { browserSkipReason, UI_TIMEOUT_MS, useSuite, withScreenshots } from './harness.js';
 
 describe('connection loss and recovery', { skip: browserSkipReason() }, () => {
   const suite = useSuite({ 'before.txt': 'here from the start\n' });
@@ -14,17 +15,17 @@ describe('connection loss and recovery', { skip: browserSkipReason() }, () => {
       const page = await suite.newPage();
       pages.push(page);
       await openApp(page, suite.stack.url);
-      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'));
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 'the badge to say online', UI_TIMEOUT_MS);
 
       await suite.stack.stopTorServer();
-      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'upstream-down'));
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'upstream-down'), 'the badge to say upstream-down', UI_TIMEOUT_MS);
       assert.match(await badge(page).innerText(), /tor-server unreachable/);
 
       // A file that appears while the page is cut off must show up once it recovers.
       await writeFile(path.join(suite.stack.dir, 'while-down.txt'), 'added while the server was down\n');
       await suite.stack.restartTorServer();
-      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 15_000);
-      await eventually(async () => assert.deepEqual(await listedNames(page), ['before.txt', 'while-down.txt']));
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 'the badge to say online again', 15_000);
+      await eventually(async () => assert.deepEqual(await listedNames(page), ['before.txt', 'while-down.txt']), 'the listing after the outage', UI_TIMEOUT_MS);
       assert.equal(await page.getByRole('alert').count(), 0, 'no warning is left on screen');
     }),
   );
@@ -35,14 +36,14 @@ describe('connection loss and recovery', { skip: browserSkipReason() }, () => {
       const page = await suite.newPage();
       pages.push(page);
       await openApp(page, suite.stack.url);
-      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'));
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 'the badge to say online', UI_TIMEOUT_MS);
 
       await suite.stack.stopGateway();
-      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'offline'));
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'offline'), 'the badge to say offline', UI_TIMEOUT_MS);
       await writeFile(path.join(suite.stack.dir, 'while-offline.txt'), 'added while the gateway was down\n');
       await suite.stack.restartGateway();
-      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 15_000);
-      await eventually(async () => assert.ok((await listedNames(page)).includes('while-offline.txt')));
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 'the badge to say online again', 15_000);
+      await eventually(async () => assert.ok((await listedNames(page)).includes('while-offline.txt')), 'the file added while offline listed', UI_TIMEOUT_MS);
     }),
   );
 
@@ -57,7 +58,7 @@ describe('connection loss and recovery', { skip: browserSkipReason() }, () => {
       assert.ok(!(await listedNames(page)).includes('from-elsewhere.txt'));
       // Headless tabs never really hide; the page reacts to the event, and its state reads "visible".
       await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
-      await eventually(async () => assert.ok((await listedNames(page)).includes('from-elsewhere.txt')));
+      await eventually(async () => assert.ok((await listedNames(page)).includes('from-elsewhere.txt')), 'the file from elsewhere listed', UI_TIMEOUT_MS);
     }),
   );
 });

@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireBuilt, startGateway, startTorServer, type Child } from './processes.js';
+import { Scope, scratchDir, spawnGateway, spawnTorServer, type GatewayProcess, type TorServerProcess } from 'test-support';
+import { WEB_DIST, requireBuilt } from './processes.js';
 
 /** A real tor-server and gateway on port 0 over a scratch folder seeded with `files`. */
 export interface Stack {
@@ -30,16 +30,21 @@ export interface Stack {
 /** Starts the stack; close() stops both processes and removes the folder. */
 export async function startStack(files: Record<string, Buffer | string> = {}): Promise<Stack> {
   requireBuilt();
-  const dir = await mkdtemp(path.join(tmpdir(), 'tft-web-e2e-'));
-  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
-
-  let tor: Child & { port: number } = await startTorServer(dir);
-  const torPort = tor.port;
-  let gateway: Child & { url: string; port: number };
+  // Owns the folder and every process the stack starts, restarts included.
+  const scope = new Scope();
+  const startGateway = (port?: number) => spawnGateway(scope, { torPort, port, webDir: WEB_DIST });
+  let tor: TorServerProcess;
+  let gateway: GatewayProcess;
+  let dir: string;
+  let torPort: number;
   try {
-    gateway = await startGateway(torPort);
+    dir = await scratchDir(scope, 'tft-web-e2e-');
+    for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+    tor = await spawnTorServer(scope, { dir });
+    torPort = tor.port;
+    gateway = await startGateway();
   } catch (error) {
-    await tor.stop();
+    await scope.close();
     throw error;
   }
   const gatewayPort = gateway.port;
@@ -54,25 +59,25 @@ export async function startStack(files: Record<string, Buffer | string> = {}): P
       earlierLogs += tor.output();
     },
     async restartTorServer() {
-      tor = await startTorServer(dir, torPort);
+      tor = await spawnTorServer(scope, { dir, port: torPort });
     },
     freezeTorServer() {
-      tor.process.kill('SIGSTOP');
+      tor.child.kill('SIGSTOP');
     },
     thawTorServer() {
-      tor.process.kill('SIGCONT');
+      tor.child.kill('SIGCONT');
     },
     async stopGateway() {
       await gateway.stop();
       earlierLogs += gateway.output();
     },
     async restartGateway() {
-      gateway = await startGateway(torPort, gatewayPort);
+      gateway = await startGateway(gatewayPort);
     },
     logs: () => `${earlierLogs}--- tor-server ---\n${tor.output()}\n--- gateway ---\n${gateway.output()}`,
     async close() {
       await Promise.all([gateway.stop(), tor.stop()]);
-      await rm(dir, { recursive: true, force: true });
+      await scope.close();
     },
   };
 }

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ErrorKind } from 'tor-server/protocol';
 import { dropFiles, listedNames, openApp, transfer, uploadWithChooser, type PageFile } from './app-page.js';
-import { browserSkipReason, eventually, useSuite, withScreenshots } from './harness.js';
+import { eventually } from 'test-support';
+import { browserSkipReason, UI_TIMEOUT_MS, useSuite, withScreenshots } from './harness.js';
 
 const existing = Buffer.from('the original, which must survive\n');
 const clip = Buffer.from('the clip already on the server\n');
@@ -27,7 +28,7 @@ describe('uploads', { skip: browserSkipReason() }, () => {
   }
 
   async function assertDone(page: Page, name: string): Promise<void> {
-    await eventually(async () => assert.equal(await transfer(page, name).getAttribute('data-status'), 'done'));
+    await eventually(async () => assert.equal(await transfer(page, name).getAttribute('data-status'), 'done'), 'the transfer to be done', UI_TIMEOUT_MS);
     assert.match(await transfer(page, name).innerText(), /100%/);
   }
 
@@ -48,7 +49,7 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       await eventually(async () => {
         const names = await listedNames(watcher);
         for (const file of files) assert.ok(names.includes(file.name), `${file.name} in ${names.join(', ')}`);
-      });
+      }, 'every uploaded file listed', UI_TIMEOUT_MS);
     }),
   );
 
@@ -63,7 +64,7 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       await dropFiles(uploader, [file]);
       await assertDone(uploader, file.name);
       await assertStored(file);
-      await eventually(async () => assert.ok((await listedNames(watcher)).includes(file.name)));
+      await eventually(async () => assert.ok((await listedNames(watcher)).includes(file.name)), 'the file listed in the other tab', UI_TIMEOUT_MS);
       assert.equal(await uploader.getByText('Drop files to upload').count(), 0, 'the drop overlay is gone');
     }),
   );
@@ -81,7 +82,7 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       const mine = Buffer.from('my own clip, not the one on the server\n');
       await uploadWithChooser(page, [{ name: 'clip.mp4', mimeType: 'video/mp4', buffer: mine }]);
       const item = transfer(page, 'clip.mp4');
-      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'conflict'));
+      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'conflict'), 'the conflict shown', UI_TIMEOUT_MS);
       assert.match(await item.getByRole('alert').innerText(), /“clip\.mp4” is already on the server; nothing was sent/);
       assert.deepEqual(sent, [], 'no upload request was made');
       assert.ok((await readFile(path.join(suite.stack.dir, 'clip.mp4'))).equals(clip), 'the original is untouched');
@@ -90,14 +91,14 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       await assertDone(page, 'clip (1).mp4');
       await assertStored({ name: 'clip (1).mp4', mimeType: 'video/mp4', buffer: mine });
       assert.equal(sent.length, 1, `one upload request: ${sent.join(', ')}`);
-      await eventually(async () => assert.ok((await listedNames(page)).includes('clip (1).mp4')));
+      await eventually(async () => assert.ok((await listedNames(page)).includes('clip (1).mp4')), 'the renamed copy listed', UI_TIMEOUT_MS);
 
       // Cancel declines the offer; nothing is sent.
       await uploadWithChooser(page, [{ name: 'clip.mp4', mimeType: 'video/mp4', buffer: mine }]);
       const second = page.locator('li[data-name="clip.mp4"][data-status="conflict"]');
       await second.getByRole('button', { name: 'Upload as “clip (2).mp4”' }).waitFor();
       await second.getByRole('button', { name: 'Cancel upload of clip.mp4' }).click();
-      await eventually(async () => assert.equal(await page.locator('li[data-name="clip.mp4"][data-status="cancelled"]').count(), 1));
+      await eventually(async () => assert.equal(await page.locator('li[data-name="clip.mp4"][data-status="cancelled"]').count(), 1), 'the upload cancelled', UI_TIMEOUT_MS);
       assert.equal(sent.length, 1, 'still only the one upload request');
     }),
   );
@@ -113,7 +114,7 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       const replacement = Buffer.from('a different file with the same name\n');
       await uploadWithChooser(page, [{ name: 'existing.txt', mimeType: 'text/plain', buffer: replacement }]);
       const item = transfer(page, 'existing.txt');
-      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'conflict'));
+      await eventually(async () => assert.equal(await item.getAttribute('data-status'), 'conflict'), 'the conflict shown', UI_TIMEOUT_MS);
       const shown = await item.getByRole('alert').innerText();
       assert.ok(shown.trim().startsWith(ErrorKind.FILE_EXISTS), `the server's message is shown: ${shown}`);
       assert.ok((await readFile(path.join(suite.stack.dir, 'existing.txt'))).equals(existing), 'the original is untouched');
@@ -121,7 +122,7 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       await item.getByRole('button', { name: 'Upload as “existing (1).txt”' }).click();
       await assertDone(page, 'existing (1).txt');
       await assertStored({ name: 'existing (1).txt', mimeType: 'text/plain', buffer: replacement });
-      await eventually(async () => assert.ok((await listedNames(page)).includes('existing (1).txt')));
+      await eventually(async () => assert.ok((await listedNames(page)).includes('existing (1).txt')), 'the renamed copy listed', UI_TIMEOUT_MS);
     }),
   );
 
@@ -146,13 +147,13 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       const item = transfer(page, file.name);
       try {
         await uploadWithChooser(page, [file]);
-        await eventually(async () => assert.match(await item.innerText(), /of 6 MB/));
+        await eventually(async () => assert.match(await item.innerText(), /of 6 MB/), 'the progress shown', UI_TIMEOUT_MS);
         await item.getByRole('button', { name: `Cancel upload of ${file.name}` }).click();
         assert.equal(await item.getAttribute('data-status'), 'cancelled');
       } finally {
         suite.stack.thawTorServer();
       }
-      await eventually(async () => assert.deepEqual((await readdir(suite.stack.dir)).sort(), before, 'nothing partial is stored'));
+      await eventually(async () => assert.deepEqual((await readdir(suite.stack.dir)).sort(), before, 'nothing partial is stored'), 'the server folder unchanged', UI_TIMEOUT_MS);
 
       await throttle(-1);
       await item.getByRole('button', { name: 'Retry' }).click();
@@ -175,17 +176,17 @@ describe('uploads', { skip: browserSkipReason() }, () => {
       );
       await openApp(uploader, suite.stack.url);
       await openApp(other, suite.stack.url);
-      await eventually(() => assert.ok(listings >= 1, 'the first listing'));
+      await eventually(() => assert.ok(listings >= 1, 'the first listing'), 'the first listing', UI_TIMEOUT_MS);
       const before = listings;
       const own: PageFile = { name: 'once.txt', mimeType: 'text/plain', buffer: Buffer.from('once\n') };
       await uploadWithChooser(uploader, [own]);
       await assertDone(uploader, own.name);
-      await eventually(async () => assert.ok((await listedNames(uploader)).includes(own.name)));
+      await eventually(async () => assert.ok((await listedNames(uploader)).includes(own.name)), 'the own upload listed', UI_TIMEOUT_MS);
       // An upload from the other tab pushes one more reload: once it shows, any second reload
       // for the first file would have gone out before it.
       const theirs: PageFile = { name: 'theirs.txt', mimeType: 'text/plain', buffer: Buffer.from('theirs\n') };
       await uploadWithChooser(other, [theirs]);
-      await eventually(async () => assert.ok((await listedNames(uploader)).includes(theirs.name)));
+      await eventually(async () => assert.ok((await listedNames(uploader)).includes(theirs.name)), 'the other tab\'s upload listed', UI_TIMEOUT_MS);
       assert.equal(listings - before, 2, 'one listing per stored file');
     }),
   );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { WAIT_MS, eventually, within } from 'test-support';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { WsRequest } from 'gateway/api';
 import { WebErrorCode, type WebError } from '../../src/lib/errors.js';
@@ -31,20 +32,14 @@ function closeServer(server: WebSocketServer): Promise<void> {
 }
 
 /** Resolves when the client reaches `state`, failing after a bounded wait. */
-function waitForState(client: WsClient, state: SocketState, timeoutMs = 5000): Promise<void> {
-  if (client.state === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`client never became ${state} (is ${client.state})`));
-    }, timeoutMs);
-    const stop = client.onState((now) => {
-      if (now !== state) return;
-      clearTimeout(timer);
-      stop();
-      resolve();
-    });
-  });
+async function waitForState(client: WsClient, state: SocketState, timeoutMs = WAIT_MS): Promise<void> {
+  if (client.state === state) return;
+  let stop = () => {};
+  try {
+    await within(new Promise<void>((resolve) => (stop = client.onState((now) => now === state && resolve()))), timeoutMs, `the client to become ${state}`);
+  } finally {
+    stop();
+  }
 }
 
 function newClient(url: string, requestTimeoutMs?: number): WsClient {
@@ -177,8 +172,8 @@ describe('WsClient', () => {
 
     await closeServer(first.server);
     await waitForState(client, 'closed');
-    // Let a few retries fail against the closed port.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // A few retries fail against the closed port.
+    await eventually(() => seen.filter((state) => state === 'connecting').length >= 2, 'two retries');
     assert.ok(seen.filter((state) => state === 'connecting').length >= 2, `retried: ${seen.join(',')}`);
 
     const second = await startServer(echoFiles, first.port);
@@ -195,6 +190,7 @@ describe('WsClient', () => {
     await waitForState(client, 'open');
     client.stop();
     assert.equal(client.state, 'closed');
+    // Staying closed for a while is what is tested: longer than the backoff before a retry.
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(client.state, 'closed');
     assert.equal(server.clients.size, 0);

@@ -1,0 +1,25 @@
+/** What every workspace's tests share; see the modules for each piece. */
+export { sha256, sha256File } from './hash.js';
+export { parseListening, type GatewayListening, type Listening, type TorServerListening } from './listening.js';
+export { accepts, freePort } from './ports.js';
+export {
+  GATEWAY_BIN,
+  GATEWAY_SOURCE,
+  START_MS,
+  TOR_SERVER_BIN,
+  runNode,
+  spawnGateway,
+  spawnNode,
+  spawnTorServer,
+  stopChild,
+  type GatewayOptions,
+  type GatewayProcess,
+  type NodeOptions,
+  type NodeProcess,
+  type TorServerOptions,
+  type TorServerProcess,
+} from './processes.js';
+export { memoryOf, openFds } from './proc-stats.js';
+export { Scope, type Owner } from './scope.js';
+export { scratchDir } from './scratch.js';
+export { WAIT_MS, eventually, within } from './wait.js';
