@@ -197,14 +197,15 @@ function startChild(name, prefix, args, { stdin, onLine }) {
   return child;
 }
 
-function waitForLine(child, pattern) {
+/** Resolves with what the child's listening line says, once it prints it. */
+function waitForListening(child, parseListening) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${child.name} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
     child.lineWaiters.push((line) => {
-      const match = pattern.exec(line);
-      if (!match) return false;
+      const listening = parseListening(line);
+      if (!listening) return false;
       clearTimeout(timer);
-      resolve(match);
+      resolve(listening);
       return true;
     });
     child.once('exit', (code, signal) => {
@@ -270,6 +271,8 @@ function watch(child) {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   buildIfMissing();
+  // Imported only now: on a fresh clone the tor-server is built by the line above.
+  const { parseListening } = await import('tor-server/options');
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
       if (stopping) {
@@ -291,13 +294,13 @@ async function main() {
   const tor = spawnService('tor-server', color('36', '[tor-server]'), [TOR_SERVER_BIN, ...options.torArgs], interactive ? 'inherit' : 'ignore');
   children.push(tor);
   watch(tor);
-  const [, torPort] = await waitForLine(tor, /^tor-server listening on .+:(\d+), serving /);
+  const { port: torPort } = await waitForListening(tor, parseListening);
 
   // The heap flag keeps V8 from garbage-collecting after every few MB of transfer (see gateway/src/main.ts).
-  const gateway = spawnService('gateway', color('35', '[gateway]'), ['--initial-heap-size=64', GATEWAY_BIN, ...options.gatewayArgs, '--tor-port', torPort], 'ignore');
+  const gateway = spawnService('gateway', color('35', '[gateway]'), ['--initial-heap-size=64', GATEWAY_BIN, ...options.gatewayArgs, '--tor-port', String(torPort)], 'ignore');
   children.push(gateway);
   watch(gateway);
-  const [, gatewayPort] = await waitForLine(gateway, /^tor-gateway listening on http:\/\/.+:(\d+) /);
+  const { port: gatewayPort } = await waitForListening(gateway, parseListening);
   say(`open ${color('1;32', `http://${browserHost(options.host)}:${gatewayPort}`)} in your browser${interactive ? ' (type help for the tor-server console)' : ''}`);
 }
 

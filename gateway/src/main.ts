@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_FAILURE, listenProblem, settingsOrExit, stopOnSignals } from 'tor-server/options';
+import { EXIT_FAILURE, gatewayListening, listenProblem, settingsOrExit, stopOnSignals } from 'tor-server/options';
 import { buildApp, gatewayParts } from './app.js';
 import { GATEWAY_PROGRAM, gatewayUsage, parseGatewayConfig } from './config.js';
 
@@ -42,8 +42,7 @@ async function main(): Promise<void> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  process.stdout.write(`tor-gateway listening on http://${host}:${port} (tor-server ${config.torHost}:${config.torPort})\n`);
+  process.stdout.write(`${gatewayListening({ host: config.host, port, torHost: config.torHost, torPort: config.torPort })}\n`);
   if (!existsSync(path.join(config.webDir, 'index.html'))) {
     process.stderr.write(`tor-gateway: no web app in ${config.webDir} yet; run \`npm run build -w web\` (the API works without it)\n`);
   }

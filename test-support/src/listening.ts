@@ -1,36 +1,3 @@
-/**
- * The one parser of the line each program prints once it listens (tor-server/src/bin/tor-server.ts
- * and gateway/src/main.ts print them): tests, benches and the deploy test find ports through it.
- */
-
-/** `tor-server listening on <address>:<port>, serving <absolute folder>` */
-export interface TorServerListening {
-  program: 'tor-server';
-  host: string;
-  port: number;
-  dir: string;
-}
-
-/** `tor-gateway listening on http://<host>:<port> (tor-server <host>:<port>)` */
-export interface GatewayListening {
-  program: 'tor-gateway';
-  url: string;
-  host: string;
-  port: number;
-  torHost: string;
-  torPort: number;
-}
-
-export type Listening = TorServerListening | GatewayListening;
-
-const TOR_SERVER_LINE = /^tor-server listening on (.+):(\d+), serving (.+)$/;
-const GATEWAY_LINE = /^tor-gateway listening on (http:\/\/(.+):(\d+)) \(tor-server (.+):(\d+)\)$/;
-
-/** What a listening line says, or undefined when `line` is not one. */
-export function parseListening(line: string): Listening | undefined {
-  const server = TOR_SERVER_LINE.exec(line);
-  if (server) return { program: 'tor-server', host: server[1]!, port: Number(server[2]), dir: server[3]! };
-  const gateway = GATEWAY_LINE.exec(line);
-  if (gateway) return { program: 'tor-gateway', url: gateway[1]!, host: gateway[2]!, port: Number(gateway[3]), torHost: gateway[4]!, torPort: Number(gateway[5]) };
-  return undefined;
-}
+// The listening lines are the programs' own output, so their one parser lives beside the code
+// that prints them; tests and benches read them through this re-export.
+export { parseListening, type GatewayListening, type Listening, type TorServerListening } from 'tor-server/options';

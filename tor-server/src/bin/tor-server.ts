@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { OperatorConsole } from '../server/console.js';
 import { SERVER_PROGRAM, parseServerConfig, usage } from '../server/config.js';
-import { EXIT_FAILURE, listenProblem, settingsOrExit, stopOnSignals } from '../options/index.js';
+import { EXIT_FAILURE, listenProblem, settingsOrExit, stopOnSignals, torServerListening } from '../options/index.js';
 import { FolderLockedError } from '../server/store/folder-lock.js';
 import { createLogger } from '../server/logger.js';
 import { TorServer } from '../server/server.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     process.exit(EXIT_FAILURE);
   }
   const { address, port } = server.address();
-  process.stdout.write(`tor-server listening on ${address}:${port}, serving ${path.resolve(config.dir)}\n`);
+  process.stdout.write(`${torServerListening({ host: address, port, dir: path.resolve(config.dir) })}\n`);
 
   const shutdown = stopOnSignals(SERVER_PROGRAM, (reason) => {
     logger.info('signal', { signal: reason });

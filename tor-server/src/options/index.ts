@@ -1,3 +1,4 @@
 export { option, parseOptions, usage, defaults, ConfigError, type Option, type OptionTable, type OptionValues } from './table.js';
 export { InvalidValue, text, port, count, seconds, byteSize, parseByteSize, oneOf, list, type Parser } from './parsers.js';
 export { settingsOrExit, listenProblem, stopOnSignals, EXIT_USAGE, EXIT_FAILURE } from './startup.js';
+export { torServerListening, gatewayListening, parseListening, type Listening, type TorServerListening, type GatewayListening } from './listening.js';

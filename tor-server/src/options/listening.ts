@@ -1,0 +1,51 @@
+/**
+ * The line each program prints once it listens, written and read here only: the bins print it,
+ * and `npm start`, the tests and the benches find the ports through {@link parseListening}.
+ */
+
+/** `tor-server listening on <address>:<port>, serving <absolute folder>` */
+export interface TorServerListening {
+  program: 'tor-server';
+  host: string;
+  port: number;
+  dir: string;
+}
+
+/** `tor-gateway listening on http://<host>:<port> (tor-server <host>:<port>)` */
+export interface GatewayListening {
+  program: 'tor-gateway';
+  url: string;
+  host: string;
+  port: number;
+  torHost: string;
+  torPort: number;
+}
+
+export type Listening = TorServerListening | GatewayListening;
+
+const TOR_SERVER_LINE = /^tor-server listening on (.+):(\d+), serving (.+)$/;
+const GATEWAY_LINE = /^tor-gateway listening on (http:\/\/(.+):(\d+)) \(tor-server (.+):(\d+)\)$/;
+
+/** An IPv6 address in brackets, as a URL writes it; any other host as it is. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The tor-server's listening line (without the line ending). */
+export function torServerListening(where: Omit<TorServerListening, 'program'>): string {
+  return `tor-server listening on ${where.host}:${where.port}, serving ${where.dir}`;
+}
+
+/** The gateway's listening line (without the line ending). */
+export function gatewayListening(where: Omit<GatewayListening, 'program' | 'url'>): string {
+  return `tor-gateway listening on http://${urlHost(where.host)}:${where.port} (tor-server ${where.torHost}:${where.torPort})`;
+}
+
+/** What a listening line says, or undefined when `line` is not one. */
+export function parseListening(line: string): Listening | undefined {
+  const server = TOR_SERVER_LINE.exec(line);
+  if (server) return { program: 'tor-server', host: server[1]!, port: Number(server[2]), dir: server[3]! };
+  const gateway = GATEWAY_LINE.exec(line);
+  if (gateway) return { program: 'tor-gateway', url: gateway[1]!, host: gateway[2]!, port: Number(gateway[3]), torHost: gateway[4]!, torPort: Number(gateway[5]) };
+  return undefined;
+}
