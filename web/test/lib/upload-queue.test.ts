@@ -27,13 +27,7 @@ function harness(concurrency = 2) {
     now: () => time,
     onChange: () => (changes += 1),
     onStored: (item) => stored.push(item.name),
-    transport: (job) => {
-      let finish!: (outcome: UploadOutcome) => void;
-      const done = new Promise<UploadOutcome>((resolve) => (finish = resolve));
-      const call: Call = { job, aborted: false, finish };
-      calls.push(call);
-      return { done, abort: () => (call.aborted = true) };
-    },
+    transport: recordingTransport(calls),
   });
   return {
     queue,
@@ -180,18 +174,23 @@ function serverNames(...names: string[]) {
 }
 
 /** The harness with a name check in front of the transport. */
+/** A transport that records each job and lets the test finish it by hand. */
+function recordingTransport(calls: Call[]) {
+  return (job: Call['job']) => {
+    let finish!: (outcome: UploadOutcome) => void;
+    const done = new Promise<UploadOutcome>((resolve) => (finish = resolve));
+    const call: Call = { job, aborted: false, finish };
+    calls.push(call);
+    return { done, abort: () => (call.aborted = true) };
+  };
+}
+
 function checkedHarness(lookup: NameLookup, knownNames: string[] = []) {
   const calls: Call[] = [];
   const queue = new UploadQueue<UploadSource>({
     lookup,
     knownNames: () => knownNames,
-    transport: (job) => {
-      let finish!: (outcome: UploadOutcome) => void;
-      const done = new Promise<UploadOutcome>((resolve) => (finish = resolve));
-      const call: Call = { job, aborted: false, finish };
-      calls.push(call);
-      return { done, abort: () => (call.aborted = true) };
-    },
+    transport: recordingTransport(calls),
   });
   return { queue, calls, item: (id: number): UploadItem => queue.items.find((item) => item.id === id)! };
 }
