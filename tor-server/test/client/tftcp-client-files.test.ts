@@ -82,8 +82,9 @@ describe('TftcpClient.watch', () => {
     await client.delete('b.txt');
     const iterator = watch[Symbol.asyncIterator]();
     const events = await take(iterator, 3);
-    assert.equal(events[0]!.type, 'added');
-    assert.deepEqual(events[0]!.type === 'added' && [events[0].seq, events[0].entry.name, events[0].entry.size], [watch.seq + 1, 'a.txt', 2]);
+    const added = events[0];
+    assert.ok(added?.type === 'added');
+    assert.deepEqual([added.seq, added.entry.name, added.entry.size], [watch.seq + 1, 'a.txt', 2]);
     assert.deepEqual(events.slice(1), [
       { type: 'renamed', seq: watch.seq + 2, from: 'a.txt', to: 'b.txt' },
       { type: 'removed', seq: watch.seq + 3, name: 'b.txt' },
@@ -108,7 +109,8 @@ describe('TftcpClient.watch', () => {
     await client.upload('two', 1, [Buffer.from('2')]);
     const resumed = await (await connect(t, port)).watch(since);
     const [missed] = await take(resumed[Symbol.asyncIterator](), 1);
-    assert.deepEqual(missed!.type === 'added' && [missed!.seq, missed!.entry.name], [since + 1, 'two']);
+    assert.ok(missed?.type === 'added');
+    assert.deepEqual([missed.seq, missed.entry.name], [since + 1, 'two']);
     await resumed.close();
     const stale = await (await connect(t, port)).watch(1);
     assert.deepEqual(await take(stale[Symbol.asyncIterator](), 1), [{ type: 'resync', seq: stale.seq }]);

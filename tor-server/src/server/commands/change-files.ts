@@ -1,5 +1,6 @@
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { parseRenameArgument } from '../../protocol/changes.js';
+import { deleteFile, renameFile } from '../changes/file-ops.js';
 import { ReplyError } from '../errors.js';
 import { StoreError } from '../store/store.js';
 import type { CommandHandler } from './command.js';
@@ -12,7 +13,7 @@ export const remove: CommandHandler = {
   access: 'admin',
   async run(conn, argument, ctx) {
     const name = nameArgument(argument);
-    const deleted = await ctx.feed.remove(name).catch((error: unknown) => {
+    const deleted = await deleteFile(ctx, name).catch((error: unknown) => {
       ctx.logger.error('delete-failed', { client: conn.label, name, error: (error as Error).message });
       throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not delete ${name}`));
     });
@@ -36,12 +37,9 @@ export const rename: CommandHandler = {
     const to = nameArgument(names.to);
     let outcome: string;
     try {
-      const entry = await ctx.feed.rename(from, to);
-      if (entry) {
-        ctx.hashes.rename(from, to);
-        ctx.logger.info('renamed', { client: conn.label, from, to });
-      }
-      outcome = entry ? Reply.RENAMED : Reply.NOT_FOUND;
+      const renamed = await renameFile(ctx, from, to);
+      if (renamed) ctx.logger.info('renamed', { client: conn.label, from, to });
+      outcome = renamed ? Reply.RENAMED : Reply.NOT_FOUND;
     } catch (error) {
       if (error instanceof StoreError && error.kind === 'exists') outcome = errorReply(ErrorKind.FILE_EXISTS, error.message);
       else {
