@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { HashAbandonedError, HashCache } from '../../src/server/hash/hash-cache.js';
 import { FsStore } from '../../src/server/store/fs-store.js';
 import { toFileName, type FileName } from '../../src/server/store/store.js';
@@ -89,12 +89,18 @@ describe('hash cache over TCP', () => {
   });
 });
 
+/** A real folder store holding one file, closed when the test ends. */
+async function storeWith(t: TestContext, name: string, bytes: Buffer): Promise<FsStore> {
+  const dir = await tempDir(t);
+  await writeFile(path.join(dir, name), bytes);
+  const store = await FsStore.open(dir);
+  t.after(() => store.close());
+  return store;
+}
+
 describe('HashCache', () => {
   it('two hashes of the same uncached file at once share one read', async (t) => {
-    const dir = await tempDir(t);
-    await writeFile(path.join(dir, 'f.bin'), patternBytes(2 * 1024 * 1024));
-    const store = await FsStore.open(dir);
-    t.after(() => store.close());
+    const store = await storeWith(t, 'f.bin', patternBytes(2 * 1024 * 1024));
     const cache = new HashCache();
     const name = fileName('f.bin');
     const [a, b] = await Promise.all([
@@ -107,10 +113,7 @@ describe('HashCache', () => {
   });
 
   it('stops reading when every waiter has left, keeps nothing, and a later request starts afresh', async (t) => {
-    const dir = await tempDir(t);
-    await writeFile(path.join(dir, 'f.bin'), patternBytes(8 * 1024 * 1024));
-    const store = await FsStore.open(dir);
-    t.after(() => store.close());
+    const store = await storeWith(t, 'f.bin', patternBytes(8 * 1024 * 1024));
     const cache = new HashCache();
     const name = fileName('f.bin');
     const leave = new AbortController();

@@ -6,6 +6,7 @@ import { HashAbandonedError } from '../hash/hash-cache.js';
 import type { StoreError } from '../store/store.js';
 import type { CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
+import { openForClient } from './store-replies.js';
 
 /** `stat <name>`: `ok`, then the file's listing row or `Not found file`. */
 export const stat: CommandHandler = {
@@ -32,10 +33,7 @@ export const hash: CommandHandler = {
   access: 'read',
   async run(conn, argument, ctx) {
     const name = nameArgument(argument);
-    const file = await ctx.store.openRead(name).catch((error: StoreError) => {
-      ctx.logger.error('open-failed', { client: conn.label, name, error: error.message });
-      throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not open ${name} (${error.reason ?? 'error'})`));
-    });
+    const file = await openForClient(conn, ctx, name);
     await conn.send(Reply.OK);
     if (!file) return conn.send(Reply.NOT_FOUND);
     // Reading a large file takes a while with nothing to send: the idle timeout must not cut it.
