@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
 import { ChangeFeed } from '../../src/server/changes/feed.js';
-import { WATCH_MAX_UNSENT_BYTES } from '../../src/server/commands/watch.js';
+import { WATCH_MAX_UNSENT_BYTES, replayLines } from '../../src/server/commands/watch.js';
 import { FsStore } from '../../src/server/store/fs-store.js';
 import { LineClient, WAIT_MS, eventually, memoryLogger, startServer, tempDir, within } from '../helpers.js';
 import { describeEvent, rawWatcher } from './watch-helpers.js';
@@ -149,6 +149,18 @@ describe('watch', () => {
     assert.equal(watcher.client.ended, false);
     await within(server.close(60_000), WAIT_MS, 'a shutdown with a watcher connected');
     await watcher.client.closed();
+  });
+});
+
+describe('replay to a resuming watcher', () => {
+  it('sends the missed changes, or resync when they would fill half the unsent bound', () => {
+    const removed = (seq: number, name: string) => ({ type: 'removed' as const, seq, name });
+    assert.deepEqual(replayLines([removed(5, 'a'), removed(6, 'b')]), ['removed 5\ta', 'removed 6\tb']);
+    assert.deepEqual(replayLines('resync'), ['resync']);
+    assert.deepEqual(replayLines([removed(5, 'a'), removed(6, 'b')], 20), ['resync']);
+    const long = Array.from({ length: 5000 }, (_, i) => removed(i, `${'x'.repeat(250)}${i}`));
+    assert.deepEqual(replayLines(long), ['resync'], 'more than half of WATCH_MAX_UNSENT_BYTES');
+    assert.ok(WATCH_MAX_UNSENT_BYTES / 2 < 5000 * 250);
   });
 });
 

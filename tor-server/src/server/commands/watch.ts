@@ -1,5 +1,5 @@
 import { Command, Reply } from '../../protocol/constants.js';
-import { formatChangeLine, formatWatchingLine, parseSeq } from '../../protocol/changes.js';
+import { formatChangeLine, formatWatchingLine, parseSeq, type FileChange } from '../../protocol/changes.js';
 import { ReplyError } from '../errors.js';
 import type { CommandHandler } from './command.js';
 
@@ -32,8 +32,7 @@ export const watch: CommandHandler = {
     // From subscribing to the last missed line nothing awaits, so no live change can slip in between.
     const subscription = ctx.feed.subscribe(since, (change) => push(formatChangeLine(change)));
     push(formatWatchingLine(subscription.seq));
-    if (subscription.missed === 'resync') push(Reply.RESYNC);
-    else for (const change of subscription.missed) push(formatChangeLine(change));
+    for (const line of replayLines(subscription.missed)) push(line);
     ctx.logger.info('watch', { client: conn.label, since, seq: subscription.seq, replayed: subscription.missed === 'resync' ? 'resync' : subscription.missed.length });
     try {
       for (;;) {
@@ -51,3 +50,21 @@ export const watch: CommandHandler = {
     }
   },
 };
+
+/**
+ * The lines that bring a resuming watcher up to date: the missed changes, or `resync` when
+ * they are not known any more, or when sending them would take more than half of the unsent
+ * bound (the watcher would be cut, and come back with the same since, again and again).
+ */
+export function replayLines(missed: FileChange[] | 'resync', budget = WATCH_MAX_UNSENT_BYTES / 2): string[] {
+  if (missed === 'resync') return [Reply.RESYNC];
+  const lines: string[] = [];
+  let bytes = 0;
+  for (const change of missed) {
+    const line = formatChangeLine(change);
+    bytes += Buffer.byteLength(line) + 1;
+    if (bytes > budget) return [Reply.RESYNC];
+    lines.push(line);
+  }
+  return lines;
+}
