@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Scope, scratchDir, sha256File, spawnTorServer } from 'test-support';
 import { crowd, interleaved, log, mbps, memoryRow, printTable, ratioRow, tftcpDownload, tftcpUpload, writeRandomFile, zeroRow, type Row } from 'test-support/bench';
 import { TftcpClient } from '../src/client/tftcp-client.js';
+import { hashOverTftcp, rawReadMbps } from './hash-bench.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
 const ROUNDS = 2;
@@ -47,6 +48,19 @@ async function main(): Promise<void> {
     rows.push(ratioRow('TFTCP upload (fsync included)', upload, baseline, 0.6));
     const stored = await sha256File(path.join(serverDir, 'up.bin'));
     if (stored !== (await sha256File(source))) throw new Error('the uploaded file differs from the source');
+
+    log('hash beside a raw read of the same file');
+    const rawRead = await best(() => rawReadMbps(path.join(serverDir, 'big.bin')));
+    rows.push({ name: 'raw sequential read (disk → discard)', value: `${rawRead.toFixed(0)} MB/s` });
+    let round = 0;
+    let cachedMs = Infinity;
+    const hashed = await best(async () => {
+      const result = await hashOverTftcp(port, serverDir, 'big.bin', round++);
+      cachedMs = Math.min(cachedMs, result.cachedMs);
+      return result.mbps;
+    });
+    rows.push({ name: 'hash (sha256 on the server, first time)', value: `${hashed.toFixed(0)} MB/s`, ratio: (hashed / rawRead).toFixed(2) });
+    rows.push({ name: 'hash again (cached, unchanged file)', value: `${cachedMs.toFixed(1)} ms` });
 
     rows.push(memoryRow('server peak RSS after the transfers', await server.peakRss(), RSS_LIMIT_MB));
 

@@ -5,6 +5,7 @@ import { UsageError, cliUsage, parseCliArgs, parsePort } from '../cli/args.js';
 import { ExitCode, Session, runCommand, type CliOutput } from '../cli/commands.js';
 import { ask, runRepl } from '../cli/repl.js';
 import { ensureFolders } from '../cli/transfers.js';
+import { quoteWord } from '../protocol/words.js';
 
 /** tor-client: a prompt when run bare, one command and an exit status when given one. */
 async function main(): Promise<number> {
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   }
 
   const folders = await ensureFolders(options.home);
-  const session = new Session({ host, port, folders, tsv: options.tsv });
+  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify });
   const io: CliOutput = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
@@ -48,7 +49,8 @@ async function main(): Promise<number> {
     const onSigint = () => (cancel.signal.aborted ? process.exit(ExitCode.CANCELLED) : cancel.abort());
     process.on('SIGINT', onSigint);
     try {
-      const outcome = await runCommand(session, options.command.join(' '), io, cancel.signal);
+      // Quoted again as the shell had them, so `rename "a b.txt" c.txt` keeps its two names.
+      const outcome = await runCommand(session, options.command.map(quoteWord).join(' '), io, cancel.signal);
       await session.close();
       return outcome.code;
     } finally {

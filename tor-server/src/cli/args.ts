@@ -8,6 +8,8 @@ export interface CliOptions {
   home: string;
   /** Print listings as tab-separated rows instead of a table. */
   tsv: boolean;
+  /** Check every download against the server's sha256. */
+  verify: boolean;
   help: boolean;
   /** One-shot command words (empty: interactive prompt). */
   command: string[];
@@ -20,7 +22,7 @@ export class UsageError extends Error {
 
 /** The --help text. */
 export function cliUsage(): string {
-  return `Usage: tor-client [--host HOST] [--port PORT] [--home DIR] [--tsv] [COMMAND [ARGUMENT]]
+  return `Usage: tor-client [--host HOST] [--port PORT] [--home DIR] [--tsv] [--verify] [COMMAND [ARGUMENT...]]
 
 Talks to a tor-server. Without a COMMAND it opens a prompt (>> ); with one it runs it and exits
 (0 on success, 1 when the server refuses, 2 for a usage error, 3 when the connection fails,
@@ -33,7 +35,15 @@ Commands:
   show               list every file on the server
   search TEXT        list the files whose name contains TEXT
   download NAME      download NAME into tor-files/Downloads (resumes an interrupted download)
+  download --verify NAME
+                     download, then check the bytes against the server's sha256 ("verified
+                     sha256 ..."); on a mismatch nothing is saved and the status is 1
   upload NAME        upload tor-files/Uploads/NAME (or a path to a file)
+  info NAME          the file's size and last change
+  hash NAME          the file's sha256, computed by the server
+  rename OLD NEW     give a file a new name, never over another (needs admin access)
+  delete NAME        delete a file on the server (needs admin access)
+  watch              print every change on the server as it happens, until Ctrl-C
   exit               sign out (prompt only)
   help               this text
 
@@ -42,6 +52,10 @@ Options:
   --port PORT        server port, default 7777 [env TOR_PORT]; asked for when missing at a terminal
   --home DIR         where tor-files/ lives, default the current folder
   --tsv              print listings as name<TAB>size<TAB>modified rows
+  --verify           verify every download against the server's sha256
+
+A name with spaces may be written as it is (download my file.txt) or in quotes; rename needs
+quotes around a name with spaces: rename "old name.txt" "new name.txt".
 `;
 }
 
@@ -56,6 +70,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
         port: { type: 'string' },
         home: { type: 'string' },
         tsv: { type: 'boolean', default: false },
+        verify: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -71,6 +86,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
     port: portText === undefined || portText === '' ? undefined : parsePort(portText),
     home: values.home ?? '.',
     tsv: values.tsv ?? false,
+    verify: values.verify ?? false,
     help: values.help ?? false,
     command: positionals,
   };

@@ -1,24 +1,18 @@
 import path from 'node:path';
 import { TftcpClient } from '../client/tftcp-client.js';
 import { TftcpConnectionError, TftcpError, TftcpReplyError } from '../client/errors.js';
-import { Command } from '../protocol/constants.js';
+import { Command, Reply } from '../protocol/constants.js';
 import { printable } from '../protocol/printable.js';
 import { cliUsage } from './args.js';
+import { formatHash, formatInfo } from './file-commands.js';
 import { formatBytes, formatTable, formatTsv } from './format.js';
 import { ProgressBar } from './progress.js';
-import { LocalFileError, downloadFile, uploadFile, type ClientFolders, type TransferHooks } from './transfers.js';
+import { LocalFileError, VerificationError, downloadFile, uploadFile, type ClientFolders, type TransferHooks } from './transfers.js';
+import { ExitCode, type CliOutput, type CommandOutcome } from './outcome.js';
+import { notFound, watchChanges } from './file-commands.js';
+import { singleArgument, splitWords } from '../protocol/words.js';
 
-/** Exit statuses of one-shot mode; CANCELLED is the shells' 128 + SIGINT. */
-export const ExitCode = { OK: 0, REFUSED: 1, USAGE: 2, CONNECTION: 3, CANCELLED: 130 } as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** Where a command's output goes. */
-export interface CliOutput {
-  out(text: string): void;
-  err(text: string): void;
-  /** Progress bar redraws; undefined when not on a terminal. */
-  progress?: (text: string) => void;
-}
+export { ExitCode, type CliOutput, type CommandOutcome, type ExitCodeValue } from './outcome.js';
 
 /** A connection to one server that is opened on first use and reopened after it is lost. */
 export class Session {
@@ -26,13 +20,16 @@ export class Session {
   readonly port: number;
   readonly folders: ClientFolders;
   readonly tsv: boolean;
+  /** Check every download against the server's sha256. */
+  readonly verify: boolean;
   #client: TftcpClient | undefined;
 
-  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean }) {
+  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean; verify?: boolean }) {
     this.host = options.host;
     this.port = options.port;
     this.folders = options.folders;
     this.tsv = options.tsv ?? false;
+    this.verify = options.verify ?? false;
   }
 
   /** The open connection, connecting first if there is none; `signal` gives up on the connecting. */
@@ -64,13 +61,6 @@ export class Session {
   }
 }
 
-/** The result of one command: its exit code, and whether the user asked to leave or cancelled it. */
-export interface CommandOutcome {
-  code: ExitCodeValue;
-  quit?: boolean;
-  cancelled?: boolean;
-}
-
 /** Thrown when the user cancelled (Ctrl-C) before the connection was even open. */
 export class CancelledError extends Error {
   readonly code = 'TOR_ERR_CANCELLED';
@@ -98,11 +88,18 @@ async function dispatch(session: Session, line: string, io: CliOutput, signal: A
   const trimmed = line.trim();
   const space = trimmed.indexOf(' ');
   const word = space === -1 ? trimmed : trimmed.slice(0, space);
-  const argument = space === -1 ? '' : trimmed.slice(space + 1).trim();
+  const rawArgument = space === -1 ? '' : trimmed.slice(space + 1).trim();
+  const verify = word === Command.DOWNLOAD && /^--verify(\s|$)/.test(rawArgument);
+  // rename takes two names, each quoted when it has spaces; every other command one, quoted or not.
+  const argument = word === Command.RENAME ? rawArgument : singleArgument(verify ? rawArgument.slice('--verify'.length).trim() : rawArgument);
   const needs = (what: string): CommandOutcome => {
     io.err(`${printable(word)} needs ${what}: ${printable(word)} <${what}>`);
     return { code: ExitCode.USAGE };
   };
+  if (argument === undefined) {
+    io.err(`${printable(word)}: put one name in quotes, as in ${printable(word)} "my file.txt"`);
+    return { code: ExitCode.USAGE };
+  }
   const client = () => session.client(signal);
   try {
     switch (word) {
@@ -120,10 +117,43 @@ async function dispatch(session: Session, line: string, io: CliOutput, signal: A
         return { code: ExitCode.OK };
       case Command.DOWNLOAD:
         if (!argument) return needs('name');
-        return await download(session, argument, io, signal);
+        return await download(session, argument, io, signal, verify || session.verify);
       case Command.UPLOAD:
         if (!argument) return needs('name');
         return await upload(session, argument, io, signal);
+      case Command.STAT:
+      case 'info': {
+        if (!argument) return needs('name');
+        const entry = await (await client()).stat(argument);
+        if (!entry) return notFound(io);
+        io.out(session.tsv ? formatTsv([entry]) : formatInfo(entry));
+        return { code: ExitCode.OK };
+      }
+      case Command.HASH: {
+        if (!argument) return needs('name');
+        const hex = await (await client()).hash(argument);
+        if (hex === undefined) return notFound(io);
+        io.out(formatHash(hex, argument));
+        return { code: ExitCode.OK };
+      }
+      case Command.DELETE:
+        if (!argument) return needs('name');
+        if (!(await (await client()).delete(argument))) return notFound(io);
+        io.out(`Deleted ${printable(argument)}`);
+        return { code: ExitCode.OK };
+      case Command.RENAME: {
+        const names = splitWords(rawArgument);
+        if (names?.length !== 2) {
+          io.err('rename needs two names: rename <old> <new> (put a name with spaces in quotes: rename "old name.txt" "new name.txt")');
+          return { code: ExitCode.USAGE };
+        }
+        const [from, to] = names as [string, string];
+        if (!(await (await client()).rename(from, to))) return notFound(io);
+        io.out(`Renamed ${printable(from)} to ${printable(to)}`);
+        return { code: ExitCode.OK };
+      }
+      case Command.WATCH:
+        return await watchChanges(session, io, signal);
       case Command.EXIT:
         await session.close();
         return { code: ExitCode.OK, quit: true };
@@ -145,14 +175,15 @@ function printListing(session: Session, io: CliOutput, entries: Parameters<typeo
   if (text) io.out(text);
 }
 
-async function download(session: Session, name: string, io: CliOutput, signal: AbortSignal | undefined): Promise<CommandOutcome> {
+async function download(session: Session, name: string, io: CliOutput, signal: AbortSignal | undefined, verify: boolean): Promise<CommandOutcome> {
   const tracker = progressTracker(name, io);
   const started = performance.now();
   try {
-    const result = await downloadFile(await session.client(signal), name, session.folders, tracker.hooks);
+    const result = await downloadFile(await session.client(signal), name, session.folders, tracker.hooks, { verify });
     tracker.bar()?.finish();
     const resumed = result.resumedFrom > 0 ? `, resumed after ${formatBytes(result.resumedFrom)}` : '';
     io.out(`Saved ${printable(path.relative(process.cwd(), result.path) || result.path)} (${formatBytes(result.size)} in ${elapsed(started)}${resumed})`);
+    if (result.sha256) io.out(`verified sha256 ${result.sha256}`);
     return { code: ExitCode.OK };
   } catch (error) {
     tracker.bar()?.abort();
@@ -231,7 +262,7 @@ function reportError(error: unknown, io: CliOutput): CommandOutcome {
     io.err(`Connection problem: ${printable(error.message)}`);
     return { code: ExitCode.CONNECTION };
   }
-  if (error instanceof TftcpError || error instanceof LocalFileError) {
+  if (error instanceof TftcpError || error instanceof LocalFileError || error instanceof VerificationError) {
     io.err(printable(error.message));
     return { code: ExitCode.REFUSED };
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, type ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -35,6 +35,13 @@ export interface DownloadResult {
   size: number;
   /** Bytes that came from an earlier, interrupted attempt. */
   resumedFrom: number;
+  /** The sha256 the server gave and the saved bytes have, when asked to verify. */
+  sha256?: string;
+}
+
+/** The downloaded bytes do not have the sha256 the server gives for the file; nothing was saved. */
+export class VerificationError extends Error {
+  readonly code = 'TOR_ERR_VERIFY';
 }
 
 /**
@@ -43,7 +50,7 @@ export interface DownloadResult {
  * earlier attempt was cut, the part file is continued with `range`, as long as the
  * server's file still has the same size and modification time.
  */
-export async function downloadFile(client: TftcpClient, name: string, folders: ClientFolders, hooks: TransferHooks = {}): Promise<DownloadResult> {
+export async function downloadFile(client: TftcpClient, name: string, folders: ClientFolders, hooks: TransferHooks = {}, options: { verify?: boolean } = {}): Promise<DownloadResult> {
   const entry = (await client.search(name)).find((e) => e.name === name);
   const { partPath, infoPath } = partPaths(folders.downloads, name);
   const offset = entry ? await resumableBytes(partPath, infoPath, entry) : 0;
@@ -68,10 +75,31 @@ export async function downloadFile(client: TftcpClient, name: string, folders: C
     throw new TftcpConnectionError(`the connection to ${client.host}:${client.port} was lost after ${done} of ${total} bytes`, { cause: error });
   }
 
+  const sha256 = options.verify ? await verifyPart(client, name, partPath, infoPath) : undefined;
   const target = await linkUnique(partPath, folders.downloads, name);
   await fs.rm(partPath, { force: true });
   await fs.rm(infoPath, { force: true });
-  return { path: target, size: total, resumedFrom: offset };
+  return { path: target, size: total, resumedFrom: offset, sha256 };
+}
+
+/**
+ * Compares the complete part file with the server's sha256 of the file. On a mismatch the part
+ * is thrown away (resuming it would only keep the wrong bytes) and VerificationError says so.
+ */
+async function verifyPart(client: TftcpClient, name: string, partPath: string, infoPath: string): Promise<string> {
+  const [expected, actual] = await Promise.all([client.hash(name), hashLocalFile(partPath)]);
+  if (expected === actual) return actual;
+  await fs.rm(partPath, { force: true });
+  await fs.rm(infoPath, { force: true });
+  const server = expected === undefined ? `${name} is no longer on the server` : `the server's sha256 is ${expected}`;
+  throw new VerificationError(`Verification failed: the downloaded bytes have sha256 ${actual}, but ${server}. Nothing was saved; the file may have changed on the server during the download, run the download again.`);
+}
+
+/** sha256 of a local file, streamed. */
+async function hashLocalFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** What a finished upload sent. */

@@ -1,4 +1,4 @@
-import { DEFAULT_PORT } from '../protocol/constants.js';
+import { ACCESS_LEVELS, DEFAULT_PORT } from '../protocol/constants.js';
 import { byteSize, count, defaults, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
 
 export { ConfigError, parseByteSize } from '../options/index.js';
@@ -32,6 +32,8 @@ const SERVER_OPTIONS = {
   /** How long SIGINT/SIGTERM lets transfers in flight finish. */
   shutdownGraceMs: option({ flag: 'shutdown-grace', env: 'TOR_SHUTDOWN_GRACE', help: 'seconds transfers may finish after SIGTERM', parse: seconds({ above0: false }), default: 10_000 }),
   logLevel: option({ flag: 'log-level', env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent', parse: oneOf(LOG_LEVELS), default: 'info' }),
+  /** What clients may do: `read`, `write` (also upload) or `admin` (also delete and rename). */
+  openAccess: option({ flag: 'open-access', env: 'TOR_OPEN_ACCESS', help: 'what clients may do: read, write (also upload) or admin (also delete and rename)', parse: oneOf(ACCESS_LEVELS), default: 'write' }),
 };
 
 /** Everything a tor-server can be told at start. */

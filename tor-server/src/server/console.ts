@@ -1,14 +1,20 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { ErrorKind, Reply, errorReply } from '../protocol/constants.js';
 import { printable } from '../protocol/printable.js';
+import { splitWords } from '../protocol/words.js';
+import { deleteFile, renameFile, type FileOpsContext } from './changes/file-ops.js';
 import type { Activity, Connection } from './connection.js';
+import type { Logger } from './logger.js';
+import { StoreError, toFileName, type FileName } from './store/store.js';
 
 /** The operator console's prompt. */
 export const CONSOLE_PROMPT = 'tor >> ';
 
-/** What the console needs from the server. */
-export interface ConsoleTarget {
+/** What the console needs from the server: its clients, and the way files change (so watchers see the operator's changes too). */
+export interface ConsoleTarget extends FileOpsContext {
   readonly connections: ReadonlySet<Connection>;
+  readonly logger: Logger;
 }
 
 export interface ConsoleOptions {
@@ -22,7 +28,17 @@ export interface ConsoleOptions {
   onInterrupt(): void;
 }
 
-/** The operator console: `list`, `clear`, `exit`, `help` at a `tor >> ` prompt. */
+const HELP = [
+  'Commands:',
+  '  list            clients online and what each is doing (watchers too)',
+  '  rm NAME         delete a file; watchers see it',
+  '  mv OLD NEW      rename a file, never over another; put names with spaces in quotes',
+  '  clear           clear the screen',
+  '  exit            shut the server down (only when no client is online)',
+  '  help            this text',
+].join('\n');
+
+/** The operator console: `list`, `rm`, `mv`, `clear`, `exit`, `help` at a `tor >> ` prompt. */
 export class OperatorConsole {
   readonly #rl: readline.Interface;
   readonly #target: ConsoleTarget;
@@ -57,8 +73,18 @@ export class OperatorConsole {
     this.#rl.close();
   }
 
-  #run(command: string): void {
+  #run(line: string): void {
     const out = (text: string) => this.#options.output.write(`${text}\n`);
+    const space = line.indexOf(' ');
+    const word = space === -1 ? line : line.slice(0, space);
+    if (word === 'rm' || word === 'mv') {
+      // The prompt comes back once the change is done, like any command's answer.
+      void this.#changeFiles(word, line.slice(word.length).trim()).then(out, (error: unknown) => out(`Could not ${word}: ${printable((error as Error).message)}`)).finally(() => {
+        if (!this.#closed) this.#rl.prompt();
+      });
+      return;
+    }
+    const command = line;
     switch (command) {
       case '':
         break;
@@ -80,12 +106,42 @@ export class OperatorConsole {
         return;
       }
       case 'help':
-        out(['Commands:', '  list   clients online and what each is doing', '  clear  clear the screen', '  exit   shut the server down (only when no client is online)', '  help   this text'].join('\n'));
+        out(HELP);
         break;
       default:
         out(`Unknown command "${printable(command.slice(0, 40))}". Type help for the list of commands.`);
     }
     if (!this.#closed) this.#rl.prompt();
+  }
+
+  /** `rm NAME` or `mv OLD NEW`, through the change feed; resolves with the line to print. */
+  async #changeFiles(word: 'rm' | 'mv', argument: string): Promise<string> {
+    const words = argument.startsWith('"') || argument.startsWith("'") || word === 'mv' ? splitWords(argument) : [argument];
+    const wanted = word === 'rm' ? 1 : 2;
+    if (!words || words.length !== wanted || words.includes('')) {
+      return word === 'rm' ? 'Usage: rm NAME (a name with spaces may be quoted)' : 'Usage: mv OLD NEW (put a name with spaces in quotes: mv "old name.txt" "new name.txt")';
+    }
+    const names: FileName[] = [];
+    for (const name of words) {
+      const checked = toFileName(name);
+      if (checked.problem !== undefined) return errorReply(ErrorKind.INVALID_NAME, `${printable(name)}: ${checked.problem}`);
+      names.push(checked.name);
+    }
+    const target = this.#target;
+    if (word === 'rm') {
+      if (!(await deleteFile(target, names[0]!))) return Reply.NOT_FOUND;
+      target.logger.info('deleted', { client: 'console', name: names[0] });
+      return `Deleted ${printable(names[0]!)}`;
+    }
+    const [from, to] = names as [FileName, FileName];
+    try {
+      if (!(await renameFile(target, from, to))) return Reply.NOT_FOUND;
+    } catch (error) {
+      if (error instanceof StoreError && error.kind === 'exists') return errorReply(ErrorKind.FILE_EXISTS, printable(error.message));
+      throw error;
+    }
+    target.logger.info('renamed', { client: 'console', from, to });
+    return `Renamed ${printable(from)} to ${printable(to)}`;
   }
 }
 
@@ -95,7 +151,8 @@ export type ClientRow = Pick<Connection, 'label' | 'connectedAt' | 'activity'>;
 /** The `list` report: the count, then one row per client. Whatever came from a client is escaped for the terminal. */
 export function formatClientList(connections: readonly ClientRow[], now = new Date()): string {
   const count = connections.length;
-  const header = `${count} ${count === 1 ? 'client' : 'clients'} online`;
+  const watching = connections.filter((c) => c.activity.kind === 'watching').length;
+  const header = `${count} ${count === 1 ? 'client' : 'clients'} online${watching > 0 ? ` (${watching} watching changes)` : ''}`;
   const rows = connections.map((c) => {
     const since = c.connectedAt.toISOString().slice(11, 19);
     return `  ${printable(c.label).padEnd(22)} since ${since} (${formatDuration(now.getTime() - c.connectedAt.getTime())})  ${describeActivity(c.activity)}`;
@@ -110,6 +167,8 @@ export function describeActivity(activity: Activity): string {
       return 'idle';
     case 'command':
       return printable(activity.command);
+    case 'watching':
+      return `watching changes since ${activity.since.toISOString().slice(11, 19)}`;
     default: {
       const percent = activity.total > 0 ? Math.floor((activity.done() / activity.total) * 100) : 100;
       return `${activity.kind} ${printable(activity.name)} ${percent}%`;

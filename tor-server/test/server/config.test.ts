@@ -51,6 +51,18 @@ describe('parseServerConfig', () => {
     assert.deepEqual(fromEnv, { ...DEFAULTS, maxClientsPerAddress: 2, firstCommandTimeoutMs: 3000, minTransferBytes: 0 });
   });
 
+  it('--open-access (TOR_OPEN_ACCESS) is read, write or admin, default write', () => {
+    assert.equal(DEFAULTS.openAccess, 'write');
+    assert.deepEqual(parseServerConfig(['--open-access', 'admin'], {}), { ...DEFAULTS, openAccess: 'admin' });
+    assert.deepEqual(parseServerConfig([], { TOR_OPEN_ACCESS: 'read' }), { ...DEFAULTS, openAccess: 'read' });
+    assert.deepEqual(parseServerConfig(['--open-access', 'write'], { TOR_OPEN_ACCESS: 'admin' }), { ...DEFAULTS, openAccess: 'write' });
+    assert.throws(
+      () => parseServerConfig(['--open-access', 'root'], {}),
+      (error: unknown) => error instanceof ConfigError && error.message === '--open-access (TOR_OPEN_ACCESS): "root" is not one of read, write, admin',
+    );
+    assert.ok(usage().includes('--open-access') && usage().includes('TOR_OPEN_ACCESS'));
+  });
+
   it('--help and -h ask for the usage text, which names every flag and variable', () => {
     assert.equal(parseServerConfig(['--help'], {}), 'help');
     assert.equal(parseServerConfig(['-h'], {}), 'help');

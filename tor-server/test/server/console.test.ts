@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
-import { eventually } from 'test-support';
+import { eventually, scratchDir } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { CONSOLE_PROMPT, OperatorConsole, describeActivity, formatClientList } from '../../src/server/console.js';
-import { LineClient, startServer, type TestServer } from '../helpers.js';
+import { LineClient, startServer, visibleNames, type TestServer } from '../helpers.js';
+import { rawWatcher } from './watch-helpers.js';
 
 /** A console on PassThrough streams, driven like an operator typing lines. */
 async function startConsole(t: TestContext, server: TestServer['server']) {
@@ -154,5 +155,47 @@ describe('operator console', () => {
     const op = await startConsole(t, server);
     op.console.print('2026-11-25T08:00:00.000Z info connect client=127.0.0.1:5555 clients=1\n');
     await eventually(() => op.output().includes('info connect client=127.0.0.1:5555 clients=1\n'), 'the line was printed');
+  });
+});
+
+describe('operator console file commands', () => {
+  it('rm deletes a file and watchers see it; a missing file is Not found file', async (t) => {
+    const dir = await scratchDir(t);
+    await writeFile(path.join(dir, 'old report.pdf'), 'x');
+    const { server, port } = await startServer(t, { dir });
+    const op = await startConsole(t, server);
+    const watcher = await rawWatcher(t, port);
+    assert.equal(await op.type('rm old report.pdf'), 'Deleted old report.pdf\n');
+    assert.equal(await watcher.client.line(), `removed ${watcher.seq + 1}\told report.pdf`);
+    assert.deepEqual(await visibleNames(dir), []);
+    assert.equal(await op.type('rm "old report.pdf"'), 'Not found file\n');
+    assert.equal(await op.type('rm'), 'Usage: rm NAME (a name with spaces may be quoted)\n');
+  });
+
+  it('mv renames with quoted names, never over another file, and watchers see one renamed event', async (t) => {
+    const dir = await scratchDir(t);
+    await writeFile(path.join(dir, 'a b.txt'), 'A');
+    await writeFile(path.join(dir, 'c.txt'), 'C');
+    const { server, port } = await startServer(t, { dir });
+    const op = await startConsole(t, server);
+    const watcher = await rawWatcher(t, port);
+    assert.equal(await op.type('mv "a b.txt" "d e.txt"'), 'Renamed a b.txt to d e.txt\n');
+    assert.equal(await watcher.client.line(), `renamed ${watcher.seq + 1}\ta b.txt\td e.txt`);
+    assert.equal(await op.type('mv "d e.txt" c.txt'), 'File already exists: c.txt\n');
+    assert.equal(await op.type('mv missing.txt x.txt'), 'Not found file\n');
+    assert.equal(await op.type('mv a b.txt c.txt'), 'Usage: mv OLD NEW (put a name with spaces in quotes: mv "old name.txt" "new name.txt")\n');
+    assert.equal(await op.type('mv c.txt .hidden'), 'Invalid file name: .hidden: names starting with . are reserved\n');
+    assert.deepEqual(await visibleNames(dir), ['c.txt', 'd e.txt']);
+    assert.equal(await readFile(path.join(dir, 'c.txt'), 'utf8'), 'C');
+  });
+
+  it('list shows watchers, with when they began watching', async (t) => {
+    const { server, port } = await startServer(t);
+    const op = await startConsole(t, server);
+    const watcher = await rawWatcher(t, port);
+    const answer = await op.type('list');
+    const [header, row] = answer.trimEnd().split('\n');
+    assert.equal(header, '1 client online (1 watching changes)');
+    assert.match(row!, new RegExp(`127\\.0\\.0\\.1:${watcher.client.socket.localPort} +since \\d\\d:\\d\\d:\\d\\d \\(\\d+s\\)  watching changes since \\d\\d:\\d\\d:\\d\\d$`));
   });
 });

@@ -1,6 +1,8 @@
 import { ErrorKind, errorReply, type ErrorKindText } from '../../protocol/constants.js';
+import type { ServerContext } from '../context.js';
 import { ReplyError } from '../errors.js';
-import { StoreError, type StoreErrorKind } from '../store/store.js';
+import { StoreError, type FileName, type StoreErrorKind, type StoredFile } from '../store/store.js';
+import type { CommandConnection } from './command.js';
 
 // Store refusals a client is told as they are; the rest (`unavailable`) each command words itself.
 const REPLY_KINDS: Partial<Record<StoreErrorKind, ErrorKindText>> = {
@@ -14,4 +16,15 @@ export function rethrowAsReply(error: unknown): never {
   const kind = error instanceof StoreError ? REPLY_KINDS[error.kind] : undefined;
   if (kind !== undefined) throw new ReplyError(errorReply(kind, (error as StoreError).message));
   throw error;
+}
+
+/**
+ * Opens a file a client asked for; undefined when no file has the name. Out of file handles,
+ * permission denied, an I/O error: the client gets a `Server error` reply line, not a cut connection.
+ */
+export function openForClient(conn: CommandConnection, ctx: ServerContext, name: FileName): Promise<StoredFile | undefined> {
+  return ctx.store.openRead(name).catch((error: StoreError) => {
+    ctx.logger.error('open-failed', { client: conn.label, name, error: error.message });
+    throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not open ${name} (${error.reason ?? 'error'})`));
+  });
 }

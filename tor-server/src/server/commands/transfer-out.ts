@@ -2,15 +2,17 @@ import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.
 import { parseRangeArguments } from '../../protocol/command-line.js';
 import type { ServerContext } from '../context.js';
 import { ReplyError, TransferCutError } from '../errors.js';
-import type { FileName, StoreError } from '../store/store.js';
+import type { FileName } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
+import { openForClient } from './store-replies.js';
 import { logTransfer } from './transfer-log.js';
 
 /** `download <name>`: `ok`, then `found`, the size and the bytes, or `Not found file`. */
 export const download: CommandHandler = {
   name: Command.DOWNLOAD,
   takesArgument: true,
+  access: 'read',
   run: (conn, argument, ctx) => sendFile(conn, ctx, nameArgument(argument), 0, Infinity),
 };
 
@@ -18,6 +20,7 @@ export const download: CommandHandler = {
 export const range: CommandHandler = {
   name: Command.RANGE,
   takesArgument: true,
+  access: 'read',
   async run(conn, argument, ctx) {
     const args = parseRangeArguments(argument);
     if (!args) throw new ReplyError(Reply.UNKNOWN);
@@ -26,11 +29,7 @@ export const range: CommandHandler = {
 };
 
 async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileName, offset: number, length: number): Promise<void | 'close'> {
-  const file = await ctx.store.openRead(name).catch((error: StoreError) => {
-    // Out of file handles, permission denied, an I/O error: the client gets a reply line, not a cut connection.
-    ctx.logger.error('open-failed', { client: conn.label, name, error: error.message });
-    throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not open ${name} (${error.reason ?? 'error'})`));
-  });
+  const file = await openForClient(conn, ctx, name);
   await conn.send(Reply.OK);
   if (!file) return conn.send(Reply.NOT_FOUND);
   try {

@@ -1,0 +1,160 @@
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { pipeline } from 'node:stream';
+import { INVALID_LINE, LineReader } from '../protocol/line-reader.js';
+import { writeLine } from '../protocol/write.js';
+import { connectProblem } from './checks.js';
+import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Give up connecting after this long. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Cut the connection when the server sends nothing for this long while we wait for it. Default 60 s. */
+  replyTimeoutMs?: number;
+  /** Aborting it closes the connection. */
+  signal?: AbortSignal;
+  /**
+   * The caller checks every file name against the TFTCP name rules where its input arrives (the
+   * gateway does, per request), so commands send names as given. Without it (the default), each
+   * command refuses a name the server would refuse before writing it into a command line.
+   */
+  namesChecked?: boolean;
+}
+
+interface ConnectionEvents {
+  /** The connection is gone; `error` says why when it was not a clean exit. */
+  close: [error?: TftcpConnectionError];
+}
+
+/** Opens the TCP connection to a tor-server; rejects with TftcpConnectionError in words a user can act on. */
+export function openSocket(options: ConnectOptions): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const where = `${options.host}:${options.port}`;
+    const socket = net.connect({ host: options.host, port: options.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new TftcpConnectionError(`could not reach the tor-server at ${where} within ${(options.connectTimeoutMs ?? 10_000) / 1000} s`));
+    }, options.connectTimeoutMs ?? 10_000);
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new TftcpConnectionError(connectProblem(error, where), { cause: error }));
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * One TFTCP connection's plumbing, under the commands of TftcpClient: the socket and its line
+ * reader, the queue that runs commands one after another in call order, the reply timeout,
+ * and the errors a broken connection turns into.
+ */
+export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
+  readonly host: string;
+  readonly port: number;
+  protected readonly socket: net.Socket;
+  /** Whether the caller has already checked every name it passes (ConnectOptions.namesChecked). */
+  protected readonly namesChecked: boolean;
+  protected readonly reader = new LineReader({ maxLineBytes: 64 * 1024 });
+  readonly #replyTimeoutMs: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closeError: TftcpConnectionError | undefined;
+  #closed = false;
+  /** Set once the server acknowledged `exit`: only then is its closing the connection expected. */
+  #signedOut = false;
+
+  protected constructor(socket: net.Socket, options: ConnectOptions) {
+    super();
+    this.host = options.host;
+    this.port = options.port;
+    this.socket = socket;
+    this.#replyTimeoutMs = options.replyTimeoutMs ?? 60_000;
+    this.namesChecked = options.namesChecked ?? false;
+    socket.setNoDelay(true);
+    socket.on('timeout', () => this.destroy(new TftcpConnectionError(`${this.where} sent nothing for ${this.#replyTimeoutMs / 1000} s; the connection was closed`)));
+    socket.on('error', (error) => (this.#closeError ??= new TftcpConnectionError(`connection to ${this.where} failed: ${error.message}`, { cause: error })));
+    socket.once('close', () => {
+      this.#closed = true;
+      if (!this.#signedOut) this.#closeError ??= new TftcpConnectionError(`the connection to ${this.where} was lost`);
+      this.emit('close', this.#closeError);
+    });
+    pipeline(socket, this.reader, () => {});
+    options.signal?.addEventListener('abort', () => this.destroy(), { once: true });
+  }
+
+  /** True once the connection is gone. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Why the connection is gone (or going), once that is known. */
+  protected get closeError(): TftcpConnectionError | undefined {
+    return this.#closeError;
+  }
+
+  protected get where(): string {
+    return `the tor-server at ${this.host}:${this.port}`;
+  }
+
+  /** Closes the connection at once; commands under way fail with `error` (or a generic one). */
+  destroy(error?: TftcpConnectionError): void {
+    this.#closeError ??= error ?? new TftcpConnectionError(`connection to ${this.host}:${this.port} closed by the client`);
+    this.socket.destroy();
+  }
+
+  /** The server acknowledged `exit`: close our side, expecting it to close too. */
+  protected signOut(): void {
+    this.#signedOut = true;
+    this.socket.end();
+  }
+
+  /** Runs `task` once every earlier command is done, under the reply timeout. */
+  protected enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      if (this.#closed || this.socket.destroyed) throw this.lost();
+      this.socket.setTimeout(this.#replyTimeoutMs);
+      try {
+        return await task();
+      } catch (error) {
+        if (error instanceof TftcpError) throw error;
+        throw this.lost(error);
+      } finally {
+        this.socket.setTimeout(0);
+      }
+    };
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  protected async send(line: string): Promise<void> {
+    await writeLine(this.socket, line);
+  }
+
+  protected async readLine(): Promise<string> {
+    const line = await this.reader.nextLine();
+    if (line === null) throw this.lost();
+    if (line === INVALID_LINE) throw this.protocolError('the server sent a line that is not UTF-8');
+    return line;
+  }
+
+  /** Reads a line; anything but `expected` is a refusal, thrown as TftcpReplyError. */
+  protected async expect(expected: string): Promise<void> {
+    const line = await this.readLine();
+    if (line !== expected) throw new TftcpReplyError(line);
+  }
+
+  protected protocolError(message: string): TftcpProtocolError {
+    this.destroy(new TftcpConnectionError(`${this.where} broke the protocol: ${message}`));
+    return new TftcpProtocolError(`${this.where} broke the protocol: ${message}`);
+  }
+
+  protected lost(cause?: unknown): TftcpConnectionError {
+    return this.#closeError ?? new TftcpConnectionError(`the connection to ${this.where} was lost`, { cause });
+  }
+}
