@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
-/** Hex sha256 of some bytes. */
-export function sha256(data: Buffer): string {
+/** Hex sha256 of some bytes (a string as its UTF-8). */
+export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 

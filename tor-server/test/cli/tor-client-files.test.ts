@@ -1,41 +1,26 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Scope, eventually, scratchDir, sha256 } from 'test-support';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
-import type { TorServer } from '../../src/server/server.js';
-import { CLIENT_BIN, runClient, scratch, startServer } from './helpers.js';
-
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-
-/** Polls until `check` holds; fails after `ms`. */
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { startServer } from '../helpers.js';
+import { CLIENT_BIN, SCREEN_WAIT_MS, runClient } from './helpers.js';
 
 describe('tor-client file commands against a real tor-server', () => {
-  let server: TorServer;
+  const scope = new Scope();
   let port: number;
   let serverDir: string;
   let home: string;
   const payload = Buffer.from('the quick brown fox\n'.repeat(5000));
 
   before(async () => {
-    ({ server, port, dir: serverDir } = await startServer({ openAccess: 'admin' }));
-    home = await scratch('tor-cli-files-home');
+    ({ port, dir: serverDir } = await startServer(scope, { openAccess: 'admin' }));
+    home = await scratchDir(scope, 'tor-cli-files-home-');
     await fs.writeFile(path.join(serverDir, 'fox notes.txt'), payload);
   });
-  after(async () => {
-    await server.close(0);
-    await fs.rm(home, { recursive: true, force: true });
-    await fs.rm(serverDir, { recursive: true, force: true });
-  });
+  after(() => scope.close());
 
   const client = (...args: string[]) => runClient(['--host', '127.0.0.1', '--port', String(port), ...args], { cwd: home, env: { TZ: 'UTC' } });
 
@@ -107,13 +92,13 @@ describe('tor-client file commands against a real tor-server', () => {
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
     try {
-      await until(() => stderr.includes('press Ctrl-C to stop'), 'the watch started');
+      await eventually(() => stderr.includes('press Ctrl-C to stop'), 'the watch started', SCREEN_WAIT_MS);
       const writer = await TftcpClient.connect({ host: '127.0.0.1', port });
       await writer.upload('w.txt', 3, [Buffer.from('abc')]);
       await writer.rename('w.txt', 'w 2.txt');
       await writer.delete('w 2.txt');
       await writer.exit();
-      await until(() => stdout.split('\n').length > 3, 'three changes printed');
+      await eventually(() => stdout.split('\n').length > 3, 'three changes printed', SCREEN_WAIT_MS);
       const lines = stdout.split('\n');
       assert.match(lines[0]!, /^added {4}w\.txt \(3 B, \d{4}-\d\d-\d\d \d\d:\d\d\)$/);
       assert.deepEqual(lines.slice(1, 3), ['renamed  w.txt -> w 2.txt', 'removed  w 2.txt']);
@@ -126,10 +111,10 @@ describe('tor-client file commands against a real tor-server', () => {
 });
 
 describe('tor-client against a server that gives write access', () => {
-  test('delete and rename are refused with the server message, exit 1', async () => {
-    const { server, port, dir } = await startServer();
-    const home = await scratch('tor-cli-write-home');
-    try {
+  test('delete and rename are refused with the server message, exit 1', async (t) => {
+    const { port, dir } = await startServer(t);
+    const home = await scratchDir(t, 'tor-cli-write-home-');
+    {
       await fs.writeFile(path.join(dir, 'a.txt'), 'A');
       const run = (...args: string[]) => runClient(['--host', '127.0.0.1', '--port', String(port), ...args], { cwd: home });
       const deleted = await run('delete', 'a.txt');
@@ -137,10 +122,6 @@ describe('tor-client against a server that gives write access', () => {
       const renamed = await run('rename', 'a.txt', 'b.txt');
       assert.deepEqual([renamed.code, renamed.stderr], [1, 'Permission denied: rename needs admin access (this server gives write)\n']);
       assert.deepEqual(await fs.readdir(dir).then((names) => names.filter((n) => !n.startsWith('.'))), ['a.txt']);
-    } finally {
-      await server.close(0);
-      await fs.rm(home, { recursive: true, force: true });
-      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });

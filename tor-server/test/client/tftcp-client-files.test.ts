@@ -6,7 +6,8 @@ import { TftcpConnectionError, TftcpReplyError } from '../../src/client/errors.j
 import { TftcpClient } from '../../src/client/tftcp-client.js';
 import type { ChangeEvent } from '../../src/protocol/changes.js';
 import { ErrorKind } from '../../src/protocol/constants.js';
-import { eventually, patternBytes, sha256, startServer, tempDir, within } from '../helpers.js';
+import { eventually, scratchDir, sha256, within } from 'test-support';
+import { patternBytes, startServer } from '../helpers.js';
 
 async function connect(t: TestContext, port: number): Promise<TftcpClient> {
   const client = await TftcpClient.connect({ host: '127.0.0.1', port });
@@ -45,7 +46,7 @@ describe('TftcpClient TFTCP/1.1 commands', () => {
   });
 
   it('refusals throw TftcpReplyError with the right kind; the connection stays usable', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     await writeFile(path.join(dir, 'a.txt'), 'A');
     await writeFile(path.join(dir, 'b.txt'), 'B');
     const write = await connect(t, (await startServer(t, { dir })).port);
@@ -59,7 +60,7 @@ describe('TftcpClient TFTCP/1.1 commands', () => {
   });
 
   it('rename to a taken name throws File already exists; invalid names are refused before anything is sent', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     await writeFile(path.join(dir, 'a.txt'), 'A');
     await writeFile(path.join(dir, 'b.txt'), 'B');
     const client = await connect(t, (await startServer(t, { dir, openAccess: 'admin' })).port);

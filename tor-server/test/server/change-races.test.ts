@@ -3,7 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ChangeEvent } from '../../src/protocol/changes.js';
-import { LineClient, patternBytes, startServer, tempDir, visibleNames } from '../helpers.js';
+import { scratchDir } from 'test-support';
+import { LineClient, patternBytes, startServer, visibleNames } from '../helpers.js';
 import { describeEvent, rawWatcher } from './watch-helpers.js';
 
 const CLIENTS = 50;
@@ -12,7 +13,7 @@ const RACE_ROUNDS = 20;
 
 describe('delete during a download', () => {
   it('the download finishes with identical bytes; the file is gone for everyone else', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const data = patternBytes(24 * 1024 * 1024, 9);
     await writeFile(path.join(dir, 'big.bin'), data);
     const { port } = await startServer(t, { dir, openAccess: 'admin' });

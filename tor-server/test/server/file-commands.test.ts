@@ -3,7 +3,8 @@ import { readFile, stat as fsStat, symlink, utimes, writeFile, mkdir } from 'nod
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
-import { LineClient, patternBytes, sha256, startServer, visibleNames } from '../helpers.js';
+import { sha256 } from 'test-support';
+import { LineClient, patternBytes, startServer, visibleNames } from '../helpers.js';
 
 const UNKNOWN = Reply.UNKNOWN;
 const WHEN = new Date('2026-01-02T03:04:05.678Z');

@@ -5,7 +5,8 @@ import { describe, it, type TestContext } from 'node:test';
 import { HashAbandonedError, HashCache } from '../../src/server/hash/hash-cache.js';
 import { FsStore } from '../../src/server/store/fs-store.js';
 import { toFileName, type FileName } from '../../src/server/store/store.js';
-import { LineClient, eventually, memoryLogger, patternBytes, sha256, startServer, tempDir } from '../helpers.js';
+import { eventually, scratchDir, sha256 } from 'test-support';
+import { LineClient, memoryLogger, patternBytes, startServer } from '../helpers.js';
 
 const SECONDS = 1_700_000_000;
 
@@ -91,7 +92,7 @@ describe('hash cache over TCP', () => {
 
 /** A real folder store holding one file, closed when the test ends. */
 async function storeWith(t: TestContext, name: string, bytes: Buffer): Promise<FsStore> {
-  const dir = await tempDir(t);
+  const dir = await scratchDir(t);
   await writeFile(path.join(dir, name), bytes);
   const store = await FsStore.open(dir);
   t.after(() => store.close());

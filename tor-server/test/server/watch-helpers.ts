@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { parseChangeLine, parseWatchingLine, type ChangeEvent } from '../../src/protocol/changes.js';
 import { Reply } from '../../src/protocol/constants.js';
-import { LineClient, WAIT_MS } from '../helpers.js';
+import { WAIT_MS } from 'test-support';
+import { LineClient } from '../helpers.js';
 
 /** A raw watcher: a LineClient that sent `watch [since]` and read `ok` and `watching <seq>`. */
 export interface RawWatcher {

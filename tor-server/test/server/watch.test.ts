@@ -6,7 +6,8 @@ import { Reply } from '../../src/protocol/constants.js';
 import { ChangeFeed } from '../../src/server/changes/feed.js';
 import { WATCH_MAX_UNSENT_BYTES, replayLines } from '../../src/server/commands/watch.js';
 import { FsStore } from '../../src/server/store/fs-store.js';
-import { LineClient, WAIT_MS, eventually, memoryLogger, startServer, tempDir, within } from '../helpers.js';
+import { WAIT_MS, eventually, scratchDir, within } from 'test-support';
+import { LineClient, memoryLogger, startServer } from '../helpers.js';
 import { describeEvent, rawWatcher } from './watch-helpers.js';
 
 const WHEN = new Date('2026-01-02T03:04:05.678Z');
@@ -27,7 +28,7 @@ describe('watch', () => {
   });
 
   it('refusals and failed commands make no events', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     await writeFile(path.join(dir, 'a.txt'), 'A');
     await writeFile(path.join(dir, 'b.txt'), 'B');
     const { port } = await startServer(t, { dir, openAccess: 'admin' });
@@ -85,7 +86,7 @@ describe('watch', () => {
   });
 
   it('a since from an earlier run of the server on the same folder gets resync, never a wrong replay', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const earlier = await startServer(t, { dir });
     const old = await rawWatcher(t, earlier.port);
     const client = await LineClient.connect(t, earlier.port);
@@ -166,7 +167,7 @@ describe('replay to a resuming watcher', () => {
 
 describe('ChangeFeed', () => {
   it('keeps a bounded ring: a since older than what it holds gets resync, a recent one the missed changes', async (t) => {
-    const dir = await tempDir(t);
+    const dir = await scratchDir(t);
     const store = await FsStore.open(dir);
     t.after(() => store.close());
     await store.clearAbandonedUploads();
