@@ -13,7 +13,7 @@ import type { Response } from 'supertest';
 import { TEMP_DIR_NAME, TorServer, type ServerConfig } from 'tor-server/server';
 import WebSocket from 'ws';
 import { buildApp, gatewayParts, type AppOptions, type GatewayParts } from '../src/app.js';
-import type { WsReply, WsServerMessage } from '../src/api/index.js';
+import type { WsAnswers, WsCommand, WsErrorReply, WsServerMessage } from '../src/api/index.js';
 
 /** Test-friendly bounds: short backoff, short timeouts, no logs. */
 export const TEST_APP_DEFAULTS = {
@@ -367,10 +367,10 @@ export class WsProbe {
   }
 }
 
-/** Narrows a server message to a reply, failing the test when it is an event. */
-export function replyOf(message: WsServerMessage): WsReply {
+/** Narrows a server message to the reply to a `command` (a listing by default), failing the test when it is an event. */
+export function replyOf<C extends WsCommand = 'show'>(message: WsServerMessage): WsAnswers[C] | WsErrorReply {
   if (!('id' in message)) throw new Error(`expected a reply, got ${JSON.stringify(message)}`);
-  return message;
+  return message as WsAnswers[C] | WsErrorReply;
 }
 
 /** GETs a URL on a fresh connection and hashes the body as it streams. */
