@@ -63,6 +63,8 @@ export interface AppOptions {
   wsMaxBackoffMs?: number;
   /** WebSocket sessions are pinged this often and dropped after two missed pongs. Default 30 s. */
   wsPingIntervalMs?: number;
+  /** Change events a WebSocket session may have unsent; beyond, it is sent one resync instead. Default 256. */
+  wsMaxUnsentChanges?: number;
   /** Recent changes kept for browsers resuming with `since`. Default 1024. */
   changeRingSize?: number;
 }
@@ -200,6 +202,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     highWaterBytes: options.wsHighWaterBytes,
     maxBufferedBytes: options.wsMaxBufferedBytes,
     pingIntervalMs: options.wsPingIntervalMs,
+    maxUnsentChanges: options.wsMaxUnsentChanges,
   });
   app.register(staticRoutes, { webDir: options.webDir });
   return app;

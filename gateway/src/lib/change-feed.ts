@@ -52,6 +52,9 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   #closed = false;
   #subscribed = false;
   #wake: (() => void) | undefined;
+  #settle!: () => void;
+  /** Settles once the first subscription is up or has failed. */
+  readonly settled = new Promise<void>((resolve) => (this.#settle = resolve));
   readonly #onLinkChange = (connected: boolean) => {
     if (connected) this.#wake?.();
   };
@@ -68,6 +71,11 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   /** The feed's position: the seq of the last change seen (0 before the first subscription, which any `since` resyncs from). */
   get seq(): number {
     return this.#position ?? 0;
+  }
+
+  /** Connections the feed holds now (0 or 1). */
+  get connectionCount(): number {
+    return this.#client && !this.#client.closed ? 1 : 0;
   }
 
   /** True while the subscription is up. */
@@ -96,6 +104,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   /** Ends the subscription for good. */
   close(): void {
     this.#closed = true;
+    this.#settle();
     this.#options.link.off('change', this.#onLinkChange);
     this.#wake?.();
     if (this.#client) this.#options.upstream.discard(this.#client);
@@ -109,6 +118,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
         if (this.#closed) break;
         const watch = await this.#client.watch(this.#position);
         this.#setSubscribed(true, watch.seq);
+        this.#settle();
         this.#backoff.reset();
         for await (const event of watch) this.#take(event);
         if (!this.#closed) log.warn('the tor-server ended the change feed; subscribing again');
@@ -118,6 +128,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
         if (this.#client) upstream.discard(this.#client);
         this.#client = undefined;
       }
+      this.#settle();
       if (this.#closed) break;
       this.#setSubscribed(false);
       link.suspect();

@@ -24,6 +24,8 @@ export interface WsRoutesOptions {
   maxBufferedBytes?: number;
   /** Protocol pings this often; two missed pongs drop the session. */
   pingIntervalMs?: number;
+  /** Change events a session may have unsent before it is sent one resync instead. */
+  maxUnsentChanges?: number;
 }
 
 // A refused socket gets this long to answer the close frame before it is cut.
@@ -78,6 +80,7 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
       highWaterBytes: options.highWaterBytes,
       maxBufferedBytes: options.maxBufferedBytes,
       pingIntervalMs: options.pingIntervalMs,
+      maxUnsentChanges: options.maxUnsentChanges,
     });
     options.feed.start();
     session.start();

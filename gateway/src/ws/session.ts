@@ -22,6 +22,8 @@ export interface SessionOptions {
   maxBufferedBytes?: number;
   /** The session is pinged this often and dropped after two missed pongs. Default WS_PING_INTERVAL_MS. */
   pingIntervalMs?: number;
+  /** Change events unsent at most before the session is sent one resync instead. Default MAX_UNSENT_CHANGES. */
+  maxUnsentChanges?: number;
 }
 
 /** Close code when the gateway ends a session for a reason of policy (RFC 6455). */
@@ -37,8 +39,8 @@ const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 // After the close frame, a client that does not read it is cut this much later.
 const CLOSE_GRACE_MS = 1000;
 /**
- * Change events handed to ws and not yet written, at most: beyond, the session stops sending
- * single changes and, once it has caught up, sends one `resync` (list again) instead.
+ * Change events handed to ws and not yet written, at most (by default): beyond, the session
+ * stops sending single changes and, once it has caught up, sends one `resync` (list again).
  */
 export const MAX_UNSENT_CHANGES = 256;
 
@@ -48,7 +50,7 @@ export const MAX_UNSENT_CHANGES = 256;
  * unsent replies are bounded: while more than `highWaterBytes` are unsent, or its line of
  * requests is full, the session stops reading the socket (the browser's own sends back up),
  * and a client that lets more than `maxBufferedBytes` pile up is closed. Every change of the
- * shared feed is sent as a `files-changed` event, up to MAX_UNSENT_CHANGES unsent; a session
+ * shared feed is sent as a `files-changed` event, up to maxUnsentChanges unsent; a session
  * further behind is sent one `resync` once it has caught up. A peer that stops answering
  * pings is dropped.
  */
@@ -88,9 +90,10 @@ export class WsSession {
     this.#options.feed.on('change', this.#onChange);
     this.#options.link.on('change', this.#onLinkChange);
     this.#stopKeepAlive = keepAlive(this.#socket, this.#options.pingIntervalMs ?? WS_PING_INTERVAL_MS, () => this.#dropSilentPeer());
-    // The link state is the first message; requests queue up behind it.
-    this.#queue = this.#options.link.join().then(
-      (connected) => this.#announce(connected),
+    // The link state is the first message; requests queue up behind it, and behind the change
+    // feed's first subscription, so no change after a first listing can be missed.
+    this.#queue = Promise.all([this.#options.link.join(), this.#options.feed.settled]).then(
+      ([connected]) => this.#announce(connected),
       () => this.#announce(false),
     );
   }
@@ -186,7 +189,7 @@ export class WsSession {
   /** Sends one change; a session too far behind gets one resync instead, once it has caught up. */
   #pushChange(change: FileChange): void {
     if (this.#missedChanges) return;
-    if (this.#unsentChanges >= MAX_UNSENT_CHANGES) {
+    if (this.#unsentChanges >= (this.#options.maxUnsentChanges ?? MAX_UNSENT_CHANGES)) {
       this.#missedChanges = true;
       return;
     }
