@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     // Sparse: the bytes are read from the page cache either way; what is measured is the path to them.
     await fs.truncate(await touch(path.join(dir, 'big.bin')), size);
     await fillFolder(dir);
+    await fs.writeFile(path.join(work, 'index.html'), '<!doctype html><title>bench</title>');
     const tor = await start(children, torBin, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'warn'], /listening on [^\s]+:(\d+),/);
     const gateway = await start(children, gatewayBin, ['--host', '127.0.0.1', '--port', '0', '--tor-port', String(tor), '--web-dir', work], /listening on http:\/\/[^\s]+:(\d+) /);
     const { median, p99 } = await rangeLatency(`http://127.0.0.1:${gateway}/api/files/big.bin`, size);
