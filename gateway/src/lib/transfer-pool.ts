@@ -16,7 +16,8 @@ export interface TransferLease<T> {
   result: T;
 }
 
-const DEFAULT_MAX_IDLE = 8;
+/** Connections kept idle between transfers, unless told otherwise. */
+export const DEFAULT_MAX_IDLE = 8;
 const DEFAULT_IDLE_MS = 30_000;
 
 /**
@@ -33,7 +34,8 @@ export class TransferPool {
   readonly #idleMs: number;
   /** Idle connections, most recently used last. */
   readonly #idle: TftcpClient[] = [];
-  readonly #idleTimers = new Map<TftcpClient, NodeJS.Timeout>();
+  /** Per idle connection: its idle timer, and what forgets it when it closes meanwhile. */
+  readonly #watchers = new Map<TftcpClient, { timer: NodeJS.Timeout; onClose: () => void }>();
   readonly #unregister: () => void;
   #closed = false;
 
@@ -73,7 +75,10 @@ export class TransferPool {
     this.#idle.push(client);
     const timer = setTimeout(() => this.#retire(client), this.#idleMs);
     timer.unref();
-    this.#idleTimers.set(client, timer);
+    // A connection already cut (its close not yet seen) or closed by the server while idle leaves at once.
+    const onClose = () => this.#forget(client);
+    client.once('close', onClose);
+    this.#watchers.set(client, { timer, onClose });
     if (this.#idle.length > this.#maxIdle) this.#retire(this.#idle[0]!);
   }
 
@@ -123,8 +128,12 @@ export class TransferPool {
   }
 
   #forget(client: TftcpClient): void {
-    clearTimeout(this.#idleTimers.get(client));
-    this.#idleTimers.delete(client);
+    const watcher = this.#watchers.get(client);
+    if (watcher) {
+      clearTimeout(watcher.timer);
+      client.off('close', watcher.onClose);
+      this.#watchers.delete(client);
+    }
     const index = this.#idle.indexOf(client);
     if (index >= 0) this.#idle.splice(index, 1);
   }
