@@ -11,6 +11,7 @@ import path from 'node:path';
 import { GATEWAY_BIN, Scope, TOR_SERVER_BIN, sha256File, spawnGateway, spawnTorServer } from 'test-support';
 import { interleaved, log, memoryRow, printTable, ratioRow, tftcpDownload, tftcpUpload, writeRandomFile, zeroRow, type Row } from 'test-support/bench';
 import { NGINX, startNginx } from './nginx.js';
+import { FOLDER_FILES, fillFolder, rangeLatency } from './range-latency.js';
 import { httpDownload, multipartUpload, wsCrowd } from './transfers.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
@@ -69,6 +70,11 @@ async function main(): Promise<void> {
     log(`${SESSIONS} concurrent WebSocket sessions, show + search each`);
     const crowd = await wsCrowd(base, SESSIONS);
     rows.push(zeroRow(`${SESSIONS} WebSocket sessions × (show + search)`, crowd.errors, crowd.ms));
+
+    log(`64 KiB ranges mid-file, with ${FOLDER_FILES} files in the folder, one request at a time`);
+    await fillFolder(serverDir);
+    const latency = await rangeLatency(`${base}/api/files/big.bin`, SIZE);
+    rows.push({ name: `GET 64 KiB range, ${FOLDER_FILES} files (median / p99)`, value: `${latency.median.toFixed(2)} / ${latency.p99.toFixed(2)} ms` });
 
     rows.push(memoryRow('gateway peak RSS (VmHWM, whole run)', await gateway.peakRss(), RSS_LIMIT_MB));
 

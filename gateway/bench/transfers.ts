@@ -94,7 +94,7 @@ function wsSession(url: string): Promise<void> {
         return;
       }
       if (!message.ok) return fail(new Error(`request ${message.id} failed: ${message.error}`));
-      if (message.id === 2 && message.files.length !== 1) return fail(new Error(`search found ${message.files.length} files`));
+      if (message.id === 2 && 'files' in message && message.files.length !== 1) return fail(new Error(`search found ${message.files.length} files`));
       answered.add(message.id);
       if (answered.size === 2) {
         clearTimeout(timer);

@@ -10,7 +10,7 @@ import { TEMP_DIR_NAME, TorServer, type Logger, type ServerConfig } from 'tor-se
 import { WAIT_MS, eventually, scratchDir, within, type Owner } from 'test-support';
 import WebSocket from 'ws';
 import { buildApp, gatewayParts, type AppOptions, type GatewayParts } from '../src/app.js';
-import type { WsReply, WsServerMessage } from '../src/api/index.js';
+import type { WsAnswers, WsCommand, WsErrorReply, WsServerMessage } from '../src/api/index.js';
 
 /** Test-friendly bounds: short backoff, short timeouts, no logs. */
 export const TEST_APP_DEFAULTS = {
@@ -182,7 +182,12 @@ export async function tempFiles(dir: string): Promise<string[]> {
 
 /** TFTCP connections the gateway holds outside its command pool (transfers). */
 export function transferConnections(app: TestApp): number {
-  return app.upstream.openCount - app.commandPool.openCount;
+  return app.upstream.openCount - keptConnections(app);
+}
+
+/** Connections the gateway keeps between requests: the command pool's, idle transfer connections, the change feed's. */
+export function keptConnections(app: TestApp): number {
+  return app.commandPool.openCount + app.transferPool.idleCount + app.changeFeed.connectionCount;
 }
 
 /** Waits until the tor-server has exactly `count` clients. */
@@ -248,10 +253,10 @@ export class WsProbe {
   }
 }
 
-/** Narrows a server message to a reply, failing the test when it is an event. */
-export function replyOf(message: WsServerMessage): WsReply {
+/** Narrows a server message to the reply to a `command` (a listing by default), failing the test when it is an event. */
+export function replyOf<C extends WsCommand = 'show'>(message: WsServerMessage): WsAnswers[C] | WsErrorReply {
   if (!('id' in message)) throw new Error(`expected a reply, got ${JSON.stringify(message)}`);
-  return message;
+  return message as WsAnswers[C] | WsErrorReply;
 }
 
 /** GETs a URL on a fresh connection and hashes the body as it streams. */

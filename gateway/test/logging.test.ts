@@ -26,8 +26,9 @@ test('a cancelled upload, a closed tab and the shutdown are logged as one info l
   await fs.writeFile(path.join(dir, 'big.bin'), Buffer.alloc(64 * 1024 * 1024));
   const gateway = await spawnGateway(t, { torPort: port, args: ['--log-level', 'info'], fromSource: true });
   const uploading = () => [...server.connections].some((conn) => conn.activity.kind === 'uploading');
-  // Downloads leave a pooled connection (their lookup) behind: over means nothing is being transferred.
-  const idle = () => [...server.connections].every((conn) => conn.activity.kind === 'idle');
+  // Downloads leave a pooled connection (their lookup) behind, and sessions the change feed's
+  // watch: over means nothing is being transferred.
+  const idle = () => [...server.connections].every((conn) => conn.activity.kind === 'idle' || conn.activity.kind === 'watching');
 
   await abortMidBody(`${gateway.url}/api/files/cancelled.bin`, 'PUT', { 'content-length': String(3 * 1024 * 1024) }, Buffer.alloc(0), uploading);
   await eventually(idle, 'the cut PUT to be over');

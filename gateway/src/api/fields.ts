@@ -6,7 +6,12 @@ export const QueryField = {
   search: 'search',
   /** `GET /api/files/<name>?inline=1`: show the file in the page rather than save it. */
   inline: 'inline',
+  /** `GET /api/files/<name>?hash=sha256`: the file's digest as JSON (`HashResponse`) instead of its bytes. */
+  hash: 'hash',
 } as const;
+
+/** The only digest `?hash=` asks for (the tor-server's `hash` command computes SHA-256). */
+export const HASH_ALGORITHM = 'sha256';
 
 /** Values of a flag such as `inline` that mean "on" (`?inline` alone counts too). */
 export const TRUE_FLAG_VALUES: readonly string[] = ['1', 'true', ''];

@@ -9,8 +9,13 @@ export const API_PREFIX = '/api';
 export const ApiPath = {
   /** `GET` the listing (`?search=`), `POST` a multipart form of files. */
   files: `${API_PREFIX}/files`,
-  /** `GET`/`HEAD` one file (`?inline=1` to show it), `PUT` its raw bytes. */
+  /**
+   * `GET`/`HEAD` one file (`?inline=1` to show it, `?hash=sha256` for its digest as JSON),
+   * `PUT` its raw bytes, `DELETE` it (204), `PATCH` `{"name": "<new>"}` to rename it (200, the new row).
+   */
   file: `${API_PREFIX}/files/:name`,
+  /** `GET`: what this gateway's tor-server lets its clients do (`SessionResponse`). */
+  session: `${API_PREFIX}/session`,
   /** `GET`: is the tor-server reachable. */
   health: `${API_PREFIX}/health`,
   /** `GET` upgraded to the WebSocket of messages.ts. */

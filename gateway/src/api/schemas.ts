@@ -3,7 +3,7 @@
  * validates requests and serializes responses with. Keep each pair side by side.
  */
 import type { FileEntry } from './messages.js';
-import { QueryField } from './fields.js';
+import { HASH_ALGORITHM, QueryField } from './fields.js';
 
 /** One file as the gateway reports it (a TFTCP listing row, {@link FileEntry}). */
 export const fileEntrySchema = {
@@ -71,7 +71,7 @@ export const healthSchema = {
   required: ['gateway', 'upstream'],
 } as const;
 
-/** Every error response body. */
+/** Every error response body. `error` is the tor-server's reply line verbatim where there is one (e.g. `Permission denied: ...`). */
 export interface ErrorResponse {
   error: string;
 }
@@ -85,13 +85,51 @@ export const listingQuerySchema = {
   properties: { [QueryField.search]: { type: 'string' } },
 } as const;
 
-/** `GET /api/files/<name>` query. */
+/** `GET /api/files/<name>` query. `hash` other than `sha256` is a 400. */
 export interface FileQuery {
   [QueryField.inline]?: string;
+  [QueryField.hash]?: string;
 }
 export const fileQuerySchema = {
   type: 'object',
-  properties: { [QueryField.inline]: { type: 'string' } },
+  properties: { [QueryField.inline]: { type: 'string' }, [QueryField.hash]: { type: 'string' } },
+} as const;
+
+/** `GET /api/files/<name>?hash=sha256` response body. */
+export interface HashResponse {
+  /** 64 lower-case hex digits, as the tor-server's `hash` computed them. */
+  [HASH_ALGORITHM]: string;
+}
+export const hashResponseSchema = {
+  type: 'object',
+  properties: { [HASH_ALGORITHM]: { type: 'string' } },
+  required: [HASH_ALGORITHM],
+} as const;
+
+/** `PATCH /api/files/<name>` request body: rename the file (never overwrites). The response is the new row (FileEntry). */
+export interface RenameRequest {
+  name: string;
+}
+export const renameRequestSchema = {
+  type: 'object',
+  properties: { name: { type: 'string' } },
+  required: ['name'],
+  additionalProperties: false,
+} as const;
+
+/** The tor-server's access levels, each allowing what the one before does and more. */
+export const ACCESS_LEVELS = ['read', 'write', 'admin'] as const;
+/** `read`: list, search, download, hash, watch; `write`: upload too; `admin`: delete and rename too. */
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+/** `GET /api/session` response body: what the tor-server lets this gateway's users do (its `whoami`). */
+export interface SessionResponse {
+  access: AccessLevel;
+}
+export const sessionResponseSchema = {
+  type: 'object',
+  properties: { access: { type: 'string', enum: ACCESS_LEVELS } },
+  required: ['access'],
 } as const;
 
 /** `/api/files/<name>` path parameters. The name itself is checked by the TFTCP rules (names.ts). */

@@ -7,8 +7,14 @@ export const HttpStatus = {
   PARTIAL_CONTENT: 206,
   /** Some files of a multipart upload were stored, some not: see each result. */
   MULTI_STATUS: 207,
+  /** A file was deleted. */
+  NO_CONTENT: 204,
   NOT_MODIFIED: 304,
+  /** The tor-server's access level does not allow it (`Permission denied: ...`). */
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The new name of a rename (or an upload's name) is taken. */
+  CONFLICT: 409,
   /** `GET /api/health` when the tor-server does not answer. */
   SERVICE_UNAVAILABLE: 503,
 } as const;

@@ -38,6 +38,7 @@ test(`${SESSIONS} WebSocket sessions cost at most --upstream-pool (${POOL}) tor-
   for (const socket of sockets) socket.send(JSON.stringify({ id: 1, command: 'show' }));
   await eventually(() => answers.size === SESSIONS, `every session to be answered (${answers.size} so far)`, 40_000);
   for (const answer of answers.values()) assert.deepEqual('files' in answer && answer.files.map((f) => f.name), ['shared.txt']);
-  assert.ok(most <= POOL, `the tor-server saw at most ${POOL} connections at once (saw ${most})`);
+  // The pool, and the one change feed subscription they all share.
+  assert.ok(most <= POOL + 1, `the tor-server saw at most ${POOL} + 1 connections at once (saw ${most})`);
   assert.ok(app.commandPool.openCount <= POOL);
 });
