@@ -2,7 +2,7 @@ import os from 'node:os';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TftcpClient } from 'tor-server/client';
-import { Reply, type FileEntry } from 'tor-server/protocol';
+import { Reply } from 'tor-server/protocol';
 import { GatewayError } from '../errors.js';
 import { clientGoneSignal } from '../lib/client-gone.js';
 import type { CommandPool } from '../lib/command-pool.js';

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import request from 'supertest';
 import { Command } from 'tor-server/protocol';
+import { eventually, sha256, within } from 'test-support';
 import { filePath } from '../../src/api/index.js';
-import { binary, listen, sha256, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { binary, listen, startApp, startTorServer, transferConnections } from '../helpers.js';
 import { TftcpProxy } from '../tftcp-proxy.js';
 
 const ROUNDS = 20;
@@ -46,7 +47,7 @@ test('a download cut midway cuts its connection; the next download gets a fresh 
   const content = randomBytes(32 * 1024 * 1024);
   const { proxy, app } = await setUp(t, content);
   const base = await listen(app);
-  await withTimeout(
+  await within(
     new Promise<void>((resolve, reject) => {
       const req = http.get(`${base}${filePath('data.bin')}`, (res) => {
         let count = 0;
@@ -63,7 +64,7 @@ test('a download cut midway cuts its connection; the next download gets a fresh 
     10_000,
     'the first megabyte',
   );
-  await waitFor(() => transferConnections(app) === 0, 'the cut transfer connection to be gone');
+  await eventually(() => transferConnections(app) === 0, 'the cut transfer connection to be gone');
   assert.equal(app.transferPool.idleCount, 0, 'the cut connection is not kept for reuse');
   const connectionsBefore = proxy.connections;
   const again = await request(app.server).get(filePath('data.bin')).buffer(true).parse(binary).expect(200);
@@ -106,6 +107,6 @@ test('a kept transfer connection the tor-server closed for idleness is replaced,
   const http_ = () => request(app.server).get(filePath('data.bin')).buffer(true).parse(binary);
   assert.deepEqual((await http_().expect(200)).body, content);
   assert.equal(app.transferPool.idleCount, 1);
-  await waitFor(() => app.upstream.openCount === 0, 'the tor-server to close the idle connections');
+  await eventually(() => app.upstream.openCount === 0, 'the tor-server to close the idle connections');
   assert.deepEqual((await http_().expect(200)).body, content);
 });

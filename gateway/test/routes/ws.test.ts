@@ -4,8 +4,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import request from 'supertest';
 import type { TorServer } from 'tor-server/server';
-import WebSocket from 'ws';
 import { eventually, Scope, within } from 'test-support';
+import WebSocket from 'ws';
 import { WS_MAX_MESSAGE_BYTES, type WsServerMessage } from '../../src/api/index.js';
 import { WsProbe, listen, replyOf, transferConnections, type TestApp, startStack } from '../helpers.js';
 
@@ -35,7 +35,7 @@ describe('GET /api/ws', () => {
     assert.equal(replyOf(await first.next(isReply(1))).ok, true);
     assert.equal(replyOf(await second.next(isReply(1))).ok, true);
     // Besides the pool, the one change feed subscription shared by every session.
-    await waitFor(() => app.changeFeed.subscribed, 'the change feed to subscribe');
+    await eventually(() => app.changeFeed.subscribed, 'the change feed to subscribe');
     assert.equal(server.connections.size, app.commandPool.openCount + 1);
     assert.ok(app.commandPool.openCount <= 2);
     await first.close();

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { TftcpClient } from 'tor-server/client';
 import { Command } from 'tor-server/protocol';
 import { TorServer } from 'tor-server/server';
+import { eventually, scratchDir } from 'test-support';
 import type { FileChange, WsServerMessage } from '../../src/api/index.js';
-import { WsProbe, listen, replyOf, scratchDir, startApp, startTorServer, waitFor } from '../helpers.js';
+import { WsProbe, listen, replyOf, startApp, startTorServer } from '../helpers.js';
 import { TftcpProxy } from '../tftcp-proxy.js';
 
 const isChange = (m: WsServerMessage) => 'event' in m && m.event === 'files-changed';
@@ -99,7 +100,7 @@ test('after its connection drops the feed resumes with since: nothing missed, no
   // Made straight on the tor-server, while the gateway's subscription is down or coming back.
   await put(raw, 'during-1.txt', 'x');
   await put(raw, 'during-2.txt', 'x');
-  await waitFor(() => app.changeFeed.subscribed && proxy.count(Command.WATCH) >= 2, 'the feed to subscribe again');
+  await eventually(() => app.changeFeed.subscribed && proxy.count(Command.WATCH) >= 2, 'the feed to subscribe again');
   await put(raw, 'after.txt', 'x');
   const rest = [changeOf(await ws.next(isChange)), changeOf(await ws.next(isChange)), changeOf(await ws.next(isChange))];
   assert.deepEqual(

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { eventually, within } from 'test-support';
 import WebSocket from 'ws';
-import { listen, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
+import { listen, startApp, startTorServer } from '../helpers.js';
 
 const PING_MS = 100;
 const PINGS = 5;
@@ -13,7 +14,7 @@ async function open(t: { after(fn: () => unknown): void }, base: string, autoPon
   t.after(() => socket.terminate());
   let pings = 0;
   socket.on('ping', () => pings++);
-  await withTimeout(once(socket, 'open'), 5000, 'the socket to open');
+  await within(once(socket, 'open'), 5000, 'the socket to open');
   return { socket, pings: () => pings };
 }
 
@@ -25,8 +26,8 @@ test('the gateway pings every session, keeps one that answers and drops one that
   const silent = await open(t, base, false);
   const closed = once(silent.socket, 'close');
 
-  await withTimeout(closed, 10_000, 'the silent client to be dropped');
+  await within(closed, 10_000, 'the silent client to be dropped');
   assert.ok(silent.pings() >= 2, `dropped after ${silent.pings()} unanswered pings`);
-  await waitFor(() => alive.pings() >= PINGS, `${PINGS} pings to the answering client`);
+  await eventually(() => alive.pings() >= PINGS, `${PINGS} pings to the answering client`);
   assert.equal(alive.socket.readyState, WebSocket.OPEN, 'a client that answers stays');
 });

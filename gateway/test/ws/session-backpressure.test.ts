@@ -4,9 +4,9 @@ import fs from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { eventually, scratchDir, within } from 'test-support';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { eventually, scratchDir, within } from 'test-support';
 import type { WsServerMessage } from '../../src/api/index.js';
 import { MAX_QUEUED_REQUESTS } from '../../src/ws/session.js';
 import { listen, startApp, startTorServer } from '../helpers.js';
@@ -79,7 +79,7 @@ test('a session whose client does not read stops reading its requests, and past 
   socket.resume();
   await eventually(() => replyIds(messages).includes(requests), 'every reply once the client reads', 30_000);
   assert.deepEqual(replyIds(messages), Array.from({ length: requests }, (_, i) => i + 1), 'every request answered, in order');
-  await waitFor(() => messages.some((m) => 'event' in m && m.event === 'files-changed' && m.change.type === 'resync'), 'the resync once the client caught up', 10_000);
+  await eventually(() => messages.some((m) => 'event' in m && m.event === 'files-changed' && m.change.type === 'resync'), 'the resync once the client caught up', 10_000);
   const changes = messages.flatMap((m) => ('event' in m && m.event === 'files-changed' ? [m.change] : []));
   // The changes handed over before the session fell behind, in order, then one resync: list again.
   assert.ok(changes.length <= UNSENT_CHANGES + 1, `${changes.length} files-changed events for ${uploads} uploads`);
