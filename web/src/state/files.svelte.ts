@@ -144,6 +144,7 @@ export class FileListState {
   applyOwn(change: FileChange): void {
     this.#live.applyOwn(change);
     this.#files = this.#live.files;
+    this.#recent.note([change]);
   }
 
   #settle(result: PatchResult): void {
