@@ -2,16 +2,20 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, asGatewayError } from './errors.js';
 import { isClientGone } from './lib/client-gone.js';
+import { ChangeFeed } from './lib/change-feed.js';
 import { CommandPool } from './lib/command-pool.js';
-import { FileEvents } from './lib/file-events.js';
 import { HostPolicy, defaultAllowedHosts } from './lib/hosts.js';
 import { closeAfterResponse } from './lib/linger.js';
+import { KnownDigests } from './lib/known-digests.js';
 import { DEFAULT_SECURITY_HEADERS } from './lib/security-headers.js';
+import { TransferPool } from './lib/transfer-pool.js';
 import { Upstream } from './lib/upstream.js';
 import { UpstreamLink } from './lib/upstream-link.js';
 import type { ErrorResponse } from './api/index.js';
+import { fileChangesRoutes } from './routes/file-changes.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/session.js';
 import { staticRoutes } from './routes/static.js';
 import { wsRoutes } from './routes/ws.js';
 
@@ -57,6 +61,12 @@ export interface AppOptions {
   /** Probe backoff bounds while the tor-server is down (one backoff for the whole gateway). */
   wsMinBackoffMs?: number;
   wsMaxBackoffMs?: number;
+  /** WebSocket sessions are pinged this often and dropped after two missed pongs. Default 30 s. */
+  wsPingIntervalMs?: number;
+  /** Change events a WebSocket session may have unsent; beyond, it is sent one resync instead. Default 256. */
+  wsMaxUnsentChanges?: number;
+  /** Recent changes kept for browsers resuming with `since`. Default 1024. */
+  changeRingSize?: number;
 }
 
 /** The gateway's TFTCP side, as tests and benchmarks look at it. */
@@ -64,6 +74,10 @@ export interface GatewayParts {
   upstream: Upstream;
   /** The connections shared by WebSocket sessions and listings. */
   commandPool: CommandPool;
+  /** The connections downloads and uploads run on, kept between transfers. */
+  transferPool: TransferPool;
+  /** The one `watch` subscription, shared by every WebSocket session. */
+  changeFeed: ChangeFeed;
 }
 
 // Plugins get the upstream and the pool as options only; this is for looking in from outside.
@@ -107,8 +121,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // While sessions are open the pool keeps one connection, whose closing tells of an outage.
   const pool: CommandPool = new CommandPool({ upstream, size: poolSize, queueTimeoutMs: options.upstreamQueueTimeoutMs, keepOne: (): boolean => link.sessions > 0 });
   const link: UpstreamLink = new UpstreamLink({ upstream, pool, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
-  const events = new FileEvents();
-  partsOf.set(app, { upstream, commandPool: pool });
+  const transferPool = new TransferPool({ upstream });
+  const feed = new ChangeFeed({ upstream, link, log: app.log, ringSize: options.changeRingSize, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
+  const digests = new KnownDigests();
+  partsOf.set(app, { upstream, commandPool: pool, transferPool, changeFeed: feed });
 
   // With a listener here Node no longer answers `Expect: 100-continue` by itself: the upload
   // routes send `100 Continue` when they want the body, and a refusal is answered before it.
@@ -154,16 +170,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   // Whatever is still open when the server has closed (sockets signing out) is cut.
   app.addHook('onClose', async () => {
+    feed.close();
     link.close();
     pool.close();
+    transferPool.close();
     upstream.destroyAll();
   });
 
   app.register(healthRoutes, { upstream, timeoutMs: options.healthTimeoutMs });
   app.register(filesRoutes, {
-    upstream,
     pool,
-    events,
+    transferPool,
+    digests,
     origins,
     maxUploadSize: options.maxUploadSize,
     maxTransfersPerAddress: options.maxTransfersPerAddress,
@@ -171,16 +189,20 @@ export function buildApp(options: AppOptions): FastifyInstance {
     spoolDir: options.spoolDir,
     spoolReserveBytes: options.spoolReserveBytes,
   });
+  app.register(fileChangesRoutes, { pool, origins });
+  app.register(sessionRoutes, { pool });
   app.register(wsRoutes, {
     pool,
     link,
-    events,
+    feed,
     origins,
     upstreamAddress: upstream.address,
     maxPerAddress: options.maxWsPerAddress ?? 32,
     maxSessions: options.maxWsSessions ?? 10_000,
     highWaterBytes: options.wsHighWaterBytes,
     maxBufferedBytes: options.wsMaxBufferedBytes,
+    pingIntervalMs: options.wsPingIntervalMs,
+    maxUnsentChanges: options.wsMaxUnsentChanges,
   });
   app.register(staticRoutes, { webDir: options.webDir });
   return app;

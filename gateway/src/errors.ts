@@ -13,6 +13,8 @@ export const GatewayErrors = {
   GW_ERR_BAD_REQUEST: 400,
   GW_ERR_INVALID_NAME: 400,
   GW_ERR_SIZE_MISMATCH: 400,
+  /** The tor-server's access level does not allow it (`Permission denied: ...`). */
+  GW_ERR_FORBIDDEN: 403,
   GW_ERR_FORBIDDEN_ORIGIN: 403,
   GW_ERR_NOT_FOUND: 404,
   GW_ERR_FILE_EXISTS: 409,
@@ -62,6 +64,8 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
       return 'GW_ERR_BAD_REQUEST';
     case ErrorKind.FILE_EXISTS:
       return 'GW_ERR_FILE_EXISTS';
+    case ErrorKind.PERMISSION_DENIED:
+      return 'GW_ERR_FORBIDDEN';
     case ErrorKind.TOO_LARGE:
       return 'GW_ERR_TOO_LARGE';
     case ErrorKind.NO_SPACE:

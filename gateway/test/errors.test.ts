@@ -11,6 +11,7 @@ test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
     [errorReply(ErrorKind.INVALID_NAME, 'the name is empty'), 400],
     [errorReply(ErrorKind.INVALID_SIZE, 'x'), 400],
     [errorReply(ErrorKind.FILE_EXISTS, 'a.txt'), 409],
+    [errorReply(ErrorKind.PERMISSION_DENIED, 'deleting needs the admin access level'), 403],
     [errorReply(ErrorKind.TOO_LARGE, 'x'), 413],
     [errorReply(ErrorKind.INVALID_RANGE, 'x'), 416],
     [errorReply(ErrorKind.NO_SPACE, 'x'), 507],

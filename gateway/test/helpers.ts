@@ -301,7 +301,12 @@ export async function tempFiles(dir: string): Promise<string[]> {
 
 /** TFTCP connections the gateway holds outside its command pool (transfers). */
 export function transferConnections(app: TestApp): number {
-  return app.upstream.openCount - app.commandPool.openCount;
+  return app.upstream.openCount - keptConnections(app);
+}
+
+/** Connections the gateway keeps between requests: the command pool's, idle transfer connections, the change feed's. */
+export function keptConnections(app: TestApp): number {
+  return app.commandPool.openCount + app.transferPool.idleCount + app.changeFeed.connectionCount;
 }
 
 /** Waits until the tor-server has exactly `count` clients. */

@@ -57,7 +57,7 @@ export class CommandPool {
     this.#waiting = new WaitLine({ timeoutMs: options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS, maxLength: options.maxQueued ?? DEFAULT_MAX_QUEUED, noun: 'commands', busy });
     this.#idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.#keepOne = options.keepOne ?? (() => false);
-    this.#unregister = this.#upstream.addReclaimer(() => this.#reclaimIdle());
+    this.#unregister = this.#upstream.addReclaimer(() => this.#reclaimIdle(), 'pooled');
   }
 
   /** Connections the pool holds now (open or opening). */

@@ -9,10 +9,9 @@ import { GatewayError, asGatewayError } from '../errors.js';
 import { isClientGone } from './client-gone.js';
 import { diedWhileIdle } from './died-while-idle.js';
 import { checkFileName } from './names.js';
-import { findFile } from './send-file.js';
 import { spoolToFile } from './spool.js';
 import { checkUploadSize, uploadExactly } from './upload.js';
-import type { Upstream } from './upstream.js';
+import type { TransferPool } from './transfer-pool.js';
 
 /** Name of the form field that announces the size of the file part right after it. */
 export const SIZE_FIELD = FormField.size;
@@ -21,7 +20,7 @@ export const SIZE_FIELD = FormField.size;
 const MAX_SKIPPED_BYTES = 16 * 1024 * 1024;
 
 export interface MultipartUploadOptions {
-  upstream: Upstream;
+  transferPool: TransferPool;
   maxUploadSize: number;
   /** Most file parts stored from one form; the ones after are reported as not stored. */
   maxFiles: number;
@@ -62,7 +61,7 @@ interface Outcome {
  * failure's status when none were.
  */
 export async function receiveMultipart(request: FastifyRequest, options: MultipartUploadOptions): Promise<MultipartOutcome> {
-  const connection = new FormConnection(options.upstream, options.signal);
+  const connection = new FormConnection(options.transferPool, options.signal);
   // Connect before reading the body, so a down tor-server is a prompt 503, not one after the upload.
   await connection.get();
   options.onReady?.();
@@ -139,17 +138,17 @@ export function formStatus(outcomes: readonly { result: { ok: boolean }; status:
  * few connections while it has nothing to send.
  */
 class FormConnection {
-  readonly #upstream: Upstream;
+  readonly #transferPool: TransferPool;
   readonly #signal: AbortSignal;
   #client: TftcpClient | undefined;
 
-  constructor(upstream: Upstream, signal: AbortSignal) {
-    this.#upstream = upstream;
+  constructor(transferPool: TransferPool, signal: AbortSignal) {
+    this.#transferPool = transferPool;
     this.#signal = signal;
   }
 
   async get(): Promise<TftcpClient> {
-    if (!this.#client || this.#client.closed) this.#client = await this.#upstream.connect({ signal: this.#signal });
+    if (!this.#client || this.#client.closed) this.#client = (await this.#transferPool.start(async () => undefined, this.#signal)).client;
     return this.#client;
   }
 
@@ -169,15 +168,15 @@ class FormConnection {
     }
   }
 
-  /** Signs the connection out (a later get() opens another). */
+  /** Gives the connection back to the transfer pool (a later get() takes one again). */
   release(): void {
-    if (this.#client) this.#upstream.release(this.#client);
+    if (this.#client) this.#transferPool.finish(this.#client);
     this.#client = undefined;
   }
 
   /** Cuts a connection that may be out of step. */
   discard(): void {
-    if (this.#client) this.#upstream.discard(this.#client);
+    if (this.#client) this.#transferPool.cut(this.#client);
     this.#client = undefined;
   }
 }
@@ -200,7 +199,7 @@ async function storePart(connection: FormConnection, part: MultipartFile, name: 
   // Without a size the bytes must be spooled before the upload can start: ask the tor-server
   // first whether the name is free, so a taken name is refused before a byte is spooled. It
   // stays the authority and refuses again at upload if the name was taken meanwhile.
-  if (await connection.run((client) => findFile(client, name))) throw new TftcpReplyError(errorReply(ErrorKind.FILE_EXISTS, name));
+  if (await connection.run((client) => client.stat(name))) throw new TftcpReplyError(errorReply(ErrorKind.FILE_EXISTS, name));
   connection.release();
   const spooled = await spoolToFile(part.file as Readable, options.spoolDir, { maxBytes: options.maxUploadSize, reserveBytes: options.spoolReserveBytes });
   const source = createReadStream(spooled.path);

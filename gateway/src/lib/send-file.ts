@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TftcpClient } from 'tor-server/client';
 import { Reply, type FileEntry } from 'tor-server/protocol';
 import { GatewayError } from '../errors.js';
 import { contentDisposition } from './content-disposition.js';
@@ -10,35 +9,38 @@ import { checkFileName } from './names.js';
 import { parseRange } from './range.js';
 import type { CommandPool } from './command-pool.js';
 import { FILE_SECURITY_HEADERS } from './security-headers.js';
+import { reprDigest, type KnownDigests } from './known-digests.js';
 import type { TransferLimit } from './transfer-limit.js';
-import type { Upstream } from './upstream.js';
+import type { TransferPool } from './transfer-pool.js';
 
-/** What serving a file uses: the pool for the lookup, a connection of its own for the bytes. */
+/** What serving a file uses: the pool for the lookup, the transfer pool for the bytes. */
 export interface SendFileContext {
-  upstream: Upstream;
   pool: CommandPool;
+  transferPool: TransferPool;
   transfers: TransferLimit;
+  digests: KnownDigests;
 }
 
-/** Finds the listing row of exactly `name` (search is a substring match, so filter it). */
-export async function findFile(client: TftcpClient, name: string): Promise<FileEntry | undefined> {
-  const rows = await client.search(name);
-  return rows.find((row) => row.name === name);
+/** The tor-server's row of exactly `name` (its `stat`), over the shared command pool; 404 when there is none. */
+export async function statFile(pool: CommandPool, name: string, signal: AbortSignal): Promise<FileEntry> {
+  const entry = await pool.run((client) => client.stat(name), { signal });
+  if (!entry) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
+  return entry;
 }
 
 /**
  * Answers GET/HEAD of one file through TFTCP: validators and conditional requests from the
- * listing row, looked up over the shared command pool (so a HEAD, a 304 or a 404 costs no
- * connection of its own), a single Range through `range`, the bytes streamed straight from a
- * TFTCP connection of their own to the response. That connection is released when the bytes
- * are through, and cut when the browser goes away. Active content (HTML, SVG, scripts...) is
- * never served as such: see servedType.
+ * tor-server's `stat` row, asked over the shared command pool (so a HEAD, a 304 or a 404
+ * costs no connection of its own), `Repr-Digest` when the tor-server already told this
+ * gateway the file's sha256, a single Range through `range`, the bytes streamed straight
+ * from a transfer connection to the response. That connection goes back to the transfer pool
+ * when the bytes are through, and is cut when the browser goes away midway. Active content
+ * (HTML, SVG, scripts...) is never served as such: see servedType.
  */
 export async function sendFile(request: FastifyRequest, reply: FastifyReply, context: SendFileContext, name: string, inline: boolean): Promise<FastifyReply> {
   checkFileName(name);
   const signal = clientGoneSignal(reply);
-  const entry = await context.pool.run((client) => findFile(client, name), { signal });
-  if (!entry) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
+  const entry = await statFile(context.pool, name, signal);
 
   const etag = etagFor(entry);
   const validators = { etag, 'last-modified': lastModifiedFor(entry), 'cache-control': 'private, no-cache' };
@@ -62,31 +64,28 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, con
     'accept-ranges': 'bytes',
     ...FILE_SECURITY_HEADERS,
   });
+  // The digest is of the whole file (the representation), whatever range is sent.
+  const digest = context.digests.get(entry);
+  if (digest) reply.header('repr-digest', reprDigest(digest));
   const partial = wanted.kind === 'partial';
   const length = partial ? wanted.end - wanted.start + 1 : entry.size;
   if (partial) reply.code(206).header('content-range', `bytes ${wanted.start}-${wanted.end}/${entry.size}`);
   if (head) return reply.header('content-length', length).send();
 
-  const { upstream } = context;
-  const client = await upstream.connect({ signal });
-  let handedOver = false;
-  try {
-    const incoming = partial ? await client.range(name, wanted.start, length) : await client.download(name);
-    if (incoming.size !== length) {
-      // The file changed since the lookup: the headers would lie.
-      incoming.stream.destroy();
-      throw new GatewayError('GW_ERR_UPSTREAM_FAILED', `${name} changed on the tor-server while it was being sent; try again`);
-    }
-    reply.header('content-length', length);
-    incoming.stream.once('end', () => upstream.release(client));
-    // A browser that leaves mid-file leaves unread bytes on the connection: it is cut, by choice.
-    reply.raw.once('close', () => {
-      if (!incoming.stream.readableEnded) upstream.discard(client);
-    });
-    handedOver = true;
-    // Fastify pipes the stream with backpressure and destroys it if the browser leaves.
-    return reply.send(incoming.stream);
-  } finally {
-    if (!handedOver) upstream.release(client);
+  const { transferPool } = context;
+  const { client, result: incoming } = await transferPool.start((c) => (partial ? c.range(name, wanted.start, length) : c.download(name)), signal);
+  if (incoming.size !== length) {
+    // The file changed since the lookup: the headers would lie.
+    incoming.stream.destroy();
+    transferPool.cut(client);
+    throw new GatewayError('GW_ERR_UPSTREAM_FAILED', `${name} changed on the tor-server while it was being sent; try again`);
   }
+  reply.header('content-length', length);
+  incoming.stream.once('end', () => transferPool.finish(client));
+  // A browser that leaves mid-file leaves unread bytes on the connection: it is cut, by choice.
+  reply.raw.once('close', () => {
+    if (!incoming.stream.readableEnded) transferPool.cut(client);
+  });
+  // Fastify pipes the stream with backpressure and destroys it if the browser leaves.
+  return reply.send(incoming.stream);
 }

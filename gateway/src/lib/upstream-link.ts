@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Backoff, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MIN_BACKOFF_MS } from './backoff.js';
 import type { CommandPool } from './command-pool.js';
 import type { Upstream } from './upstream.js';
 
@@ -31,8 +32,7 @@ export class UpstreamLink extends EventEmitter<UpstreamLinkEvents> {
   readonly #upstream: Upstream;
   readonly #pool: CommandPool;
   readonly #probeTimeoutMs: number;
-  readonly #minBackoffMs: number;
-  readonly #maxBackoffMs: number;
+  readonly #backoff: Backoff;
   readonly #idleCheckMs: number;
   readonly #minCheckGapMs: number;
   readonly #onLost = () => this.suspect();
@@ -43,7 +43,6 @@ export class UpstreamLink extends EventEmitter<UpstreamLinkEvents> {
   #suspectTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
-  #backoffMs: number;
   #sessions = 0;
 
   constructor(options: UpstreamLinkOptions) {
@@ -53,11 +52,9 @@ export class UpstreamLink extends EventEmitter<UpstreamLinkEvents> {
     this.#upstream = options.upstream;
     this.#pool = options.pool;
     this.#probeTimeoutMs = options.probeTimeoutMs ?? 2000;
-    this.#minBackoffMs = options.minBackoffMs ?? 250;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#backoff = new Backoff(options.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS, options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS);
     this.#idleCheckMs = options.idleCheckMs ?? 30_000;
     this.#minCheckGapMs = options.minCheckGapMs ?? 1000;
-    this.#backoffMs = this.#minBackoffMs;
     this.#upstream.on('lost', this.#onLost);
   }
 
@@ -145,12 +142,9 @@ export class UpstreamLink extends EventEmitter<UpstreamLinkEvents> {
 
   #set(connected: boolean): void {
     clearTimeout(this.#retryTimer);
-    if (connected) this.#backoffMs = this.#minBackoffMs;
+    if (connected) this.#backoff.reset();
     else if (this.#sessions > 0) {
-      // Jitter, so a tor-server coming back is not hit by every gateway in the same millisecond.
-      const delay = this.#backoffMs * (0.75 + Math.random() / 2);
-      this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxBackoffMs);
-      this.#retryTimer = setTimeout(() => void this.check(), delay);
+      this.#retryTimer = setTimeout(() => void this.check(), this.#backoff.next());
       this.#retryTimer.unref();
     }
     if (this.#connected === connected) return;

@@ -31,6 +31,9 @@ export interface ConnectOptions {
   pooled?: boolean;
 }
 
+/** Whose slot a connection holds: the command pool's, or a transfer's. */
+export type SlotKind = 'pooled' | 'transfer';
+
 interface UpstreamEvents {
   /** A connection closed without the gateway asking, or could not be opened: the tor-server may be gone. */
   lost: [];
@@ -67,7 +70,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   readonly #expected = new WeakSet<TftcpClient>();
   readonly #transferLine: WaitLine<void>;
   readonly #poolLine: WaitLine<void>;
-  readonly #reclaimers = new Set<() => boolean>();
+  readonly #reclaimers = new Map<() => boolean, SlotKind>();
   /** Connections open or being opened, each holding one of the maxConnections slots. */
   #transfers = 0;
   #pooled = 0;
@@ -110,11 +113,11 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   }
 
   /**
-   * Registers a way to free a slot for a waiting request (the pool closing an idle connection);
-   * it returns true when it did. Returns the function that unregisters it.
+   * Registers a way to free a slot of the given kind for a waiting request (a pool closing an
+   * idle connection); it returns true when it did. Returns the function that unregisters it.
    */
-  addReclaimer(reclaim: () => boolean): () => void {
-    this.#reclaimers.add(reclaim);
+  addReclaimer(reclaim: () => boolean, kind: SlotKind): () => void {
+    this.#reclaimers.set(reclaim, kind);
     return () => this.#reclaimers.delete(reclaim);
   }
 
@@ -214,10 +217,16 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       this.#take(pooled);
       return Promise.resolve();
     }
-    // An idle pooled connection is worth less than a transfer waiting for its slot (when that
-    // slot is within the transfers' share: closing one then would not help).
-    if (!pooled && !line.full && this.#transfers < this.transferSlots) for (const reclaim of this.#reclaimers) if (reclaim()) break;
+    // An idle connection is worth less than a request waiting for its slot: an idle transfer
+    // connection's slot serves anyone; an idle pooled one's serves a transfer only within the
+    // transfers' share (closing one beyond it would not help).
+    if (!line.full) this.#reclaim(pooled ? ['transfer'] : this.#transfers < this.transferSlots ? ['transfer', 'pooled'] : ['transfer']);
     return line.wait(signal);
+  }
+
+  /** Frees one idle slot, trying the kinds in order. */
+  #reclaim(kinds: SlotKind[]): void {
+    for (const wanted of kinds) for (const [reclaim, kind] of this.#reclaimers) if (kind === wanted && reclaim()) return;
   }
 
   #hasRoom(pooled: boolean): boolean {

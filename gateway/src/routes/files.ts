@@ -1,21 +1,24 @@
 import os from 'node:os';
 import multipart from '@fastify/multipart';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { TftcpClient } from 'tor-server/client';
+import { Reply, type FileEntry } from 'tor-server/protocol';
 import { GatewayError } from '../errors.js';
 import { clientGoneSignal } from '../lib/client-gone.js';
 import type { CommandPool } from '../lib/command-pool.js';
 import { sendContinue } from '../lib/expect-continue.js';
-import type { FileEvents } from '../lib/file-events.js';
 import { closeAfterResponse } from '../lib/linger.js';
 import { receiveMultipart } from '../lib/multipart-upload.js';
 import { checkFileName, searchTextProblem } from '../lib/names.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
+import type { KnownDigests } from '../lib/known-digests.js';
 import { sendFile } from '../lib/send-file.js';
 import { TransferLimit } from '../lib/transfer-limit.js';
 import { checkUploadSize, uploadExactly } from '../lib/upload.js';
-import type { Upstream } from '../lib/upstream.js';
+import type { TransferPool } from '../lib/transfer-pool.js';
 import {
   ApiPath,
+  HASH_ALGORITHM,
   HttpStatus,
   QueryField,
   TRUE_FLAG_VALUES,
@@ -29,16 +32,19 @@ import {
   type FileInfo,
   type FileParams,
   type FileQuery,
+  type HashResponse,
   type ListingQuery,
   type UploadResponse,
   type UploadResult,
 } from '../api/index.js';
 
 export interface FilesRoutesOptions {
-  upstream: Upstream;
-  /** Listings and file lookups go over the shared command pool. */
+  /** Listings, file lookups and digests go over the shared command pool. */
   pool: CommandPool;
-  events: FileEvents;
+  /** Downloads and uploads run on its connections, reused from one transfer to the next. */
+  transferPool: TransferPool;
+  /** The sha256 digests the tor-server has told, for Repr-Digest. */
+  digests: KnownDigests;
   origins: OriginPolicy;
   maxUploadSize: number;
   /** Downloads and uploads one client address may have under way (or waiting) at once. Default 16. */
@@ -55,9 +61,9 @@ const DEFAULT_MAX_FORM_FILES = 1000;
 const DEFAULT_MAX_TRANSFERS_PER_ADDRESS = 16;
 const DEFAULT_SPOOL_RESERVE_BYTES = 64 * 1024 * 1024;
 
-/** `/api/files`: listing and search, streamed downloads with ranges, multipart and raw uploads. */
+/** `/api/files`: listing and search, streamed downloads with ranges, digests, multipart and raw uploads. */
 export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, options) => {
-  const { upstream, pool, events, maxUploadSize } = options;
+  const { pool, transferPool, digests, maxUploadSize } = options;
   if (!Number.isSafeInteger(maxUploadSize) || maxUploadSize < 0) throw new Error('filesRoutes: maxUploadSize must be a byte count');
   const spoolDir = options.spoolDir ?? os.tmpdir();
   const maxFiles = options.maxFormFiles ?? DEFAULT_MAX_FORM_FILES;
@@ -72,10 +78,8 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
   await app.register(multipart, { limits: { fileSize: Infinity, files: parts, parts, fields: maxFiles + 100, fieldSize: 64 * 1024 }, throwFileSizeLimit: false });
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  const stored = (result: UploadResult) => {
-    app.log.info({ name: result.name, size: result.size }, 'stored');
-    events.filesChanged();
-  };
+  // Browsers hear of it through the change feed, as of every other change.
+  const stored = (result: UploadResult) => app.log.info({ name: result.name, size: result.size }, 'stored');
 
   app.get<{ Querystring: ListingQuery }>(ApiPath.files, { schema: { querystring: listingQuerySchema, response: { [HttpStatus.OK]: listingSchema } } }, async (request, reply) => {
     const text = request.query[QueryField.search] ?? '';
@@ -90,9 +94,33 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     method: ['GET', 'HEAD'],
     url: ApiPath.file,
     exposeHeadRoute: false,
+    // No response schema: a 200 here is mostly the file's own bytes.
     schema: { params: fileParamsSchema, querystring: fileQuerySchema },
-    handler: (request, reply) => sendFile(request, reply, { upstream, pool, transfers }, request.params.name, isTrue(request.query[QueryField.inline])),
+    handler: (request, reply) => {
+      const algorithm = request.query[QueryField.hash];
+      if (algorithm !== undefined) return sendDigest(request.method, reply, request.params.name, algorithm);
+      return sendFile(request, reply, { pool, transferPool, transfers, digests }, request.params.name, isTrue(request.query[QueryField.inline]));
+    },
   });
+
+  /** `?hash=sha256`: the tor-server's digest of the file, remembered for Repr-Digest. */
+  async function sendDigest(method: string, reply: FastifyReply, name: string, algorithm: string): Promise<FastifyReply> {
+    if (algorithm !== HASH_ALGORITHM) throw new GatewayError('GW_ERR_BAD_REQUEST', `unknown hash "${algorithm.slice(0, 40)}"; the one available is ${HASH_ALGORITHM}`);
+    checkFileName(name);
+    const signal = clientGoneSignal(reply);
+    const { entry, sha256 } = await pool.run(async (client) => {
+      const before = await client.stat(name);
+      const hex = await client.hash(name);
+      // Remembered for this version only when no other file took the name meanwhile.
+      const after = hex === undefined ? undefined : await client.stat(name);
+      return { entry: before && after && sameVersion(before, after) ? after : undefined, sha256: hex };
+    }, { signal });
+    if (sha256 === undefined) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
+    if (entry) digests.remember(entry, sha256);
+    reply.header('cache-control', 'no-store');
+    if (method === 'HEAD') return reply.type('application/json; charset=utf-8').send();
+    return reply.send({ [HASH_ALGORITHM]: sha256 } satisfies HashResponse);
+  }
 
   // Bodies that are not an UploadResponse (a refusal before any part) are errors, answered by the error handler.
   const uploadResponses: Record<number, object> = { [HttpStatus.CREATED]: uploadResponseSchema, [HttpStatus.MULTI_STATUS]: uploadResponseSchema };
@@ -102,7 +130,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     }
     transfers.enter(request, reply);
     const outcome = await receiveMultipart(request, {
-      upstream,
+      transferPool,
       maxUploadSize,
       maxFiles,
       spoolDir,
@@ -127,18 +155,25 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     checkFileName(name);
     checkUploadSize(size, maxUploadSize);
     transfers.enter(request, reply);
-    const client = await upstream.connect({ signal: clientGoneSignal(reply) });
-    try {
-      // `100 Continue` only once the tor-server took the name and the size: a refusal is the answer instead.
-      await uploadExactly(client, name, size, request.raw, () => sendContinue(request, reply));
-    } finally {
-      upstream.release(client);
-    }
+    let accepted = false;
+    // `100 Continue` only once the tor-server took the name and the size: a refusal is the answer instead.
+    const upload = (client: TftcpClient) =>
+      uploadExactly(client, name, size, request.raw, () => {
+        accepted = true;
+        sendContinue(request, reply);
+      });
+    // A reused connection that died idle is replaced only while no byte of the body was read.
+    const { client } = await transferPool.start(upload, clientGoneSignal(reply), () => accepted);
+    transferPool.finish(client);
     const result: UploadResult = { name, size, ok: true };
     stored(result);
     return reply.code(HttpStatus.CREATED).header('location', filePath(name)).send(result);
   });
 };
+
+function sameVersion(a: FileEntry, b: FileEntry): boolean {
+  return a.size === b.size && a.modified === b.modified;
+}
 
 function isTrue(flag: string | undefined): boolean {
   return flag !== undefined && TRUE_FLAG_VALUES.includes(flag);

@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
+import type { ChangeFeed } from '../lib/change-feed.js';
 import type { CommandPool } from '../lib/command-pool.js';
-import type { FileEvents } from '../lib/file-events.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import type { UpstreamLink } from '../lib/upstream-link.js';
 import { ApiPath, WS_MAX_MESSAGE_BYTES } from '../api/index.js';
@@ -10,7 +10,8 @@ import { WS_TRY_AGAIN_LATER, WsSession } from '../ws/session.js';
 export interface WsRoutesOptions {
   pool: CommandPool;
   link: UpstreamLink;
-  events: FileEvents;
+  /** The shared change feed; the first session starts it. */
+  feed: ChangeFeed;
   origins: OriginPolicy;
   /** The tor-server's address, for messages. */
   upstreamAddress: string;
@@ -21,6 +22,10 @@ export interface WsRoutesOptions {
   /** Unsent reply bytes: the session stops reading requests above the first, and is closed above the second. */
   highWaterBytes?: number;
   maxBufferedBytes?: number;
+  /** Protocol pings this often; two missed pongs drop the session. */
+  pingIntervalMs?: number;
+  /** Change events a session may have unsent before it is sent one resync instead. */
+  maxUnsentChanges?: number;
 }
 
 // A refused socket gets this long to answer the close frame before it is cut.
@@ -69,12 +74,15 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
     const session = new WsSession(socket, {
       pool: options.pool,
       link: options.link,
-      events: options.events,
+      feed: options.feed,
       log: request.log,
       upstreamAddress: options.upstreamAddress,
       highWaterBytes: options.highWaterBytes,
       maxBufferedBytes: options.maxBufferedBytes,
+      pingIntervalMs: options.pingIntervalMs,
+      maxUnsentChanges: options.maxUnsentChanges,
     });
+    options.feed.start();
     session.start();
   });
 };

@@ -2,16 +2,17 @@ import type { FastifyBaseLogger } from 'fastify';
 import { TftcpConnectionError, TftcpReplyError } from 'tor-server/client';
 import { WebSocket, type RawData } from 'ws';
 import { GatewayError } from '../errors.js';
+import type { ChangeFeed } from '../lib/change-feed.js';
 import type { CommandPool } from '../lib/command-pool.js';
-import type { FileEvents } from '../lib/file-events.js';
 import type { UpstreamLink } from '../lib/upstream-link.js';
-import type { WsReply, WsRequest, WsServerMessage } from '../api/index.js';
+import { WS_PING_INTERVAL_MS, type FileChange, type WsReply, type WsRequest, type WsServerMessage } from '../api/index.js';
+import { keepAlive } from './keep-alive.js';
 import { parseWsRequest } from './parse-request.js';
 
 export interface SessionOptions {
   pool: CommandPool;
   link: UpstreamLink;
-  events: FileEvents;
+  feed: ChangeFeed;
   log: FastifyBaseLogger;
   /** The tor-server's address, for messages. */
   upstreamAddress: string;
@@ -19,6 +20,10 @@ export interface SessionOptions {
   highWaterBytes?: number;
   /** A session with more than this many reply bytes unsent is closed. */
   maxBufferedBytes?: number;
+  /** The session is pinged this often and dropped after two missed pongs. Default WS_PING_INTERVAL_MS. */
+  pingIntervalMs?: number;
+  /** Change events unsent at most before the session is sent one resync instead. Default MAX_UNSENT_CHANGES. */
+  maxUnsentChanges?: number;
 }
 
 /** Close code when the gateway ends a session for a reason of policy (RFC 6455). */
@@ -33,14 +38,21 @@ const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
 const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 // After the close frame, a client that does not read it is cut this much later.
 const CLOSE_GRACE_MS = 1000;
+/**
+ * Change events handed to ws and not yet written, at most (by default): beyond, the session
+ * stops sending single changes and, once it has caught up, sends one `resync` (list again).
+ */
+export const MAX_UNSENT_CHANGES = 256;
 
 /**
  * One browser WebSocket. Its requests run one after another (so replies keep request order)
  * on the gateway's shared command pool; it holds no tor-server connection of its own. Its
  * unsent replies are bounded: while more than `highWaterBytes` are unsent, or its line of
  * requests is full, the session stops reading the socket (the browser's own sends back up),
- * and a client that lets more than `maxBufferedBytes` pile up is closed. Unprompted
- * `files-changed` events are coalesced: at most one is ever unsent.
+ * and a client that lets more than `maxBufferedBytes` pile up is closed. Every change of the
+ * shared feed is sent as a `files-changed` event, up to maxUnsentChanges unsent; a session
+ * further behind is sent one `resync` once it has caught up. A peer that stops answering
+ * pings is dropped.
  */
 export class WsSession {
   readonly #socket: WebSocket;
@@ -55,9 +67,12 @@ export class WsSession {
   /** Settles when the last reply handed to ws has been written to the socket. */
   #flushed: Promise<void> = Promise.resolve();
   #closed = false;
-  /** A files-changed event is handed to ws and not yet written: another would tell nothing new. */
-  #changePending = false;
-  readonly #onFilesChanged = () => this.#pushChange();
+  /** Change events handed to ws and not yet written. */
+  #unsentChanges = 0;
+  /** Changes were dropped for a session too far behind: it gets a resync once it has caught up. */
+  #missedChanges = false;
+  #stopKeepAlive: (() => void) | undefined;
+  readonly #onChange = (change: FileChange) => this.#pushChange(change);
   readonly #onLinkChange = (connected: boolean) => this.#announce(connected);
 
   constructor(socket: WebSocket, options: SessionOptions) {
@@ -72,11 +87,13 @@ export class WsSession {
     this.#socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     this.#socket.once('close', () => this.close());
     this.#socket.on('error', (error) => this.#options.log.debug({ err: error }, 'websocket error'));
-    this.#options.events.on('files-changed', this.#onFilesChanged);
+    this.#options.feed.on('change', this.#onChange);
     this.#options.link.on('change', this.#onLinkChange);
-    // The link state is the first message; requests queue up behind it.
-    this.#queue = this.#options.link.join().then(
-      (connected) => this.#announce(connected),
+    this.#stopKeepAlive = keepAlive(this.#socket, this.#options.pingIntervalMs ?? WS_PING_INTERVAL_MS, () => this.#dropSilentPeer());
+    // The link state is the first message; requests queue up behind it, and behind the change
+    // feed's first subscription, so no change after a first listing can be missed.
+    this.#queue = Promise.all([this.#options.link.join(), this.#options.feed.settled]).then(
+      ([connected]) => this.#announce(connected),
       () => this.#announce(false),
     );
   }
@@ -86,7 +103,8 @@ export class WsSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#stop.abort();
-    this.#options.events.off('files-changed', this.#onFilesChanged);
+    this.#stopKeepAlive?.();
+    this.#options.feed.off('change', this.#onChange);
     this.#options.link.off('change', this.#onLinkChange);
     this.#options.link.leave();
   }
@@ -137,11 +155,19 @@ export class WsSession {
   }
 
   async #run(request: WsRequest): Promise<WsReply> {
-    const { pool, link } = this.#options;
+    const { pool, link, feed } = this.#options;
+    const { id } = request;
+    if (request.command === 'ping') return { id, ok: true, pong: true };
+    if (request.command === 'since') {
+      const changes = feed.since(request.seq);
+      return changes ? { id, ok: true, changes, seq: feed.seq } : { id, ok: true, resync: true, seq: feed.seq };
+    }
+    // Taken before the listing is asked for: every change after it is sent as an event, to apply on top.
+    const seq = feed.seq;
     try {
       const files = await pool.run((client) => client.list(request.command === 'search' ? request.text : ''), { signal: this.#stop.signal });
       link.confirmUp();
-      return { id: request.id, ok: true, files };
+      return { id, ok: true, files, seq };
     } catch (error) {
       // A refusal is the server's reply line verbatim; anything else is the connection failing.
       if (error instanceof TftcpReplyError) return { id: request.id, ok: false, error: error.reply };
@@ -160,11 +186,27 @@ export class WsSession {
     this.#send({ event: 'upstream', connected });
   }
 
-  /** Tells the browser the files changed, unless it has not yet been sent the last such news. */
-  #pushChange(): void {
-    if (this.#changePending) return;
-    this.#changePending = true;
-    this.#send({ event: 'files-changed' }, () => (this.#changePending = false));
+  /** Sends one change; a session too far behind gets one resync instead, once it has caught up. */
+  #pushChange(change: FileChange): void {
+    if (this.#missedChanges) return;
+    if (this.#unsentChanges >= (this.#options.maxUnsentChanges ?? MAX_UNSENT_CHANGES)) {
+      this.#missedChanges = true;
+      return;
+    }
+    this.#unsentChanges++;
+    this.#send({ event: 'files-changed', change }, () => {
+      this.#unsentChanges--;
+      if (this.#unsentChanges > 0 || !this.#missedChanges) return;
+      this.#missedChanges = false;
+      this.#pushChange({ type: 'resync', seq: this.#options.feed.seq });
+    });
+  }
+
+  /** The peer missed its pongs: it is gone without having closed, and is cut. */
+  #dropSilentPeer(): void {
+    this.#options.log.info('websocket dropped: the client stopped answering pings');
+    this.#socket.terminate();
+    this.close();
   }
 
   /**

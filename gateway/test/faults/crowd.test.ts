@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fetchHash, listen, sha256, startApp, startTorServer, transferConnections, waitFor, withTimeout } from '../helpers.js';
+import { fetchHash, listen, sha256, startApp, startTorServer, transferConnections, keptConnections, waitFor, withTimeout } from '../helpers.js';
 
 test('200 concurrent gateway downloads of one file all complete, bytes verified, no connection leaked', { timeout: 60_000 }, async (t) => {
   const { server, dir, port } = await startTorServer(t);
@@ -19,5 +19,5 @@ test('200 concurrent gateway downloads of one file all complete, bytes verified,
   assert.deepEqual(failures.slice(0, 5), []);
   const expected = sha256(data);
   for (const r of results) assert.equal((r as PromiseFulfilledResult<{ hash: string }>).value.hash, expected);
-  await waitFor(() => transferConnections(app) === 0 && server.connections.size === app.commandPool.openCount, 'only the pooled connections (for the lookups) to be left');
+  await waitFor(() => transferConnections(app) === 0 && server.connections.size === keptConnections(app), 'only the kept connections (pool, idle transfer ones) to be left');
 });

@@ -37,11 +37,13 @@ describe('GET /api/ws', () => {
     second.send({ id: 1, command: 'show' });
     assert.equal(replyOf(await first.next(isReply(1))).ok, true);
     assert.equal(replyOf(await second.next(isReply(1))).ok, true);
-    assert.equal(server.connections.size, app.commandPool.openCount);
+    // Besides the pool, the one change feed subscription shared by every session.
+    await waitFor(() => app.changeFeed.subscribed, 'the change feed to subscribe');
+    assert.equal(server.connections.size, app.commandPool.openCount + 1);
     assert.ok(app.commandPool.openCount <= 2);
     await first.close();
     await second.close();
-    assert.equal(server.connections.size, app.commandPool.openCount);
+    assert.equal(server.connections.size, app.commandPool.openCount + 1);
   });
 
   test('show and search answer with files, ids echoed', async (t) => {
@@ -101,14 +103,20 @@ describe('GET /api/ws', () => {
     assert.equal(ws.socket.readyState, WebSocket.OPEN);
   });
 
-  test('an upload through the gateway sends files-changed to every open socket', async (t) => {
+  test('an upload through the gateway sends files-changed with the new row to every open socket', async (t) => {
     const watcher = await WsProbe.open(t, base);
     const other = await WsProbe.open(t, base);
+    await watcher.next();
+    await other.next();
     await request(app.server).put('/api/files/new.txt').send('fresh').expect(201);
-    assert.deepEqual(await watcher.next((m) => 'event' in m && m.event === 'files-changed'), { event: 'files-changed' });
-    assert.deepEqual(await other.next((m) => 'event' in m && m.event === 'files-changed'), { event: 'files-changed' });
+    const isChange = (m: WsServerMessage) => 'event' in m && m.event === 'files-changed';
+    const seen = await watcher.next(isChange);
+    assert.ok('change' in seen && seen.change.type === 'added');
+    assert.deepEqual({ ...seen.change.file, modified: undefined }, { name: 'new.txt', size: 5, modified: undefined });
+    assert.deepEqual(await other.next(isChange), seen);
     await request(app.server).post('/api/files').field('size', '3').attach('file', Buffer.from('abc'), 'form.txt').expect(201);
-    await watcher.next((m) => 'event' in m && m.event === 'files-changed');
+    const form = await watcher.next(isChange);
+    assert.ok('change' in form && form.change.type === 'added' && form.change.file.name === 'form.txt' && form.change.seq === seen.change.seq + 1);
     watcher.send({ id: 1, command: 'search', text: 'new' });
     const reply = await watcher.next(isReply(1));
     assert.ok('files' in reply && reply.files.some((f) => f.name === 'new.txt'));

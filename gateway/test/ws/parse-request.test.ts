@@ -11,6 +11,15 @@ test('show and search requests are accepted as typed', () => {
   assert.deepEqual(parse({ id: 3, command: 'search', text: '' }), { ok: true, request: { id: 3, command: 'search', text: '' } });
 });
 
+test('ping and since requests are accepted as typed; since needs a seq', () => {
+  assert.deepEqual(parse({ id: 1, command: 'ping' }), { ok: true, request: { id: 1, command: 'ping' } });
+  assert.deepEqual(parse({ id: 2, command: 'since', seq: 1_700_000_000_123 }), { ok: true, request: { id: 2, command: 'since', seq: 1_700_000_000_123 } });
+  for (const seq of [undefined, '5', -1, 1.5, Number.MAX_SAFE_INTEGER + 2]) {
+    const parsed = parse({ id: 3, command: 'since', seq });
+    assert.ok(!parsed.ok && parsed.id === 3 && /since needs a "seq"/.test(parsed.error), String(seq));
+  }
+});
+
 test('each kind of bad message is named, with the id when there is one', () => {
   const cases: [unknown, number | null, RegExp][] = [
     ['not json', null, /malformed JSON/],

@@ -11,6 +11,7 @@ import { MAX_QUEUED_REQUESTS } from '../../src/ws/session.js';
 import { listen, scratchDir, startApp, startTorServer, waitFor, withTimeout } from '../helpers.js';
 
 const MiB = 1024 * 1024;
+const UNSENT_CHANGES = 5;
 
 /** A folder whose listing is about half a megabyte of JSON. */
 async function bigListing(t: { after(fn: () => unknown): void }): Promise<string> {
@@ -56,9 +57,9 @@ test('a burst of requests beyond the queue limit is answered in request order, r
   }
 });
 
-test('a session whose client does not read stops reading its requests, and gets at most one unsent files-changed however many uploads happen', { timeout: 30_000 }, async (t) => {
+test('a session whose client does not read stops reading its requests, and past its bound of unsent changes gets one resync instead', { timeout: 30_000 }, async (t) => {
   const { port } = await startTorServer(t, { dir: await bigListing(t) });
-  const app = await startApp(t, port);
+  const app = await startApp(t, port, { wsMaxUnsentChanges: UNSENT_CHANGES });
   const base = await listen(app);
   const { socket, messages, gatewaySide } = await openClient(t, app, base);
   // From here the client reads nothing: the gateway's replies back up.
@@ -67,7 +68,7 @@ test('a session whose client does not read stops reading its requests, and gets 
   for (let id = 1; id <= requests; id++) socket.send(JSON.stringify({ id, command: 'show' }));
   await waitFor(() => gatewaySide.writableLength > MiB && gatewaySide.isPaused(), 'the gateway to stop reading, with a megabyte of replies unsent', 20_000);
 
-  const uploads = 50;
+  const uploads = 4 * UNSENT_CHANGES;
   for (let i = 0; i < uploads; i++) {
     const res = await fetch(`${base}/api/files/upload-${i}.txt`, { method: 'PUT', body: 'hi' });
     assert.equal(res.status, 201);
@@ -77,8 +78,13 @@ test('a session whose client does not read stops reading its requests, and gets 
   socket.resume();
   await waitFor(() => replyIds(messages).includes(requests), 'every reply once the client reads', 30_000);
   assert.deepEqual(replyIds(messages), Array.from({ length: requests }, (_, i) => i + 1), 'every request answered, in order');
-  const changes = messages.filter((m) => 'event' in m && m.event === 'files-changed').length;
-  assert.ok(changes >= 1 && changes <= 3, `${changes} files-changed events for ${uploads} uploads`);
+  await waitFor(() => messages.some((m) => 'event' in m && m.event === 'files-changed' && m.change.type === 'resync'), 'the resync once the client caught up', 10_000);
+  const changes = messages.flatMap((m) => ('event' in m && m.event === 'files-changed' ? [m.change] : []));
+  // The changes handed over before the session fell behind, in order, then one resync: list again.
+  assert.ok(changes.length <= UNSENT_CHANGES + 1, `${changes.length} files-changed events for ${uploads} uploads`);
+  assert.equal(changes.at(-1)!.type, 'resync');
+  const added = changes.slice(0, -1);
+  assert.ok(added.every((change, i) => change.type === 'added' && (i === 0 || change.seq === added[i - 1]!.seq + 1)), 'single changes in seq order');
 });
 
 test('a client that lets more than the limit of replies pile up unread is still closed', { timeout: 30_000 }, async (t) => {
