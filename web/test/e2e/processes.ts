@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const TOR_SERVER_BIN = path.join(REPO_ROOT, 'tor-server/dist/bin/tor-server.js');
 export const GATEWAY_BIN = path.join(REPO_ROOT, 'gateway/dist/main.js');
+export const TOR_CLIENT_BIN = path.join(REPO_ROOT, 'tor-server/dist/bin/tor-client.js');
 export const WEB_DIST = path.join(REPO_ROOT, 'web/dist');
 
 const START_TIMEOUT_MS = 10_000;
@@ -77,11 +78,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts a real tor-server serving `dir`; port 0 picks a free port. */
-export async function startTorServer(dir: string, port = 0): Promise<Child & { port: number }> {
+/** Starts a real tor-server serving `dir`; port 0 picks a free port; `args` are extra flags (`--open-access admin`). */
+export async function startTorServer(dir: string, port = 0, args: readonly string[] = []): Promise<Child & { port: number }> {
   const { child, match } = await startNode(
     TOR_SERVER_BIN,
-    ['--host', '127.0.0.1', '--port', String(port), '--dir', dir],
+    ['--host', '127.0.0.1', '--port', String(port), '--dir', dir, ...args],
     /tor-server listening on \S+:(\d+),/,
   );
   return { ...child, port: Number(match[1]) };

@@ -27,13 +27,19 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Extra tor-server flags, kept across restarts (`['--open-access', 'admin']`). */
+  torServerArgs?: readonly string[];
+}
+
 /** Starts the stack; close() stops both processes and removes the folder. */
-export async function startStack(files: Record<string, Buffer | string> = {}): Promise<Stack> {
+export async function startStack(files: Record<string, Buffer | string> = {}, options: StackOptions = {}): Promise<Stack> {
   requireBuilt();
+  const torServerArgs = options.torServerArgs ?? [];
   const dir = await mkdtemp(path.join(tmpdir(), 'tft-web-e2e-'));
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
 
-  let tor: Child & { port: number } = await startTorServer(dir);
+  let tor: Child & { port: number } = await startTorServer(dir, 0, torServerArgs);
   const torPort = tor.port;
   let gateway: Child & { url: string; port: number };
   try {
@@ -54,7 +60,7 @@ export async function startStack(files: Record<string, Buffer | string> = {}): P
       earlierLogs += tor.output();
     },
     async restartTorServer() {
-      tor = await startTorServer(dir, torPort);
+      tor = await startTorServer(dir, torPort, torServerArgs);
     },
     freezeTorServer() {
       tor.process.kill('SIGSTOP');
