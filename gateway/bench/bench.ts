@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NGINX, startNginx } from './nginx.js';
+import { FOLDER_FILES, fillFolder, rangeLatency } from './range-latency.js';
 import { httpDownload, multipartUpload, tftcpDownload, tftcpUpload, wsCrowd } from './transfers.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
@@ -81,6 +82,11 @@ async function main(): Promise<void> {
     log(`${SESSIONS} concurrent WebSocket sessions, show + search each`);
     const crowd = await wsCrowd(base, SESSIONS, log);
     rows.push({ name: `${SESSIONS} WebSocket sessions × (show + search)`, value: `${crowd.errors} errors in ${(crowd.ms / 1000).toFixed(2)} s`, target: '0 errors', verdict: crowd.errors === 0 ? 'ok' : 'MISS' });
+
+    log(`64 KiB ranges mid-file, with ${FOLDER_FILES} files in the folder, one request at a time`);
+    await fillFolder(serverDir);
+    const latency = await rangeLatency(`${base}/api/files/big.bin`, SIZE);
+    rows.push({ name: `GET 64 KiB range, ${FOLDER_FILES} files (median / p99)`, value: `${latency.median.toFixed(2)} / ${latency.p99.toFixed(2)} ms` });
 
     const rss = peakRssMb(gateway.child);
     rows.push({ name: 'gateway peak RSS (VmHWM, whole run)', value: `${rss.toFixed(0)} MB`, target: '< 200 MB', verdict: rss < 200 ? 'ok' : 'MISS' });

@@ -91,7 +91,7 @@ export function gatewayParts(app: FastifyInstance): GatewayParts {
 }
 
 // A file's own headers, which must not stick to an error answered instead of it.
-const FILE_HEADERS = ['content-disposition', 'content-length', 'etag', 'last-modified', 'accept-ranges', 'content-security-policy', 'x-frame-options'];
+const FILE_HEADERS = ['content-disposition', 'content-length', 'etag', 'last-modified', 'accept-ranges', 'repr-digest', 'content-security-policy', 'x-frame-options'];
 
 // File names are up to 255 bytes of UTF-8, i.e. up to 765 characters percent-encoded.
 const MAX_PARAM_LENGTH = 1024;

@@ -45,15 +45,17 @@ async function deadlineProxy(t: { after(fn: () => unknown): void }, torPort: num
 test('a form whose connection the tor-server closes just as its first command goes out is retried once on a fresh one, with or without a size hint', async (t) => {
   const { dir, port: torPort } = await startTorServer(t);
   const proxy = await deadlineProxy(t, torPort);
-  const app = await startApp(t, proxy.port, { spoolDir: await scratchDir(t, 'gw-spool-') });
+  const spoolDir = await scratchDir(t, 'gw-spool-');
+  // A gateway of its own for each form: a gateway keeps a clean connection for its next transfer.
+  const freshApp = () => startApp(t, proxy.port, { spoolDir });
 
   proxy.cutNext(1);
-  const hinted = await request(app.server).post('/api/files').field('size', '5').attach('file', Buffer.from('hello'), 'hinted.txt');
+  const hinted = await request((await freshApp()).server).post('/api/files').field('size', '5').attach('file', Buffer.from('hello'), 'hinted.txt');
   assert.equal(hinted.status, 201, JSON.stringify(hinted.body));
   assert.equal(proxy.cut(), 1);
 
   proxy.cutNext(1);
-  const spooled = await request(app.server).post('/api/files').attach('file', Buffer.from('spooled'), 'spooled.txt');
+  const spooled = await request((await freshApp()).server).post('/api/files').attach('file', Buffer.from('spooled'), 'spooled.txt');
   assert.equal(spooled.status, 201, JSON.stringify(spooled.body));
   assert.equal(proxy.cut(), 2);
   assert.deepEqual(await storedNames(dir), ['hinted.txt', 'spooled.txt']);
@@ -61,7 +63,7 @@ test('a form whose connection the tor-server closes just as its first command go
 
   // Once only: a second closing in a row is the answer.
   proxy.cutNext(2);
-  const twice = await request(app.server).post('/api/files').field('size', '3').attach('file', Buffer.from('abc'), 'twice.txt');
+  const twice = await request((await freshApp()).server).post('/api/files').field('size', '3').attach('file', Buffer.from('abc'), 'twice.txt');
   assert.equal(twice.status, 503);
   assert.equal(twice.body.files[0].ok, false);
   assert.equal(proxy.cut(), 4);

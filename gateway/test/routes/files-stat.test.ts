@@ -97,3 +97,15 @@ test('?hash=sha256 answers the tor-server\'s digest; from then on GET and HEAD c
   assert.match(unknown.body.error, /sha256/);
   await http_().get(`${filePath('missing.bin')}?hash=sha256`).expect(404);
 });
+
+test('a kept transfer connection the tor-server closed for idleness is replaced, and the download still succeeds', { timeout: 30_000 }, async (t) => {
+  const { dir, port } = await startTorServer(t, { idleTimeoutMs: 300 });
+  const content = randomBytes(10_000);
+  await fs.writeFile(path.join(dir, 'data.bin'), content);
+  const app = await startApp(t, port);
+  const http_ = () => request(app.server).get(filePath('data.bin')).buffer(true).parse(binary);
+  assert.deepEqual((await http_().expect(200)).body, content);
+  assert.equal(app.transferPool.idleCount, 1);
+  await waitFor(() => app.upstream.openCount === 0, 'the tor-server to close the idle connections');
+  assert.deepEqual((await http_().expect(200)).body, content);
+});
