@@ -127,7 +127,8 @@ export class FileListState {
    */
   async catchUp(): Promise<void> {
     const seq = this.#live.seq;
-    if (seq === null) return this.refresh();
+    // Nothing listed yet, or the search changed while the socket was away: only a listing will do.
+    if (seq === null || this.#live.query !== this.#listedQuery()) return this.refresh();
     this.#live.hold();
     let result: PatchResult;
     try {
@@ -153,8 +154,13 @@ export class FileListState {
     if (result.relist) void this.refresh();
   }
 
+  /** The search a listing asks for now: the box's text, or '' (every file) when it is blank. */
+  #listedQuery(): string {
+    return this.#query.trim() === '' ? '' : this.#query;
+  }
+
   async #load(): Promise<void> {
-    const query = this.#query.trim() === '' ? '' : this.#query;
+    const query = this.#listedQuery();
     this.#live.hold();
     try {
       const listing = query === '' ? await this.#client.show() : await this.#client.search(query);
