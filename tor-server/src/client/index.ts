@@ -1,2 +1,5 @@
 export { TftcpClient, type ConnectOptions, type Incoming, type UploadOptions } from './tftcp-client.js';
+export { ChangeWatch } from './change-watch.js';
 export { TftcpError, TftcpReplyError, TftcpConnectionError, TftcpProtocolError, TftcpSizeMismatchError, refusalKind, type RefusalKind } from './errors.js';
+export type { AccessLevel } from '../protocol/constants.js';
+export type { ChangeEvent, FileChange } from '../protocol/changes.js';

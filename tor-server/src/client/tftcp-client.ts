@@ -1,13 +1,18 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
-import { Command, ErrorKind, Reply, errorReply } from '../protocol/constants.js';
+import { Command, Reply, type AccessLevel } from '../protocol/constants.js';
 import { parseSize } from '../protocol/command-line.js';
+import { formatRenameArgument, parseAccessLine, parseHashLine, parseWatchingLine } from '../protocol/changes.js';
 import { parseFileRow, type FileEntry } from '../protocol/file-row.js';
-import { fileNameProblem } from '../protocol/names.js';
 import { INVALID_LINE, LineReader, type RawBytes } from '../protocol/line-reader.js';
 import { SourceSizeError, sendExactly, writeLine } from '../protocol/write.js';
+import { ChangeWatch } from './change-watch.js';
+import { checkFileName, connectProblem } from './checks.js';
 import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
+
+// A watch is quiet for as long as nothing changes: TCP keep-alive, not a reply timeout, finds a dead server.
+const WATCH_KEEPALIVE_MS = 30_000;
 
 export interface ConnectOptions {
   host: string;
@@ -177,6 +182,100 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
     });
   }
 
+  /** One file's listing row; undefined when no file has the name. */
+  stat(name: string): Promise<FileEntry | undefined> {
+    return this.#enqueue(async () => {
+      checkFileName(name);
+      await this.#send(`${Command.STAT} ${name}`);
+      await this.#expect(Reply.OK);
+      const line = await this.#readLine();
+      if (line === Reply.NOT_FOUND) return undefined;
+      const entry = parseFileRow(line);
+      if (!entry) throw new TftcpReplyError(line);
+      return entry;
+    });
+  }
+
+  /** The file's sha256 as 64 lower-case hex digits, computed by the server; undefined when no file has the name. */
+  hash(name: string): Promise<string | undefined> {
+    return this.#enqueue(async () => {
+      checkFileName(name);
+      // Hashing a large file takes a while with nothing on the wire: no reply timeout for this one.
+      await this.#send(`${Command.HASH} ${name}`);
+      await this.#expect(Reply.OK);
+      this.#socket.setTimeout(0);
+      const line = await this.#readLine();
+      if (line === Reply.NOT_FOUND) return undefined;
+      const hex = parseHashLine(line);
+      if (hex === undefined) throw new TftcpReplyError(line);
+      return hex;
+    });
+  }
+
+  /** Deletes a file: true once deleted, false when no file has the name. Refusals (`Permission denied`) throw. */
+  delete(name: string): Promise<boolean> {
+    return this.#enqueue(async () => {
+      checkFileName(name);
+      await this.#send(`${Command.DELETE} ${name}`);
+      return this.#outcome(Reply.DELETED);
+    });
+  }
+
+  /**
+   * Renames a file, never over another: true once renamed, false when no file has `from`.
+   * `File already exists`, `Permission denied` and `Invalid file name` throw TftcpReplyError.
+   */
+  rename(from: string, to: string): Promise<boolean> {
+    return this.#enqueue(async () => {
+      checkFileName(from);
+      checkFileName(to);
+      await this.#send(`${Command.RENAME} ${formatRenameArgument(from, to)}`);
+      return this.#outcome(Reply.RENAMED);
+    });
+  }
+
+  /** What this connection may do: `read`, `write` or `admin`. */
+  whoami(): Promise<AccessLevel> {
+    return this.#enqueue(async () => {
+      await this.#send(Command.WHOAMI);
+      await this.#expect(Reply.OK);
+      const line = await this.#readLine();
+      const level = parseAccessLine(line);
+      if (level === undefined) throw new TftcpReplyError(line);
+      return level;
+    });
+  }
+
+  /**
+   * Turns this connection into a feed of the server's changes, after `since` when given (the
+   * lastSeq of an earlier watch: the events missed meanwhile come first, or a `resync` event
+   * when the server no longer has them). The connection is the watch's until it is closed,
+   * which also signs out; run other commands on another client.
+   */
+  watch(since?: number): Promise<ChangeWatch> {
+    return new Promise<ChangeWatch>((resolveWatch, rejectWatch) => {
+      this.#enqueue(async () => {
+        let watch: ChangeWatch;
+        try {
+          await this.#send(since === undefined ? Command.WATCH : `${Command.WATCH} ${since}`);
+          await this.#expect(Reply.OK);
+          const line = await this.#readLine();
+          const seq = parseWatchingLine(line);
+          if (seq === undefined) throw this.#protocolError(`expected "${Reply.WATCHING} <seq>", got "${line.slice(0, 80)}"`);
+          watch = new ChangeWatch(seq, this.#watchLink());
+        } catch (error) {
+          rejectWatch(error);
+          return;
+        }
+        this.#socket.setTimeout(0);
+        this.#socket.setKeepAlive(true, WATCH_KEEPALIVE_MS);
+        resolveWatch(watch);
+        // The queue slot stays taken for as long as the watch runs.
+        await watch.finished;
+      }).catch(() => {});
+    });
+  }
+
   /** Signs out and closes the connection. */
   exit(): Promise<void> {
     return this.#enqueue(async () => {
@@ -191,6 +290,32 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
   destroy(error?: TftcpConnectionError): void {
     this.#closeError ??= error ?? new TftcpConnectionError(`connection to ${this.host}:${this.port} closed by the client`);
     this.#socket.destroy();
+  }
+
+  /** Reads `ok`, then `success` (true) or `Not found file` (false); any other line is a refusal. */
+  async #outcome(success: string): Promise<boolean> {
+    await this.#expect(Reply.OK);
+    const line = await this.#readLine();
+    if (line === success) return true;
+    if (line === Reply.NOT_FOUND) return false;
+    throw new TftcpReplyError(line);
+  }
+
+  #watchLink() {
+    return {
+      readLine: async () => {
+        const line = await this.#reader.nextLine();
+        if (line === INVALID_LINE) throw this.#protocolError('the server sent a line that is not UTF-8');
+        return line;
+      },
+      send: (line: string) => this.#send(line),
+      signOut: () => {
+        this.#signedOut = true;
+        this.#socket.end();
+      },
+      lost: () => this.#lost(),
+      fail: (message: string) => this.#protocolError(message),
+    };
   }
 
   #incoming(name: string, line: string): Promise<Incoming> {
@@ -281,34 +406,5 @@ export class TftcpClient extends EventEmitter<ClientEvents> {
 
   #lost(cause?: unknown): TftcpConnectionError {
     return this.#closeError ?? new TftcpConnectionError(`the connection to ${this.#where} was lost`, { cause });
-  }
-}
-
-/**
- * Refuses a name the server would refuse, with the reply it would give, before it is written
- * into a command line. This is the client's boundary, where a caller's string becomes TFTCP: a
- * line break would smuggle a second command onto the connection, and a lone surrogate would be
- * written as U+FFFD, naming another file. Each command checks its name here once, and nothing
- * else in the client does (listing rows are the server's output, checked by parseFileRow). The
- * other boundaries are the tor-server, when a command arrives, and the gateway, when a request
- * arrives (so its refusal comes before any upstream work); nothing between them re-checks.
- */
-function checkFileName(name: string): void {
-  const problem = fileNameProblem(name);
-  if (problem) throw new TftcpReplyError(errorReply(ErrorKind.INVALID_NAME, problem));
-}
-
-function connectProblem(error: NodeJS.ErrnoException, where: string): string {
-  switch (error.code) {
-    case 'ECONNREFUSED':
-      return `no tor-server is listening at ${where} (connection refused). Is it running, and is the port right?`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `the host in ${where} could not be found. Check the name.`;
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return `${where} is unreachable from this machine.`;
-    default:
-      return `could not connect to ${where}: ${error.message}`;
   }
 }

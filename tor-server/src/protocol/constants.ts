@@ -1,5 +1,5 @@
 /** Protocol version named in docs/PROTOCOL.md. */
-export const PROTOCOL_VERSION = 'TFTCP/1';
+export const PROTOCOL_VERSION = 'TFTCP/1.1';
 
 /** Default TCP port of a tor-server. */
 export const DEFAULT_PORT = 7777;
@@ -18,6 +18,13 @@ export const Command = {
   RANGE: 'range',
   UPLOAD: 'upload',
   EXIT: 'exit',
+  // TFTCP/1.1
+  STAT: 'stat',
+  HASH: 'hash',
+  DELETE: 'delete',
+  RENAME: 'rename',
+  WATCH: 'watch',
+  WHOAMI: 'whoami',
 } as const;
 export type CommandName = (typeof Command)[keyof typeof Command];
 
@@ -29,7 +36,37 @@ export const Reply = {
   FOUND: 'found',
   NOT_FOUND: 'Not found file',
   EXIT: 'exit',
+  // TFTCP/1.1
+  /** `delete` removed the file. */
+  DELETED: 'deleted',
+  /** `rename` gave the file its new name. */
+  RENAMED: 'renamed',
+  /** A watcher's `since` is no longer (or never was) in the server's memory: list again. */
+  RESYNC: 'resync',
+  /** First word of `hash`'s answer: `sha256 <64 lower-case hex>`. */
+  SHA256: 'sha256',
+  /** First word of `whoami`'s answer: `access <level>`. */
+  ACCESS: 'access',
+  /** First word of a watch's start line: `watching <seq>`, the last change so far. */
+  WATCHING: 'watching',
 } as const;
+
+/**
+ * What a client may do, each level including the ones before it: `read` lists, stats, hashes,
+ * downloads and watches; `write` also uploads; `admin` also deletes and renames.
+ */
+export const ACCESS_LEVELS = ['read', 'write', 'admin'] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+/** True when a client with level `has` may run a command that needs `needs`. */
+export function accessAllows(has: AccessLevel, needs: AccessLevel): boolean {
+  return ACCESS_LEVELS.indexOf(has) >= ACCESS_LEVELS.indexOf(needs);
+}
+
+/** `text` as an access level, or undefined when it is none. */
+export function parseAccessLevel(text: string): AccessLevel | undefined {
+  return (ACCESS_LEVELS as readonly string[]).includes(text) ? (text as AccessLevel) : undefined;
+}
 
 /**
  * Stable beginnings of the error reply lines. A reply is `<kind>` or `<kind>: <detail>`,
@@ -46,6 +83,7 @@ export const ErrorKind = {
   SHUTTING_DOWN: 'Server is shutting down',
   IDLE_TIMEOUT: 'Idle timeout',
   SERVER_ERROR: 'Server error',
+  PERMISSION_DENIED: 'Permission denied',
 } as const;
 export type ErrorKindText = (typeof ErrorKind)[keyof typeof ErrorKind];
 

@@ -5,3 +5,4 @@ export * from './command-line.js';
 export * from './file-row.js';
 export * from './line-reader.js';
 export * from './write.js';
+export * from './changes.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT } from '../protocol/constants.js';
+import { DEFAULT_PORT, parseAccessLevel, type AccessLevel } from '../protocol/constants.js';
 
 /** Everything a tor-server can be told at start. */
 export interface ServerConfig {
@@ -23,6 +23,8 @@ export interface ServerConfig {
   /** How long SIGINT/SIGTERM lets transfers in flight finish. */
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** What clients may do: `read`, `write` (also upload) or `admin` (also delete and rename). */
+  openAccess: AccessLevel;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -40,6 +42,7 @@ export const DEFAULTS: ServerConfig = {
   minTransferBytes: 64 * 1024,
   shutdownGraceMs: 10_000,
   logLevel: 'info',
+  openAccess: 'write',
 };
 
 const OPTIONS = {
@@ -55,6 +58,7 @@ const OPTIONS = {
   'min-transfer-bytes': { env: 'TOR_MIN_TRANSFER_BYTES', help: 'bytes a transfer must move per stall-timeout window, 0 for no minimum (K/M/G suffix)' },
   'shutdown-grace': { env: 'TOR_SHUTDOWN_GRACE', help: 'seconds transfers may finish after SIGTERM' },
   'log-level': { env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent' },
+  'open-access': { env: 'TOR_OPEN_ACCESS', help: 'what clients may do: read, write (also upload) or admin (also delete and rename)' },
 } as const;
 
 /** The --help text. */
@@ -94,6 +98,9 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
   };
   const level = pick('log-level') ?? DEFAULTS.logLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new ConfigError(`--log-level: "${level}" is not one of debug, info, warn, error, silent`);
+  const accessText = pick('open-access') ?? DEFAULTS.openAccess;
+  const openAccess = parseAccessLevel(accessText);
+  if (openAccess === undefined) throw new ConfigError(`--open-access (TOR_OPEN_ACCESS): "${accessText}" is not one of read, write, admin`);
   const port = num('port', DEFAULTS.port, parseInteger);
   if (port > 65535) throw new ConfigError(`--port: ${port} is not a TCP port`);
   return {
@@ -109,6 +116,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     minTransferBytes: num('min-transfer-bytes', DEFAULTS.minTransferBytes, parseByteSize),
     shutdownGraceMs: num('shutdown-grace', DEFAULTS.shutdownGraceMs, parseSeconds, 1000),
     logLevel: level as LogLevel,
+    openAccess,
   };
 }
 

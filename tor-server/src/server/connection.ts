@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
 import { parseCommandLine } from '../protocol/command-line.js';
-import { ErrorKind, Reply, errorReply } from '../protocol/constants.js';
+import { ErrorKind, Reply, accessAllows, errorReply, type AccessLevel } from '../protocol/constants.js';
 import { INVALID_LINE, LineReader, LineTooLongError, type RawBytes } from '../protocol/line-reader.js';
 import { sendExactly, writeLine } from '../protocol/write.js';
 import type { CommandConnection, TransferActivity } from './commands/command.js';
-import { findCommand } from './commands/index.js';
+import { findCommand, type CommandHandler } from './commands/index.js';
 import { clientAddress } from './client-address.js';
 import { ReplyError } from './errors.js';
 import type { ServerContext } from './context.js';
@@ -14,7 +14,10 @@ import { watchTransferRate } from './transfer-rate.js';
 export type { TransferActivity } from './commands/command.js';
 
 /** What a connection is doing, for the console's `list`. */
-export type Activity = { kind: 'idle' } | { kind: 'command'; command: string } | TransferActivity;
+export type Activity = { kind: 'idle' } | { kind: 'command'; command: string } | { kind: 'watching'; since: Date } | TransferActivity;
+
+// A watcher is quiet while nothing changes: TCP keep-alive probes find a peer that vanished.
+const WATCH_KEEPALIVE_MS = 30_000;
 
 // After our last reply, keep reading (and dropping) the peer's bytes this long before a hard close.
 const LINGER_MS = 2000;
@@ -33,6 +36,9 @@ export class Connection implements CommandConnection {
   readonly #socket: Socket;
   readonly #reader = new LineReader();
   activity: Activity = { kind: 'idle' };
+  /** What this client may do; every command's level is checked against it where commands are dispatched. */
+  access: AccessLevel;
+  readonly #gone = new AbortController();
   readonly #ctx: ServerContext;
   /** When the first command must have arrived (performance.now() time), counted from the connect. */
   readonly #firstCommandBy: number;
@@ -44,7 +50,9 @@ export class Connection implements CommandConnection {
     this.#firstCommandBy = performance.now() + ctx.config.firstCommandTimeoutMs;
     this.remoteAddress = clientAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
+    this.access = ctx.config.openAccess;
     socket.setNoDelay(true);
+    socket.once('close', () => this.#gone.abort());
     socket.on('timeout', () => this.#onTimeout());
     // Errors surface through the reader; this listener only keeps them from being unhandled.
     socket.on('error', (error) => ctx.logger.debug('socket-error', { client: this.label, error: error.message }));
@@ -56,9 +64,14 @@ export class Connection implements CommandConnection {
     return `${this.remoteAddress}:${this.remotePort}`;
   }
 
-  /** True while a command is being carried out. */
+  /** True while a command is being carried out (a watcher only waits, and is not busy). */
   get busy(): boolean {
-    return this.activity.kind !== 'idle';
+    return this.activity.kind !== 'idle' && this.activity.kind !== 'watching';
+  }
+
+  /** Aborted once the client is gone. */
+  get signal(): AbortSignal {
+    return this.#gone.signal;
   }
 
   /** Serves commands until the client leaves, misbehaves, or the server shuts down. */
@@ -103,6 +116,12 @@ export class Connection implements CommandConnection {
     return lines.length === 0 ? Promise.resolve() : writeLine(this.#socket, lines.join('\n'));
   }
 
+  /** Queues one line without waiting; returns the bytes not yet handed to the network. */
+  sendNow(line: string): number {
+    if (!this.#socket.destroyed) this.#socket.write(`${line}\n`);
+    return this.#socket.writableLength;
+  }
+
   /** Reads the next line within `ms`; null when it is late (the client is told) or the client left. */
   readLine(ms: number): Promise<string | typeof INVALID_LINE | null> {
     return this.#nextLine(ms);
@@ -128,6 +147,18 @@ export class Connection implements CommandConnection {
     this.#socket.setTimeout(0);
   }
 
+  /** No idle timeout from now on, keep-alive instead; the console shows the connection as watching. */
+  beginWatch(): void {
+    this.activity = { kind: 'watching', since: new Date() };
+    this.#socket.setTimeout(0);
+    this.#socket.setKeepAlive(true, WATCH_KEEPALIVE_MS);
+  }
+
+  /** Cuts the connection at once. */
+  cut(): void {
+    this.destroy();
+  }
+
   /**
    * Reads the next line, which must be complete within `ms` however slowly its bytes trickle in
    * (a partial line does not extend it). When it is not, sends `lateReply`, closes the connection
@@ -136,6 +167,7 @@ export class Connection implements CommandConnection {
   async #nextLine(ms: number, lateReply = IDLE_TIMEOUT_REPLY, event = 'idle-timeout'): Promise<string | typeof INVALID_LINE | null> {
     // The deadline below replaces the socket's inactivity timeout, which every byte would reset.
     this.#socket.setTimeout(0);
+    if (ms === Infinity) return this.#reader.nextLine();
     const timer = setTimeout(() => {
       this.#ctx.logger.info(event, { client: this.label });
       this.send(lateReply).catch(() => {});
@@ -195,7 +227,7 @@ export class Connection implements CommandConnection {
     const { logger } = this.#ctx;
     const parsed = line === INVALID_LINE ? undefined : parseCommandLine(line);
     const command = parsed && findCommand(parsed.command);
-    if (!parsed || !command || (command.takesArgument !== (parsed.argument !== undefined))) {
+    if (!parsed || !command || !argumentFits(command, parsed.argument)) {
       logger.info('command', { client: this.label, command: parsed?.command.slice(0, 32) ?? '(not UTF-8)', outcome: 'unknown' });
       await this.send(Reply.UNKNOWN);
       return 'unknown';
@@ -203,6 +235,11 @@ export class Connection implements CommandConnection {
     if (this.#ctx.shuttingDown) {
       await this.send(errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
       return 'close';
+    }
+    if (!accessAllows(this.access, command.access)) {
+      const reply = errorReply(ErrorKind.PERMISSION_DENIED, `${command.name} needs ${command.access} access (this server gives ${this.access})`);
+      logger.info('command', { client: this.label, command: command.name, outcome: 'refused', reply });
+      return this.send(reply);
     }
     this.activity = { kind: 'command', command: command.name };
     try {
@@ -228,6 +265,10 @@ export class Connection implements CommandConnection {
     this.send(IDLE_TIMEOUT_REPLY).catch(() => {});
     this.close();
   }
+}
+
+function argumentFits(command: CommandHandler, argument: string | undefined): boolean {
+  return command.takesArgument === 'optional' || command.takesArgument === (argument !== undefined);
 }
 
 function firstCommandTimeoutReply(ms: number): string {

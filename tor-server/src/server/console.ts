@@ -110,6 +110,8 @@ export function describeActivity(activity: Activity): string {
       return 'idle';
     case 'command':
       return printable(activity.command);
+    case 'watching':
+      return `watching changes since ${activity.since.toISOString().slice(11, 19)}`;
     default: {
       const percent = activity.total > 0 ? Math.floor((activity.done() / activity.total) * 100) : 100;
       return `${activity.kind} ${printable(activity.name)} ${percent}%`;

@@ -1,10 +1,15 @@
+import type { ChangeFeed } from './changes/feed.js';
 import type { ServerConfig } from './config.js';
+import type { HashCache } from './hash/hash-cache.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store/store.js';
 
-/** What every connection and command shares: the store, the limits, the log. */
+/** What every connection and command shares: the store, its change feed and hashes, the limits, the log. */
 export interface ServerContext {
   readonly store: Store;
+  /** Every change to the files goes through it (commands that change files call it, not the store), so watchers see it. */
+  readonly feed: ChangeFeed;
+  readonly hashes: HashCache;
   readonly config: ServerConfig;
   readonly logger: Logger;
   /** Set once shutdown begins: no new commands start. */

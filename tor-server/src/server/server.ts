@@ -1,10 +1,12 @@
 import { EventEmitter, once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
+import { ChangeFeed } from './changes/feed.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
 import { clientAddress } from './client-address.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
+import { HashCache } from './hash/hash-cache.js';
 import { silentLogger, type Logger } from './logger.js';
 import { FsStore } from './store/fs-store.js';
 import type { Store } from './store/store.js';
@@ -26,6 +28,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly config: ServerConfig;
   readonly store: Store;
   readonly logger: Logger;
+  readonly hashes = new HashCache();
+  #feed: ChangeFeed | undefined;
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
   /** Connections per client address, for the per-address limit. */
@@ -64,6 +68,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
       await store.clearAbandonedUploads();
+      server.#feed = await ChangeFeed.start(store, logger);
     } catch (error) {
       server.#setReady(false);
       server.#server.close();
@@ -78,6 +83,12 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   /** The address the server listens on. */
   address(): AddressInfo {
     return this.#server.address() as AddressInfo;
+  }
+
+  /** The one change feed: every change to the files goes through it. */
+  get feed(): ChangeFeed {
+    if (!this.#feed) throw new Error('the server has not started');
+    return this.#feed;
   }
 
   /** The clients online now. */
@@ -111,6 +122,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       clearTimeout(timer);
     }
     await Promise.allSettled(this.#runs);
+    this.#feed?.close();
     await this.store.close();
     this.logger.info('stopped');
   }

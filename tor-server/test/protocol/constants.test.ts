@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
 
 describe('reply words and error kinds', () => {
-  it('keeps the original TFTCP reply words', () => {
+  it('keeps the original TFTCP reply words, and adds the TFTCP/1.1 ones', () => {
     assert.deepEqual(Reply, {
       OK: 'ok',
       UNKNOWN: 'This command does not exist, rewrite',
@@ -11,6 +11,12 @@ describe('reply words and error kinds', () => {
       FOUND: 'found',
       NOT_FOUND: 'Not found file',
       EXIT: 'exit',
+      DELETED: 'deleted',
+      RENAMED: 'renamed',
+      RESYNC: 'resync',
+      SHA256: 'sha256',
+      ACCESS: 'access',
+      WATCHING: 'watching',
     });
   });
 

@@ -9,7 +9,7 @@ describe('command lines', () => {
   it('unknown words, wrong case, missing or extra arguments get the unknown-command reply and the connection stays usable', async (t) => {
     const { port } = await startServer(t);
     const client = await LineClient.connect(t, port);
-    for (const line of ['', 'list', 'SHOW', 'Show', ' show', 'show all', 'exit now', 'download', 'upload', 'search', 'delete a.txt', 'show\r\r', 'help'])
+    for (const line of ['', 'list', 'SHOW', 'Show', ' show', 'show all', 'exit now', 'download', 'upload', 'search', 'remove a.txt', 'show\r\r', 'help'])
       assert.equal(await client.request(line), Reply.UNKNOWN, JSON.stringify(line));
     assert.equal(await client.request('show'), Reply.OK);
     assert.deepEqual(await client.listing(), []);

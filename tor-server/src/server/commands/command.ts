@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { CommandName } from '../../protocol/constants.js';
+import type { AccessLevel, CommandName } from '../../protocol/constants.js';
 import type { INVALID_LINE, RawBytes } from '../../protocol/line-reader.js';
 import type { ServerContext } from '../context.js';
 
@@ -13,12 +13,21 @@ export type TransferActivity = { kind: 'uploading' | 'downloading'; name: string
 export interface CommandConnection {
   /** `address:port` of the client, for the log. */
   readonly label: string;
+  /** What this client may do (the dispatcher has already checked the command's level against it). */
+  readonly access: AccessLevel;
+  /** Aborted when the client goes away: long work for it (hashing) stops. */
+  readonly signal: AbortSignal;
   /** Sends one reply line; resolves once the connection can take more. */
   send(line: string): Promise<void>;
   /** Sends several reply lines in one write (a listing of 10,000 rows is one buffer, not 10,000 writes). */
   sendLines(lines: readonly string[]): Promise<void>;
   /**
-   * Reads the next line, which must be complete within `ms` however slowly its bytes trickle in.
+   * Queues one line without waiting for the client to take it (a watcher's event, which must not
+   * hold up the feed); returns the bytes now waiting to go out, so the caller can bound them.
+   */
+  sendNow(line: string): number;
+  /**
+   * Reads the next line, which must be complete within `ms` (Infinity: no limit) however slowly its bytes trickle in.
    * When it is not, the client is told, the connection closes, and this resolves null (as it
    * does when the client leaves).
    */
@@ -37,12 +46,22 @@ export interface CommandConnection {
   beginTransfer(activity: TransferActivity): () => void;
   /** Turns the connection's timeouts off until the command ends (for slow work the client waits on, such as fsync). */
   pauseTimeouts(): void;
+  /**
+   * Makes the connection a watcher until it closes: no idle timeout (TCP keep-alive finds a dead
+   * peer instead), shown as watching in the console, and closed at once at shutdown.
+   */
+  beginWatch(): void;
+  /** Cuts the connection at once. */
+  cut(): void;
 }
 
-/** One TFTCP command: its word, whether it takes an argument, and what it does. */
+/** One TFTCP command: its word, whether it takes an argument, the access it needs, and what it does. */
 export interface CommandHandler {
   readonly name: CommandName;
-  readonly takesArgument: boolean;
+  /** true: exactly one argument; false: none; 'optional': either. */
+  readonly takesArgument: boolean | 'optional';
+  /** The least access level a client needs to run it; the dispatcher refuses the rest. */
+  readonly access: AccessLevel;
   /**
    * Carries the command out, writing its replies. Throws a ReplyError to refuse it with a
    * reply line (connection stays usable); returns 'close' to end the connection.

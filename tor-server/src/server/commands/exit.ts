@@ -5,6 +5,7 @@ import type { CommandHandler } from './command.js';
 export const exit: CommandHandler = {
   name: Command.EXIT,
   takesArgument: false,
+  access: 'read',
   async run(conn) {
     await conn.send(Reply.EXIT);
     return 'close';

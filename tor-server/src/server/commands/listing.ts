@@ -6,6 +6,7 @@ import type { CommandConnection, CommandHandler } from './command.js';
 export const show: CommandHandler = {
   name: Command.SHOW,
   takesArgument: false,
+  access: 'read',
   async run(conn, _argument, ctx) {
     await sendListing(conn, await ctx.store.list());
   },
@@ -15,6 +16,7 @@ export const show: CommandHandler = {
 export const search: CommandHandler = {
   name: Command.SEARCH,
   takesArgument: true,
+  access: 'read',
   async run(conn, text, ctx) {
     const needle = text.toLowerCase();
     await sendListing(conn, await ctx.store.list({ filter: (name) => name.toLowerCase().includes(needle) }));

@@ -11,6 +11,7 @@ import { logTransfer } from './transfer-log.js';
 export const download: CommandHandler = {
   name: Command.DOWNLOAD,
   takesArgument: true,
+  access: 'read',
   run: (conn, argument, ctx) => sendFile(conn, ctx, nameArgument(argument), 0, Infinity),
 };
 
@@ -18,6 +19,7 @@ export const download: CommandHandler = {
 export const range: CommandHandler = {
   name: Command.RANGE,
   takesArgument: true,
+  access: 'read',
   async run(conn, argument, ctx) {
     const args = parseRangeArguments(argument);
     if (!args) throw new ReplyError(Reply.UNKNOWN);

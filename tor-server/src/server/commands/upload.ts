@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { parseSize } from '../../protocol/command-line.js';
 import { INVALID_LINE } from '../../protocol/line-reader.js';
@@ -17,6 +18,7 @@ import { logTransfer } from './transfer-log.js';
 export const upload: CommandHandler = {
   name: Command.UPLOAD,
   takesArgument: true,
+  access: 'write',
   async run(conn, argument, ctx) {
     const name = nameArgument(argument);
     const { store } = ctx;
@@ -47,8 +49,10 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
     const endTransfer = conn.beginTransfer({ kind: 'uploading', name, total: size, done: () => raw.bytesRead });
     const started = performance.now();
     let writeError: StoreError | undefined;
+    // Hashed as the bytes pass, so a `hash` of the stored file needs no second read.
+    const digest = createHash('sha256');
     try {
-      writeError = await writeAll(raw, pending, conn, name, size, ctx);
+      writeError = await writeAll(raw, pending, digest, conn, name, size, ctx);
     } finally {
       endTransfer();
     }
@@ -59,8 +63,9 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
     // Every byte is in: the fsyncs of the commit may take long on a slow disk, and must not be cut
     // by a timeout (the client would see a failure for an upload that then gets stored).
     conn.pauseTimeouts();
-    await pending.commit();
+    const stored = await ctx.feed.commitUpload(pending);
     pending = undefined;
+    ctx.hashes.put(name, stored.version, digest.digest('hex'));
     logTransfer(ctx, conn, 'upload', name, size, started);
     await conn.send(Reply.END);
   } catch (error) {
@@ -80,11 +85,12 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
  * the rest of the bytes are drained so the connection stays in step and the client gets a
  * reply line. A cut connection throws TransferCutError.
  */
-async function writeAll(raw: AsyncIterable<Buffer>, pending: Upload, conn: CommandConnection, name: string, size: number, ctx: ServerContext): Promise<StoreError | undefined> {
+async function writeAll(raw: AsyncIterable<Buffer>, pending: Upload, digest: Hash, conn: CommandConnection, name: string, size: number, ctx: ServerContext): Promise<StoreError | undefined> {
   let received = 0;
   try {
     for await (const chunk of raw) {
       received += chunk.length;
+      digest.update(chunk);
       await pending.write(chunk);
     }
   } catch (error) {

@@ -3,12 +3,14 @@ import { constants as fsc, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { compareByName, type FileEntry } from '../../protocol/file-row.js';
+import { compareByName } from '../../protocol/file-row.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { decodeUtf8, escapeBytes } from './disk-names.js';
 import { FolderLock } from './folder-lock.js';
-import { FsUpload, storeErrorOf } from './fs-upload.js';
-import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredFile } from './store.js';
+import { toEntry, versionOf } from './fs-entry.js';
+import { FsUpload, storeErrorOf, syncDir } from './fs-upload.js';
+import { watchFolder } from './folder-watch.js';
+import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredEntry, type StoredFile } from './store.js';
 
 /** Hidden folder inside the served folder where uploads are written until they are complete. */
 export const TEMP_DIR_NAME = '.tor-tmp';
@@ -66,7 +68,7 @@ export class FsStore implements Store {
   }
 
   /** Names the TFTCP rules refuse are left out, with a warning once per name. */
-  async list(options: ListOptions = {}): Promise<FileEntry[]> {
+  async list(options: ListOptions = {}): Promise<StoredEntry[]> {
     const { filter } = options;
     // As bytes: a name that is not UTF-8 would otherwise be read as U+FFFD and pass for another name.
     const dirents = await fs.readdir(this.root, { encoding: 'buffer', withFileTypes: true });
@@ -76,7 +78,7 @@ export class FsStore implements Store {
       const name = this.#listableName(dirent.name);
       if (name !== undefined && (filter === undefined || filter(name))) names.push(name);
     }
-    const entries: FileEntry[] = [];
+    const entries: StoredEntry[] = [];
     for (let i = 0; i < names.length; i += STAT_BATCH) {
       const batch = names.slice(i, i + STAT_BATCH);
       const stats = await Promise.all(batch.map((name) => fs.lstat(path.join(this.root, name)).catch(() => null)));
@@ -88,7 +90,7 @@ export class FsStore implements Store {
     return entries.sort(compareByName);
   }
 
-  async stat(name: FileName): Promise<FileEntry | undefined> {
+  async stat(name: FileName): Promise<StoredEntry | undefined> {
     try {
       const stat = await fs.lstat(this.#pathOf(name));
       return stat.isFile() ? toEntry(name, stat) : undefined;
@@ -120,7 +122,47 @@ export class FsStore implements Store {
       await handle.close();
       return undefined;
     }
-    return new FsStoredFile(handle, stat.size);
+    return new FsStoredFile(handle, stat.size, versionOf(stat));
+  }
+
+  async remove(name: FileName): Promise<void> {
+    const target = this.#pathOf(name);
+    await this.#requireFile(name, target);
+    try {
+      await fs.unlink(target);
+    } catch (error) {
+      if (isMissing(error)) throw new StoreError('not-found', name);
+      throw storeErrorOf(error);
+    }
+    await this.#syncRoot();
+  }
+
+  /** link (which fails rather than overwrite, where rename would replace), then unlink the old name. */
+  async rename(from: FileName, to: FileName): Promise<StoredEntry> {
+    const source = this.#pathOf(from);
+    const target = this.#pathOf(to);
+    if (this.#reserved.has(to)) throw new StoreError('exists', `${to} is being uploaded right now`);
+    await this.#requireFile(from, source);
+    try {
+      await fs.link(source, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new StoreError('exists', to, { reason: code, cause: error });
+      if (isMissing(error)) throw new StoreError('not-found', from);
+      throw storeErrorOf(error);
+    }
+    await fs.unlink(source).catch((error: unknown) => {
+      // Already gone (removed by hand meanwhile): the file is under its new name all the same.
+      if (!isMissing(error)) throw storeErrorOf(error);
+    });
+    await this.#syncRoot();
+    const entry = await this.stat(to);
+    if (!entry) throw new StoreError('not-found', to);
+    return entry;
+  }
+
+  watch(onHint: (name?: string) => void): () => void {
+    return watchFolder(this.root, onHint, this.#logger);
   }
 
   async reserve(name: FileName): Promise<void> {
@@ -154,6 +196,21 @@ export class FsStore implements Store {
     return FsUpload.create(name, tempPath, this.#pathOf(name), this.root);
   }
 
+  /** Throws StoreError `not-found` unless `full` is a regular file (never a symlink, a folder or a pipe). */
+  async #requireFile(name: string, full: string): Promise<void> {
+    const stat = await fs.lstat(full).catch((error: unknown) => {
+      if (isMissing(error)) return undefined;
+      throw storeErrorOf(error);
+    });
+    if (!stat?.isFile()) throw new StoreError('not-found', name);
+  }
+
+  async #syncRoot(): Promise<void> {
+    await syncDir(this.root).catch((error: unknown) => {
+      throw storeErrorOf(error);
+    });
+  }
+
   /** The name as a string when it may be listed; undefined (after a warning, once per name) when not. */
   #listableName(bytes: Buffer): string | undefined {
     // Hidden names are the server's own (.tor-tmp, .tor-lock) or the operator's: skipped without a word.
@@ -185,19 +242,6 @@ export class FsStore implements Store {
   }
 }
 
-// The span a listing row can carry: toISOString() prints other years with a sign and 6 digits.
-const EARLIEST_MS = Date.parse('0000-01-01T00:00:00.000Z');
-const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
-
-function toEntry(name: string, stat: Stats): FileEntry {
-  // Some file systems allow times no listing row can express (year 11476, or beyond Date's range):
-  // clamp them rather than break every listing that contains the file.
-  // stat.mtime is rounded to the millisecond as Node rounds it; it is an invalid Date past Date's range.
-  const ms = stat.mtime.getTime();
-  const time = Number.isNaN(ms) ? (stat.mtimeMs > 0 ? LATEST_MS : EARLIEST_MS) : Math.min(Math.max(ms, EARLIEST_MS), LATEST_MS);
-  return { name, size: stat.size, modified: new Date(time).toISOString() };
-}
-
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   // ELOOP: O_NOFOLLOW met a symlink, which we treat as no file at all.
@@ -207,11 +251,13 @@ function isMissing(error: unknown): boolean {
 /** A file open for reading: the handle is this object's until a stream is made of it, then the stream's. */
 class FsStoredFile implements StoredFile {
   readonly size: number;
+  readonly version: string;
   #handle: fs.FileHandle | undefined;
 
-  constructor(handle: fs.FileHandle, size: number) {
+  constructor(handle: fs.FileHandle, size: number, version: string) {
     this.#handle = handle;
     this.size = size;
+    this.version = version;
   }
 
   read(offset: number, count: number): Readable {

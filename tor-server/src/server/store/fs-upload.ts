@@ -1,7 +1,8 @@
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import { BatchedFileWriter } from './batched-writer.js';
-import { StoreError, type Upload } from './store.js';
+import { toEntry } from './fs-entry.js';
+import { StoreError, type StoredEntry, type Upload } from './store.js';
 
 /**
  * An upload written to a hidden temp file, linked under its name when complete. It owns the
@@ -48,10 +49,13 @@ export class FsUpload implements Upload {
    * fsync, then link the temp file under its name (link fails rather than overwrite, where
    * rename would replace), then fsync the folder so the name survives a crash.
    */
-  async commit(): Promise<void> {
+  async commit(): Promise<StoredEntry> {
     this.#done = true;
+    let stat: Stats;
     try {
       await this.#handle.sync();
+      // The handle's own stat: the version of exactly these bytes, whatever happens to the name next.
+      stat = await this.#handle.stat();
       await this.#handle.close();
       await fs.link(this.#tempPath, this.#target);
     } catch (error) {
@@ -66,6 +70,7 @@ export class FsUpload implements Upload {
     await syncDir(this.#folder).catch((error: unknown) => {
       throw storeErrorOf(error);
     });
+    return toEntry(this.#name, stat);
   }
 
   async abort(): Promise<void> {
@@ -87,7 +92,8 @@ export function storeErrorOf(error: unknown): StoreError {
   return new StoreError('unavailable', message, { reason: code, cause: error });
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a folder, so the names just linked into it or removed from it survive a crash. */
+export async function syncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, fsc.O_RDONLY);
   try {
     await handle.sync();

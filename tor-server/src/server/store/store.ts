@@ -35,6 +35,15 @@ export class StoreError extends Error {
   }
 }
 
+/**
+ * A file's listing row with its version: a token that changes whenever the file's bytes may
+ * have (folder: inode, size and mtime; an object store: the ETag), so what is known about the
+ * bytes (their hash) can be kept under it.
+ */
+export interface StoredEntry extends FileEntry {
+  readonly version: string;
+}
+
 /** How to narrow a listing. */
 export interface ListOptions {
   /**
@@ -47,6 +56,8 @@ export interface ListOptions {
 /** A file opened for reading: its size is fixed at opening, and the same file is read whatever happens to its name. */
 export interface StoredFile {
   readonly size: number;
+  /** The version of the bytes this handle reads (see StoredEntry). */
+  readonly version: string;
   /**
    * Streams bytes [offset, offset + count), which must lie within the file. The stream becomes
    * the one owner of whatever the file held open and releases it when it ends or is destroyed.
@@ -67,8 +78,11 @@ export interface Upload {
   write(chunk: Buffer): Promise<void>;
   /** Waits for every queued chunk to be written; resolves with the first failure, if any. */
   finish(): Promise<StoreError | undefined>;
-  /** Makes the upload durable and visible under its name, never over an existing file (StoreError `exists`). */
-  commit(): Promise<void>;
+  /**
+   * Makes the upload durable and visible under its name, never over an existing file (StoreError
+   * `exists`); resolves with the stored file's row and version.
+   */
+  commit(): Promise<StoredEntry>;
   /** Throws the upload away, after the writes in flight. Harmless after commit. Never throws. */
   abort(): Promise<void>;
 }
@@ -81,9 +95,9 @@ export interface Upload {
  */
 export interface Store {
   /** Every visible file, sorted by name; names the TFTCP rules refuse are left out. */
-  list(options?: ListOptions): Promise<FileEntry[]>;
-  /** One file's listing row, or undefined when no visible file has the name. */
-  stat(name: FileName): Promise<FileEntry | undefined>;
+  list(options?: ListOptions): Promise<StoredEntry[]>;
+  /** One file's listing row and version, or undefined when no visible file has the name. */
+  stat(name: FileName): Promise<StoredEntry | undefined>;
   /** Opens a file for reading, or undefined when no visible file has the name. */
   openRead(name: FileName): Promise<StoredFile | undefined>;
   /**
@@ -100,6 +114,24 @@ export interface Store {
   checkSpace(size: number): Promise<void>;
   /** Starts an upload of a reserved name, written where no listing shows it. */
   beginUpload(name: FileName): Promise<Upload>;
+  /**
+   * Deletes a file (StoreError `not-found` when no visible file has the name). A file open for
+   * reading stays readable through its StoredFile until that is done.
+   */
+  remove(name: FileName): Promise<void>;
+  /**
+   * Gives a file a new name, never over another file or an upload in flight (StoreError
+   * `exists`); StoreError `not-found` when no visible file has `from`. Resolves with the row
+   * under the new name.
+   */
+  rename(from: FileName, to: FileName): Promise<StoredEntry>;
+  /**
+   * Calls `onHint` whenever something may have changed in the store other than through it (an
+   * operator copying files in by hand), with the name when the backend knows it, and now and
+   * then without one as a safety net. A hint is a reason to look, not a change: the caller
+   * lists or stats to find out. Returns a function that stops the hints.
+   */
+  watch(onHint: (name?: string) => void): () => void;
   /** Throws away uploads an earlier run left unfinished (ours to do: we hold the lock). */
   clearAbandonedUploads(): Promise<void>;
   /** Gives the lock back. Never throws. */
