@@ -3,7 +3,7 @@
  * TFTCP on 127.0.0.1 (as ratios), the gateway's peak RSS, 100 concurrent WebSocket sessions,
  * and nginx serving the same file as an outside reference. One run; temp files removed.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NGINX, startNginx } from './nginx.js';
+import { startProcess } from './processes.js';
 import { FOLDER_FILES, fillFolder, rangeLatency } from './range-latency.js';
 import { httpDownload, multipartUpload, tftcpDownload, tftcpUpload, wsCrowd } from './transfers.js';
 
@@ -151,22 +152,6 @@ async function interleaved<T extends (() => Promise<number>)[]>(rounds: number, 
     for (const [j, measure] of measures.entries()) top[j] = Math.max(top[j]!, await measure());
   }
   return top as { [K in keyof T]: number };
-}
-
-/** Starts one of our bins and parses the port from its listening line. */
-async function startProcess(children: ChildProcess[], bin: string, args: string[], listening: RegExp, nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...nodeFlags, bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let output = '';
-  for await (const chunk of child.stdout!) {
-    output += chunk;
-    const match = listening.exec(output);
-    if (match) {
-      child.stdout!.resume();
-      return { child, port: Number(match[1]) };
-    }
-  }
-  throw new Error(`${path.basename(bin)} did not start: ${output}`);
 }
 
 /** VmHWM: the most memory the process ever had resident. Read while it is alive. */

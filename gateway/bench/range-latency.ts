@@ -3,15 +3,17 @@
  * files, through the gateway: one request at a time on a kept-alive HTTP connection, as a
  * video player or a resumed download would make them. Used by bench.ts; also runs alone
  * (`node --import tsx bench/range-latency.ts`) against the built tor-server and gateway
- * (dist/), so the same figure can be taken on another checkout.
+ * (dist/), so the same figure can be taken on another checkout (copy this file and
+ * processes.ts there).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startProcess } from './processes.js';
 
 export const RANGE_BYTES = 64 * 1024;
 export const FOLDER_FILES = 10_000;
@@ -75,9 +77,9 @@ async function main(): Promise<void> {
     await fs.truncate(await touch(path.join(dir, 'big.bin')), size);
     await fillFolder(dir);
     await fs.writeFile(path.join(work, 'index.html'), '<!doctype html><title>bench</title>');
-    const tor = await start(children, torBin, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'warn'], /listening on [^\s]+:(\d+),/);
-    const gateway = await start(children, gatewayBin, ['--host', '127.0.0.1', '--port', '0', '--tor-port', String(tor), '--web-dir', work], /listening on http:\/\/[^\s]+:(\d+) /);
-    const { median, p99 } = await rangeLatency(`http://127.0.0.1:${gateway}/api/files/big.bin`, size);
+    const tor = await startProcess(children, torBin, ['--host', '127.0.0.1', '--port', '0', '--dir', dir, '--log-level', 'warn'], /listening on [^\s]+:(\d+),/);
+    const gateway = await startProcess(children, gatewayBin, ['--host', '127.0.0.1', '--port', '0', '--tor-port', String(tor.port), '--web-dir', work], /listening on http:\/\/[^\s]+:(\d+) /);
+    const { median, p99 } = await rangeLatency(`http://127.0.0.1:${gateway.port}/api/files/big.bin`, size);
     process.stdout.write(`GET of a 64 KiB range mid-file (${(size / 1024 ** 3).toFixed(2)} GiB file, ${FOLDER_FILES} files in the folder), ${ROUNDS} requests one at a time: median ${median.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms\n`);
   } finally {
     for (const child of children) child.kill('SIGKILL');
@@ -88,21 +90,6 @@ async function main(): Promise<void> {
 async function touch(file: string): Promise<string> {
   await fs.writeFile(file, '');
   return file;
-}
-
-async function start(children: ChildProcess[], bin: string, args: string[], listening: RegExp): Promise<number> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  let output = '';
-  for await (const chunk of child.stdout!) {
-    output += chunk;
-    const match = listening.exec(output);
-    if (match) {
-      child.stdout!.resume();
-      return Number(match[1]);
-    }
-  }
-  throw new Error(`${path.basename(bin)} did not start: ${output}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) await main();
