@@ -62,8 +62,11 @@ export function startLiveSync({ client, connection, files, session, clock }: Liv
       if (event.event === 'files-changed') {
         files.receive(event.change);
       } else if (event.connected) {
+        // The socket's first word is `connected` too: only a link that went down needs a new listing.
+        const wasDown = connection.upstream === false || downTimer !== null;
         cancelDown();
         connection.setUpstream(true);
+        if (!wasDown) return;
         // Whatever changed while the link was away shows up now; a restarted server may grant another level.
         void files.refresh();
         void session.load();
