@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { TftcpClient } from 'tor-server/client';
+import type { ChangeEvent, TftcpClient } from 'tor-server/client';
 import type { FileChange } from '../api/index.js';
 import { Backoff, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MIN_BACKOFF_MS } from './backoff.js';
 import type { Upstream } from './upstream.js';
@@ -26,9 +26,6 @@ interface ChangeFeedEvents {
 }
 
 const DEFAULT_RING_SIZE = 1024;
-
-/** What the tor-server's watch stream yields (tor-server/client's ChangeEvent). */
-type WatchEvent = Awaited<ReturnType<TftcpClient['watch']>> extends AsyncIterable<infer E> ? E : never;
 
 /**
  * The gateway's one `watch` subscription to the tor-server, shared by every WebSocket session.
@@ -144,7 +141,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
     this.emit('subscribed', subscribed);
   }
 
-  #take(event: WatchEvent): void {
+  #take(event: ChangeEvent): void {
     const change = toFileChange(event);
     if (change.type === 'resync') {
       // What happened since our position is unknown: start over from the server's position.
@@ -177,14 +174,14 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
 }
 
 /** The browser's form of a tor-server change: a row is a FileInfo under `file`. */
-function toFileChange(event: WatchEvent): FileChange {
+function toFileChange(event: ChangeEvent): FileChange {
   switch (event.type) {
     case 'added':
       return { type: 'added', seq: event.seq, file: event.entry };
     case 'removed':
       return { type: 'removed', seq: event.seq, name: event.name };
     case 'renamed':
-      return { type: 'renamed', seq: event.seq, from: event.from, to: event.to };
+      return { type: 'renamed', seq: event.seq, from: event.from, to: event.to, ...(event.entry ? { file: event.entry } : {}) };
     case 'resync':
       return { type: 'resync', seq: event.seq };
   }
