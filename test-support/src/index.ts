@@ -6,6 +6,7 @@ export {
   GATEWAY_BIN,
   GATEWAY_SOURCE,
   START_MS,
+  TOR_CLIENT_BIN,
   TOR_SERVER_BIN,
   runNode,
   spawnGateway,

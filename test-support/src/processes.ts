@@ -12,6 +12,8 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 /** The built tor-server program (`npm run build -w tor-server`). */
 export const TOR_SERVER_BIN = path.join(REPO_ROOT, 'tor-server/dist/bin/tor-server.js');
 /** The built gateway program (`npm run build -w gateway`). */
+/** The built tor-client CLI. */
+export const TOR_CLIENT_BIN = path.join(REPO_ROOT, 'tor-server/dist/bin/tor-client.js');
 export const GATEWAY_BIN = path.join(REPO_ROOT, 'gateway/dist/main.js');
 /** The gateway's entry in source, run through tsx: gateway tests need no gateway build. */
 export const GATEWAY_SOURCE = path.join(REPO_ROOT, 'gateway/src/main.ts');

@@ -7,8 +7,15 @@ export const WebErrorCode = {
   WS_TIMEOUT: 'WEB_ERR_WS_TIMEOUT',
   /** The gateway answered `ok: false`; the message is the server's own line. */
   WS_REPLY: 'WEB_ERR_WS_REPLY',
+  /** An HTTP request was refused (403, 404, 409...); the message is the server's own line. */
+  HTTP_REFUSED: 'WEB_ERR_HTTP_REFUSED',
+  /** An HTTP request got no answer at all. */
+  HTTP_UNREACHABLE: 'WEB_ERR_HTTP_UNREACHABLE',
 } as const;
 export type WebErrorCode = (typeof WebErrorCode)[keyof typeof WebErrorCode];
+
+/** What to tell people when a request got no answer at all. */
+export const GATEWAY_UNREACHABLE = 'The gateway could not be reached; check the connection and try again';
 
 /** An error the app can show as is: `message` is meant for people. */
 export class WebError extends Error {
@@ -16,6 +23,8 @@ export class WebError extends Error {
   constructor(
     readonly code: WebErrorCode,
     message: string,
+    /** The HTTP status of a refused request. */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -24,4 +33,16 @@ export class WebError extends Error {
 /** The message to show for any thrown value. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The message in an error response body (`{"error": ...}`, or `message` as Fastify words it), if there is one. */
+export function errorBodyMessage(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown } | null;
+    if (typeof parsed?.error === 'string' && parsed.error) return parsed.error;
+    if (typeof parsed?.message === 'string' && parsed.message) return parsed.message;
+  } catch {
+    // Not JSON (a proxy's error page): the caller falls back to the status.
+  }
+  return null;
 }

@@ -1,4 +1,5 @@
-import { ApiPath, FormField, type ErrorResponse, type UploadResponse } from 'gateway/api';
+import { ApiPath, FormField, type UploadResponse } from 'gateway/api';
+import { errorBodyMessage, GATEWAY_UNREACHABLE } from './errors.js';
 import type { RunningUpload, UploadJob, UploadOutcome } from './upload-queue.js';
 
 /** Where uploads go (multipart, a `size` field right before each file part). */
@@ -30,15 +31,12 @@ export function xhrUpload(job: UploadJob<File>): RunningUpload {
 
 /** The message to show for a refused upload: the server's own words where the body has them. */
 export function uploadErrorMessage(status: number, body: string): string {
-  if (status === 0) return 'The gateway could not be reached; check the connection and try again';
+  if (status === 0) return GATEWAY_UNREACHABLE;
   try {
-    const parsed = JSON.parse(body) as Partial<UploadResponse & ErrorResponse> & { message?: unknown };
-    const refused = parsed.files?.find((file) => !file.ok && file.error);
+    const refused = (JSON.parse(body) as Partial<UploadResponse> | null)?.files?.find((file) => !file.ok && file.error);
     if (refused?.error) return refused.error;
-    if (typeof parsed.error === 'string' && parsed.error) return parsed.error;
-    if (typeof parsed.message === 'string' && parsed.message) return parsed.message;
   } catch {
-    // Not JSON (a proxy's error page): fall through to the status.
+    // Not JSON: the status says it.
   }
-  return `Upload failed (HTTP ${status})`;
+  return errorBodyMessage(body) ?? `Upload failed (HTTP ${status})`;
 }

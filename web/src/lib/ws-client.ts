@@ -1,7 +1,7 @@
-import { ApiPath, type FileEntry, type WsEvent, type WsReply, type WsRequest, type WsServerMessage } from 'gateway/api';
+import { ApiPath, type FileChange, type WsAnswers, type WsCommand, type WsEvent, type WsReply, type WsRequest, type WsServerMessage } from 'gateway/api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { WebError, WebErrorCode } from './errors.js';
-import { uniqueByName } from './unique-files.js';
+import type { Listing } from './live-listing.js';
 
 export type SocketState = 'connecting' | 'open' | 'closed';
 
@@ -18,15 +18,20 @@ export interface WsClientOptions {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type RequestBody = DistributiveOmit<WsRequest, 'id'>;
+type RequestBody<C extends WsCommand> = DistributiveOmit<Extract<WsRequest, { command: C }>, 'id'>;
+type OkReply = WsAnswers[WsCommand];
+
+/** The answer to `since`: the changes after the position asked for, or `resync` when the gateway no longer holds them all. */
+export type CatchUp = { resync: false; changes: FileChange[]; seq: number } | { resync: true; seq: number };
 
 interface Pending {
-  resolve(files: FileEntry[]): void;
+  resolve(reply: OkReply): void;
   reject(error: WebError): void;
   timer: ReturnType<typeof setTimeout>;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const CONNECTION_LOST = 'The connection to the gateway was lost';
 
 /**
  * The browser's end of `GET /api/ws`: numbered requests matched to replies, pushed events,
@@ -72,10 +77,7 @@ export class WsClient {
   stop(): void {
     this.#stopped = true;
     this.#clearRetry();
-    const socket = this.#socket;
-    this.#socket = null;
-    socket?.close();
-    this.#failPending('The connection was closed');
+    this.#dropSocket('The connection was closed');
     this.#setState('closed');
   }
 
@@ -99,17 +101,40 @@ export class WsClient {
     return () => this.#eventListeners.delete(listener);
   }
 
-  /** Every file on the tor-server. */
-  show(): Promise<FileEntry[]> {
-    return this.#request({ command: 'show' });
+  /** Replaces the socket at once (the keep-alive found it dead): pending requests fail, a new one opens. */
+  reconnect(): void {
+    if (this.#stopped) return;
+    this.#clearRetry();
+    this.#dropSocket(CONNECTION_LOST);
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  /** Every file on the tor-server, with the feed position the listing starts from. */
+  async show(): Promise<Listing> {
+    const { files, seq } = await this.#request({ command: 'show' });
+    return { files, seq };
   }
 
   /** The files whose names contain `text`, as the tor-server's `search` decides. */
-  search(text: string): Promise<FileEntry[]> {
-    return this.#request({ command: 'search', text });
+  async search(text: string): Promise<Listing> {
+    const { files, seq } = await this.#request({ command: 'search', text });
+    return { files, seq };
   }
 
-  #request(body: RequestBody): Promise<FileEntry[]> {
+  /** The changes after feed position `seq`, or `resync` when the gateway cannot replay them all. */
+  async since(seq: number): Promise<CatchUp> {
+    const reply = await this.#request({ command: 'since', seq });
+    return 'resync' in reply ? { resync: true, seq: reply.seq } : { resync: false, changes: reply.changes, seq: reply.seq };
+  }
+
+  /** The application-level keep-alive; resolves on the gateway's pong, within `timeoutMs`. */
+  async ping(timeoutMs?: number): Promise<void> {
+    await this.#request({ command: 'ping' }, timeoutMs);
+  }
+
+  /** Sends one request; the reply is matched by id, so its shape is the one `command` gets. */
+  #request<C extends WsCommand>(body: RequestBody<C> & { command: C }, timeoutMs = this.#options.requestTimeoutMs): Promise<WsAnswers[C]> {
     const socket = this.#socket;
     if (this.#state !== 'open' || !socket) {
       return Promise.reject(new WebError(WebErrorCode.WS_CLOSED, 'Not connected to the gateway'));
@@ -119,8 +144,8 @@ export class WsClient {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new WebError(WebErrorCode.WS_TIMEOUT, 'The gateway did not answer in time'));
-      }, this.#options.requestTimeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
+      }, timeoutMs);
+      this.#pending.set(id, { resolve: resolve as (reply: OkReply) => void, reject, timer });
       socket.send(JSON.stringify({ ...body, id } satisfies WsRequest));
     });
   }
@@ -148,7 +173,7 @@ export class WsClient {
     socket.onclose = () => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      this.#failPending('The connection to the gateway was lost');
+      this.#failPending(CONNECTION_LOST);
       if (this.#stopped) return;
       this.#setState('closed');
       this.#scheduleRetry();
@@ -175,7 +200,7 @@ export class WsClient {
     if (!pending) return;
     this.#pending.delete(reply.id);
     clearTimeout(pending.timer);
-    if (reply.ok) pending.resolve(uniqueByName(reply.files));
+    if (reply.ok) pending.resolve(reply);
     else pending.reject(new WebError(WebErrorCode.WS_REPLY, reply.error));
   }
 
@@ -194,6 +219,14 @@ export class WsClient {
     this.#retryTimer = null;
   }
 
+  /** Closes the current socket (its close event is then ignored) and fails what waited on it. */
+  #dropSocket(message: string): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    socket?.close();
+    this.#failPending(message);
+  }
+
   #failPending(message: string): void {
     for (const [id, pending] of this.#pending) {
       clearTimeout(pending.timer);
@@ -208,7 +241,6 @@ export class WsClient {
     for (const listener of this.#stateListeners) listener(state);
   }
 }
-
 
 /** Path of the gateway's WebSocket. */
 export const SOCKET_PATH = ApiPath.ws;

@@ -1,8 +1,10 @@
 import { ApiPath, type HealthResponse } from 'gateway/api';
+import { KeepAlive, PING_INTERVAL_MS } from '../lib/keep-alive.js';
 import type { WsClient } from '../lib/ws-client.js';
 import type { Clock } from './clock.svelte.js';
 import type { ConnectionState } from './connection.svelte.js';
 import type { FileListState } from './files.svelte.js';
+import type { SessionState } from './session.svelte.js';
 
 /** Where the gateway reports whether the tor-server is reachable. */
 export const HEALTH_URL = ApiPath.health;
@@ -17,16 +19,20 @@ export interface LiveSyncParts {
   client: WsClient;
   connection: ConnectionState;
   files: FileListState;
+  session: SessionState;
   clock: Clock;
 }
 
 /**
- * Keeps the page in step with the server: the list reloads when the socket (re)opens, when the
- * gateway says files changed or the tor-server is back, and when the tab becomes visible again.
- * Returns the function that undoes it all.
+ * Keeps the page in step with the server: every change the gateway pushes is patched into the
+ * list; after a reconnect, or when the tab becomes visible again, the list catches up on what
+ * it missed (or reloads); it reloads when the tor-server is back. A keep-alive replaces a
+ * socket that stopped answering. Returns the function that undoes it all.
  */
-export function startLiveSync({ client, connection, files, clock }: LiveSyncParts): () => void {
+export function startLiveSync({ client, connection, files, session, clock }: LiveSyncParts): () => void {
   const stops: Array<() => void> = [];
+  const keepAlive = new KeepAlive({ ping: () => client.ping(PING_INTERVAL_MS), onDead: () => client.reconnect() });
+  stops.push(() => keepAlive.stop());
   let downTimer: ReturnType<typeof setTimeout> | null = null;
   const cancelDown = () => {
     if (downTimer !== null) clearTimeout(downTimer);
@@ -38,9 +44,14 @@ export function startLiveSync({ client, connection, files, clock }: LiveSyncPart
     client.onState((state) => {
       cancelDown();
       connection.setSocket(state);
-      if (state !== 'open') return;
+      if (state !== 'open') {
+        keepAlive.stop();
+        return;
+      }
+      keepAlive.start();
       void loadUpstreamState(connection);
-      void files.refresh().then(() => {
+      void session.load();
+      void (files.loaded ? files.catchUp() : files.refresh()).then(() => {
         if (files.error === null && connection.upstream === null) connection.setUpstream(true);
       });
     }),
@@ -49,12 +60,16 @@ export function startLiveSync({ client, connection, files, clock }: LiveSyncPart
   stops.push(
     client.onEvent((event) => {
       if (event.event === 'files-changed') {
-        void files.refresh();
+        files.receive(event.change);
       } else if (event.connected) {
+        // The socket's first word is `connected` too: only a link that went down needs a new listing.
+        const wasDown = connection.upstream === false || downTimer !== null;
         cancelDown();
         connection.setUpstream(true);
-        // Whatever changed while the link was away (uploads by other clients) shows up now.
+        if (!wasDown) return;
+        // Whatever changed while the link was away shows up now; a restarted server may grant another level.
         void files.refresh();
+        void session.load();
       } else if (downTimer === null && connection.upstream !== false) {
         downTimer = setTimeout(() => {
           downTimer = null;
@@ -68,7 +83,7 @@ export function startLiveSync({ client, connection, files, clock }: LiveSyncPart
     if (document.visibilityState !== 'visible') return;
     clock.tick();
     client.reconnectNow();
-    if (client.state === 'open') void files.refresh();
+    if (client.state === 'open') void files.catchUp();
   };
   document.addEventListener('visibilitychange', onVisible);
   stops.push(() => document.removeEventListener('visibilitychange', onVisible));

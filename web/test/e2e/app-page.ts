@@ -56,3 +56,16 @@ export async function dropFiles(page: Page, files: PageFile[]): Promise<void> {
   await page.dispatchEvent('main', 'drop', { dataTransfer });
   await dataTransfer.dispose();
 }
+
+/** Counts the listings (`show` and `search` requests) the page sends from now on, over any of its sockets. */
+export function countListings(page: Page): { readonly count: number } {
+  const counter = { count: 0 };
+  page.on('websocket', (socket) =>
+    socket.on('framesent', ({ payload }) => {
+      if (typeof payload !== 'string') return;
+      const command = (JSON.parse(payload) as { command?: string }).command;
+      if (command === 'show' || command === 'search') counter.count += 1;
+    }),
+  );
+  return counter;
+}

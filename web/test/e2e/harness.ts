@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, CHROMIUM_PATH, launchBrowser, type LaunchedBrowser } from './browser.js';
-import { startStack, type Stack } from './stack.js';
+import { startStack, type Stack, type StackOptions } from './stack.js';
 
 /** Where failing browser tests leave a screenshot (gitignored). */
 export const ARTIFACTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
@@ -25,11 +25,11 @@ export interface Suite {
 }
 
 /** Starts a stack seeded with `files` and one browser for the tests of a describe block. */
-export function useSuite(files: Record<string, Buffer | string>): Suite {
+export function useSuite(files: Record<string, Buffer | string>, options: StackOptions = {}): Suite {
   let stack: Stack | undefined;
   let browser: LaunchedBrowser | undefined;
   before(async () => {
-    stack = await startStack(files);
+    stack = await startStack(files, options);
     browser = await launchBrowser();
   });
   after(async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { openApp, row } from './app-page.js';
+import { listedNames, openApp, row } from './app-page.js';
 import { eventually } from 'test-support';
 import { browserSkipReason, UI_TIMEOUT_MS, useSuite, withScreenshots } from './harness.js';
 
@@ -40,10 +41,11 @@ function onePagePdf(text: string): Buffer {
 }
 
 describe('previews', { skip: browserSkipReason() }, () => {
+  const readme = Buffer.from('Plain text, shown as text.\n<script>not run</script>\n');
   const suite = useSuite({
     'photo.png': photo,
     'clip.webm': clip,
-    'readme.txt': Buffer.from('Plain text, shown as text.\n<script>not run</script>\n'),
+    'readme.txt': readme,
     'data.bin': Buffer.alloc(64),
     'report.pdf': onePagePdf('Quarterly report'),
     'evil.js': 'window.ownedByUpload = true;\n',
@@ -183,7 +185,61 @@ describe('previews', { skip: browserSkipReason() }, () => {
         UI_TIMEOUT_MS,
       );
       assert.equal(outcome, 'refused');
-      assert.equal(await page.evaluate(() => (window as { ownedByUpload?: boolean }).ownedByUpload), undefined);
+      assert.equal(await page.evaluate(() => (window as { ownedByUpload?: boolean }).ownedByUpload), undefined);, 'the page to show it', UI_TIMEOUT_MS}),
+  );
+
+  it(
+    'steps through the listed files with the arrow keys and the buttons, in the order and search shown',
+    withScreenshots('preview-navigation', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await openPreview(page, 'data.bin');
+      const title = () => page.locator('#preview-title').innerText();
+      await page.keyboard.press('ArrowRight');
+      await eventually(async () => assert.equal(await title(), 'evil.js'), 'the page to show it', UI_TIMEOUT_MS);
+      await page.keyboard.press('ArrowRight');
+      await eventually(async () => assert.equal(await title(), 'photo.png'), 'the page to show it', UI_TIMEOUT_MS);
+      assert.match(await page.getByRole('dialog').innerText(), /4 of 6/);
+      await page.keyboard.press('ArrowLeft');
+      await eventually(async () => assert.equal(await title(), 'evil.js'), 'the page to show it', UI_TIMEOUT_MS);
+      await page.getByRole('button', { name: 'Previous file' }).click();
+      await eventually(async () => assert.equal(await title(), 'data.bin'), 'the page to show it', UI_TIMEOUT_MS);
+      await page.getByRole('button', { name: 'Previous file' }).click();
+      await eventually(async () => assert.equal(await title(), 'clip.webm'), 'the page to show it', UI_TIMEOUT_MS);
+      assert.ok(await page.getByRole('button', { name: 'Previous file' }).isDisabled(), 'the first file has no previous');
+      // Focus fell from the disabled button; the keys still work.
+      await page.keyboard.press('ArrowRight');
+      await eventually(async () => assert.equal(await title(), 'data.bin'), 'the page to show it', UI_TIMEOUT_MS);
+      await page.keyboard.press('Escape');
+
+      // Within a search, only the matching files, largest first when sorted by size.
+      await page.getByRole('searchbox', { name: 'Search files' }).fill('re');
+      await eventually(async () => assert.deepEqual(await listedNames(page), ['readme.txt', 'report.pdf']), 'the page to show it', UI_TIMEOUT_MS);
+      await page.getByRole('button', { name: 'Sort by Size' }).click();
+      await eventually(async () => assert.deepEqual(await listedNames(page), ['report.pdf', 'readme.txt']), 'the page to show it', UI_TIMEOUT_MS);
+      await row(page, 'report.pdf').getByRole('button', { name: 'Preview report.pdf' }).click();
+      await page.getByRole('dialog', { name: 'report.pdf' }).waitFor();
+      await page.keyboard.press('ArrowRight');
+      await eventually(async () => assert.equal(await title(), 'readme.txt'), 'the page to show it', UI_TIMEOUT_MS);
+      assert.ok(await page.getByRole('button', { name: 'Next file' }).isDisabled(), 'the last match has no next');
+    }),
+  );
+
+  it(
+    "shows a file's SHA-256 on request, as the tor-server computes it, with a copy button",
+    withScreenshots('preview-sha256', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await suite.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.stack.url });
+      const dialog = await openPreview(page, 'readme.txt');
+      await dialog.getByRole('button', { name: 'Show SHA-256' }).click();
+      const expected = createHash('sha256').update(readme).digest('hex');
+      const field = dialog.getByTestId('sha256');
+      await field.waitFor();
+      assert.equal(await field.inputValue(), expected);
+      await dialog.getByRole('button', { name: 'Copy SHA-256' }).click();
+      await dialog.getByText('Copied').waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), expected);
     }),
   );
 });

@@ -27,9 +27,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Extra tor-server flags, kept across restarts (`['--open-access', 'admin']`). */
+  torServerArgs?: readonly string[];
+}
+
 /** Starts the stack; close() stops both processes and removes the folder. */
-export async function startStack(files: Record<string, Buffer | string> = {}): Promise<Stack> {
+export async function startStack(files: Record<string, Buffer | string> = {}, options: StackOptions = {}): Promise<Stack> {
   requireBuilt();
+  const torServerArgs = [...(options.torServerArgs ?? [])];
   // Owns the folder and every process the stack starts, restarts included.
   const scope = new Scope();
   const startGateway = (port?: number) => spawnGateway(scope, { torPort, port, webDir: WEB_DIST });
@@ -40,7 +46,7 @@ export async function startStack(files: Record<string, Buffer | string> = {}): P
   try {
     dir = await scratchDir(scope, 'tft-web-e2e-');
     for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
-    tor = await spawnTorServer(scope, { dir });
+    tor = await spawnTorServer(scope, { dir, args: torServerArgs });
     torPort = tor.port;
     gateway = await startGateway();
   } catch (error) {
@@ -59,7 +65,7 @@ export async function startStack(files: Record<string, Buffer | string> = {}): P
       earlierLogs += tor.output();
     },
     async restartTorServer() {
-      tor = await spawnTorServer(scope, { dir, port: torPort });
+      tor = await spawnTorServer(scope, { dir, port: torPort, args: torServerArgs });
     },
     freezeTorServer() {
       tor.child.kill('SIGSTOP');

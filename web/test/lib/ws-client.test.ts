@@ -9,6 +9,7 @@ import { socketUrl, WsClient, type SocketState, type WebSocketClass } from '../.
 
 const FAST_BACKOFF = { initialMs: 20, maxMs: 100, factor: 2, jitter: 0 };
 const files = [{ name: 'a.txt', size: 3, modified: '2026-11-24T10:00:00.000Z' }];
+const SEQ = 41;
 
 type Handler = (socket: WebSocket, request: WsRequest) => void;
 
@@ -61,7 +62,7 @@ after(async () => {
 });
 
 const echoFiles: Handler = (socket, request) => {
-  socket.send(JSON.stringify({ id: request.id, ok: true, files: request.command === 'show' ? files : [] }));
+  socket.send(JSON.stringify({ id: request.id, ok: true, files: request.command === 'show' ? files : [], seq: SEQ }));
 };
 
 describe('WsClient', () => {
@@ -73,7 +74,7 @@ describe('WsClient', () => {
       // Answer the second request first.
       for (const [s, r] of held.reverse()) {
         const name = r.command === 'search' ? `match-${r.text}` : 'all';
-        s.send(JSON.stringify({ id: r.id, ok: true, files: [{ ...files[0], name }] }));
+        s.send(JSON.stringify({ id: r.id, ok: true, files: [{ ...files[0], name }], seq: SEQ }));
       }
     });
     servers.push(server);
@@ -81,8 +82,9 @@ describe('WsClient', () => {
     client.start();
     await waitForState(client, 'open');
     const [shown, found] = await Promise.all([client.show(), client.search('pdf')]);
-    assert.equal(shown[0]!.name, 'all');
-    assert.equal(found[0]!.name, 'match-pdf');
+    assert.equal(shown.files[0]!.name, 'all');
+    assert.equal(found.files[0]!.name, 'match-pdf');
+    assert.equal(shown.seq, SEQ);
   });
 
   it("rejects with the server's own line on ok: false", async () => {
@@ -100,23 +102,12 @@ describe('WsClient', () => {
     });
   });
 
-  it('drops repeated rows of a listing, keeping the first (regression: each_key_duplicate blanked the list)', async () => {
-    const twice = [files[0]!, { ...files[0]!, size: 99 }, { name: 'b.txt', size: 1, modified: files[0]!.modified }, files[0]!];
-    const { server, url } = await startServer((socket, request) => socket.send(JSON.stringify({ id: request.id, ok: true, files: twice })));
-    servers.push(server);
-    const client = newClient(url);
-    client.start();
-    await waitForState(client, 'open');
-    assert.deepEqual(await client.show(), [files[0], twice[2]]);
-    assert.deepEqual(await client.search('txt'), [files[0], twice[2]]);
-  });
-
   it('delivers pushed events to listeners', async () => {
     const { server, url } = await startServer(echoFiles);
     servers.push(server);
     server.on('connection', (socket) => {
       socket.send(JSON.stringify({ event: 'upstream', connected: false }));
-      socket.send(JSON.stringify({ event: 'files-changed' }));
+      socket.send(JSON.stringify({ event: 'files-changed', change: { type: 'removed', seq: 7, name: 'a.txt' } }));
     });
     const client = newClient(url);
     const events: unknown[] = [];
@@ -128,7 +119,10 @@ describe('WsClient', () => {
     });
     client.start();
     await twoEvents;
-    assert.deepEqual(events, [{ event: 'upstream', connected: false }, { event: 'files-changed' }]);
+    assert.deepEqual(events, [
+      { event: 'upstream', connected: false },
+      { event: 'files-changed', change: { type: 'removed', seq: 7, name: 'a.txt' } },
+    ]);
   });
 
   it('refuses requests while not connected instead of queueing them forever', async () => {
@@ -159,7 +153,7 @@ describe('WsClient', () => {
     await assert.rejects(client.show(), (error: WebError) => error.code === WebErrorCode.WS_CLOSED);
     answer = true;
     await waitForState(client, 'open');
-    assert.deepEqual(await client.show(), files);
+    assert.deepEqual(await client.show(), { files, seq: SEQ });
   });
 
   it('keeps retrying while the server is down and recovers when it is back on the same port', async () => {
@@ -179,7 +173,54 @@ describe('WsClient', () => {
     const second = await startServer(echoFiles, first.port);
     servers.push(second.server);
     await waitForState(client, 'open');
-    assert.deepEqual(await client.show(), files);
+    assert.deepEqual(await client.show(), { files, seq: SEQ });
+  });
+
+  it('asks for the changes since a position, and reads a resync answer', async () => {
+    const change = { type: 'added', seq: 12, file: files[0] };
+    const { server, url } = await startServer((socket, request) => {
+      if (request.command !== 'since') return;
+      const reply = request.seq >= 10 ? { changes: [change], seq: 12 } : { resync: true, seq: 12 };
+      socket.send(JSON.stringify({ id: request.id, ok: true, ...reply }));
+    });
+    servers.push(server);
+    const client = newClient(url);
+    client.start();
+    await waitForState(client, 'open');
+    assert.deepEqual(await client.since(11), { resync: false, changes: [change], seq: 12 });
+    assert.deepEqual(await client.since(3), { resync: true, seq: 12 });
+  });
+
+  it('answers ping with the pong, and fails it after its own timeout', async () => {
+    let pong = true;
+    const { server, url } = await startServer((socket, request) => {
+      if (request.command === 'ping' && pong) socket.send(JSON.stringify({ id: request.id, ok: true, pong: true }));
+    });
+    servers.push(server);
+    const client = newClient(url);
+    client.start();
+    await waitForState(client, 'open');
+    await client.ping(1000);
+    pong = false;
+    await assert.rejects(client.ping(50), (error: WebError) => error.code === WebErrorCode.WS_TIMEOUT);
+  });
+
+  it('reconnect() replaces a socket at once, failing what waited on the old one', async () => {
+    let connections = 0;
+    const { server, url } = await startServer(() => {});
+    server.on('connection', () => (connections += 1));
+    servers.push(server);
+    const client = newClient(url);
+    const seen: SocketState[] = [];
+    client.onState((state) => seen.push(state));
+    client.start();
+    await waitForState(client, 'open');
+    const waiting = client.show();
+    client.reconnect();
+    await assert.rejects(waiting, (error: WebError) => error.code === WebErrorCode.WS_CLOSED);
+    await waitForState(client, 'open');
+    assert.equal(connections, 2);
+    assert.deepEqual(seen, ['connecting', 'open', 'connecting', 'open']);
   });
 
   it('stays closed after stop()', async () => {
