@@ -185,7 +185,8 @@ describe('previews', { skip: browserSkipReason() }, () => {
         UI_TIMEOUT_MS,
       );
       assert.equal(outcome, 'refused');
-      assert.equal(await page.evaluate(() => (window as { ownedByUpload?: boolean }).ownedByUpload), undefined);, 'the page to show it', UI_TIMEOUT_MS}),
+      assert.equal(await page.evaluate(() => (window as { ownedByUpload?: boolean }).ownedByUpload), undefined);
+    }),
   );
 
   it(
