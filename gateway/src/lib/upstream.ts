@@ -219,9 +219,11 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
       return Promise.resolve();
     }
     // An idle connection is worth less than a request waiting for its slot: an idle transfer
-    // connection's slot serves anyone; an idle pooled one's serves a transfer only within the
-    // transfers' share (closing one beyond it would not help).
-    if (!line.full) this.#reclaim(pooled ? ['transfer'] : this.#transfers < this.transferSlots ? ['transfer', 'pooled'] : ['transfer']);
+    // connection's slot serves anyone; an idle pooled one's serves another pooled request (the
+    // change feed, when the command pool's idle connections hold every kept slot: the command
+    // pool itself asks only when it has none idle), and a transfer only within the transfers'
+    // share (closing one beyond it would not help).
+    if (!line.full) this.#reclaim(pooled || this.#transfers < this.transferSlots ? ['transfer', 'pooled'] : ['transfer']);
     return line.wait(signal);
   }
 

@@ -10,6 +10,8 @@ const MAX_UPSTREAM = 4;
 const POOL = 2;
 const HELD = 6;
 // Longer than the answers are allowed to take below: a listing stuck behind the downloads would time out there first.
+// The held downloads' tor-server connections, silent while nobody reads, are not cut before then either: a
+// WebSocket waiting for a slot that only their end would free must show as a timeout, not as a slow answer.
 const QUEUE_TIMEOUT_MS = 25_000;
 const PROMPT_MS = 10_000;
 
@@ -32,7 +34,7 @@ test('downloads that hold every transfer connection (and more waiting in line) l
   const handle = await fs.open(path.join(dir, 'huge.bin'), 'w');
   await handle.truncate(1024 ** 3);
   await handle.close();
-  const app = await startApp(t, port, { maxUpstream: MAX_UPSTREAM, upstreamPool: POOL, upstreamQueueTimeoutMs: QUEUE_TIMEOUT_MS });
+  const app = await startApp(t, port, { maxUpstream: MAX_UPSTREAM, upstreamPool: POOL, upstreamQueueTimeoutMs: QUEUE_TIMEOUT_MS, upstreamReplyTimeoutMs: QUEUE_TIMEOUT_MS });
   const base = await listen(app);
   const held: http.ClientRequest[] = [];
   t.after(() => held.forEach((request) => request.destroy()));
@@ -49,9 +51,10 @@ test('downloads that hold every transfer connection (and more waiting in line) l
   assert.equal(listing.status, 200);
   assert.deepEqual(((await listing.json()) as { name: string }[]).map((file) => file.name), ['huge.bin', 'notes.txt']);
   const probe = await WsProbe.open(t, base);
-  assert.deepEqual(await probe.next(), { event: 'upstream', connected: true });
+  assert.deepEqual(await probe.next(undefined, PROMPT_MS), { event: 'upstream', connected: true });
   probe.send({ id: 1, command: 'show' });
   const reply = replyOf(await probe.next((m) => 'id' in m, PROMPT_MS));
   assert.equal(reply.ok && reply.files.length, 2);
+  assert.equal(app.changeFeed.connectionCount, 1, "the change feed holds its connection: an idle pooled one's slot");
   assert.equal(app.upstream.queuedCount, HELD - transfers, 'the downloads still wait: the pool took no slot of theirs');
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, freePort } from 'test-support';
+import { WAIT_MS, eventually, freePort, within } from 'test-support';
 import { GatewayError } from '../../src/errors.js';
+import { CommandPool } from '../../src/lib/command-pool.js';
 import { POOL_FLOOR, Upstream } from '../../src/lib/upstream.js';
 import { startTorServer, waitForClients } from '../helpers.js';
 
@@ -83,6 +84,29 @@ test('transfers never take the slots kept for the command pool, and the pool goe
   upstream.release((await waitingTransfer)!);
   assert.deepEqual(order, ['pooled', 'transfer']);
   upstream.release(pooled[1]!);
+});
+
+test("another pooled connection (the change feed) gets an idle command-pool connection's slot at once, not a transfer's", async (t) => {
+  const { port } = await startTorServer(t);
+  // Four slots, a pool of two: two kept for the pool, two for transfers.
+  const upstream = new Upstream({ host: '127.0.0.1', port, maxConnections: 4, poolSize: 2, queueTimeoutMs: 10_000 });
+  const pool = new CommandPool({ upstream, size: 2 });
+  t.after(() => (pool.close(), upstream.destroyAll()));
+  // Two commands at once leave the pool two idle connections: every kept slot.
+  await Promise.all([pool.run((client) => client.show()), pool.run((client) => client.show())]);
+  assert.equal(pool.openCount, 2);
+  const transfers = [await upstream.connect(), await upstream.connect()];
+  const waitingTransfer = upstream.connect();
+  assert.equal(upstream.queuedCount, 1);
+
+  const feed = await within(upstream.connect({ pooled: true }), WAIT_MS, 'the pooled connection');
+  await eventually(() => pool.openCount === 1, "the pool to give up one idle connection's slot");
+  assert.equal(upstream.queuedCount, 1, 'the transfer still waits: its share is taken');
+  assert.deepEqual(await pool.run((client) => client.show()), [], 'the pool still answers on its other connection');
+  upstream.release(feed);
+  upstream.release(transfers[0]!);
+  upstream.release((await waitingTransfer)!);
+  upstream.release(transfers[1]!);
 });
 
 test('the pool keeps min(its size, POOL_FLOOR) slots, and transfers always keep one', () => {
