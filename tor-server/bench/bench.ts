@@ -9,13 +9,17 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Scope, scratchDir, sha256File, spawnTorServer } from 'test-support';
+import { Scope, sha256File, spawnTorServer } from 'test-support';
 import { crowd, interleaved, log, mbps, memoryRow, printTable, ratioRow, tftcpDownload, tftcpUpload, writeRandomFile, zeroRow, type Row } from 'test-support/bench';
 import { TftcpClient } from '../src/client/tftcp-client.js';
+import { benchDir } from './bench-dir.js';
+import { cliDownloadRows } from './cli-download.js';
 import { hashOverTftcp, rawReadMbps } from './hash-bench.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
 const ROUNDS = 2;
+/** The CLI row's rounds: a child process per round is noisier than an in-process transfer. */
+const CLI_ROUNDS = 3;
 const RSS_LIMIT_MB = 150;
 const rows: Row[] = [];
 
@@ -23,7 +27,7 @@ async function main(): Promise<void> {
   // Owns the scratch folder and every process the run starts.
   const scope = new Scope();
   try {
-    const work = await scratchDir(scope, 'tor-bench-');
+    const work = await benchDir(scope);
     const source = path.join(work, 'source.bin');
     log(`writing a ${(SIZE / 1024 ** 2).toFixed(0)} MiB test file`);
     await writeRandomFile(source, SIZE);
@@ -39,6 +43,8 @@ async function main(): Promise<void> {
 
     const download = await best(() => tftcpDownload(port, 'big.bin', SIZE));
     rows.push(ratioRow('TFTCP download', download, baseline, 0.85));
+    log('tor-client download beside a raw socket reader');
+    rows.push(...(await cliDownloadRows(port, 'big.bin', SIZE, path.join(work, 'client-home'), CLI_ROUNDS)));
     const upload = await best(async () => {
       await fs.rm(path.join(serverDir, 'up.bin'), { force: true });
       // Start each round with no dirty pages, so the kernel's write-back of earlier files is not billed to it.
