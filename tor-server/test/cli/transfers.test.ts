@@ -45,6 +45,11 @@ test('a download cut by a lost connection resumes with range and ends byte-ident
   );
   // Nothing visible under the real name yet; only the hidden part file.
   assert.deepEqual((await fs.readdir(folders.downloads)).filter((n) => !n.startsWith('.')), []);
+  // Bytes still in the write buffer at the cut are dropped whole: the part is an exact prefix, never a gap.
+  const [part] = (await fs.readdir(folders.downloads)).filter((n) => n.startsWith('.tor-part-') && !n.endsWith('.json'));
+  const kept = await fs.readFile(path.join(folders.downloads, part!));
+  assert.ok(kept.length > 0 && kept.length <= cutAt, `the part holds ${kept.length} bytes, cut at ${cutAt}`);
+  assert.ok(kept.equals(payload.subarray(0, kept.length)), 'the part file is the first bytes of the file');
 
   const second = await connect();
   let startedAt = -1;
