@@ -22,6 +22,10 @@ const STOP_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 30_000;
 // Usage errors exit with 2, as the bins do.
 const EXIT_USAGE = 2;
+// Metrics are for a scraper on this machine: on 127.0.0.1 whatever --host says (README, Metrics).
+const METRICS_HOST = '127.0.0.1';
+const DEFAULT_TOR_METRICS_PORT = '9777';
+const DEFAULT_GATEWAY_METRICS_PORT = '9778';
 // Wildcard listen addresses, and the loopback address the gateway reaches the tor-server on then.
 const LOOPBACK_FOR = { '0.0.0.0': '127.0.0.1', '::': '::1' };
 
@@ -33,6 +37,10 @@ Runs the tor-server and the gateway together; Ctrl-C stops both.
   --tor-port PORT      tor-server TCP port (default 7777; 0 picks a free one) [env TOR_PORT]
   --gateway-port PORT  gateway HTTP port (default 8080; 0 picks a free one) [env GATEWAY_PORT]
   --host HOST          address both listen on (default 0.0.0.0, every interface)
+  --tor-metrics-port PORT
+                       tor-server Prometheus metrics on 127.0.0.1 (default 9777; 0 picks a free one) [env TOR_METRICS_PORT]
+  --gateway-metrics-port PORT
+                       gateway Prometheus metrics on 127.0.0.1 (default 9778; 0 picks a free one) [env GATEWAY_METRICS_PORT]
   --help               show this help
 
 Example: npm start -- --tor-port 7778 --gateway-port 8081 --dir ./my-files
@@ -49,6 +57,8 @@ function parseOptions(argv) {
         'tor-port': { type: 'string' },
         'gateway-port': { type: 'string' },
         host: { type: 'string' },
+        'tor-metrics-port': { type: 'string' },
+        'gateway-metrics-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -70,6 +80,10 @@ function parseOptions(argv) {
   }
   if (values['tor-port'] !== undefined) torArgs.push('--port', String(parsePort('--tor-port', values['tor-port'])));
   if (values['gateway-port'] !== undefined) gatewayArgs.push('--port', String(parsePort('--gateway-port', values['gateway-port'])));
+  const torMetricsPort = values['tor-metrics-port'] ?? process.env.TOR_METRICS_PORT ?? DEFAULT_TOR_METRICS_PORT;
+  const gatewayMetricsPort = values['gateway-metrics-port'] ?? process.env.GATEWAY_METRICS_PORT ?? DEFAULT_GATEWAY_METRICS_PORT;
+  torArgs.push('--metrics-host', process.env.TOR_METRICS_HOST || METRICS_HOST, '--metrics-port', String(parsePort('--tor-metrics-port', torMetricsPort)));
+  gatewayArgs.push('--metrics-host', process.env.GATEWAY_METRICS_HOST || METRICS_HOST, '--metrics-port', String(parsePort('--gateway-metrics-port', gatewayMetricsPort)));
   if (values.host !== undefined) {
     if (values.host === '') usageError('--host needs an address');
     torArgs.push('--host', values.host);
@@ -272,7 +286,7 @@ async function main() {
   const options = parseOptions(process.argv.slice(2));
   buildIfMissing();
   // Imported only now: on a fresh clone the tor-server is built by the line above.
-  const { parseListening } = await import('tor-server/options');
+  const { parseListening, parseMetricsListening } = await import('tor-server/options');
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
       if (stopping) {
@@ -294,13 +308,19 @@ async function main() {
   const tor = spawnService('tor-server', color('36', '[tor-server]'), [TOR_SERVER_BIN, ...options.torArgs], interactive ? 'inherit' : 'ignore');
   children.push(tor);
   watch(tor);
+  const torMetrics = waitForListening(tor, parseMetricsListening);
+  // A child that dies is reported by watch(); these are awaited only once both listen.
+  torMetrics.catch(() => {});
   const { port: torPort } = await waitForListening(tor, parseListening);
 
   // The heap flag keeps V8 from garbage-collecting after every few MB of transfer (see gateway/src/main.ts).
   const gateway = spawnService('gateway', color('35', '[gateway]'), ['--initial-heap-size=64', GATEWAY_BIN, ...options.gatewayArgs, '--tor-port', String(torPort)], 'ignore');
   children.push(gateway);
   watch(gateway);
+  const gatewayMetrics = waitForListening(gateway, parseMetricsListening);
+  gatewayMetrics.catch(() => {});
   const { port: gatewayPort } = await waitForListening(gateway, parseListening);
+  say(`Prometheus metrics: tor-server ${(await torMetrics).url}, gateway ${(await gatewayMetrics).url}`);
   say(`open ${color('1;32', `http://${browserHost(options.host)}:${gatewayPort}`)} in your browser${interactive ? ' (type help for the tor-server console)' : ''}`);
 }
 

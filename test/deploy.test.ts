@@ -23,6 +23,7 @@ interface ComposeService {
   healthcheck: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
+  ports?: string[];
   restart?: string;
 }
 const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
@@ -96,14 +97,25 @@ test('compose wiring: volume, healthchecks, restart policy, start order', () => 
   assert.match(read('.env.example'), /^GATEWAY_ALLOWED_HOSTS=/m);
 });
 
+// The compose metrics ports, as the service ports, would clash between tests run side by side.
+const FREE_METRICS = { TOR_METRICS_PORT: '0', TOR_METRICS_HOST: '127.0.0.1', GATEWAY_METRICS_PORT: '0', GATEWAY_METRICS_HOST: '127.0.0.1' };
+
+test('compose serves both programs\' metrics on the compose network only, never published', () => {
+  const server = compose.services['tor-server']!;
+  const gateway = compose.services.gateway!;
+  assert.deepEqual([server.environment.TOR_METRICS_HOST, server.environment.TOR_METRICS_PORT], ['0.0.0.0', '9777']);
+  assert.deepEqual([gateway.environment.GATEWAY_METRICS_HOST, gateway.environment.GATEWAY_METRICS_PORT], ['0.0.0.0', '9778']);
+  for (const service of [server, gateway]) assert.ok(!service.ports?.some((port) => /:97\d\d$/.test(port)), 'metrics ports are not published');
+});
+
 test('both programs start with the compose environment and pass the compose healthchecks', async (t) => {
   const dir = await scratchDir(t, 'tor-deploy-');
   const server = compose.services['tor-server']!;
   const gateway = compose.services.gateway!;
   // Only what cannot hold outside a container changes: free ports, a scratch folder, localhost.
-  const serverEnv = { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1' };
+  const serverEnv = { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1', ...FREE_METRICS };
   const tor = await startService(t, server.command, serverEnv);
-  const gatewayEnv = { ...substitute(gateway.environment), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port) };
+  const gatewayEnv = { ...substitute(gateway.environment), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port), ...FREE_METRICS };
   const gw = await startService(t, gateway.command, gatewayEnv);
 
   await runHealthcheck(server.healthcheck.test, '7777', tor.port);
@@ -114,8 +126,8 @@ test('the gateway with the compose environment answers the host names from .env,
   const dir = await scratchDir(t, 'tor-deploy-');
   const server = compose.services['tor-server']!;
   const gateway = compose.services.gateway!;
-  const tor = await startService(t, server.command, { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1' });
-  const env = { ...substitute(gateway.environment, { GATEWAY_ALLOWED_HOSTS: 'files.example.org' }), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port) };
+  const tor = await startService(t, server.command, { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: dir, TOR_HOST: '127.0.0.1', ...FREE_METRICS });
+  const env = { ...substitute(gateway.environment, { GATEWAY_ALLOWED_HOSTS: 'files.example.org' }), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port), ...FREE_METRICS };
   const gw = await startService(t, gateway.command, env);
   assert.equal(await statusFor(gw.port, 'files.example.org'), 200);
   assert.equal(await statusFor(gw.port, `localhost:${gw.port}`), 200);

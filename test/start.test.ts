@@ -17,9 +17,13 @@ const START = path.join(ROOT, 'scripts/start.mjs');
 const WAIT_MS = 30_000;
 const TEST_TIMEOUT_MS = 60_000;
 
-/** `node scripts/start.mjs ...args`, stopped (with its children) when the test ends. */
+/**
+ * `node scripts/start.mjs ...args`, stopped (with its children) when the test ends. The metrics
+ * take free ports unless `args` name them: tests run side by side, and 9777 may be taken.
+ */
 function startRun(t: TestContext, args: string[]): NodeProcess {
-  const run = spawnNode(undefined, START, { args, cwd: ROOT });
+  const metrics = args.includes('--tor-metrics-port') ? [] : ['--tor-metrics-port', '0', '--gateway-metrics-port', '0'];
+  const run = spawnNode(undefined, START, { args: [...args, ...metrics], cwd: ROOT });
   // SIGTERM, not the SIGKILL an owner would send: start.mjs stops its children on SIGTERM.
   t.after(() => run.stop());
   return run;
@@ -72,8 +76,15 @@ test('--tor-port, --gateway-port, --dir and --host reach both programs; SIGINT s
   const torPort = await freePort();
   const gatewayPort = await freePort();
 
-  const run = startRun(t, ['--tor-port', String(torPort), '--gateway-port', String(gatewayPort), '--dir', dir, '--host', '127.0.0.1']);
+  const [torMetricsPort, gatewayMetricsPort] = [await freePort(), await freePort()];
+  const metricsArgs = ['--tor-metrics-port', String(torMetricsPort), '--gateway-metrics-port', String(gatewayMetricsPort)];
+  const run = startRun(t, ['--tor-port', String(torPort), '--gateway-port', String(gatewayPort), '--dir', dir, '--host', '127.0.0.1', ...metricsArgs]);
   await sees(run, new RegExp(`open http://127\\.0\\.0\\.1:${gatewayPort} in your browser`));
+  const torMetrics = `http://127.0.0.1:${torMetricsPort}/metrics`;
+  const gatewayMetrics = `http://127.0.0.1:${gatewayMetricsPort}/metrics`;
+  assert.ok(run.stdout().includes(`Prometheus metrics: tor-server ${torMetrics}, gateway ${gatewayMetrics}\n`), run.stdout());
+  assert.match(await (await fetch(torMetrics)).text(), /^tor_server_watchers 0$/m);
+  assert.match(await (await fetch(gatewayMetrics)).text(), /^tor_gateway_websocket_sessions 0$/m);
   assert.match(run.stdout(), new RegExp(`tor-server listening on 127\\.0\\.0\\.1:${torPort}, serving ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.match(run.stdout(), new RegExp(`tor-gateway listening on http://127\\.0\\.0\\.1:${gatewayPort} `));
 

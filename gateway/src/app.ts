@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { Registry } from 'prom-client';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, asGatewayError } from './errors.js';
 import { isClientGone } from './lib/client-gone.js';
@@ -7,6 +8,7 @@ import { CommandPool } from './lib/command-pool.js';
 import { HostPolicy, defaultAllowedHosts } from './lib/hosts.js';
 import { closeAfterResponse } from './lib/linger.js';
 import { KnownDigests } from './lib/known-digests.js';
+import { GatewayMetrics } from './lib/metrics.js';
 import { DEFAULT_SECURITY_HEADERS } from './lib/security-headers.js';
 import { TransferPool } from './lib/transfer-pool.js';
 import { Upstream } from './lib/upstream.js';
@@ -67,6 +69,8 @@ export interface AppOptions {
   wsMaxUnsentChanges?: number;
   /** Recent changes kept for browsers resuming with `since`. Default 1024. */
   changeRingSize?: number;
+  /** Where the gateway's Prometheus metrics go; default a registry of its own (served by main.ts with --metrics-port). */
+  metricsRegistry?: Registry;
 }
 
 /** The gateway's TFTCP side, as tests and benchmarks look at it. */
@@ -78,6 +82,8 @@ export interface GatewayParts {
   transferPool: TransferPool;
   /** The one `watch` subscription, shared by every WebSocket session. */
   changeFeed: ChangeFeed;
+  /** The Prometheus metrics, and their registry. */
+  metrics: GatewayMetrics;
 }
 
 // Plugins get the upstream and the pool as options only; this is for looking in from outside.
@@ -124,7 +130,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const transferPool = new TransferPool({ upstream });
   const feed = new ChangeFeed({ upstream, link, log: app.log, ringSize: options.changeRingSize, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
   const digests = new KnownDigests();
-  partsOf.set(app, { upstream, commandPool: pool, transferPool, changeFeed: feed });
+  const metrics = new GatewayMetrics(options.metricsRegistry ?? new Registry(), { upstream, commandPool: pool, transferPool, link });
+  metrics.attach(app);
+  partsOf.set(app, { upstream, commandPool: pool, transferPool, changeFeed: feed, metrics });
 
   // With a listener here Node no longer answers `Expect: 100-continue` by itself: the upload
   // routes send `100 Continue` when they want the body, and a refusal is answered before it.
@@ -143,6 +151,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const failure = asGatewayError(error);
+    metrics.answeredWith(failure.code);
     if (isClientGone(error, request)) request.log.info({ code: (error as { code?: string }).code ?? failure.code }, 'the client went away');
     else if (upstream.shuttingDown) request.log.info({ code: failure.code }, `cut by the shutdown: ${failure.message}`);
     else if (failure.statusCode < 500) request.log.info({ code: failure.code }, failure.message);
@@ -183,6 +192,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     transferPool,
     digests,
     origins,
+    metrics,
     maxUploadSize: options.maxUploadSize,
     maxTransfersPerAddress: options.maxTransfersPerAddress,
     maxFormFiles: options.maxFormFiles,

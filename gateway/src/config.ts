@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORT } from 'tor-server/protocol';
-import { ConfigError, InvalidValue, byteSize, count, defaults, list, oneOf, option, parseOptions, port, text, usage, type OptionValues } from 'tor-server/options';
+import { ConfigError, InvalidValue, byteSize, count, defaults, list, metricsOptions, oneOf, option, parseOptions, port, text, usage, type OptionValues } from 'tor-server/options';
 import { hostnameOfSetting } from './lib/hosts.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -39,6 +39,7 @@ const GATEWAY_OPTIONS = {
   allowedHosts: option({ flag: 'allowed-hosts', env: 'GATEWAY_ALLOWED_HOSTS', help: 'more host names browsers may use, comma-separated', parse: list(parseHostName), default: [] }),
   /** Origins (besides the gateway's own) whose pages may upload and open the WebSocket. */
   allowedOrigins: option({ flag: 'allowed-origins', env: 'GATEWAY_ALLOWED_ORIGINS', help: 'more origins that may upload, comma-separated', parse: list(parseOrigin), default: [] }),
+  ...metricsOptions('GATEWAY'),
 };
 
 /** Everything the gateway can be told at start. */

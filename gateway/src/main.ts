@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_FAILURE, gatewayListening, listenProblem, settingsOrExit, stopOnSignals } from 'tor-server/options';
+import { Registry } from 'prom-client';
+import { EXIT_FAILURE, MetricsListenError, gatewayListening, listenForMetrics, listenProblem, metricsListening, settingsOrExit, stopOnSignals, type MetricsListener } from 'tor-server/options';
 import { buildApp, gatewayParts } from './app.js';
 import { GATEWAY_PROGRAM, gatewayUsage, parseGatewayConfig } from './config.js';
 
@@ -18,7 +19,9 @@ async function main(): Promise<void> {
   const config = settingsOrExit(GATEWAY_PROGRAM, gatewayUsage(), () => parseGatewayConfig(process.argv.slice(2), process.env));
   if (config === undefined) return;
 
+  const metricsRegistry = new Registry();
   const app = buildApp({
+    metricsRegistry,
     torHost: config.torHost,
     torPort: config.torPort,
     maxUploadSize: config.maxUploadSize,
@@ -33,9 +36,16 @@ async function main(): Promise<void> {
     maxWsPerAddress: config.maxWsPerAddress,
     maxWsSessions: config.maxWsSessions,
   });
+  let metrics: MetricsListener | undefined;
   try {
     await app.listen({ host: config.host, port: config.port });
+    // Its own listener, on 127.0.0.1 by default: no Host rule or route of the public port leads to it.
+    if (config.metricsPort !== undefined) metrics = await listenForMetrics(metricsRegistry, { host: config.metricsHost, port: config.metricsPort });
   } catch (error) {
+    if (error instanceof MetricsListenError) {
+      process.stderr.write(`${GATEWAY_PROGRAM}: ${error.message}\n`);
+      process.exit(EXIT_FAILURE);
+    }
     const problem = listenProblem(error as NodeJS.ErrnoException, { host: config.host, port: config.port, accessHint: 'Choose a port above 1023 with --port.' });
     process.stderr.write(`${GATEWAY_PROGRAM}: ${problem}\n`);
     process.exit(EXIT_FAILURE);
@@ -43,6 +53,7 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   process.stdout.write(`${gatewayListening({ host: config.host, port, torHost: config.torHost, torPort: config.torPort })}\n`);
+  if (metrics) process.stdout.write(`${metricsListening(GATEWAY_PROGRAM, { host: metrics.address().address, port: metrics.address().port })}\n`);
   if (!existsSync(path.join(config.webDir, 'index.html'))) {
     process.stderr.write(`tor-gateway: no web app in ${config.webDir} yet; run \`npm run build -w web\` (the API works without it)\n`);
   }
@@ -56,7 +67,7 @@ async function main(): Promise<void> {
       gatewayParts(app).upstream.destroyAll();
       app.server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS).unref();
-    return app.close();
+    return Promise.all([app.close(), metrics?.close()]).then(() => {});
   });
 }
 

@@ -6,7 +6,7 @@ import { GATEWAY_DEFAULTS, GatewayConfigError, gatewayUsage, parseGatewayConfig,
 
 const WEB_DIST = path.resolve(fileURLToPath(new URL('../../web/dist', import.meta.url)));
 
-test('defaults: all interfaces on 8080, tor-server on 127.0.0.1:7777, the web workspace build', () => {
+test('defaults: all interfaces on 8080, tor-server on 127.0.0.1:7777, the web workspace build, no metrics', () => {
   assert.deepEqual(parseGatewayConfig([], {}), {
     host: '0.0.0.0',
     port: 8080,
@@ -22,6 +22,8 @@ test('defaults: all interfaces on 8080, tor-server on 127.0.0.1:7777, the web wo
     maxWsSessions: 10_000,
     allowedHosts: [],
     allowedOrigins: [],
+    metricsPort: undefined,
+    metricsHost: '127.0.0.1',
   });
 });
 

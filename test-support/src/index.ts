@@ -24,3 +24,4 @@ export { memoryOf, openFds } from './proc-stats.js';
 export { Scope, type Owner } from './scope.js';
 export { scratchDir } from './scratch.js';
 export { WAIT_MS, eventually, within } from './wait.js';
+export { Scrape, scrape } from './metrics.js';

@@ -14,10 +14,13 @@ export const TRANSFER_RETRY_AFTER_SECONDS = 5;
 export class TransferLimit {
   readonly perAddress: number;
   readonly #counts = new Map<string, number>();
+  readonly #onEnter: ((request: FastifyRequest, reply: FastifyReply) => void) | undefined;
 
-  constructor(perAddress: number) {
+  /** `onEnter` hears of each transfer counted (the metrics' transfers in progress). */
+  constructor(perAddress: number, onEnter?: (request: FastifyRequest, reply: FastifyReply) => void) {
     if (!Number.isSafeInteger(perAddress) || perAddress < 1) throw new Error('TransferLimit: perAddress must be at least 1');
     this.perAddress = perAddress;
+    this.#onEnter = onEnter;
   }
 
   /** Transfers counted for `address` now. */
@@ -45,5 +48,6 @@ export class TransferLimit {
       if (left > 0) this.#counts.set(address, left);
       else this.#counts.delete(address);
     });
+    this.#onEnter?.(request, reply);
   }
 }

@@ -12,6 +12,7 @@ import { receiveMultipart } from '../lib/multipart-upload.js';
 import { checkFileName, searchTextProblem } from '../lib/names.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import type { KnownDigests } from '../lib/known-digests.js';
+import type { GatewayMetrics } from '../lib/metrics.js';
 import { sendFile } from '../lib/send-file.js';
 import { TransferLimit } from '../lib/transfer-limit.js';
 import { checkUploadSize, uploadExactly } from '../lib/upload.js';
@@ -49,6 +50,8 @@ export interface FilesRoutesOptions {
   maxUploadSize: number;
   /** Downloads and uploads one client address may have under way (or waiting) at once. Default 16. */
   maxTransfersPerAddress?: number;
+  /** Counts the transfers in progress. */
+  metrics: GatewayMetrics;
   /** Most files stored from one multipart form. Default 1000. */
   maxFormFiles?: number;
   /** Where multipart parts without a size hint wait until they are complete. Default: the OS temp folder. */
@@ -69,7 +72,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
   const maxFiles = options.maxFormFiles ?? DEFAULT_MAX_FORM_FILES;
   const spoolReserveBytes = options.spoolReserveBytes ?? DEFAULT_SPOOL_RESERVE_BYTES;
   const sameOrigin = assertSameOrigin(options.origins);
-  const transfers = new TransferLimit(options.maxTransfersPerAddress ?? DEFAULT_MAX_TRANSFERS_PER_ADDRESS);
+  const transfers = new TransferLimit(options.maxTransfersPerAddress ?? DEFAULT_MAX_TRANSFERS_PER_ADDRESS, (request, reply) => options.metrics.transferStarted(request, reply));
 
   // Bodies are streamed by the handlers themselves, never buffered by a parser.
   app.removeAllContentTypeParsers();

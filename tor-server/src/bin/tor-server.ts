@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { OperatorConsole } from '../server/console.js';
 import { SERVER_PROGRAM, parseServerConfig, usage } from '../server/config.js';
-import { EXIT_FAILURE, listenProblem, settingsOrExit, stopOnSignals, torServerListening } from '../options/index.js';
+import { EXIT_FAILURE, MetricsListenError, listenProblem, metricsListening, settingsOrExit, stopOnSignals, torServerListening } from '../options/index.js';
 import { FolderLockedError } from '../server/store/folder-lock.js';
 import { createLogger } from '../server/logger.js';
 import { TorServer } from '../server/server.js';
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   }
   const { address, port } = server.address();
   process.stdout.write(`${torServerListening({ host: address, port, dir: path.resolve(config.dir) })}\n`);
+  const metrics = server.metricsAddress();
+  if (metrics) process.stdout.write(`${metricsListening(SERVER_PROGRAM, { host: metrics.address, port: metrics.port })}\n`);
 
   const shutdown = stopOnSignals(SERVER_PROGRAM, (reason) => {
     logger.info('signal', { signal: reason });
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
 }
 
 function startupProblem(error: NodeJS.ErrnoException, config: { host: string; port: number }): string {
-  if (error instanceof FolderLockedError) return error.message;
+  if (error instanceof FolderLockedError || error instanceof MetricsListenError) return error.message;
   return listenProblem(error, { ...config, accessHint: 'Choose a port above 1023 or a folder you can write with --dir.' });
 }
 

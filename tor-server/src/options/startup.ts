@@ -27,10 +27,10 @@ export function settingsOrExit<T>(program: string, usageText: string, read: () =
  * Why a server could not listen, in words that say what to do. `accessHint` is the advice for
  * a permission error (a low port, or a folder it cannot write).
  */
-export function listenProblem(error: NodeJS.ErrnoException, where: { host: string; port: number; accessHint: string }): string {
+export function listenProblem(error: NodeJS.ErrnoException, where: { host: string; port: number; accessHint: string; portFlag?: string }): string {
   switch (error.code) {
     case 'EADDRINUSE':
-      return `port ${where.port} on ${where.host} is already in use. Stop the other server or choose another port with --port.`;
+      return `port ${where.port} on ${where.host} is already in use. Stop the other server or choose another port with --${where.portFlag ?? 'port'}.`;
     case 'EACCES':
     case 'EPERM':
       return `permission denied (${error.message}). ${where.accessHint}`;

@@ -1,5 +1,5 @@
 import { ACCESS_LEVELS, DEFAULT_PORT } from '../protocol/constants.js';
-import { byteSize, count, defaults, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
+import { byteSize, count, defaults, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
 
 export { ConfigError, parseByteSize } from '../options/index.js';
 
@@ -34,6 +34,7 @@ const SERVER_OPTIONS = {
   logLevel: option({ flag: 'log-level', env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent', parse: oneOf(LOG_LEVELS), default: 'info' }),
   /** What clients may do: `read`, `write` (also upload) or `admin` (also delete and rename). */
   openAccess: option({ flag: 'open-access', env: 'TOR_OPEN_ACCESS', help: 'what clients may do: read, write (also upload) or admin (also delete and rename)', parse: oneOf(ACCESS_LEVELS), default: 'write' }),
+  ...metricsOptions('TOR'),
 };
 
 /** Everything a tor-server can be told at start. */

@@ -7,6 +7,7 @@ import { sendExactly, writeLine } from '../protocol/write.js';
 import type { CommandConnection, TransferActivity } from './commands/command.js';
 import { findCommand, type CommandHandler } from './commands/index.js';
 import { clientAddress } from './client-address.js';
+import { UNKNOWN_COMMAND, replyResult, type CommandResult } from './metrics.js';
 import { ReplyError } from './errors.js';
 import type { ServerContext } from './context.js';
 import { watchTransferRate } from './transfer-rate.js';
@@ -43,6 +44,8 @@ export class Connection implements CommandConnection {
   /** When the first command must have arrived (performance.now() time), counted from the connect. */
   readonly #firstCommandBy: number;
   #closing = false;
+  /** The first refusal (or `not-found`) the command under way answered with: its metrics result. */
+  #refusal: CommandResult | undefined;
 
   constructor(socket: Socket, ctx: ServerContext) {
     this.#socket = socket;
@@ -108,6 +111,7 @@ export class Connection implements CommandConnection {
 
   /** Sends one reply line. */
   send(line: string): Promise<void> {
+    this.#refusal ??= replyResult(line);
     return writeLine(this.#socket, line);
   }
 
@@ -224,33 +228,46 @@ export class Connection implements CommandConnection {
   }
 
   async #handle(line: string | typeof INVALID_LINE): Promise<'close' | 'unknown' | void> {
-    const { logger } = this.#ctx;
+    const { logger, metrics } = this.#ctx;
+    this.#refusal = undefined;
     const parsed = line === INVALID_LINE ? undefined : parseCommandLine(line);
     const command = parsed && findCommand(parsed.command);
     if (!parsed || !command || !argumentFits(command, parsed.argument)) {
       logger.info('command', { client: this.label, command: parsed?.command.slice(0, 32) ?? '(not UTF-8)', outcome: 'unknown' });
+      metrics.commandDone(command?.name ?? UNKNOWN_COMMAND, 'unknown');
       await this.send(Reply.UNKNOWN);
       return 'unknown';
     }
     if (this.#ctx.shuttingDown) {
-      await this.send(errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
+      await this.#refuse(command.name, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
       return 'close';
     }
     if (!accessAllows(this.access, command.access)) {
       const reply = errorReply(ErrorKind.PERMISSION_DENIED, `${command.name} needs ${command.access} access (this server gives ${this.access})`);
       logger.info('command', { client: this.label, command: command.name, outcome: 'refused', reply });
-      return this.send(reply);
+      return this.#refuse(command.name, reply);
     }
     this.activity = { kind: 'command', command: command.name };
+    let result: CommandResult = 'cut';
     try {
       const outcome = await command.run(this, parsed.argument ?? '', this.#ctx);
       logger.info('command', { client: this.label, command: command.name, outcome: outcome === 'close' ? 'closed' : 'ok' });
+      result = this.#refusal ?? (outcome === 'close' ? 'closed' : 'ok');
       return outcome;
     } catch (error) {
       if (!(error instanceof ReplyError)) throw error;
       logger.info('command', { client: this.label, command: command.name, outcome: 'refused', reply: error.reply });
+      result = replyResult(error.reply) ?? 'refused';
       return this.send(error.reply);
+    } finally {
+      metrics.commandDone(command.name, result);
     }
+  }
+
+  /** Refuses a command before it runs, counting it by the reply's kind. */
+  #refuse(command: string, reply: string): Promise<void> {
+    this.#ctx.metrics.commandDone(command, replyResult(reply) ?? 'refused');
+    return this.send(reply);
   }
 
   #onTimeout(): void {

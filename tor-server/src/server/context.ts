@@ -2,6 +2,7 @@ import type { ChangeFeed } from './changes/feed.js';
 import type { ServerConfig } from './config.js';
 import type { HashCache } from './hash/hash-cache.js';
 import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
 
 /** What every connection and command shares: the store, its change feed and hashes, the limits, the log. */
@@ -12,6 +13,8 @@ export interface ServerContext {
   readonly hashes: HashCache;
   readonly config: ServerConfig;
   readonly logger: Logger;
+  /** Where commands and transfers are counted for Prometheus. */
+  readonly metrics: ServerMetrics;
   /** Set once shutdown begins: no new commands start. */
   readonly shuttingDown: boolean;
 }

@@ -1,5 +1,7 @@
 import { EventEmitter, once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { listenForMetrics, type MetricsListener } from '../options/metrics.js';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
 import { ChangeFeed } from './changes/feed.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
@@ -8,6 +10,7 @@ import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { HashCache } from './hash/hash-cache.js';
 import { silentLogger, type Logger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
 import { FsStore } from './store/fs-store.js';
 import type { Store } from './store/store.js';
 
@@ -29,6 +32,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly store: Store;
   readonly logger: Logger;
   readonly hashes = new HashCache();
+  readonly metrics: ServerMetrics;
+  #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
@@ -42,11 +47,16 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   #setReady!: (ready: boolean) => void;
   #shuttingDown = false;
 
-  private constructor(config: ServerConfig, store: Store, logger: Logger) {
+  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry) {
     super();
     this.config = config;
     this.store = store;
     this.logger = logger;
+    this.metrics = new ServerMetrics(registry, {
+      connections: () => this.#connections,
+      watchers: () => this.#feed?.listeners ?? 0,
+      freeBytes: () => store.freeBytes(),
+    });
     this.#ready = new Promise<boolean>((resolve) => (this.#setReady = resolve)).then((ready) => {
       if (!ready) throw new Error('the server did not start');
     });
@@ -57,21 +67,24 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   /**
    * Locks the folder, starts listening, then empties the folder's temp folder. A folder another
    * server holds, or a port in use, fails the start with nothing in the folder touched.
-   * Options not given take the defaults.
+   * Options not given take the defaults; the metrics go to `registry` (a new one when not given)
+   * and, with a `metricsPort`, are served there.
    */
-  static async start(options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TorServer> {
-    const { logger = silentLogger, ...rest } = options;
+  static async start(options: Partial<ServerConfig> & { logger?: Logger; registry?: Registry } = {}): Promise<TorServer> {
+    const { logger = silentLogger, registry = new Registry(), ...rest } = options;
     const config: ServerConfig = { ...DEFAULTS, ...rest };
     const store = await FsStore.open(config.dir, logger);
-    const server = new TorServer(config, store, logger);
+    const server = new TorServer(config, store, logger, registry);
     try {
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
+      if (config.metricsPort !== undefined) server.#metricsListener = await listenForMetrics(registry, { host: config.metricsHost, port: config.metricsPort });
       await store.clearAbandonedUploads();
       server.#feed = await ChangeFeed.start(store, logger);
     } catch (error) {
       server.#setReady(false);
       server.#server.close();
+      await server.#metricsListener?.close();
       for (const conn of server.#connections) conn.destroy();
       await store.close();
       throw error;
@@ -83,6 +96,11 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   /** The address the server listens on. */
   address(): AddressInfo {
     return this.#server.address() as AddressInfo;
+  }
+
+  /** Where the metrics are served, or undefined without a metrics port. */
+  metricsAddress(): AddressInfo | undefined {
+    return this.#metricsListener?.address();
   }
 
   /** The one change feed: every change to the files goes through it. */
@@ -123,6 +141,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     }
     await Promise.allSettled(this.#runs);
     this.#feed?.close();
+    await this.#metricsListener?.close();
     await this.store.close();
     this.logger.info('stopped');
   }
@@ -140,6 +159,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     }
     const conn = new Connection(socket, this);
     this.#connections.add(conn);
+    this.metrics.connectionAccepted();
     this.#perAddress.set(address, fromAddress + 1);
     this.logger.info('connect', { client: conn.label, clients: this.#connections.size });
     this.emit('clients', this.#connections.size);

@@ -45,7 +45,10 @@ async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileN
     const endTransfer = conn.beginTransfer({ kind: 'downloading', name, total: count, done: () => sent });
     const started = performance.now();
     try {
-      await conn.sendBytes(file.read(offset, count), count, (n) => (sent += n));
+      await conn.sendBytes(file.read(offset, count), count, (n) => {
+        sent += n;
+        ctx.metrics.sent(n);
+      });
     } catch (error) {
       ctx.logger.warn('transfer-cut', { client: conn.label, direction: 'download', name, bytes: sent, of: count, error: (error as Error).message });
       throw new TransferCutError(`download of ${name} cut after ${sent} of ${count} bytes`);

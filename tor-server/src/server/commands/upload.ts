@@ -90,6 +90,7 @@ async function writeAll(raw: AsyncIterable<Buffer>, pending: Upload, digest: Has
   try {
     for await (const chunk of raw) {
       received += chunk.length;
+      ctx.metrics.received(chunk.length);
       digest.update(chunk);
       await pending.write(chunk);
     }

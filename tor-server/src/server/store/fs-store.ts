@@ -184,11 +184,15 @@ export class FsStore implements Store {
   }
 
   async checkSpace(size: number): Promise<void> {
+    const free = await this.freeBytes();
+    if (size > free) throw new StoreError('no-space', `${size} bytes asked, ${free} available`);
+  }
+
+  async freeBytes(): Promise<number> {
     const { bavail, bsize } = await fs.statfs(this.root).catch((error: unknown) => {
       throw storeErrorOf(error);
     });
-    const free = bavail * bsize - SPACE_MARGIN_BYTES;
-    if (size > free) throw new StoreError('no-space', `${size} bytes asked, ${Math.max(0, free)} available`);
+    return Math.max(0, bavail * bsize - SPACE_MARGIN_BYTES);
   }
 
   beginUpload(name: FileName): Promise<FsUpload> {

@@ -112,6 +112,8 @@ export interface Store {
    * bytes count once written, so an upload that announces much and sends little locks no one out.
    */
   checkSpace(size: number): Promise<void>;
+  /** Bytes an upload may use now: what checkSpace compares against (for the metrics). */
+  freeBytes(): Promise<number>;
   /** Starts an upload of a reserved name, written where no listing shows it. */
   beginUpload(name: FileName): Promise<Upload>;
   /**
