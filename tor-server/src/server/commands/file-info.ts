@@ -34,8 +34,17 @@ export const hash: CommandHandler = {
   async run(conn, argument, ctx) {
     const name = nameArgument(argument);
     const file = await openForClient(conn, ctx, name);
-    await conn.send(Reply.OK);
-    if (!file) return conn.send(Reply.NOT_FOUND);
+    if (!file) {
+      await conn.send(Reply.OK);
+      return conn.send(Reply.NOT_FOUND);
+    }
+    try {
+      await conn.send(Reply.OK);
+    } catch (error) {
+      // The client left before `ok`: digest() never took the file, so it is still ours to close.
+      await file.close();
+      throw error;
+    }
     // Reading a large file takes a while with nothing to send: the idle timeout must not cut it.
     conn.pauseTimeouts();
     const started = performance.now();
