@@ -198,7 +198,7 @@ export class TftcpClient extends TftcpConnection {
           const line = await this.readLine();
           const seq = parseWatchingLine(line);
           if (seq === undefined) throw this.protocolError(`expected "${Reply.WATCHING} <seq>", got "${line.slice(0, 80)}"`);
-          watch = new ChangeWatch(seq, this.#watchLink());
+          watch = new ChangeWatch(seq, this.#watchLink(), since);
         } catch (error) {
           rejectWatch(error);
           return;
