@@ -35,8 +35,9 @@ export interface Subscription {
  * The server's one change feed. It keeps the current name→row snapshot, and every change to it
  * (an upload stored, a delete, a rename, or whatever the store hints happened on disk) is
  * recorded once, in one server-wide order, numbered by `seq`. Mutations and looks at the disk
- * run one at a time under the feed's lock, so a rename is never also seen as an `added` by a
- * rescan that looked between its two steps.
+ * are recorded one at a time under the feed's lock, so a rename is never also seen as an
+ * `added` by a rescan that looked between its two steps; the slow parts (an upload's fsync, the
+ * listing of a full rescan) run outside it.
  */
 export class ChangeFeed {
   readonly #store: Store;
@@ -52,6 +53,8 @@ export class ChangeFeed {
   readonly #hinted = new Set<string>();
   #fullLookHinted = false;
   #hintTimer: NodeJS.Timeout | undefined;
+  /** One set per full listing under way: the names whose change the feed recorded while it ran. */
+  readonly #listings = new Set<Set<string>>();
   /** Files changed by hand and not announced yet: the version last seen and since when it has not changed. */
   readonly #settling = new Map<string, { version: string; since: number }>();
   #settleTimer: NodeJS.Timeout | undefined;
@@ -97,7 +100,9 @@ export class ChangeFeed {
   }
 
   /** Commits an upload and records it as `added`; resolves with its row and version. */
-  commitUpload(upload: Upload): Promise<StoredEntry> {
+  async commitUpload(upload: Upload): Promise<StoredEntry> {
+    // The fsync of the bytes, however long, holds up no other upload, delete or rename: only the linking is locked.
+    await upload.flush();
     return this.#exclusive(async () => {
       const entry = await upload.commit();
       this.#recordEntry(entry);
@@ -146,7 +151,7 @@ export class ChangeFeed {
 
   /** Looks at the whole store now (tests and the console use it to not wait for the timer). */
   rescan(): Promise<void> {
-    return this.#exclusive(() => this.#lookAtAll());
+    return this.#lookAtAll();
   }
 
   /** Stops listening to the store and drops every listener. */
@@ -176,15 +181,40 @@ export class ChangeFeed {
       const names = [...this.#hinted];
       this.#fullLookHinted = false;
       this.#hinted.clear();
-      this.#exclusive(() => (full ? this.#lookAtAll() : this.#lookAt(names))).catch((error: unknown) => {
+      (full ? this.#lookAtAll() : this.#exclusive(() => this.#lookAt(names))).catch((error: unknown) => {
         this.#logger.warn('rescan-failed', { error: (error as Error).message });
       });
     }, HINT_SETTLE_MS);
   }
 
+  /**
+   * Lists the whole store without the lock (a large folder takes a while), then compares under
+   * it; a name the feed recorded a change of meanwhile is looked at again rather than trusted to the listing.
+   */
   async #lookAtAll(): Promise<void> {
     if (this.#closed) return;
-    const entries = await this.#store.list();
+    const changedMeanwhile = new Set<string>();
+    this.#listings.add(changedMeanwhile);
+    let listed: StoredEntry[];
+    try {
+      listed = await this.#store.list();
+    } finally {
+      this.#listings.delete(changedMeanwhile);
+    }
+    await this.#exclusive(async () => {
+      if (this.#closed) return;
+      const entries = listed.filter((entry) => !changedMeanwhile.has(entry.name));
+      for (const name of changedMeanwhile) {
+        const checked = toFileName(name);
+        const entry = checked.problem === undefined ? await this.#store.stat(checked.name) : undefined;
+        if (entry) entries.push(entry);
+      }
+      this.#compareAll(entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+    });
+  }
+
+  /** Records the difference between the snapshot and `entries`, every visible file of the store. */
+  #compareAll(entries: StoredEntry[]): void {
     const present = new Set(entries.map((entry) => entry.name));
     for (const name of [...this.#snapshot.keys()].sort()) if (!present.has(name)) this.#recordRemoved(name);
     for (const name of this.#settling.keys()) if (!present.has(name)) this.#settling.delete(name);
@@ -253,6 +283,10 @@ export class ChangeFeed {
   }
 
   #emit(change: FileChange): void {
+    for (const changed of this.#listings) {
+      if (change.type === 'renamed') changed.add(change.from).add(change.to);
+      else changed.add(change.type === 'added' ? change.entry.name : change.name);
+    }
     this.#ring.push(change);
     for (const listener of [...this.#listeners]) listener(change);
   }

@@ -16,6 +16,8 @@ export class FsUpload implements Upload {
   readonly #handle: fs.FileHandle;
   readonly #writer: BatchedFileWriter;
   #done = false;
+  /** The synced temp file's own stat, once {@link flush} has run. */
+  #flushed: Stats | undefined;
 
   private constructor(name: string, tempPath: string, target: string, folder: string, handle: fs.FileHandle) {
     this.#name = name;
@@ -45,18 +47,29 @@ export class FsUpload implements Upload {
     return error && storeErrorOf(error);
   }
 
-  /**
-   * fsync, then link the temp file under its name (link fails rather than overwrite, where
-   * rename would replace), then fsync the folder so the name survives a crash.
-   */
-  async commit(): Promise<StoredEntry> {
-    this.#done = true;
-    let stat: Stats;
+  /** fsyncs the temp file and closes it: the slow part of a commit, which needs no lock. */
+  async flush(): Promise<void> {
+    if (this.#flushed) return;
     try {
       await this.#handle.sync();
       // The handle's own stat: the version of exactly these bytes, whatever happens to the name next.
-      stat = await this.#handle.stat();
+      const stat = await this.#handle.stat();
       await this.#handle.close();
+      this.#flushed = stat;
+    } catch (error) {
+      throw storeErrorOf(error);
+    }
+  }
+
+  /**
+   * Flushes (when not done yet), then links the temp file under its name (link fails rather
+   * than overwrite, where rename would replace), then fsyncs the folder so the name survives a crash.
+   */
+  async commit(): Promise<StoredEntry> {
+    await this.flush();
+    this.#done = true;
+    const stat = this.#flushed!;
+    try {
       await fs.link(this.#tempPath, this.#target);
     } catch (error) {
       // A FileHandle closes once, however often it is asked to: this cannot close another's descriptor.
