@@ -140,6 +140,8 @@ export class TftcpClient extends TftcpConnection {
       await this.send(`${Command.HASH} ${name}`);
       await this.expect(Reply.OK);
       this.socket.setTimeout(0);
+      // Without a timeout, keep-alive is what finds a server that vanished meanwhile.
+      this.socket.setKeepAlive(true, WATCH_KEEPALIVE_MS);
       const line = await this.readLine();
       if (line === Reply.NOT_FOUND) return undefined;
       const hex = parseHashLine(line);
