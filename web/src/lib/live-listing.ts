@@ -41,6 +41,8 @@ export function applyChange(files: readonly FileEntry[], change: FileChange, que
       return without(files, change.name);
     case 'renamed': {
       const old = files.find((file) => file.name === change.from);
+      // Nothing under the old name, no row in the change, a row under the new one: already applied (the page's own rename).
+      if (!old && !change.file && files.some((file) => file.name === change.to)) return files;
       const moved = change.file ?? (old && { ...old, name: change.to });
       const rest = without(files, change.from);
       if (!matchesSearch(change.to, query)) return rest;
