@@ -138,7 +138,13 @@ export class LiveListing {
 
   #apply(change: FileChange): PatchResult {
     // Before any listing there is nothing to patch: the first listing will include it.
-    if (this.#seq === null || change.seq <= this.#seq) return NOTHING;
+    if (this.#seq === null) return NOTHING;
+    // Whatever its seq: a restarted server whose clock was set back numbers from lower down.
+    if (change.type === 'resync') {
+      this.#seq = change.seq;
+      return RELIST;
+    }
+    if (change.seq <= this.#seq) return NOTHING;
     this.#seq = change.seq;
     const next = applyChange(this.#files, change, this.#query);
     if (next === null) return RELIST;

@@ -148,6 +148,13 @@ describe('LiveListing', () => {
     assert.equal(listing.seq, 11);
   });
 
+  it('acts on a resync whatever its seq (a restarted server whose clock was set back), and takes its seq', () => {
+    const listing = listed([row('a.txt')], 1000);
+    assert.equal(listing.receive({ type: 'resync', seq: 500 }).relist, true);
+    assert.equal(listing.seq, 500);
+    assert.deepEqual(listing.receive(added(501, 'b.txt')).applied, [added(501, 'b.txt')]);
+  });
+
   it('keeps one row per name when a listing repeats rows (regression: each_key_duplicate blanked the list)', () => {
     const twice = [row('a.txt'), row('a.txt', 99), row('b.txt'), row('a.txt')];
     assert.deepEqual(listed(twice, 1).files, [row('a.txt'), row('b.txt')]);
