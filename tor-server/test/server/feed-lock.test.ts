@@ -98,3 +98,17 @@ describe('the feed lock holds only the quick steps', () => {
     assert.deepEqual(changes.map(describeEvent), ['renamed a.txt -> b.txt']);
   });
 });
+
+describe('feed listeners', () => {
+  it('a listener that throws neither keeps the change from the others nor fails the delete that made it', async (t) => {
+    const { feed, changes } = await feedOver(t, { 'a.txt': 'A' });
+    feed.subscribe(undefined, () => {
+      throw new Error('a broken watcher');
+    });
+    const after: FileChange[] = [];
+    feed.subscribe(undefined, (change) => after.push(change));
+    assert.equal(await feed.remove(fileName('a.txt')), true);
+    assert.deepEqual(changes.map(describeEvent), ['removed a.txt']);
+    assert.deepEqual(after.map(describeEvent), ['removed a.txt']);
+  });
+});

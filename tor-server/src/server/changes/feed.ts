@@ -288,7 +288,14 @@ export class ChangeFeed {
       else changed.add(change.type === 'added' ? change.entry.name : change.name);
     }
     this.#ring.push(change);
-    for (const listener of [...this.#listeners]) listener(change);
+    for (const listener of [...this.#listeners]) {
+      // One failing watcher must neither keep the change from the others nor fail the mutation that made it.
+      try {
+        listener(change);
+      } catch (error) {
+        this.#logger.error('change-listener-failed', { seq: change.seq, error: (error as Error).message });
+      }
+    }
   }
 
   /** Runs `task` when every earlier one is done. */
