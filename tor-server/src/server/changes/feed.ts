@@ -1,6 +1,7 @@
 import type { FileChange } from '../../protocol/changes.js';
 import type { Logger } from '../logger.js';
 import { StoreError, toFileName, type FileName, type Store, type StoredEntry, type Upload } from '../store/store.js';
+import { QuietFiles } from './quiet-files.js';
 import { ChangeRing } from './ring.js';
 
 /** Changes kept for watchers that reconnect with `watch <since>`; older ones get `resync`. */
@@ -9,15 +10,6 @@ export const CHANGE_RING_SIZE = 10_000;
 export const HINT_SETTLE_MS = 50;
 /** More hinted names than this at once are looked at as one full rescan. */
 const MAX_HINTED_NAMES = 64;
-/**
- * A file changed on disk by hand is announced once its version has stayed the same this long:
- * a copy in progress is one `added` when it is done, not one per write.
- */
-export const FILE_QUIET_MS = 1000;
-/** How often files waiting to be quiet are looked at again. */
-const SETTLE_CHECK_MS = 250;
-/** Past this many files waiting to be quiet at once, a changed file is announced as soon as it is seen. */
-const MAX_SETTLING = 1024;
 
 /** Receives each change once, in the feed's order. */
 export type ChangeListener = (change: FileChange) => void;
@@ -55,9 +47,12 @@ export class ChangeFeed {
   #hintTimer: NodeJS.Timeout | undefined;
   /** One set per full listing under way: the names whose change the feed recorded while it ran. */
   readonly #listings = new Set<Set<string>>();
-  /** Files changed by hand and not announced yet: the version last seen and since when it has not changed. */
-  readonly #settling = new Map<string, { version: string; since: number }>();
-  #settleTimer: NodeJS.Timeout | undefined;
+  /** Files changed by hand, announced once they stop changing. */
+  readonly #quiet = new QuietFiles((names) =>
+    this.#exclusive(() => this.#lookAt(names)).catch((error: unknown) => {
+      this.#logger.warn('rescan-failed', { error: (error as Error).message });
+    }),
+  );
   #closed = false;
 
   private constructor(store: Store, logger: Logger, baseSeq: number, ringSize: number) {
@@ -159,7 +154,7 @@ export class ChangeFeed {
     this.#closed = true;
     this.#stopWatching();
     clearTimeout(this.#hintTimer);
-    clearTimeout(this.#settleTimer);
+    this.#quiet.close();
     this.#listeners.clear();
   }
 
@@ -217,11 +212,9 @@ export class ChangeFeed {
   #compareAll(entries: StoredEntry[]): void {
     const present = new Set(entries.map((entry) => entry.name));
     for (const name of [...this.#snapshot.keys()].sort()) if (!present.has(name)) this.#recordRemoved(name);
-    for (const name of this.#settling.keys()) if (!present.has(name)) this.#settling.delete(name);
-    // The safety net announces what fs.watch missed at once, but leaves a file being written to settle.
+    // The safety net announces what fs.watch missed at once, but lets a file being written become quiet.
     for (const entry of entries) {
-      if (this.#settling.has(entry.name)) this.#settle(entry);
-      else this.#recordEntry(entry);
+      if (!this.#quiet.has(entry.name) || this.#quiet.seen(entry, this.#snapshot.get(entry.name)?.version)) this.#recordEntry(entry);
     }
   }
 
@@ -231,39 +224,13 @@ export class ChangeFeed {
       const checked = toFileName(name);
       if (checked.problem !== undefined) continue;
       const entry = await this.#store.stat(checked.name);
-      if (entry) this.#settle(entry);
-      else {
-        this.#settling.delete(name);
+      if (entry) {
+        if (this.#quiet.seen(entry, this.#snapshot.get(entry.name)?.version)) this.#recordEntry(entry);
+      } else {
+        this.#quiet.forget(name);
         this.#recordRemoved(name);
       }
     }
-  }
-
-  /** Records a file changed by hand once its version has not changed for {@link FILE_QUIET_MS}. */
-  #settle(entry: StoredEntry): void {
-    const now = performance.now();
-    const settling = this.#settling.get(entry.name);
-    if (this.#snapshot.get(entry.name)?.version === entry.version) {
-      this.#settling.delete(entry.name);
-    } else if (settling?.version === entry.version) {
-      if (now - settling.since < FILE_QUIET_MS) return;
-      this.#settling.delete(entry.name);
-      this.#recordEntry(entry);
-    } else if (!settling && this.#settling.size >= MAX_SETTLING) {
-      this.#recordEntry(entry);
-    } else {
-      this.#settling.set(entry.name, { version: entry.version, since: now });
-      this.#settleTimer ??= setTimeout(() => this.#checkSettling(), SETTLE_CHECK_MS).unref();
-    }
-  }
-
-  #checkSettling(): void {
-    this.#exclusive(() => this.#lookAt([...this.#settling.keys()]))
-      .catch((error: unknown) => this.#logger.warn('rescan-failed', { error: (error as Error).message }))
-      .finally(() => {
-        this.#settleTimer = undefined;
-        if (this.#settling.size > 0 && !this.#closed) this.#settleTimer = setTimeout(() => this.#checkSettling(), SETTLE_CHECK_MS).unref();
-      });
   }
 
   /** Records a file as it is now: `added` when it is new or its version changed, nothing when known. */
