@@ -97,6 +97,60 @@ describe('the feed lock holds only the quick steps', () => {
     await within(rescanning, 5000, 'the rescan');
     assert.deepEqual(changes.map(describeEvent), ['renamed a.txt -> b.txt']);
   });
+
+  it('a change recorded while a listed rescan waits for the lock is looked at again, not taken from the listing', async (t) => {
+    const listed = gate();
+    const handOver = gate();
+    let gated = false;
+    const { store, feed, changes } = await feedOver(t, { 'a.txt': 'A' }, (store) =>
+      new Proxy(store, {
+        get(target, property) {
+          if (property === 'list' && gated) {
+            return async () => {
+              const entries = await target.list();
+              listed.open();
+              await handOver.wait;
+              return entries;
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+    );
+    // An upload whose commit holds the lock until the test lets it go.
+    const name = fileName('up.bin');
+    await store.reserve(name);
+    const real = await store.beginUpload(name);
+    await real.write(Buffer.from('uploaded'));
+    assert.equal(await real.finish(), undefined);
+    const inCommit = gate();
+    const slowCommit = gate();
+    const committing = feed.commitUpload({
+      write: (chunk) => real.write(chunk),
+      finish: () => real.finish(),
+      flush: () => real.flush(),
+      commit: async () => {
+        inCommit.open();
+        await slowCommit.wait;
+        return real.commit();
+      },
+      abort: () => real.abort(),
+    });
+    await within(inCommit.wait, 5000, 'the commit to hold the lock');
+    gated = true;
+    const rescanning = feed.rescan();
+    await within(listed.wait, 5000, 'the listing');
+    // Queued behind the commit, and ahead of the rescan's comparison: it runs after the listing saw a.txt.
+    const removing = feed.remove(fileName('a.txt'));
+    handOver.open();
+    slowCommit.open();
+    assert.equal((await committing).name, 'up.bin');
+    assert.equal(await removing, true);
+    await within(rescanning, 5000, 'the rescan');
+    store.release(name);
+    assert.deepEqual(changes.map(describeEvent), ['added up.bin 8', 'removed a.txt']);
+  });
 });
 
 describe('feed listeners', () => {

@@ -188,24 +188,25 @@ export class ChangeFeed {
    */
   async #lookAtAll(): Promise<void> {
     if (this.#closed) return;
+    // Tracked until the comparison holds the lock: a change recorded while it waits for it counts too.
     const changedMeanwhile = new Set<string>();
     this.#listings.add(changedMeanwhile);
-    let listed: StoredEntry[];
     try {
-      listed = await this.#store.list();
+      const listed = await this.#store.list();
+      await this.#exclusive(async () => {
+        if (this.#closed) return;
+        this.#listings.delete(changedMeanwhile);
+        const entries = listed.filter((entry) => !changedMeanwhile.has(entry.name));
+        for (const name of changedMeanwhile) {
+          const checked = toFileName(name);
+          const entry = checked.problem === undefined ? await this.#store.stat(checked.name) : undefined;
+          if (entry) entries.push(entry);
+        }
+        this.#compareAll(entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+      });
     } finally {
       this.#listings.delete(changedMeanwhile);
     }
-    await this.#exclusive(async () => {
-      if (this.#closed) return;
-      const entries = listed.filter((entry) => !changedMeanwhile.has(entry.name));
-      for (const name of changedMeanwhile) {
-        const checked = toFileName(name);
-        const entry = checked.problem === undefined ? await this.#store.stat(checked.name) : undefined;
-        if (entry) entries.push(entry);
-      }
-      this.#compareAll(entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
-    });
   }
 
   /** Records the difference between the snapshot and `entries`, every visible file of the store. */
