@@ -1,6 +1,6 @@
 import os from 'node:os';
 import multipart from '@fastify/multipart';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TftcpClient } from 'tor-server/client';
 import { Reply } from 'tor-server/protocol';
 import { GatewayError } from '../errors.js';
@@ -13,7 +13,8 @@ import { checkFileName, searchTextProblem } from '../lib/names.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import type { KnownDigests } from '../lib/known-digests.js';
 import type { GatewayMetrics } from '../lib/metrics.js';
-import { sendFile } from '../lib/send-file.js';
+import { remoteHash } from '../lib/remote-hash.js';
+import { sendFile, statFile } from '../lib/send-file.js';
 import { TransferLimit } from '../lib/transfer-limit.js';
 import { checkUploadSize, uploadExactly } from '../lib/upload.js';
 import type { TransferPool } from '../lib/transfer-pool.js';
@@ -40,9 +41,9 @@ import {
 } from '../api/index.js';
 
 export interface FilesRoutesOptions {
-  /** Listings, file lookups and digests go over the shared command pool. */
+  /** Listings and file lookups go over the shared command pool. */
   pool: CommandPool;
-  /** Downloads and uploads run on its connections, reused from one transfer to the next. */
+  /** Downloads, uploads and digests run on its connections, reused from one transfer to the next. */
   transferPool: TransferPool;
   /** The sha256 digests the tor-server has told, for Repr-Digest. */
   digests: KnownDigests;
@@ -101,27 +102,28 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     schema: { params: fileParamsSchema, querystring: fileQuerySchema },
     handler: (request, reply) => {
       const algorithm = request.query[QueryField.hash];
-      if (algorithm !== undefined) return sendDigest(request.method, reply, request.params.name, algorithm);
+      if (algorithm !== undefined) return sendDigest(request, reply, request.params.name, algorithm);
       return sendFile(request, reply, { pool, transferPool, transfers, digests }, request.params.name, isTrue(request.query[QueryField.inline]));
     },
   });
 
-  /** `?hash=sha256`: the tor-server's digest of the file, remembered for Repr-Digest. */
-  async function sendDigest(method: string, reply: FastifyReply, name: string, algorithm: string): Promise<FastifyReply> {
+  /**
+   * `?hash=sha256`: the tor-server's digest of the file, remembered for Repr-Digest. The hash runs
+   * on a transfer connection (counted as a transfer of the address), the lookups around it on the pool.
+   */
+  async function sendDigest(request: FastifyRequest, reply: FastifyReply, name: string, algorithm: string): Promise<FastifyReply> {
     if (algorithm !== HASH_ALGORITHM) throw new GatewayError('GW_ERR_BAD_REQUEST', `unknown hash "${algorithm.slice(0, 40)}"; the one available is ${HASH_ALGORITHM}`);
     checkFileName(name);
     const signal = clientGoneSignal(reply);
-    const { entry, sha256 } = await pool.run(async (client) => {
-      const before = await client.stat(name);
-      const hex = await client.hash(name);
-      // Remembered for this version only when no other file took the name meanwhile.
-      const after = hex === undefined ? undefined : await client.stat(name);
-      return { entry: before && after && sameVersion(before, after) ? after : undefined, sha256: hex };
-    }, { signal });
+    const before = await statFile(pool, name, signal);
+    transfers.enter(request, reply);
+    const sha256 = await remoteHash(transferPool, name, signal);
     if (sha256 === undefined) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
-    if (entry) digests.remember(entry, sha256);
+    // Remembered for this version only when no other file took the name meanwhile.
+    const after = await pool.run((client) => client.stat(name), { signal });
+    if (after && sameVersion(before, after)) digests.remember(after, sha256);
     reply.header('cache-control', 'no-store');
-    if (method === 'HEAD') return reply.type('application/json; charset=utf-8').send();
+    if (request.method === 'HEAD') return reply.type('application/json; charset=utf-8').send();
     return reply.send({ [HASH_ALGORITHM]: sha256 } satisfies HashResponse);
   }
 

@@ -33,9 +33,10 @@ export class ChangeWatch implements AsyncIterable<ChangeEvent> {
   readonly #finished: Promise<void>;
   #finish!: () => void;
 
-  constructor(seq: number, link: WatchLink) {
+  /** `since`: what the watch resumes after; until the replay after it (or a `resync`) is read, it is still lastSeq. */
+  constructor(seq: number, link: WatchLink, since?: number) {
     this.seq = seq;
-    this.#lastSeq = seq;
+    this.#lastSeq = since ?? seq;
     this.#link = link;
     this.#finished = new Promise((resolve) => (this.#finish = resolve));
   }
@@ -85,12 +86,13 @@ export class ChangeWatch implements AsyncIterable<ChangeEvent> {
       else if (!this.#closing) throw this.#link.lost();
       return { done: true, value: undefined };
     }
-    const event = parseChangeLine(line, this.#lastSeq);
+    const event = parseChangeLine(line, this.seq);
     if (!event) {
       this.#end();
       throw this.#link.fail(`expected a change line, got "${line.slice(0, 80)}"`);
     }
-    if (event.type !== 'resync') this.#lastSeq = event.seq;
+    // A resync stands for every change up to the watch's start: the listing it asks for covers them.
+    this.#lastSeq = event.seq;
     return { done: false, value: event };
   }
 

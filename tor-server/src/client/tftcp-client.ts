@@ -140,6 +140,8 @@ export class TftcpClient extends TftcpConnection {
       await this.send(`${Command.HASH} ${name}`);
       await this.expect(Reply.OK);
       this.socket.setTimeout(0);
+      // Without a timeout, keep-alive is what finds a server that vanished meanwhile.
+      this.socket.setKeepAlive(true, WATCH_KEEPALIVE_MS);
       const line = await this.readLine();
       if (line === Reply.NOT_FOUND) return undefined;
       const hex = parseHashLine(line);
@@ -198,7 +200,7 @@ export class TftcpClient extends TftcpConnection {
           const line = await this.readLine();
           const seq = parseWatchingLine(line);
           if (seq === undefined) throw this.protocolError(`expected "${Reply.WATCHING} <seq>", got "${line.slice(0, 80)}"`);
-          watch = new ChangeWatch(seq, this.#watchLink());
+          watch = new ChangeWatch(seq, this.#watchLink(), since);
         } catch (error) {
           rejectWatch(error);
           return;

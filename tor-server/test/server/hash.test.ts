@@ -128,6 +128,22 @@ describe('HashCache', () => {
     assert.equal(again.hex, sha256(patternBytes(8 * 1024 * 1024)));
   });
 
+  it('a client joining a running hash while the only other one leaves still gets the digest', async (t) => {
+    const bytes = patternBytes(8 * 1024 * 1024, 4);
+    const store = await storeWith(t, 'f.bin', bytes);
+    const cache = new HashCache();
+    const name = fileName('f.bin');
+    const leave = new AbortController();
+    const leaving = cache.digest(name, (await store.openRead(name))!, leave.signal);
+    const joining = cache.digest(name, (await store.openRead(name))!, new AbortController().signal);
+    // The first client leaves in the very turn the second one joins.
+    leave.abort();
+    await assert.rejects(leaving, HashAbandonedError);
+    const joined = await joining;
+    assert.equal(joined.hex, sha256(bytes));
+    assert.equal(joined.source, 'shared');
+  });
+
   it('is bounded: past its capacity the least recently used digest is forgotten', () => {
     const cache = new HashCache(2);
     cache.put('a', 'v1', 'A');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
 import { ChangeFeed } from '../../src/server/changes/feed.js';
-import { WATCH_MAX_UNSENT_BYTES, replayLines } from '../../src/server/commands/watch.js';
+import { WATCH_MAX_UNSENT_BYTES, eventLine, replayLines } from '../../src/server/commands/watch.js';
 import { FsStore } from '../../src/server/store/fs-store.js';
 import { WAIT_MS, eventually, scratchDir, within } from 'test-support';
 import { LineClient, memoryLogger, startServer } from '../helpers.js';
@@ -150,6 +150,17 @@ describe('watch', () => {
     assert.equal(watcher.client.ended, false);
     await within(server.close(60_000), WAIT_MS, 'a shutdown with a watcher connected');
     await watcher.client.closed();
+  });
+});
+
+describe('event lines', () => {
+  it('are formatted once per change, however many watchers send it', () => {
+    const change = { type: 'removed' as const, seq: 5, name: 'a.txt' };
+    assert.equal(eventLine(change), 'removed 5\ta.txt');
+    // Changes are never modified; this one is, only to show the second call reuses the first line.
+    change.name = 'b.txt';
+    assert.equal(eventLine(change), 'removed 5\ta.txt');
+    assert.equal(eventLine({ ...change }), 'removed 5\tb.txt');
   });
 });
 

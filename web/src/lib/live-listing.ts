@@ -41,6 +41,8 @@ export function applyChange(files: readonly FileEntry[], change: FileChange, que
       return without(files, change.name);
     case 'renamed': {
       const old = files.find((file) => file.name === change.from);
+      // Nothing under the old name, no row in the change, a row under the new one: already applied (the page's own rename).
+      if (!old && !change.file && files.some((file) => file.name === change.to)) return files;
       const moved = change.file ?? (old && { ...old, name: change.to });
       const rest = without(files, change.from);
       if (!matchesSearch(change.to, query)) return rest;
@@ -136,7 +138,13 @@ export class LiveListing {
 
   #apply(change: FileChange): PatchResult {
     // Before any listing there is nothing to patch: the first listing will include it.
-    if (this.#seq === null || change.seq <= this.#seq) return NOTHING;
+    if (this.#seq === null) return NOTHING;
+    // Whatever its seq: a restarted server whose clock was set back numbers from lower down.
+    if (change.type === 'resync') {
+      this.#seq = change.seq;
+      return RELIST;
+    }
+    if (change.seq <= this.#seq) return NOTHING;
     this.#seq = change.seq;
     const next = applyChange(this.#files, change, this.#query);
     if (next === null) return RELIST;

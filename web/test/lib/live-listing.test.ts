@@ -139,6 +139,22 @@ describe('LiveListing', () => {
     assert.deepEqual(names(listing), ['c.txt']);
   });
 
+  it("does not list again when the event of the page's own rename (with no row) arrives", () => {
+    const listing = listed([row('a.txt', 7)], 10);
+    listing.applyOwn(renamed(0, 'a.txt', 'b.txt'));
+    assert.deepEqual(listing.files, [row('b.txt', 7)]);
+    assert.deepEqual(listing.receive(renamed(11, 'a.txt', 'b.txt')), { applied: [], relist: false });
+    assert.deepEqual(listing.files, [row('b.txt', 7)]);
+    assert.equal(listing.seq, 11);
+  });
+
+  it('acts on a resync whatever its seq (a restarted server whose clock was set back), and takes its seq', () => {
+    const listing = listed([row('a.txt')], 1000);
+    assert.equal(listing.receive({ type: 'resync', seq: 500 }).relist, true);
+    assert.equal(listing.seq, 500);
+    assert.deepEqual(listing.receive(added(501, 'b.txt')).applied, [added(501, 'b.txt')]);
+  });
+
   it('keeps one row per name when a listing repeats rows (regression: each_key_duplicate blanked the list)', () => {
     const twice = [row('a.txt'), row('a.txt', 99), row('b.txt'), row('a.txt')];
     assert.deepEqual(listed(twice, 1).files, [row('a.txt'), row('b.txt')]);

@@ -1,6 +1,7 @@
 import type { FileChange } from '../../protocol/changes.js';
 import type { Logger } from '../logger.js';
 import { StoreError, toFileName, type FileName, type Store, type StoredEntry, type Upload } from '../store/store.js';
+import { QuietFiles } from './quiet-files.js';
 import { ChangeRing } from './ring.js';
 
 /** Changes kept for watchers that reconnect with `watch <since>`; older ones get `resync`. */
@@ -26,8 +27,9 @@ export interface Subscription {
  * The server's one change feed. It keeps the current name→row snapshot, and every change to it
  * (an upload stored, a delete, a rename, or whatever the store hints happened on disk) is
  * recorded once, in one server-wide order, numbered by `seq`. Mutations and looks at the disk
- * run one at a time under the feed's lock, so a rename is never also seen as an `added` by a
- * rescan that looked between its two steps.
+ * are recorded one at a time under the feed's lock, so a rename is never also seen as an
+ * `added` by a rescan that looked between its two steps; the slow parts (an upload's fsync, the
+ * listing of a full rescan) run outside it.
  */
 export class ChangeFeed {
   readonly #store: Store;
@@ -43,6 +45,14 @@ export class ChangeFeed {
   readonly #hinted = new Set<string>();
   #fullLookHinted = false;
   #hintTimer: NodeJS.Timeout | undefined;
+  /** One set per full listing under way: the names whose change the feed recorded while it ran. */
+  readonly #listings = new Set<Set<string>>();
+  /** Files changed by hand, announced once they stop changing. */
+  readonly #quiet = new QuietFiles((names) =>
+    this.#exclusive(() => this.#lookAt(names)).catch((error: unknown) => {
+      this.#logger.warn('rescan-failed', { error: (error as Error).message });
+    }),
+  );
   #closed = false;
 
   private constructor(store: Store, logger: Logger, baseSeq: number, ringSize: number) {
@@ -85,7 +95,9 @@ export class ChangeFeed {
   }
 
   /** Commits an upload and records it as `added`; resolves with its row and version. */
-  commitUpload(upload: Upload): Promise<StoredEntry> {
+  async commitUpload(upload: Upload): Promise<StoredEntry> {
+    // The fsync of the bytes, however long, holds up no other upload, delete or rename: only the linking is locked.
+    await upload.flush();
     return this.#exclusive(async () => {
       const entry = await upload.commit();
       this.#recordEntry(entry);
@@ -134,7 +146,7 @@ export class ChangeFeed {
 
   /** Looks at the whole store now (tests and the console use it to not wait for the timer). */
   rescan(): Promise<void> {
-    return this.#exclusive(() => this.#lookAtAll());
+    return this.#lookAtAll();
   }
 
   /** Stops listening to the store and drops every listener. */
@@ -142,6 +154,7 @@ export class ChangeFeed {
     this.#closed = true;
     this.#stopWatching();
     clearTimeout(this.#hintTimer);
+    this.#quiet.close();
     this.#listeners.clear();
   }
 
@@ -163,18 +176,47 @@ export class ChangeFeed {
       const names = [...this.#hinted];
       this.#fullLookHinted = false;
       this.#hinted.clear();
-      this.#exclusive(() => (full ? this.#lookAtAll() : this.#lookAt(names))).catch((error: unknown) => {
+      (full ? this.#lookAtAll() : this.#exclusive(() => this.#lookAt(names))).catch((error: unknown) => {
         this.#logger.warn('rescan-failed', { error: (error as Error).message });
       });
     }, HINT_SETTLE_MS);
   }
 
+  /**
+   * Lists the whole store without the lock (a large folder takes a while), then compares under
+   * it; a name the feed recorded a change of meanwhile is looked at again rather than trusted to the listing.
+   */
   async #lookAtAll(): Promise<void> {
     if (this.#closed) return;
-    const entries = await this.#store.list();
+    // Tracked until the comparison holds the lock: a change recorded while it waits for it counts too.
+    const changedMeanwhile = new Set<string>();
+    this.#listings.add(changedMeanwhile);
+    try {
+      const listed = await this.#store.list();
+      await this.#exclusive(async () => {
+        if (this.#closed) return;
+        this.#listings.delete(changedMeanwhile);
+        const entries = listed.filter((entry) => !changedMeanwhile.has(entry.name));
+        for (const name of changedMeanwhile) {
+          const checked = toFileName(name);
+          const entry = checked.problem === undefined ? await this.#store.stat(checked.name) : undefined;
+          if (entry) entries.push(entry);
+        }
+        this.#compareAll(entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+      });
+    } finally {
+      this.#listings.delete(changedMeanwhile);
+    }
+  }
+
+  /** Records the difference between the snapshot and `entries`, every visible file of the store. */
+  #compareAll(entries: StoredEntry[]): void {
     const present = new Set(entries.map((entry) => entry.name));
     for (const name of [...this.#snapshot.keys()].sort()) if (!present.has(name)) this.#recordRemoved(name);
-    for (const entry of entries) this.#recordEntry(entry);
+    // The safety net announces what fs.watch missed at once, but lets a file being written become quiet.
+    for (const entry of entries) {
+      if (!this.#quiet.has(entry.name) || this.#quiet.seen(entry, this.#snapshot.get(entry.name)?.version)) this.#recordEntry(entry);
+    }
   }
 
   async #lookAt(names: string[]): Promise<void> {
@@ -183,8 +225,12 @@ export class ChangeFeed {
       const checked = toFileName(name);
       if (checked.problem !== undefined) continue;
       const entry = await this.#store.stat(checked.name);
-      if (entry) this.#recordEntry(entry);
-      else this.#recordRemoved(name);
+      if (entry) {
+        if (this.#quiet.seen(entry, this.#snapshot.get(entry.name)?.version)) this.#recordEntry(entry);
+      } else {
+        this.#quiet.forget(name);
+        this.#recordRemoved(name);
+      }
     }
   }
 
@@ -205,8 +251,19 @@ export class ChangeFeed {
   }
 
   #emit(change: FileChange): void {
+    for (const changed of this.#listings) {
+      if (change.type === 'renamed') changed.add(change.from).add(change.to);
+      else changed.add(change.type === 'added' ? change.entry.name : change.name);
+    }
     this.#ring.push(change);
-    for (const listener of [...this.#listeners]) listener(change);
+    for (const listener of [...this.#listeners]) {
+      // One failing watcher must neither keep the change from the others nor fail the mutation that made it.
+      try {
+        listener(change);
+      } catch (error) {
+        this.#logger.error('change-listener-failed', { seq: change.seq, error: (error as Error).message });
+      }
+    }
   }
 
   /** Runs `task` when every earlier one is done. */

@@ -3,10 +3,13 @@ import { formatHashLine } from '../../protocol/changes.js';
 import { formatFileRow } from '../../protocol/file-row.js';
 import { ReplyError } from '../errors.js';
 import { HashAbandonedError } from '../hash/hash-cache.js';
-import type { StoreError } from '../store/store.js';
+import type { StoreError, StoredFile } from '../store/store.js';
 import type { CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
 import { openForClient } from './store-replies.js';
+
+/** How often one `hash` command starts a computation that others' leaving stopped, before it reports a server error. */
+const HASH_ATTEMPTS = 3;
 
 /** `stat <name>`: `ok`, then the file's listing row or `Not found file`. */
 export const stat: CommandHandler = {
@@ -34,20 +37,38 @@ export const hash: CommandHandler = {
   async run(conn, argument, ctx) {
     const name = nameArgument(argument);
     const file = await openForClient(conn, ctx, name);
-    await conn.send(Reply.OK);
-    if (!file) return conn.send(Reply.NOT_FOUND);
+    if (!file) {
+      await conn.send(Reply.OK);
+      return conn.send(Reply.NOT_FOUND);
+    }
+    try {
+      await conn.send(Reply.OK);
+    } catch (error) {
+      // The client left before `ok`: digest() never took the file, so it is still ours to close.
+      await file.close();
+      throw error;
+    }
     // Reading a large file takes a while with nothing to send: the idle timeout must not cut it.
     conn.pauseTimeouts();
     const started = performance.now();
+    let hashed: StoredFile | undefined = file;
     let result;
-    try {
-      result = await ctx.hashes.digest(name, file, conn.signal);
-    } catch (error) {
-      if (error instanceof HashAbandonedError) return 'close';
-      ctx.logger.error('hash-failed', { client: conn.label, name, error: (error as Error).message });
-      return conn.send(errorReply(ErrorKind.SERVER_ERROR, `could not read ${name}`));
+    for (let attempt = 1; !result; attempt++) {
+      try {
+        result = await ctx.hashes.digest(name, hashed, conn.signal);
+      } catch (error) {
+        if (error instanceof HashAbandonedError && conn.signal.aborted) return 'close';
+        // A computation stopped because every other client left, while this one is still here: start again.
+        if (error instanceof HashAbandonedError && attempt < HASH_ATTEMPTS) {
+          hashed = await openForClient(conn, ctx, name);
+          if (!hashed) return conn.send(Reply.NOT_FOUND);
+          continue;
+        }
+        ctx.logger.error('hash-failed', { client: conn.label, name, error: (error as Error).message });
+        return conn.send(errorReply(ErrorKind.SERVER_ERROR, `could not read ${name}`));
+      }
     }
-    ctx.logger.info('hash', { client: conn.label, name, bytes: file.size, source: result.source, ms: Math.round(performance.now() - started) });
+    ctx.logger.info('hash', { client: conn.label, name, bytes: hashed.size, source: result.source, ms: Math.round(performance.now() - started) });
     await conn.send(formatHashLine(result.hex));
   },
 };

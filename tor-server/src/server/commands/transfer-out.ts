@@ -30,9 +30,13 @@ export const range: CommandHandler = {
 
 async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileName, offset: number, length: number): Promise<void | 'close'> {
   const file = await openForClient(conn, ctx, name);
-  await conn.send(Reply.OK);
-  if (!file) return conn.send(Reply.NOT_FOUND);
+  if (!file) {
+    await conn.send(Reply.OK);
+    return conn.send(Reply.NOT_FOUND);
+  }
   try {
+    // Inside the try: a client gone before `ok` leaves the file to the finally, not to the garbage collector.
+    await conn.send(Reply.OK);
     // An empty file has nothing past its end, but offset 0 of it is still a valid (empty) range.
     if (offset > 0 && offset >= file.size) {
       return await conn.send(errorReply(ErrorKind.INVALID_RANGE, `offset ${offset} is past the end of the file (size ${file.size})`));

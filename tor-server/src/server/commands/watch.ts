@@ -6,6 +6,19 @@ import type { CommandHandler } from './command.js';
 /** Bytes of event lines a watcher may leave unread; one more event and it is cut. */
 export const WATCH_MAX_UNSENT_BYTES = 1024 * 1024;
 
+/** Each change's event line, made once however many watchers send it (or replay it); forgotten with the change. */
+const eventLines = new WeakMap<FileChange, string>();
+
+/** The event line of `change`, formatted on first use and shared from then on (changes are never modified). */
+export function eventLine(change: FileChange): string {
+  let line = eventLines.get(change);
+  if (line === undefined) {
+    line = formatChangeLine(change);
+    eventLines.set(change, line);
+  }
+  return line;
+}
+
 /**
  * `watch [since]`: `ok`, `watching <seq>`, then (with `since`) the changes missed after it or
  * `resync`, then every change as it happens, until the client sends `exit` or leaves. Other
@@ -30,7 +43,7 @@ export const watch: CommandHandler = {
       conn.cut();
     };
     // From subscribing to the last missed line nothing awaits, so no live change can slip in between.
-    const subscription = ctx.feed.subscribe(since, (change) => push(formatChangeLine(change)));
+    const subscription = ctx.feed.subscribe(since, (change) => push(eventLine(change)));
     push(formatWatchingLine(subscription.seq));
     for (const line of replayLines(subscription.missed)) push(line);
     ctx.logger.info('watch', { client: conn.label, since, seq: subscription.seq, replayed: subscription.missed === 'resync' ? 'resync' : subscription.missed.length });
@@ -61,7 +74,7 @@ export function replayLines(missed: FileChange[] | 'resync', budget = WATCH_MAX_
   const lines: string[] = [];
   let bytes = 0;
   for (const change of missed) {
-    const line = formatChangeLine(change);
+    const line = eventLine(change);
     bytes += Buffer.byteLength(line) + 1;
     if (bytes > budget) return [Reply.RESYNC];
     lines.push(line);

@@ -67,11 +67,18 @@ export class HashCache {
    */
   async digest(name: string, file: StoredFile, signal: AbortSignal): Promise<{ hex: string; source: HashSource }> {
     const cached = this.get(name, file.version);
+    if (cached !== undefined) {
+      await file.close();
+      return { hex: cached, source: 'cached' };
+    }
     const key = `${name}\0${file.version}`;
-    const running = cached === undefined ? this.#running.get(key) : undefined;
-    if (cached !== undefined || running) await file.close();
-    if (cached !== undefined) return { hex: cached, source: 'cached' };
-    if (running) return { hex: await this.#wait(running, signal), source: 'shared' };
+    const running = this.#running.get(key);
+    if (running) {
+      // Joined before anything is awaited: were the last other waiter to leave while this file
+      // closes, the computation this client now waits on must not be stopped under it.
+      const [hex] = await Promise.all([this.#wait(running, signal), file.close()]);
+      return { hex, source: 'shared' };
+    }
     const stop = new AbortController();
     const started: Running = { key, digest: hashFile(file, stop.signal), stop, waiters: 0 };
     this.#running.set(key, started);

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { decodeUtf8, escapeBytes } from './disk-names.js';
 import { FolderLock } from './folder-lock.js';
 import { toEntry, versionOf } from './fs-entry.js';
-import { FsUpload, storeErrorOf, syncDir } from './fs-upload.js';
+import { FsUpload, storeErrorOf, syncDirAfter } from './fs-upload.js';
 import { watchFolder } from './folder-watch.js';
 import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredEntry, type StoredFile } from './store.js';
 
@@ -134,7 +134,7 @@ export class FsStore implements Store {
       if (isMissing(error)) throw new StoreError('not-found', name);
       throw storeErrorOf(error);
     }
-    await this.#syncRoot();
+    await this.#syncRoot(`delete ${name}`);
   }
 
   /** link (which fails rather than overwrite, where rename would replace), then unlink the old name. */
@@ -142,7 +142,7 @@ export class FsStore implements Store {
     const source = this.#pathOf(from);
     const target = this.#pathOf(to);
     if (this.#reserved.has(to)) throw new StoreError('exists', `${to} is being uploaded right now`);
-    await this.#requireFile(from, source);
+    const before = await this.#requireFile(from, source);
     try {
       await fs.link(source, target);
     } catch (error) {
@@ -151,14 +151,21 @@ export class FsStore implements Store {
       if (isMissing(error)) throw new StoreError('not-found', from);
       throw storeErrorOf(error);
     }
-    await fs.unlink(source).catch((error: unknown) => {
+    try {
+      await fs.unlink(source);
+    } catch (error) {
       // Already gone (removed by hand meanwhile): the file is under its new name all the same.
-      if (!isMissing(error)) throw storeErrorOf(error);
-    });
-    await this.#syncRoot();
-    const entry = await this.stat(to);
-    if (!entry) throw new StoreError('not-found', to);
-    return entry;
+      if (!isMissing(error)) {
+        // Not renamed after all: the file must not stay under both names.
+        await fs.unlink(target).catch((undo: unknown) => {
+          this.#logger.error('rename-undo-failed', { from, to, error: (undo as Error).message, note: 'the file is now under both names' });
+        });
+        throw storeErrorOf(error);
+      }
+    }
+    await this.#syncRoot(`rename ${from} to ${to}`);
+    // The rename is done: a file removed by hand right after it, or a failing stat, does not undo it.
+    return (await this.stat(to).catch(() => undefined)) ?? toEntry(to, before);
   }
 
   watch(onHint: (name?: string) => void): () => void {
@@ -197,22 +204,22 @@ export class FsStore implements Store {
 
   beginUpload(name: FileName): Promise<FsUpload> {
     const tempPath = path.join(this.tempDir, `${randomBytes(12).toString('hex')}.part`);
-    return FsUpload.create(name, tempPath, this.#pathOf(name), this.root);
+    return FsUpload.create(name, tempPath, this.#pathOf(name), this.root, this.#logger);
   }
 
-  /** Throws StoreError `not-found` unless `full` is a regular file (never a symlink, a folder or a pipe). */
-  async #requireFile(name: string, full: string): Promise<void> {
+  /** The stat of `full`; StoreError `not-found` unless it is a regular file (never a symlink, a folder or a pipe). */
+  async #requireFile(name: string, full: string): Promise<Stats> {
     const stat = await fs.lstat(full).catch((error: unknown) => {
       if (isMissing(error)) return undefined;
       throw storeErrorOf(error);
     });
     if (!stat?.isFile()) throw new StoreError('not-found', name);
+    return stat;
   }
 
-  async #syncRoot(): Promise<void> {
-    await syncDir(this.root).catch((error: unknown) => {
-      throw storeErrorOf(error);
-    });
+  /** Syncs the folder after `change`, which is made whatever the sync says. */
+  #syncRoot(change: string): Promise<void> {
+    return syncDirAfter(this.root, change, this.#logger);
   }
 
   /** The name as a string when it may be listed; undefined (after a warning, once per name) when not. */

@@ -1,5 +1,6 @@
 import { constants as fsc, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
+import type { Logger } from '../logger.js';
 import { BatchedFileWriter } from './batched-writer.js';
 import { toEntry } from './fs-entry.js';
 import { StoreError, type StoredEntry, type Upload } from './store.js';
@@ -15,22 +16,26 @@ export class FsUpload implements Upload {
   readonly #folder: string;
   readonly #handle: fs.FileHandle;
   readonly #writer: BatchedFileWriter;
+  readonly #logger: Logger;
   #done = false;
+  /** The synced temp file's own stat, once {@link flush} has run. */
+  #flushed: Stats | undefined;
 
-  private constructor(name: string, tempPath: string, target: string, folder: string, handle: fs.FileHandle) {
+  private constructor(name: string, tempPath: string, target: string, folder: string, handle: fs.FileHandle, logger: Logger) {
     this.#name = name;
     this.#tempPath = tempPath;
     this.#target = target;
     this.#folder = folder;
     this.#handle = handle;
     this.#writer = new BatchedFileWriter(handle);
+    this.#logger = logger;
   }
 
   /** Creates the temp file `tempPath` for an upload of `name`, to be linked as `target` (its path in `folder`). */
-  static async create(name: string, tempPath: string, target: string, folder: string): Promise<FsUpload> {
+  static async create(name: string, tempPath: string, target: string, folder: string, logger: Logger): Promise<FsUpload> {
     try {
       const handle = await fs.open(tempPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
-      return new FsUpload(name, tempPath, target, folder, handle);
+      return new FsUpload(name, tempPath, target, folder, handle, logger);
     } catch (error) {
       throw storeErrorOf(error);
     }
@@ -45,18 +50,29 @@ export class FsUpload implements Upload {
     return error && storeErrorOf(error);
   }
 
-  /**
-   * fsync, then link the temp file under its name (link fails rather than overwrite, where
-   * rename would replace), then fsync the folder so the name survives a crash.
-   */
-  async commit(): Promise<StoredEntry> {
-    this.#done = true;
-    let stat: Stats;
+  /** fsyncs the temp file and closes it: the slow part of a commit, which needs no lock. */
+  async flush(): Promise<void> {
+    if (this.#flushed) return;
     try {
       await this.#handle.sync();
       // The handle's own stat: the version of exactly these bytes, whatever happens to the name next.
-      stat = await this.#handle.stat();
+      const stat = await this.#handle.stat();
       await this.#handle.close();
+      this.#flushed = stat;
+    } catch (error) {
+      throw storeErrorOf(error);
+    }
+  }
+
+  /**
+   * Flushes (when not done yet), then links the temp file under its name (link fails rather
+   * than overwrite, where rename would replace), then fsyncs the folder so the name survives a crash.
+   */
+  async commit(): Promise<StoredEntry> {
+    await this.flush();
+    this.#done = true;
+    const stat = this.#flushed!;
+    try {
       await fs.link(this.#tempPath, this.#target);
     } catch (error) {
       // A FileHandle closes once, however often it is asked to: this cannot close another's descriptor.
@@ -67,9 +83,7 @@ export class FsUpload implements Upload {
     }
     // The name now holds the file: the temp name is no longer needed.
     await fs.rm(this.#tempPath, { force: true }).catch(() => {});
-    await syncDir(this.#folder).catch((error: unknown) => {
-      throw storeErrorOf(error);
-    });
+    await syncDirAfter(this.#folder, `upload of ${this.#name}`, this.#logger);
     return toEntry(this.#name, stat);
   }
 
@@ -90,6 +104,16 @@ export function storeErrorOf(error: unknown): StoreError {
   const message = (error as Error).message;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreError('no-space', message, { reason: code, cause: error });
   return new StoreError('unavailable', message, { reason: code, cause: error });
+}
+
+/**
+ * Syncs `dir` after `change` to a name in it. The change is made already: a failing sync is a
+ * warning in the log (the change might not survive a crash), not a failure of the change.
+ */
+export async function syncDirAfter(dir: string, change: string, logger: Logger): Promise<void> {
+  await syncDir(dir).catch((error: unknown) => {
+    logger.warn('folder-sync-failed', { change, error: (error as Error).message, note: 'the change is made, but may not survive a crash' });
+  });
 }
 
 /** fsyncs a folder, so the names just linked into it or removed from it survive a crash. */

@@ -79,6 +79,12 @@ export interface Upload {
   /** Waits for every queued chunk to be written; resolves with the first failure, if any. */
   finish(): Promise<StoreError | undefined>;
   /**
+   * Makes the written bytes durable without making them visible: the slow part of a commit,
+   * for a caller to run outside its locks. Optional before {@link commit}, which flushes when
+   * this was not done; the upload is to be aborted when it fails.
+   */
+  flush(): Promise<void>;
+  /**
    * Makes the upload durable and visible under its name, never over an existing file (StoreError
    * `exists`); resolves with the stored file's row and version.
    */
