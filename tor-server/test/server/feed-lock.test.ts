@@ -5,7 +5,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { FileChange } from '../../src/protocol/changes.js';
 import { ChangeFeed } from '../../src/server/changes/feed.js';
 import { FsStore } from '../../src/server/store/fs-store.js';
-import { toFileName, type FileName, type Store, type Upload } from '../../src/server/store/store.js';
+import { toFileName, type FileName, type Store, type StoredEntry, type Upload } from '../../src/server/store/store.js';
 import { scratchDir, within } from 'test-support';
 import { memoryLogger } from '../helpers.js';
 import { describeEvent } from './watch-helpers.js';
@@ -37,14 +37,31 @@ async function feedOver(t: TestContext, files: Record<string, string>, front: (s
   return { store, feed, changes };
 }
 
+/** An upload of `text` as up.bin, written and ready to commit: the real one, for a test to wrap a step of. */
+async function writtenUpload(store: FsStore, text: string): Promise<{ name: FileName; real: Upload }> {
+  const name = fileName('up.bin');
+  await store.reserve(name);
+  const real = await store.beginUpload(name);
+  await real.write(Buffer.from(text));
+  assert.equal(await real.finish(), undefined);
+  return { name, real };
+}
+
+/** The store in front of `store`, whose listings (while `gated()`) are taken at once and handed over after `handOver()`. */
+function slowListing(store: FsStore, gated: () => boolean, handOver: (entries: StoredEntry[]) => Promise<StoredEntry[]>): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'list' && gated()) return async () => handOver(await target.list());
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 describe('the feed lock holds only the quick steps', () => {
   it("an upload's fsync does not hold up a delete or a rename", async (t) => {
     const { store, feed, changes } = await feedOver(t, { 'a.txt': 'A', 'b.txt': 'B' });
-    const name = fileName('up.bin');
-    await store.reserve(name);
-    const real = await store.beginUpload(name);
-    await real.write(Buffer.from('uploaded'));
-    assert.equal(await real.finish(), undefined);
+    const { name, real } = await writtenUpload(store, 'uploaded');
     // The real upload, with a sync that lasts until the test opens the gate (commit syncs when flush was not called).
     const slowSync = gate();
     let synced = false;
@@ -75,20 +92,14 @@ describe('the feed lock holds only the quick steps', () => {
     const slowList = gate();
     let gated = false;
     const { feed, changes } = await feedOver(t, { 'a.txt': 'A' }, (store) =>
-      new Proxy(store, {
-        get(target, property) {
-          if (property === 'list' && gated) {
-            // The listing is taken now, and handed over only when the gate opens.
-            return async () => {
-              const entries = await target.list();
-              await slowList.wait;
-              return entries;
-            };
-          }
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
+      slowListing(
+        store,
+        () => gated,
+        async (entries) => {
+          await slowList.wait;
+          return entries;
         },
-      }),
+      ),
     );
     gated = true;
     const rescanning = feed.rescan();
@@ -103,27 +114,18 @@ describe('the feed lock holds only the quick steps', () => {
     const handOver = gate();
     let gated = false;
     const { store, feed, changes } = await feedOver(t, { 'a.txt': 'A' }, (store) =>
-      new Proxy(store, {
-        get(target, property) {
-          if (property === 'list' && gated) {
-            return async () => {
-              const entries = await target.list();
-              listed.open();
-              await handOver.wait;
-              return entries;
-            };
-          }
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
+      slowListing(
+        store,
+        () => gated,
+        async (entries) => {
+          listed.open();
+          await handOver.wait;
+          return entries;
         },
-      }),
+      ),
     );
     // An upload whose commit holds the lock until the test lets it go.
-    const name = fileName('up.bin');
-    await store.reserve(name);
-    const real = await store.beginUpload(name);
-    await real.write(Buffer.from('uploaded'));
-    assert.equal(await real.finish(), undefined);
+    const { name, real } = await writtenUpload(store, 'uploaded');
     const inCommit = gate();
     const slowCommit = gate();
     const committing = feed.commitUpload({
