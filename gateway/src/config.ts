@@ -30,7 +30,7 @@ const GATEWAY_OPTIONS = {
    */
   maxUpstream: option({ flag: 'max-upstream', env: 'GATEWAY_MAX_UPSTREAM', help: 'tor-server connections in all; more requests wait', parse: count, default: 48 }),
   /** Downloads and uploads one client address may have under way (or waiting) at once. */
-  maxTransfersPerAddress: option({ flag: 'max-transfers-per-address', env: 'GATEWAY_MAX_TRANSFERS_PER_ADDRESS', help: 'downloads and uploads at once per client address; more get 429', parse: count, default: 16 }),
+  maxTransfersPerAddress: option({ flag: 'max-transfers-per-address', env: 'GATEWAY_MAX_TRANSFERS_PER_ADDRESS', help: 'downloads, uploads and digests (?hash=sha256) at once per client address; more get 429', parse: count, default: 16 }),
   /** WebSocket sessions one client address may hold. */
   maxWsPerAddress: option({ flag: 'max-ws-per-address', env: 'GATEWAY_MAX_WS_PER_ADDRESS', help: 'WebSocket sessions per client address', parse: count, default: 32 }),
   /** WebSocket sessions in all. */

@@ -4,9 +4,9 @@ import type { StoredEntry } from '../store/store.js';
  * A file changed on disk by hand is announced once its version has stayed the same this long:
  * a copy in progress is one `added` when it is done, not one per write.
  */
-export const FILE_QUIET_MS = 1000;
+export const FILE_QUIET_MS = 500;
 /** How often files waiting to be quiet are looked at again. */
-const QUIET_CHECK_MS = 250;
+const QUIET_CHECK_MS = 100;
 /** Past this many files waiting to be quiet at once, a changed file is announced as soon as it is seen. */
 const MAX_WAITING = 1024;
 
