@@ -6,7 +6,7 @@ import { HashAbandonedError } from '../hash/hash-cache.js';
 import type { StoreError, StoredFile } from '../store/store.js';
 import type { CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
-import { openForClient } from './store-replies.js';
+import { openAfterOk, openForClient } from './store-replies.js';
 
 /** How often one `hash` command starts a computation that others' leaving stopped, before it reports a server error. */
 const HASH_ATTEMPTS = 3;
@@ -36,18 +36,8 @@ export const hash: CommandHandler = {
   access: 'read',
   async run(conn, argument, ctx) {
     const name = nameArgument(argument);
-    const file = await openForClient(conn, ctx, name);
-    if (!file) {
-      await conn.send(Reply.OK);
-      return conn.send(Reply.NOT_FOUND);
-    }
-    try {
-      await conn.send(Reply.OK);
-    } catch (error) {
-      // The client left before `ok`: digest() never took the file, so it is still ours to close.
-      await file.close();
-      throw error;
-    }
+    const file = await openAfterOk(conn, ctx, name);
+    if (!file) return;
     // Reading a large file takes a while with nothing to send: the idle timeout must not cut it.
     conn.pauseTimeouts();
     const started = performance.now();

@@ -1,4 +1,4 @@
-import { ErrorKind, errorReply, type ErrorKindText } from '../../protocol/constants.js';
+import { ErrorKind, Reply, errorReply, type ErrorKindText } from '../../protocol/constants.js';
 import type { ServerContext } from '../context.js';
 import { ReplyError } from '../errors.js';
 import { StoreError, type FileName, type StoreErrorKind, type StoredFile } from '../store/store.js';
@@ -27,4 +27,25 @@ export function openForClient(conn: CommandConnection, ctx: ServerContext, name:
     ctx.logger.error('open-failed', { client: conn.label, name, error: error.message });
     throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not open ${name} (${error.reason ?? 'error'})`));
   });
+}
+
+/**
+ * Opens a file for a command that answers `ok` first (download, range, hash): sends `ok`, and
+ * `Not found file` when no file has the name (then resolves undefined). Otherwise the caller
+ * owns the open file from here on; a client gone before `ok` leaves nothing open.
+ */
+export async function openAfterOk(conn: CommandConnection, ctx: ServerContext, name: FileName): Promise<StoredFile | undefined> {
+  const file = await openForClient(conn, ctx, name);
+  if (!file) {
+    await conn.send(Reply.OK);
+    await conn.send(Reply.NOT_FOUND);
+    return undefined;
+  }
+  try {
+    await conn.send(Reply.OK);
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+  return file;
 }

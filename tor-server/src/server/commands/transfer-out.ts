@@ -5,7 +5,7 @@ import { ReplyError, TransferCutError } from '../errors.js';
 import type { FileName } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
-import { openForClient } from './store-replies.js';
+import { openAfterOk } from './store-replies.js';
 import { logTransfer } from './transfer-log.js';
 
 /** `download <name>`: `ok`, then `found`, the size and the bytes, or `Not found file`. */
@@ -29,14 +29,9 @@ export const range: CommandHandler = {
 };
 
 async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileName, offset: number, length: number): Promise<void | 'close'> {
-  const file = await openForClient(conn, ctx, name);
-  if (!file) {
-    await conn.send(Reply.OK);
-    return conn.send(Reply.NOT_FOUND);
-  }
+  const file = await openAfterOk(conn, ctx, name);
+  if (!file) return;
   try {
-    // Inside the try: a client gone before `ok` leaves the file to the finally, not to the garbage collector.
-    await conn.send(Reply.OK);
     // An empty file has nothing past its end, but offset 0 of it is still a valid (empty) range.
     if (offset > 0 && offset >= file.size) {
       return await conn.send(errorReply(ErrorKind.INVALID_RANGE, `offset ${offset} is past the end of the file (size ${file.size})`));
