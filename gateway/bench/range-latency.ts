@@ -1,64 +1,13 @@
 /**
- * Latency of `GET` with a 64 KiB `Range` in the middle of a large file in a folder of 10,000
- * files, through the gateway: one request at a time on a kept-alive HTTP connection, as a
- * video player or a resumed download would make them. Used by bench.ts; also runs alone
- * (`node --import tsx bench/range-latency.ts`) against the built tor-server and gateway
- * (dist/), so the same figure can be taken on another checkout (copy this file and
- * processes.ts there).
+ * `node --import tsx bench/range-latency.ts`: the latency of 64 KiB ranges mid-file through the
+ * gateway, alone, against the built tor-server and gateway (dist/), so the same figure can be
+ * taken on another checkout. `npm run bench:table` measures the same row beside the others.
  */
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { GATEWAY_BIN, Scope, TOR_SERVER_BIN, scratchDir, spawnGateway, spawnTorServer } from 'test-support';
-
-export const RANGE_BYTES = 64 * 1024;
-export const FOLDER_FILES = 10_000;
-const WARMUP = 50;
-const ROUNDS = 1000;
-
-/** Fills `dir` with `count` small files beside whatever it holds. */
-export async function fillFolder(dir: string, count = FOLDER_FILES): Promise<void> {
-  const BATCH = 500;
-  for (let i = 0; i < count; i += BATCH) {
-    await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => fs.writeFile(path.join(dir, `filler-${String(i + j).padStart(5, '0')}.txt`), 'x')));
-  }
-}
-
-/** Median and 99th percentile of `rounds` ranged GETs of `url` (a file of `size` bytes), in ms. */
-export async function rangeLatency(url: string, size: number, rounds = ROUNDS): Promise<{ median: number; p99: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const start = Math.floor(size / 2);
-  const range = `bytes=${start}-${start + RANGE_BYTES - 1}`;
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < WARMUP + rounds; i++) {
-      const began = performance.now();
-      const length = await get(url, range, agent);
-      if (length !== RANGE_BYTES) throw new Error(`a range answer had ${length} bytes, not ${RANGE_BYTES}`);
-      if (i >= WARMUP) times.push(performance.now() - began);
-    }
-  } finally {
-    agent.destroy();
-  }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)]!, p99: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]! };
-}
-
-function get(url: string, range: string, agent: http.Agent): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent, headers: { range } }, (res) => {
-        if (res.statusCode !== 206) reject(new Error(`expected 206, got ${res.statusCode}`));
-        let length = 0;
-        res.on('data', (chunk: Buffer) => (length += chunk.length));
-        res.on('end', () => resolve(length));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
+import { FOLDER_FILES, fillFolder, rangeLatency } from 'test-support/bench';
 
 async function main(): Promise<void> {
   if (!existsSync(TOR_SERVER_BIN) || !existsSync(GATEWAY_BIN)) throw new Error('build first: npm run build -w tor-server && npm run build -w gateway');
@@ -69,20 +18,16 @@ async function main(): Promise<void> {
     const dir = path.join(work, 'files');
     await fs.mkdir(dir);
     // Sparse: the bytes are read from the page cache either way; what is measured is the path to them.
-    await fs.truncate(await touch(path.join(dir, 'big.bin')), size);
+    await fs.writeFile(path.join(dir, 'big.bin'), '');
+    await fs.truncate(path.join(dir, 'big.bin'), size);
     await fillFolder(dir);
     const tor = await spawnTorServer(scope, { dir, args: ['--log-level', 'warn'] });
     const gateway = await spawnGateway(scope, { torPort: tor.port });
     const { median, p99 } = await rangeLatency(`${gateway.url}/api/files/big.bin`, size);
-    process.stdout.write(`GET of a 64 KiB range mid-file (${(size / 1024 ** 3).toFixed(2)} GiB file, ${FOLDER_FILES} files in the folder), ${ROUNDS} requests one at a time: median ${median.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms\n`);
+    process.stdout.write(`GET of a 64 KiB range mid-file (${(size / 1024 ** 3).toFixed(2)} GiB file, ${FOLDER_FILES} files in the folder), one at a time: median ${median.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms\n`);
   } finally {
     await scope.close();
   }
 }
 
-async function touch(file: string): Promise<string> {
-  await fs.writeFile(file, '');
-  return file;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) await main();
+await main();

@@ -2,24 +2,19 @@
  * `npm run bench`: TFTCP throughput and memory on 127.0.0.1, as ratios against a raw TCP
  * baseline measured in the same run (absolute numbers depend on the machine; ratios less so).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Scope, sha256File, spawnTorServer } from 'test-support';
-import { crowd, interleaved, log, mbps, memoryRow, printTable, ratioRow, tftcpDownload, tftcpUpload, writeRandomFile, zeroRow, type Row } from 'test-support/bench';
+import { crowd, interleaved, log, memoryRow, printTable, ratioRow, rawBaseline, tftcpDownload, tftcpUpload, writeRandomFile, zeroRow, type Row } from 'test-support/bench';
 import { TftcpClient } from '../src/client/tftcp-client.js';
 import { benchDir } from './bench-dir.js';
-import { cliDownloadRows } from './cli-download.js';
 import { hashOverTftcp, rawReadMbps } from './hash-bench.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
 const ROUNDS = 2;
-/** The CLI row's rounds: a child process per round is noisier than an in-process transfer. */
-const CLI_ROUNDS = 3;
 const RSS_LIMIT_MB = 150;
 const rows: Row[] = [];
 
@@ -32,7 +27,7 @@ async function main(): Promise<void> {
     log(`writing a ${(SIZE / 1024 ** 2).toFixed(0)} MiB test file`);
     await writeRandomFile(source, SIZE);
 
-    const baseline = await best(() => rawBaseline(source, scope));
+    const baseline = await best(() => rawBaseline(source, SIZE, scope));
     rows.push({ name: 'raw TCP baseline (disk → socket → discard)', value: `${baseline.toFixed(0)} MB/s` });
 
     const serverDir = path.join(work, 'server');
@@ -43,8 +38,6 @@ async function main(): Promise<void> {
 
     const download = await best(() => tftcpDownload(port, 'big.bin', SIZE));
     rows.push(ratioRow('TFTCP download', download, baseline, 0.85));
-    log('tor-client download beside a raw socket reader');
-    rows.push(...(await cliDownloadRows(port, 'big.bin', SIZE, path.join(work, 'client-home'), CLI_ROUNDS)));
     const upload = await best(async () => {
       await fs.rm(path.join(serverDir, 'up.bin'), { force: true });
       // Start each round with no dirty pages, so the kernel's write-back of earlier files is not billed to it.
@@ -96,29 +89,6 @@ async function main(): Promise<void> {
 async function best(measure: () => Promise<number>): Promise<number> {
   const [top] = await interleaved(ROUNDS, [measure]);
   return top;
-}
-
-/** A child process pipes the file into a plain socket; this process counts and drops the bytes. */
-async function rawBaseline(file: string, scope: Scope): Promise<number> {
-  const receiver = net.createServer();
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  const { port } = receiver.address() as net.AddressInfo;
-  const sender = spawn(process.execPath, [
-    '-e',
-    `const s=require('net').connect(${port},'127.0.0.1',()=>require('fs').createReadStream(${JSON.stringify(file)},{highWaterMark:256*1024}).pipe(s))`,
-  ]);
-  scope.after(() => sender.kill('SIGKILL'));
-  const [socket] = (await once(receiver, 'connection')) as [net.Socket];
-  // Timed from the connection on, so the sender's process start-up does not count.
-  const started = performance.now();
-  let received = 0;
-  socket.on('data', (chunk: Buffer) => (received += chunk.length));
-  await once(socket, 'end');
-  const ms = performance.now() - started;
-  receiver.close();
-  if (received !== SIZE) throw new Error(`baseline received ${received} bytes`);
-  return mbps(SIZE, ms);
 }
 
 async function timeShow(port: number): Promise<number> {

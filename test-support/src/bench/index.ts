@@ -1,5 +1,10 @@
-/** What both benchmarks (tor-server/bench, gateway/bench) share. */
+/** What the benchmarks (bench/ at the root, tor-server/bench, gateway/bench) share. */
 export { writeRandomFile } from './files.js';
 export { crowd, interleaved } from './measure.js';
+export { multipartUpload } from './multipart.js';
+export { NGINX, NGINX_MISSING, nginxAcceptingPuts, nginxInstalled, nginxRelaying, nginxServing } from './nginx.js';
+export { FOLDER_FILES, RANGE_BYTES, fillFolder, percentile, rangeLatency } from './range.js';
+export { rawBaseline, rawSocketDownload, rawSocketUpload } from './raw.js';
 export { log, mbps, memoryRow, printTable, ratioRow, zeroRow, type Row } from './report.js';
 export { tftcpDownload, tftcpUpload } from './tftcp.js';
+export { cliDownload } from './tor-client.js';

@@ -2,10 +2,20 @@
 export interface Row {
   name: string;
   value: string;
+  /** The rounds' min–max, beside the best round's value. */
+  spread?: string;
   ratio?: string;
   target?: string;
+  /** Peak RSS of the processes on the path, each flagged when over its limit. */
+  memory?: string;
   verdict?: 'ok' | 'MISS';
 }
+
+type Column = Exclude<keyof Row, 'verdict'>;
+const COLUMNS: Column[] = ['name', 'value', 'spread', 'ratio', 'target', 'memory'];
+/** Columns whose figures line up on the right. */
+const NUMERIC = new Set<Column>(['value', 'spread', 'ratio']);
+const HEADER: Record<Column, string> = { name: 'measure', value: 'value', spread: 'spread', ratio: 'ratio', target: 'target', memory: 'peak RSS' };
 
 /** Megabytes (1e6 bytes) per second. */
 export function mbps(bytes: number, ms: number): number {
@@ -34,13 +44,18 @@ export function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-/** Prints the table to stdout: a title line, a header, one line per row, and an optional footnote. */
-export function printTable(title: string, rows: Row[], footnote?: string): void {
-  const header: Row = { name: 'measure', value: 'value', ratio: 'ratio', target: 'target' };
-  const widths = (['name', 'value', 'ratio', 'target'] as const).map((key) => Math.max(...[header, ...rows].map((row) => (row[key] ?? '').length)));
+/**
+ * Prints the table to stdout: a title line, a header, one line per row, and an optional
+ * footnote. The spread and peak RSS columns appear when some row has them; `header` renames
+ * columns.
+ */
+export function printTable(title: string, rows: Row[], footnote?: string, header: Partial<Record<Column, string>> = {}): void {
+  const heading: Row = { ...HEADER, ...header };
+  const columns = COLUMNS.filter((key) => key === 'name' || key === 'value' || key === 'ratio' || key === 'target' || rows.some((row) => row[key] !== undefined));
+  const widths = columns.map((key) => Math.max(...[heading, ...rows].map((row) => (row[key] ?? '').length)));
   const line = (row: Row, verdict: string) =>
-    [row.name.padEnd(widths[0]!), row.value.padStart(widths[1]!), (row.ratio ?? '').padStart(widths[2]!), (row.target ?? '').padEnd(widths[3]!), verdict].join('  ').trimEnd();
-  process.stdout.write(`\n${title}\n${line(header, '')}\n`);
+    [...columns.map((key, i) => (NUMERIC.has(key) ? (row[key] ?? '').padStart(widths[i]!) : (row[key] ?? '').padEnd(widths[i]!))), verdict].join('  ').trimEnd();
+  process.stdout.write(`\n${title}\n${line(heading, '')}\n`);
   for (const row of rows) process.stdout.write(`${line(row, row.verdict ?? '')}\n`);
   if (footnote) process.stdout.write(`${footnote}\n`);
 }

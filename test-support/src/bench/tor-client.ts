@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { TOR_CLIENT_BIN } from '../processes.js';
+import { memoryOf } from '../proc-stats.js';
+import { mbps } from './report.js';
+
+const RSS_POLL_MS = 20;
+
+/**
+ * Runs `tor-client download <name>` into `home` and times it from spawn to exit (process
+ * start-up included, as a user sees it), sampling its peak RSS while it runs. The saved file
+ * is checked for its size and removed.
+ */
+export async function cliDownload(port: number, name: string, size: number, home: string, nodeFlags: string[] = []): Promise<{ mbps: number; peakRss: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [...nodeFlags, TOR_CLIENT_BIN, '--host', '127.0.0.1', '--port', String(port), '--home', home, 'download', name], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TOR_'))),
+  });
+  let output = '';
+  child.stdout.on('data', (text: Buffer) => (output += text.toString()));
+  child.stderr.on('data', (text: Buffer) => (output += text.toString()));
+  let peakRss = 0;
+  // VmHWM only grows, so the last sample before the exit is the peak (within one poll).
+  const poll = setInterval(() => {
+    memoryOf(child.pid!, 'VmHWM').then(
+      (bytes) => (peakRss = Math.max(peakRss, bytes)),
+      () => {},
+    );
+  }, RSS_POLL_MS);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const ms = performance.now() - started;
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`tor-client exited ${code}: ${output}`);
+  const saved = path.join(home, 'tor-files', 'Downloads', name);
+  const { size: savedSize } = await fs.stat(saved);
+  await fs.rm(saved);
+  if (savedSize !== size) throw new Error(`tor-client saved ${savedSize} of ${size} bytes`);
+  return { mbps: mbps(size, ms), peakRss };
+}
