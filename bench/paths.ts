@@ -84,8 +84,8 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
 }
 
 async function smallFiles(url: string, expected: Buffer) {
-  const { perSecond, p50, p99 } = await keepAliveLoad(url, expected, SMALL_LOAD);
-  return { value: perSecond, p50, p99 };
+  const { perSecond, p50, p99, errors } = await keepAliveLoad(url, expected, SMALL_LOAD);
+  return { value: perSecond, p50, p99, errors };
 }
 
 /** Each upload round stores under a fresh name, checks the stored bytes' sha256, then deletes the file. */

@@ -11,6 +11,8 @@ export interface Sample {
   value: number;
   p50?: number;
   p99?: number;
+  /** Wrong answers or broken connections in a load run (each cost the figure a request). */
+  errors?: number;
   peaks: Peaks;
 }
 
@@ -55,7 +57,7 @@ export async function runRounds(paths: BenchPath[], rounds: number): Promise<Pat
       let peaks: Peaks = sample.peaks ?? {};
       for (const { program, pid } of path.watched) peaks = higherPeaks(peaks, { [program]: await memoryOf(pid, 'VmHWM') });
       result.samples.push({ ...sample, peaks });
-      const latency = sample.p50 === undefined ? '' : ` (p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99?.toFixed(2)} ms)`;
+      const latency = sample.p50 === undefined ? '' : ` (p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99?.toFixed(2)} ms${sample.errors ? `, ${sample.errors} errors` : ''})`;
       log(`round ${round}/${rounds}: ${path.name}: ${sample.value.toFixed(path.unit === 'ms' ? 2 : 0)} ${path.unit}${latency}`);
     }
   }

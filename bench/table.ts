@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { Scope } from 'test-support';
-import { NGINX_MISSING, log, printTable, type Row } from 'test-support/bench';
+import { NGINX_MISSING, log, nginxVersion, printTable, type Row } from 'test-support/bench';
 import { CURL, curlInstalled } from './curl.js';
 import { describePeaks, peakResets, RSS_LIMIT_MB } from './memory.js';
 import { benchPaths, SMALL_LOAD } from './paths.js';
@@ -29,9 +29,11 @@ async function main(): Promise<void> {
   const scope = new Scope();
   let rows: Row[];
   let base: string;
+  let reference: string;
   try {
     const stack = await startStack(scope, SIZE);
     base = stack.base;
+    reference = stack.nginx ? `${nginxVersion()} from Debian (sendfile GET, dav PUT), one worker` : 'the raw Node baseline (a node process piping the file into a socket), nginx not being installed';
     if (!stack.nginx) notes.push(`SKIPPED: nginx reference (${NGINX_MISSING}); ratios are against the raw Node baseline`);
     if (!(await peakResets(stack.tor.child.pid!))) notes.push('WARNING: writing 5 to /proc/<pid>/clear_refs does not reset VmHWM here: each peak RSS is the process\'s peak so far, not the row\'s');
     for (const note of notes) log(note);
@@ -50,11 +52,11 @@ async function main(): Promise<void> {
   }
   const load = (figures: number[]) => figures.map((figure) => figure.toFixed(2)).join(' ');
   printTable(
-    `bench table: ${(SIZE / 1024 ** 3).toFixed(2)} GiB file on tmpfs (${base}), 127.0.0.1, ${cores} cores, Node ${process.version}, load average ${load(loadBefore)} before, ${load(loadAfter)} after`,
+    `bench table: ${sizeText(SIZE)} file on tmpfs (${base}), 127.0.0.1, ${cores} cores, Node ${process.version}, load average ${load(loadBefore)} before, ${load(loadAfter)} after`,
     rows,
     [
       `best of ${ROUNDS} interleaved rounds (each round runs every path once, in turn), spread min–max of the rounds; curl's start-up is in every curl round, tor-client's in its own.`,
-      `ratios: against ${rows.some((r) => r.name.startsWith('nginx')) ? 'nginx 1.x from Debian (sendfile GET, dav PUT), one worker' : 'the raw Node baseline (a node process piping the file into a socket), nginx not being installed'}; uploads are checked (sha256) and deleted after each round.`,
+      `ratios: against ${reference}; uploads are checked (sha256) and deleted after each round.`,
       `small files: ${SMALL_LOAD.connections} kept-alive connections, counted for ${SMALL_LOAD.durationMs / 1000} s after ${SMALL_LOAD.warmupMs / 1000} s of warm-up, only 200s with the right body; p50/p99 per request.`,
       `peak RSS (VmHWM, reset before each run): limits tor-server < ${RSS_LIMIT_MB['tor-server']} MB, gateway < ${RSS_LIMIT_MB.gateway} MB, tor-client < ${RSS_LIMIT_MB['tor-client']} MB; OVER marks a figure beyond its limit.`,
       ...notes,
@@ -66,7 +68,8 @@ async function main(): Promise<void> {
 /** A path's table row: its best round, the spread, the ratio to its reference beside the target, and its peak RSS. */
 function row(path: BenchPath, summary: Summary, reference: Summary | undefined): Row {
   const digits = path.unit === 'ms' ? 2 : 0;
-  const latency = summary.best.p50 === undefined ? '' : `, p50 ${summary.best.p50.toFixed(2)} / p99 ${summary.best.p99!.toFixed(2)} ms`;
+  const errors = summary.best.errors ? `, ${summary.best.errors} errors` : '';
+  const latency = summary.best.p50 === undefined ? '' : `, p50 ${summary.best.p50.toFixed(2)} / p99 ${summary.best.p99!.toFixed(2)} ms${errors}`;
   const value = path.unit === 'ms' ? `p50 ${summary.best.p50!.toFixed(2)} / p99 ${summary.best.p99!.toFixed(2)} ms` : `${summary.best.value.toFixed(digits)} ${path.unit}${latency}`;
   const memory = describePeaks(summary.peaks);
   const result: Row = { name: path.name, value, spread: `${summary.min.toFixed(digits)}–${summary.max.toFixed(digits)}`, memory };
@@ -77,6 +80,11 @@ function row(path: BenchPath, summary: Summary, reference: Summary | undefined):
   const { target, note } = path.against;
   const targetText = [target === undefined ? '' : `≥ ${target}`, note ?? ''].filter(Boolean).join(' ');
   return { ...result, ratio: ratio.toFixed(2), target: targetText, verdict: target === undefined ? undefined : ratio >= target ? 'ok' : 'MISS' };
+}
+
+/** "1 GiB", "256 MiB". */
+function sizeText(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${+(bytes / 1024 ** 3).toFixed(2)} GiB` : `${+(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
 main().catch((error: Error) => {

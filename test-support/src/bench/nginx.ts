@@ -1,5 +1,5 @@
 /** nginx from Debian as an outside reference: serving files (sendfile), accepting PUTs (dav), relaying. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -17,6 +17,12 @@ const KEEPALIVE_REQUESTS = 1_000_000;
 /** True when Debian's nginx (with its dav module) is there to measure against. */
 export function nginxInstalled(): boolean {
   return existsSync(NGINX);
+}
+
+/** "nginx/1.22.1": what `nginx -v` says, for a table's footnote. */
+export function nginxVersion(): string {
+  const { stderr } = spawnSync(NGINX, ['-v'], { encoding: 'utf8' });
+  return /nginx\/[\d.]+/.exec(stderr)?.[0] ?? 'nginx (version unknown)';
 }
 
 /** An nginx (one worker, the gateway's layout) serving `root` for GET with sendfile; resolves with its port. `prefix` is a new folder for its config and temp files. */
