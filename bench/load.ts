@@ -75,6 +75,8 @@ class KeepAliveConnection {
   readonly #socket: net.Socket;
   readonly #maxBodyBytes: number;
   #buffer: Buffer = Buffer.alloc(0);
+  /** Why the connection ended, once it has: a request after that fails at once instead of waiting forever. */
+  #ended: Error | undefined;
   #waiting: { resolve: (answer: { status: number; body: Buffer }) => void; reject: (error: Error) => void } | undefined;
 
   private constructor(socket: net.Socket, maxBodyBytes: number) {
@@ -98,6 +100,7 @@ class KeepAliveConnection {
 
   get(request: Buffer): Promise<{ status: number; body: Buffer }> {
     return new Promise((resolve, reject) => {
+      if (this.#ended) return reject(this.#ended);
       this.#waiting = { resolve, reject };
       this.#socket.write(request);
     });
@@ -128,6 +131,7 @@ class KeepAliveConnection {
   }
 
   #fail(error: Error): void {
+    this.#ended ??= error;
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.reject(error);

@@ -13,15 +13,15 @@ const RESET_PEAK = '5';
 /** How far above RSS a just-reset peak may read (the process kept running between the two reads). */
 const RESET_SLACK_BYTES = 4 * 1024 ** 2;
 
-/** Starts a new peak for a long-running process. */
+/** Starts a new peak for a long-running process, where the kernel allows it (`peakResets` tells). */
 export async function resetPeak(pid: number): Promise<void> {
-  await writeFile(`/proc/${pid}/clear_refs`, RESET_PEAK);
+  await writeFile(`/proc/${pid}/clear_refs`, RESET_PEAK).catch(() => {});
 }
 
 /** True when resetting the peak works on this machine: right after the reset, VmHWM is RSS again. */
 export async function peakResets(pid: number): Promise<boolean> {
   try {
-    await resetPeak(pid);
+    await writeFile(`/proc/${pid}/clear_refs`, RESET_PEAK);
     const [peak, now] = [await memoryOf(pid, 'VmHWM'), await memoryOf(pid, 'VmRSS')];
     return peak <= now + RESET_SLACK_BYTES;
   } catch {

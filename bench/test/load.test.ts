@@ -11,10 +11,10 @@ const BODY = randomBytes(4096);
 const SHORT: LoadOptions = { connections: 3, warmupMs: 100, durationMs: 300 };
 
 /** A server answering every GET with `body`; counts the connections it accepted. */
-async function serve(t: TestContext, body: Buffer): Promise<{ url: string; connections: () => number }> {
+async function serve(t: TestContext, body: Buffer, headers: http.OutgoingHttpHeaders = {}): Promise<{ url: string; connections: () => number }> {
   let connections = 0;
   const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
+    res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream', ...headers });
     res.end(body);
   });
   server.on('connection', () => connections++);
@@ -41,4 +41,9 @@ test('answers with other bytes do not count: a load that only gets those fails a
 test('an answer larger than the expected body is refused, not buffered', async (t) => {
   const { url } = await serve(t, randomBytes(BODY.length * 4));
   await assert.rejects(keepAliveLoad(url, BODY, SHORT), /an answer of 16384 bytes, more than the 4096 expected/);
+});
+
+test('a server closing the kept-alive connections fails the load, saying so, instead of leaving a client waiting', { timeout: 20_000 }, async (t) => {
+  const { url } = await serve(t, BODY, { connection: 'close' });
+  await assert.rejects(keepAliveLoad(url, BODY, SHORT), /the load on .* failed \d+ times; the last: the server closed the connection/);
 });
