@@ -30,9 +30,11 @@ async function main(): Promise<void> {
   let rows: Row[];
   let base: string;
   let reference: string;
+  let ratioHeader: string;
   try {
     const stack = await startStack(scope, SIZE);
     base = stack.base;
+    ratioHeader = stack.nginx ? 'ratio to nginx' : 'ratio to baseline';
     reference = stack.nginx ? `${nginxVersion()} from Debian (sendfile GET, dav PUT), one worker` : 'the raw Node baseline (a node process piping the file into a socket), nginx not being installed';
     if (!stack.nginx) notes.push(`SKIPPED: nginx reference (${NGINX_MISSING}); ratios are against the raw Node baseline`);
     if (!(await peakResets(stack.tor.child.pid!))) notes.push('WARNING: writing 5 to /proc/<pid>/clear_refs does not reset VmHWM here: each peak RSS is the process\'s peak so far, not the row\'s');
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
       `peak RSS (VmHWM, reset before each run): limits tor-server < ${RSS_LIMIT_MB['tor-server']} MB, gateway < ${RSS_LIMIT_MB.gateway} MB, tor-client < ${RSS_LIMIT_MB['tor-client']} MB; OVER marks a figure beyond its limit.`,
       ...notes,
     ].join('\n'),
-    { name: 'path', ratio: 'ratio' },
+    { name: 'path', ratio: ratioHeader },
   );
 }
 
