@@ -49,7 +49,7 @@ class KeptAlive {
   readonly #socket: net.Socket;
   readonly #request: Buffer;
   readonly #size: number;
-  #head = Buffer.alloc(0);
+  #head: Buffer = Buffer.alloc(0);
   #bodyLeft = -1;
   #answered: (() => void) | undefined;
   #failed: ((error: Error) => void) | undefined;

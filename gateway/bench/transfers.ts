@@ -68,6 +68,20 @@ export async function multipartUpload(base: string, file: string, size: number, 
   return mbps(size, ms);
 }
 
+/** PUT /api/files/<name> as `curl -T` sends it: the raw bytes with a Content-Length, streamed from disk. */
+export async function httpPut(url: string, file: string, size: number): Promise<number> {
+  const started = performance.now();
+  const req = http.request(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) } });
+  const answered = once(req, 'response') as Promise<[http.IncomingMessage]>;
+  await pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), req);
+  const [res] = await answered;
+  let text = '';
+  for await (const chunk of res) text += chunk;
+  const ms = performance.now() - started;
+  if (res.statusCode !== 201) throw new Error(`PUT ${url} answered ${res.statusCode}: ${text}`);
+  return mbps(size, ms);
+}
+
 /** Opens `count` sockets at once; each waits for its upstream, runs show and search, and closes. */
 export function wsCrowd(base: string, count: number): Promise<{ errors: number; ms: number }> {
   return crowd(count, () => wsSession(base.replace(/^http/, 'ws') + '/api/ws'));
