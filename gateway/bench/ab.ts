@@ -11,7 +11,9 @@
  *
  * B is gateway/dist of this checkout; A the build whose dist folder is the first argument
  * (it must resolve its packages: copy it inside this checkout, e.g. gateway/dist-old).
- * BENCH_SIZE (bytes, default 1 GiB) and BENCH_ROUNDS (default 3) adjust the run.
+ * When Debian's nginx is installed, it serves the same files in the GET and small-file rounds,
+ * as the reference the targets are set against. BENCH_SIZE (bytes, default 1 GiB) and
+ * BENCH_ROUNDS (default 3) adjust the run.
  */
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -20,7 +22,8 @@ import { GATEWAY_BIN, Scope, TOR_SERVER_BIN, parseListening, spawnNode, spawnTor
 import { log, writeRandomFile } from 'test-support/bench';
 import { cpuMs } from './cpu.js';
 import { SMALL_FILE_CLIENTS, smallFiles } from './small-files.js';
-import { rangeLatency } from './range-latency.js';
+import { FOLDER_FILES, fillFolder, rangeLatency } from './range-latency.js';
+import { NGINX, startNginx } from './nginx.js';
 import { httpDownload, httpPut, multipartUpload } from './transfers.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
@@ -60,6 +63,8 @@ async function main(): Promise<void> {
     const tor = await spawnTorServer(scope, { dir, args: ['--log-level', 'warn', '--max-clients-per-address', '200'] });
     const builds = [await startGateway(scope, 'A (argument)', path.join(oldDist, 'main.js'), tor.port, work), await startGateway(scope, 'B (this build)', GATEWAY_BIN, tor.port, work)];
     const torPid = tor.child.pid!;
+    const nginx = existsSync(NGINX) ? await startNginx(scope, work, dir) : undefined;
+    if (!nginx) log('SKIPPED: nginx reference (not installed)');
     let uploads = 0;
     const measures: [string, (build: Build) => Promise<Sample>][] = [
       ['GET 1 file', (b) => perGiB(b, torPid, () => httpDownload(`${b.url}/api/files/big.bin`, SIZE))],
@@ -92,15 +97,27 @@ async function main(): Promise<void> {
         },
       ],
       [
-        '64 KiB range mid-file',
+        `64 KiB range mid-file, ${FOLDER_FILES} files in the folder`,
         async (b) => {
           const cost = await cpuCost(b, torPid, () => rangeLatency(`${b.url}/api/files/big.bin`, SIZE, RANGE_REQUESTS));
           return { value: `p50 ${cost.result.median.toFixed(2)} ms, p99 ${cost.result.p99.toFixed(2)} ms`, gatewayCpu: cost.gateway / RANGE_REQUESTS, torCpu: cost.tor / RANGE_REQUESTS };
         },
       ],
     ];
+    // nginx's own figure for the measures it can serve, in the same rounds: the reference.
+    const reference: Record<string, () => Promise<string>> = nginx
+      ? {
+          'GET 1 file': async () => `${(await httpDownload(`http://127.0.0.1:${nginx.filePort}/big.bin`, SIZE)).toFixed(0)} MB/s`,
+          [`${SMALL_FILE_CLIENTS} clients × 4 KiB file`]: async () => {
+            const { rps, p50, p99 } = await smallFiles(`http://127.0.0.1:${nginx.filePort}/small.bin`, SMALL_SIZE, SMALL_FILE_CLIENTS, SMALL_REQUESTS);
+            return `${rps.toFixed(0)} rps, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`;
+          },
+        }
+      : {};
     for (const [name, measure] of measures) {
       const unit = name.includes('×') || name.includes('range') ? 'ms CPU per request' : 'ms CPU per GiB';
+      // A video seek in a big folder: the folder holds FOLDER_FILES more files from here on.
+      if (name.includes('range')) await fillFolder(dir);
       process.stdout.write(`\n${name} (gateway / tor-server ${unit})\n`);
       for (let round = 1; round <= ROUNDS; round++) {
         for (const build of builds) {
@@ -108,6 +125,8 @@ async function main(): Promise<void> {
           const digits = unit.includes('request') ? 3 : 0;
           process.stdout.write(`  round ${round} ${build.label.padEnd(15)} ${sample.value.padEnd(44)} ${sample.gatewayCpu.toFixed(digits)} / ${sample.torCpu.toFixed(digits)}\n`);
         }
+        const nginxRound = reference[name];
+        if (nginxRound) process.stdout.write(`  round ${round} ${'nginx'.padEnd(15)} ${await nginxRound()}\n`);
       }
     }
     for (const build of builds) process.stdout.write(`\n${build.label} peak RSS ${((await build.gateway.peakRss()) / 1024 ** 2).toFixed(0)} MB`);
