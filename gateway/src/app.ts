@@ -99,6 +99,8 @@ export function gatewayParts(app: FastifyInstance): GatewayParts {
 // A file's own headers, which must not stick to an error answered instead of it.
 const FILE_HEADERS = ['content-disposition', 'content-length', 'etag', 'last-modified', 'accept-ranges', 'repr-digest', 'content-security-policy', 'x-frame-options'];
 
+const SECURITY_HEADER_ENTRIES = Object.entries(DEFAULT_SECURITY_HEADERS);
+
 // File names are up to 255 bytes of UTF-8, i.e. up to 765 characters percent-encoded.
 const MAX_PARAM_LENGTH = 1024;
 
@@ -167,15 +169,18 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.code(status).headers(DEFAULT_SECURITY_HEADERS).type('application/json; charset=utf-8').send(body);
   }
 
-  app.addHook('onSend', async (_request, reply) => {
-    for (const [name, value] of Object.entries(DEFAULT_SECURITY_HEADERS)) {
+  // Callback hooks, not async ones, on every response: no promise per request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    for (const [name, value] of SECURITY_HEADER_ENTRIES) {
       if (!reply.hasHeader(name)) reply.header(name, value);
     }
+    done(null, payload);
   });
   // A refused WebSocket upgrade (wrong host, origin or path) is answered over a socket Node has
   // handed over for good: no HTTP machinery closes it after the answer, so it is closed here.
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     if (isUpgrade(request)) request.raw.socket?.destroy();
+    done();
   });
   // Whatever is still open when the server has closed (sockets signing out) is cut.
   app.addHook('onClose', async () => {

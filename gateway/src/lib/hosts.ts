@@ -1,11 +1,13 @@
 import os from 'node:os';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { GatewayError } from '../errors.js';
 
 /** Names every gateway answers to, wherever it listens. */
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 /** Listen addresses that mean "every interface of this machine". */
 const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '[::]', '']);
+/** Allowed Host headers remembered as sent (hostname and port); more and the memory starts again. */
+const MAX_REMEMBERED_HOST_HEADERS = 64;
 
 /**
  * The host name in a Host header (`name`, `name:port`, `[v6]:port`), lower case, IPv6 in
@@ -56,6 +58,12 @@ export function defaultAllowedHosts(listenHost: string): string[] {
  */
 export class HostPolicy {
   readonly #names: ReadonlySet<string>;
+  /**
+   * Host headers already allowed, as sent: a client sends the same one on every request, and
+   * parsing it as a URL was a noticeable part of answering a small file. Bounded, since every
+   * port of an allowed name is allowed too.
+   */
+  readonly #allowedHeaders = new Set<string>();
 
   constructor(names: Iterable<string>) {
     this.#names = new Set([...names].map((name) => hostnameOf(name) ?? name.toLowerCase()));
@@ -68,17 +76,22 @@ export class HostPolicy {
 
   /** True when a request with this Host header may be served (any port). */
   allows(hostHeader: string | undefined): boolean {
+    if (hostHeader !== undefined && this.#allowedHeaders.has(hostHeader)) return true;
     const name = hostnameOf(hostHeader);
-    return name !== undefined && this.#names.has(name);
+    if (name === undefined || !this.#names.has(name)) return false;
+    if (this.#allowedHeaders.size >= MAX_REMEMBERED_HOST_HEADERS) this.#allowedHeaders.clear();
+    this.#allowedHeaders.add(hostHeader!);
+    return true;
   }
 
   /** Fastify onRequest hook answering 421 to requests for any other host, before any route runs. */
-  hook(): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-    return async (request) => {
+  hook(): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+    // A callback hook, not an async one: no promise per request.
+    return (request, _reply, done) => {
       const host = request.headers.host;
-      if (this.allows(host)) return;
+      if (this.allows(host)) return done();
       const shown = host === undefined ? 'no Host header' : `the host "${host.slice(0, 100)}"`;
-      throw new GatewayError('GW_ERR_MISDIRECTED', `this gateway does not serve ${shown}; open it by one of its own names, or add the name to --allowed-hosts (GATEWAY_ALLOWED_HOSTS)`);
+      done(new GatewayError('GW_ERR_MISDIRECTED', `this gateway does not serve ${shown}; open it by one of its own names, or add the name to --allowed-hosts (GATEWAY_ALLOWED_HOSTS)`));
     };
   }
 }

@@ -103,8 +103,9 @@ export class GatewayMetrics {
         this.#closedWritten += socket.bytesWritten;
       });
     });
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       this.#durations.observe({ method: request.method, route: request.routeOptions.url ?? NO_ROUTE, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
   }
 

@@ -4,7 +4,7 @@ import type { Upstream } from './upstream.js';
 
 export interface TransferPoolOptions {
   upstream: Upstream;
-  /** Most connections kept idle between transfers. Default 8. */
+  /** Most connections kept idle between transfers. Default DEFAULT_MAX_IDLE (32). */
   maxIdle?: number;
   /** An idle connection is signed out after this long. Default 30 s. */
   idleMs?: number;
@@ -16,8 +16,13 @@ export interface TransferLease<T> {
   result: T;
 }
 
-/** Connections kept idle between transfers, unless told otherwise. */
-export const DEFAULT_MAX_IDLE = 8;
+/**
+ * Connections kept idle between transfers, unless told otherwise: two addresses' worth of
+ * transfers at once (16 each by default). With fewer, 16 clients fetching small files made
+ * one request in twenty open a TFTCP connection and sign another out; idle ones cost nothing
+ * while anyone waits, since the Upstream takes their slots back first.
+ */
+export const DEFAULT_MAX_IDLE = 32;
 const DEFAULT_IDLE_MS = 30_000;
 
 /**

@@ -39,3 +39,11 @@ test('a gateway on 0.0.0.0 or :: also answers every interface address and the ma
     assert.equal(policy.allows('files.example.org.evil.example'), false);
   }
 });
+
+test('asked again and again, with many ports, the answers stay the same (allowed Host headers are remembered, within a bound)', () => {
+  const policy = new HostPolicy(defaultAllowedHosts('127.0.0.1'));
+  for (let round = 0; round < 3; round++) {
+    for (let port = 1; port <= 200; port++) assert.equal(policy.allows(`localhost:${port}`), true);
+    for (const host of ['evil.example', 'localhost.evil.example:1', 'localhost:1/path', '', undefined]) assert.equal(policy.allows(host), false, String(host));
+  }
+});
