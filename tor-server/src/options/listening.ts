@@ -18,10 +18,12 @@ export interface TorServerListening {
   tlsPort?: number;
 }
 
-/** `tor-gateway listening on http://<host>:<port> (tor-server <host>:<port>)` */
+/** `tor-gateway listening on http://<host>:<port> (tor-server <host>:<port>)`, https:// when it serves HTTPS */
 export interface GatewayListening {
   program: 'tor-gateway';
   url: string;
+  /** It serves HTTPS. */
+  https?: boolean;
   host: string;
   port: number;
   torHost: string;
@@ -31,7 +33,7 @@ export interface GatewayListening {
 export type Listening = TorServerListening | GatewayListening;
 
 const TOR_SERVER_LINE = /^tor-server listening on (.+?):(\d+)( \(TLS\))?(?:, TLS on (\d+))?, serving (.+)$/;
-const GATEWAY_LINE = /^tor-gateway listening on (http:\/\/(.+):(\d+)) \(tor-server (.+):(\d+)\)$/;
+const GATEWAY_LINE = /^tor-gateway listening on ((https?):\/\/(.+):(\d+)) \(tor-server (.+):(\d+)\)$/;
 
 /** An IPv6 address in brackets, as a URL writes it; any other host as it is. */
 function urlHost(host: string): string {
@@ -46,7 +48,7 @@ export function torServerListening(where: Omit<TorServerListening, 'program'>): 
 
 /** The gateway's listening line (without the line ending). */
 export function gatewayListening(where: Omit<GatewayListening, 'program' | 'url'>): string {
-  return `tor-gateway listening on http://${urlHost(where.host)}:${where.port} (tor-server ${where.torHost}:${where.torPort})`;
+  return `tor-gateway listening on ${where.https ? 'https' : 'http'}://${urlHost(where.host)}:${where.port} (tor-server ${where.torHost}:${where.torPort})`;
 }
 
 /** What a listening line says, or undefined when `line` is not one. */
@@ -57,6 +59,9 @@ export function parseListening(line: string): Listening | undefined {
     return { program: 'tor-server', host: host!, port: Number(port), dir: dir!, ...(tls && { tls: true }), ...(tlsPort && { tlsPort: Number(tlsPort) }) };
   }
   const gateway = GATEWAY_LINE.exec(line);
-  if (gateway) return { program: 'tor-gateway', url: gateway[1]!, host: gateway[2]!, port: Number(gateway[3]), torHost: gateway[4]!, torPort: Number(gateway[5]) };
+  if (gateway) {
+    const [, url, scheme, host, port, torHost, torPort] = gateway;
+    return { program: 'tor-gateway', url: url!, host: host!, port: Number(port), torHost: torHost!, torPort: Number(torPort), ...(scheme === 'https' && { https: true }) };
+  }
   return undefined;
 }
