@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
 import { Registry } from 'prom-client';
+import type { ClientTls } from 'tor-server/client';
+import type { TlsIdentity } from 'tor-server/options';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, asGatewayError } from './errors.js';
 import { isClientGone } from './lib/client-gone.js';
@@ -9,7 +11,7 @@ import { HostPolicy, defaultAllowedHosts } from './lib/hosts.js';
 import { closeAfterResponse } from './lib/linger.js';
 import { KnownDigests } from './lib/known-digests.js';
 import { GatewayMetrics } from './lib/metrics.js';
-import { DEFAULT_SECURITY_HEADERS } from './lib/security-headers.js';
+import { DEFAULT_SECURITY_HEADERS, securityHeaders } from './lib/security-headers.js';
 import { TransferPool } from './lib/transfer-pool.js';
 import { Upstream } from './lib/upstream.js';
 import { UpstreamLink } from './lib/upstream-link.js';
@@ -25,6 +27,10 @@ export interface AppOptions {
   /** The tor-server every request goes to. */
   torHost: string;
   torPort: number;
+  /** Speak TLS to the tor-server; undefined: plain TCP. */
+  torTls?: ClientTls;
+  /** Serve HTTPS with this certificate and key (and send HSTS); undefined: plain HTTP. */
+  https?: TlsIdentity;
   /** Largest upload the gateway accepts, in bytes. */
   maxUploadSize: number;
   /** The built web app. */
@@ -99,8 +105,6 @@ export function gatewayParts(app: FastifyInstance): GatewayParts {
 // A file's own headers, which must not stick to an error answered instead of it.
 const FILE_HEADERS = ['content-disposition', 'content-length', 'etag', 'last-modified', 'accept-ranges', 'repr-digest', 'content-security-policy', 'x-frame-options'];
 
-const SECURITY_HEADER_ENTRIES = Object.entries(DEFAULT_SECURITY_HEADERS);
-
 // File names are up to 255 bytes of UTF-8, i.e. up to 765 characters percent-encoded.
 const MAX_PARAM_LENGTH = 1024;
 
@@ -108,7 +112,11 @@ const MAX_PARAM_LENGTH = 1024;
 export function buildApp(options: AppOptions): FastifyInstance {
   const hosts = new HostPolicy([...defaultAllowedHosts(options.listenHost ?? '127.0.0.1'), ...(options.allowedHosts ?? [])]);
   const origins = { allowedOrigins: new Set(options.allowedOrigins ?? []) };
+  const everyResponse = securityHeaders(options.https !== undefined);
+  const everyResponseEntries = Object.entries(everyResponse);
+  // Fastify types an HTTPS instance apart from an HTTP one; every route here works on both.
   const app = Fastify({
+    ...(options.https && { https: { ...options.https, minVersion: 'TLSv1.2' as const } }),
     logger: { level: options.logLevel ?? 'warn' },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's own answer to a URL it cannot decode carries no hooks: answer it here.
@@ -120,6 +128,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const upstream = new Upstream({
     host: options.torHost,
     port: options.torPort,
+    ...(options.torTls && { tls: options.torTls }),
     connectTimeoutMs: options.upstreamConnectTimeoutMs,
     replyTimeoutMs: options.upstreamReplyTimeoutMs,
     maxConnections: options.maxUpstream,
@@ -166,12 +175,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const body: ErrorResponse = { error: failure.message };
     // The GW_ERR_CLIENT_GONE status (499) is never seen; any status is as good for nobody.
     const status = failure.statusCode === 499 ? 400 : failure.statusCode;
-    return reply.code(status).headers(DEFAULT_SECURITY_HEADERS).type('application/json; charset=utf-8').send(body);
+    return reply.code(status).headers(everyResponse).type('application/json; charset=utf-8').send(body);
   }
 
   // Callback hooks, not async ones, on every response: no promise per request.
   app.addHook('onSend', (_request, reply, payload, done) => {
-    for (const [name, value] of SECURITY_HEADER_ENTRIES) {
+    for (const [name, value] of everyResponseEntries) {
       if (!reply.hasHeader(name)) reply.header(name, value);
     }
     done(null, payload);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORT } from 'tor-server/protocol';
-import { ConfigError, InvalidValue, byteSize, count, defaults, list, metricsOptions, oneOf, option, parseOptions, port, text, usage, type OptionValues } from 'tor-server/options';
+import { ConfigError, InvalidValue, byteSize, checkTlsPair, count, defaults, list, metricsOptions, oneOf, option, parseOptions, port, text, tlsServerOptions, usage, yesNo, type OptionValues } from 'tor-server/options';
 import { hostnameOfSetting } from './lib/hosts.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -19,6 +19,16 @@ const GATEWAY_OPTIONS = {
   port: option({ flag: 'port', env: 'GATEWAY_PORT', help: 'HTTP port (0 picks a free one)', parse: port, default: 8080 }),
   torHost: option({ flag: 'tor-host', env: 'TOR_HOST', help: 'tor-server address', parse: text, default: '127.0.0.1' }),
   torPort: option({ flag: 'tor-port', env: 'TOR_PORT', help: 'tor-server port', parse: port, default: DEFAULT_PORT }),
+  /** Speak TLS to the tor-server (it runs with --tls-cert), checking its certificate against the system's CAs or --tor-ca. */
+  torTls: option({ flag: 'tor-tls', env: 'TOR_TLS', help: "speak TLS to the tor-server, checking its certificate against the system's CAs", parse: yesNo, default: false, switch: true }),
+  torCa: option<string | undefined>({
+    flag: 'tor-ca',
+    env: 'TOR_CA',
+    help: "PEM file of the CA (or self-signed certificate) to trust for the tor-server's certificate; implies --tor-tls",
+    parse: (file) => path.resolve(file),
+    default: undefined,
+  }),
+  ...tlsServerOptions('GATEWAY', 'HTTPS'),
   maxUploadSize: option({ flag: 'max-upload-size', env: 'GATEWAY_MAX_UPLOAD_SIZE', help: 'largest upload, bytes or with K/M/G/T suffix', parse: byteSize, default: 16 * 1024 ** 3 }),
   webDir: option({ flag: 'web-dir', env: 'GATEWAY_WEB_DIR', help: 'the built web app', parse: (dir) => path.resolve(dir), default: path.resolve(PACKAGE_DIR, '../web/dist') }),
   logLevel: option({ flag: 'log-level', env: 'GATEWAY_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent', parse: oneOf(LOG_LEVELS), default: 'warn' }),
@@ -58,7 +68,9 @@ export function gatewayUsage(): string {
 /** Reads flags, then environment variables, then defaults; a bad value throws GatewayConfigError naming the flag. */
 export function parseGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfig | 'help' {
   const config = parseOptions(GATEWAY_OPTIONS, argv, env, CONFIG_ERROR_CODE);
-  if (config !== 'help' && config.upstreamPool > config.maxUpstream) {
+  if (config === 'help') return config;
+  checkTlsPair(config, CONFIG_ERROR_CODE);
+  if (config.upstreamPool > config.maxUpstream) {
     throw new ConfigError(
       `--upstream-pool (${config.upstreamPool}) must not be larger than --max-upstream (${config.maxUpstream}): the pool's connections count toward it`,
       CONFIG_ERROR_CODE,

@@ -2,7 +2,22 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { EXIT_FAILURE, MetricsListenError, gatewayListening, listenForMetrics, listenProblem, metricsListening, settingsOrExit, stopOnSignals, type MetricsListener } from 'tor-server/options';
+import type { ClientTls } from 'tor-server/client';
+import {
+  EXIT_FAILURE,
+  MetricsListenError,
+  TlsSetupError,
+  gatewayListening,
+  listenForMetrics,
+  listenProblem,
+  metricsListening,
+  readCa,
+  readTlsIdentity,
+  settingsOrExit,
+  stopOnSignals,
+  type MetricsListener,
+  type TlsIdentity,
+} from 'tor-server/options';
 import { buildApp, gatewayParts } from './app.js';
 import { GATEWAY_PROGRAM, gatewayUsage, parseGatewayConfig } from './config.js';
 
@@ -19,11 +34,25 @@ async function main(): Promise<void> {
   const config = settingsOrExit(GATEWAY_PROGRAM, gatewayUsage(), () => parseGatewayConfig(process.argv.slice(2), process.env));
   if (config === undefined) return;
 
+  let https: TlsIdentity | undefined;
+  let torTls: ClientTls | undefined;
+  try {
+    if (config.tlsCert !== undefined && config.tlsKey !== undefined) https = readTlsIdentity(config.tlsCert, config.tlsKey);
+    if (config.torCa !== undefined) torTls = { ca: readCa(config.torCa, '--tor-ca') };
+    else if (config.torTls) torTls = {};
+  } catch (error) {
+    if (!(error instanceof TlsSetupError)) throw error;
+    process.stderr.write(`${GATEWAY_PROGRAM}: ${error.message}\n`);
+    process.exit(EXIT_FAILURE);
+  }
+
   const metricsRegistry = new Registry();
   const app = buildApp({
     metricsRegistry,
     torHost: config.torHost,
     torPort: config.torPort,
+    ...(torTls && { torTls }),
+    ...(https && { https }),
     maxUploadSize: config.maxUploadSize,
     webDir: config.webDir,
     logLevel: config.logLevel,
@@ -52,7 +81,7 @@ async function main(): Promise<void> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  process.stdout.write(`${gatewayListening({ host: config.host, port, torHost: config.torHost, torPort: config.torPort })}\n`);
+  process.stdout.write(`${gatewayListening({ host: config.host, port, torHost: config.torHost, torPort: config.torPort, ...(https && { https: true }) })}\n`);
   if (metrics) process.stdout.write(`${metricsListening(GATEWAY_PROGRAM, { host: metrics.address().address, port: metrics.address().port })}\n`);
   if (!existsSync(path.join(config.webDir, 'index.html'))) {
     process.stderr.write(`tor-gateway: no web app in ${config.webDir} yet; run \`npm run build -w web\` (the API works without it)\n`);

@@ -6,12 +6,16 @@ import { GATEWAY_DEFAULTS, GatewayConfigError, gatewayUsage, parseGatewayConfig,
 
 const WEB_DIST = path.resolve(fileURLToPath(new URL('../../web/dist', import.meta.url)));
 
-test('defaults: all interfaces on 8080, tor-server on 127.0.0.1:7777, the web workspace build, no metrics', () => {
+test('defaults: all interfaces on 8080, tor-server on 127.0.0.1:7777, the web workspace build, no metrics, no TLS', () => {
   assert.deepEqual(parseGatewayConfig([], {}), {
     host: '0.0.0.0',
     port: 8080,
     torHost: '127.0.0.1',
     torPort: 7777,
+    torTls: false,
+    torCa: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
     maxUploadSize: GATEWAY_DEFAULTS.maxUploadSize,
     webDir: WEB_DIST,
     logLevel: 'warn',

@@ -172,6 +172,8 @@ export interface TorServerProcess extends NodeProcess {
   port: number;
   /** The absolute folder it said it serves. */
   servedDir: string;
+  /** Its TLS port beside the plain one (--tls-port), if it has one. */
+  tlsPort?: number;
 }
 
 export interface TorServerOptions {
@@ -191,7 +193,7 @@ export async function spawnTorServer(owner: Owner | undefined, options: TorServe
   const where = options.dir === undefined ? [] : ['--host', '127.0.0.1', '--port', String(options.port ?? 0), '--dir', options.dir];
   const run = spawnNode(owner, options.bin ?? TOR_SERVER_BIN, { args: [...where, ...(options.args ?? [])], env: options.env });
   const line = await listening<TorServerListening>(run, 'tor-server');
-  return { ...run, host: line.host, port: line.port, servedDir: line.dir };
+  return { ...run, host: line.host, port: line.port, servedDir: line.dir, ...(line.tlsPort !== undefined && { tlsPort: line.tlsPort }) };
 }
 
 export interface GatewayProcess extends NodeProcess {

@@ -41,3 +41,14 @@ export const FILE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'SAMEORIGIN',
 };
+
+/**
+ * Strict-Transport-Security when the gateway serves HTTPS itself: browsers then refuse plain
+ * HTTP to this host for a year. Not for subdomains, which may be other services.
+ */
+export const HSTS_HEADER = { 'strict-transport-security': 'max-age=31536000' } as const;
+
+/** The headers every response carries, HSTS included when served over HTTPS. */
+export function securityHeaders(https: boolean): Readonly<Record<string, string>> {
+  return https ? { ...DEFAULT_SECURITY_HEADERS, ...HSTS_HEADER } : DEFAULT_SECURITY_HEADERS;
+}

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { TftcpClient, TftcpConnectionError } from 'tor-server/client';
+import { TftcpClient, TftcpConnectionError, type ClientTls } from 'tor-server/client';
 import { GatewayError } from '../errors.js';
 import { WaitLine, clientGone } from './wait-line.js';
 
@@ -7,6 +7,8 @@ export interface UpstreamOptions {
   /** The one tor-server this gateway talks to; nothing a browser sends can change it. */
   host: string;
   port: number;
+  /** Speak TLS to it (`--tor-tls`, `--tor-ca`); undefined: plain TCP. */
+  tls?: ClientTls;
   /** Give up opening a connection after this long. */
   connectTimeoutMs?: number;
   /** Cut a connection whose server stays silent this long while an answer is due. */
@@ -63,6 +65,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   readonly maxConnections: number;
   /** Slots transfers may hold; the others are kept for the command pool. */
   readonly transferSlots: number;
+  readonly #tls: ClientTls | undefined;
   readonly #connectTimeoutMs: number;
   readonly #replyTimeoutMs: number;
   readonly #open = new Set<TftcpClient>();
@@ -81,6 +84,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     super();
     this.host = options.host;
     this.port = options.port;
+    this.#tls = options.tls;
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.#replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
@@ -128,7 +132,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     let client: TftcpClient;
     try {
       // Every route checks a file name where its request arrives (lib/names.ts), so the client does not again.
-      client = await TftcpClient.connect({ host: this.host, port: this.port, connectTimeoutMs: this.#connectTimeoutMs, replyTimeoutMs: this.#replyTimeoutMs, namesChecked: true });
+      client = await TftcpClient.connect({ host: this.host, port: this.port, ...(this.#tls && { tls: this.#tls }), connectTimeoutMs: this.#connectTimeoutMs, replyTimeoutMs: this.#replyTimeoutMs, namesChecked: true });
     } catch (error) {
       this.#releaseSlot(pooled);
       this.emit('lost');
@@ -187,7 +191,7 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
     const deadline = Date.now() + timeoutMs;
     let client: TftcpClient;
     try {
-      client = await TftcpClient.connect({ host: this.host, port: this.port, connectTimeoutMs: timeoutMs, replyTimeoutMs: timeoutMs });
+      client = await TftcpClient.connect({ host: this.host, port: this.port, ...(this.#tls && { tls: this.#tls }), connectTimeoutMs: timeoutMs, replyTimeoutMs: timeoutMs });
     } catch {
       return false;
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { DEFAULT_PORT } from '../protocol/constants.js';
 import { TftcpConnectionError } from '../client/errors.js';
+import type { ClientTls } from '../client/tftcp-client.js';
+import { TlsSetupError, readCa } from '../options/tls.js';
 import { UsageError, cliUsage, parseCliArgs, parsePort } from '../cli/args.js';
 import { ExitCode, Session, runCommand, type CliOutput } from '../cli/commands.js';
 import { ask, runRepl } from '../cli/repl.js';
@@ -35,8 +37,20 @@ async function main(): Promise<number> {
     }
   }
 
+  let tls: ClientTls | undefined;
+  if (options.tls) {
+    try {
+      tls = { insecure: options.tls.insecure, ...(options.tls.caFile !== undefined && { ca: readCa(options.tls.caFile, '--ca') }) };
+    } catch (error) {
+      if (!(error instanceof TlsSetupError)) throw error;
+      process.stderr.write(`tor-client: ${error.message}\n`);
+      return ExitCode.USAGE;
+    }
+    if (tls.insecure) process.stderr.write(`tor-client: warning: --insecure does not check the server's certificate; the connection is encrypted, but anyone in between can pretend to be the server\n`);
+  }
+
   const folders = await ensureFolders(options.home);
-  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify });
+  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify, ...(tls && { tls }) });
   const io: CliOutput = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),

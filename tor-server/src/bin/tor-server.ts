@@ -3,6 +3,7 @@ import path from 'node:path';
 import { OperatorConsole } from '../server/console.js';
 import { SERVER_PROGRAM, parseServerConfig, usage } from '../server/config.js';
 import { EXIT_FAILURE, MetricsListenError, listenProblem, metricsListening, settingsOrExit, stopOnSignals, torServerListening } from '../options/index.js';
+import { TlsSetupError } from '../options/tls.js';
 import { FolderLockedError } from '../server/store/folder-lock.js';
 import { createLogger } from '../server/logger.js';
 import { TorServer } from '../server/server.js';
@@ -28,8 +29,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${SERVER_PROGRAM}: ${startupProblem(error as NodeJS.ErrnoException, config)}\n`);
     process.exit(EXIT_FAILURE);
   }
-  const { address, port } = server.address();
-  process.stdout.write(`${torServerListening({ host: address, port, dir: path.resolve(config.dir) })}\n`);
+  process.stdout.write(`${torServerListening({ ...server.listening(), dir: path.resolve(config.dir) })}\n`);
   const metrics = server.metricsAddress();
   if (metrics) process.stdout.write(`${metricsListening(SERVER_PROGRAM, { host: metrics.address, port: metrics.port })}\n`);
 
@@ -38,6 +38,18 @@ async function main(): Promise<void> {
     console_?.close();
     return server.close();
   });
+
+  // With TLS, the usual signal to take a renewed certificate; a bad new pair keeps the old one
+  // serving. Without it, SIGHUP keeps its default (a closed terminal stops the server).
+  if (config.tlsCert !== undefined) {
+    process.on('SIGHUP', () => {
+      try {
+        server.reloadCertificate();
+      } catch (error) {
+        logger.warn('tls-reload-failed', { error: (error as Error).message });
+      }
+    });
+  }
 
   if (process.stdin.isTTY) {
     console_ = new OperatorConsole(server, {
@@ -50,9 +62,16 @@ async function main(): Promise<void> {
   }
 }
 
-function startupProblem(error: NodeJS.ErrnoException, config: { host: string; port: number }): string {
-  if (error instanceof FolderLockedError || error instanceof MetricsListenError) return error.message;
-  return listenProblem(error, { ...config, accessHint: 'Choose a port above 1023 or a folder you can write with --dir.' });
+function startupProblem(error: NodeJS.ErrnoException & { port?: number }, config: { host: string; port: number; tlsPort?: number }): string {
+  if (error instanceof FolderLockedError || error instanceof MetricsListenError || error instanceof TlsSetupError) return error.message;
+  // The listen error names the port that failed: the plain one or the TLS one beside it.
+  const onTlsPort = config.tlsPort !== undefined && error.port === config.tlsPort && config.tlsPort !== config.port;
+  return listenProblem(error, {
+    host: config.host,
+    port: onTlsPort ? config.tlsPort! : config.port,
+    portFlag: onTlsPort ? 'tls-port' : 'port',
+    accessHint: 'Choose a port above 1023 or a folder you can write with --dir.',
+  });
 }
 
 void main();

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { yesNo as parseYesNo } from '../options/parsers.js';
 
 /** The tor-client command line. */
 export interface CliOptions {
@@ -10,6 +11,8 @@ export interface CliOptions {
   tsv: boolean;
   /** Check every download against the server's sha256. */
   verify: boolean;
+  /** Speak TLS: with a CA file to trust, or insecure (no check of the server's certificate). */
+  tls: { caFile?: string; insecure: boolean } | undefined;
   help: boolean;
   /** One-shot command words (empty: interactive prompt). */
   command: string[];
@@ -22,7 +25,7 @@ export class UsageError extends Error {
 
 /** The --help text. */
 export function cliUsage(): string {
-  return `Usage: tor-client [--host HOST] [--port PORT] [--home DIR] [--tsv] [--verify] [COMMAND [ARGUMENT...]]
+  return `Usage: tor-client [--host HOST] [--port PORT] [--tls [--ca FILE | --insecure]] [--home DIR] [--tsv] [--verify] [COMMAND [ARGUMENT...]]
 
 Talks to a tor-server. Without a COMMAND it opens a prompt (>> ); with one it runs it and exits
 (0 on success, 1 when the server refuses, 2 for a usage error, 3 when the connection fails,
@@ -50,6 +53,12 @@ Commands:
 Options:
   --host HOST        server address [env TOR_HOST]; asked for when missing at a terminal
   --port PORT        server port, default 7777 [env TOR_PORT]; asked for when missing at a terminal
+  --tls              speak TLS to the server, checking its certificate against the system's
+                     CAs [env TOR_TLS=1]
+  --ca FILE          trust the CA certificate(s) in this PEM file instead (a team's own CA, or
+                     the server's self-signed certificate); implies --tls [env TOR_CA]
+  --insecure         TLS without checking the server's certificate: encrypted, but anyone in
+                     between can pretend to be the server; implies --tls
   --home DIR         where tor-files/ lives, default the current folder
   --tsv              print listings as name<TAB>size<TAB>modified rows
   --verify           verify every download against the server's sha256
@@ -71,6 +80,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
         home: { type: 'string' },
         tsv: { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
+        tls: { type: 'boolean', default: false },
+        ca: { type: 'string' },
+        insecure: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -87,9 +99,27 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
     home: values.home ?? '.',
     tsv: values.tsv ?? false,
     verify: values.verify ?? false,
+    tls: tlsChoice(values, env),
     help: values.help ?? false,
     command: positionals,
   };
+}
+
+/** TLS when asked for by --tls, --ca, --insecure, TOR_TLS or TOR_CA; undefined for plain TCP. */
+function tlsChoice(values: { tls?: boolean; ca?: string; insecure?: boolean }, env: NodeJS.ProcessEnv): CliOptions['tls'] {
+  const caFile = values.ca ?? (env.TOR_CA || undefined);
+  const envTls = env.TOR_TLS === undefined || env.TOR_TLS === '' ? false : yesNo(env.TOR_TLS);
+  if (caFile !== undefined && values.insecure) throw new UsageError('--ca and --insecure contradict each other: --ca checks the certificate against that CA, --insecure checks nothing');
+  if (!values.tls && !envTls && caFile === undefined && !values.insecure) return undefined;
+  return { ...(caFile !== undefined && { caFile }), insecure: values.insecure ?? false };
+}
+
+function yesNo(value: string): boolean {
+  try {
+    return parseYesNo(value);
+  } catch {
+    throw new UsageError(`TOR_TLS="${value}" is not one of 1, true, yes, on, 0, false, no, off`);
+  }
 }
 
 /** Parses a TCP port number; throws UsageError otherwise. */

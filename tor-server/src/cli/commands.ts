@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { TftcpClient } from '../client/tftcp-client.js';
+import { TftcpClient, type ClientTls } from '../client/tftcp-client.js';
 import { TftcpConnectionError, TftcpError, TftcpReplyError } from '../client/errors.js';
 import { Command, Reply } from '../protocol/constants.js';
 import { printable } from '../protocol/printable.js';
@@ -22,11 +22,14 @@ export class Session {
   readonly tsv: boolean;
   /** Check every download against the server's sha256. */
   readonly verify: boolean;
+  /** TLS settings, or undefined for plain TCP. */
+  readonly tls: ClientTls | undefined;
   #client: TftcpClient | undefined;
 
-  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean; verify?: boolean }) {
+  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean; verify?: boolean; tls?: ClientTls }) {
     this.host = options.host;
     this.port = options.port;
+    this.tls = options.tls;
     this.folders = options.folders;
     this.tsv = options.tsv ?? false;
     this.verify = options.verify ?? false;
@@ -35,7 +38,7 @@ export class Session {
   /** The open connection, connecting first if there is none; `signal` gives up on the connecting. */
   async client(signal?: AbortSignal): Promise<TftcpClient> {
     if (this.#client && !this.#client.closed) return this.#client;
-    const connecting = TftcpClient.connect({ host: this.host, port: this.port });
+    const connecting = TftcpClient.connect({ host: this.host, port: this.port, ...(this.tls && { tls: this.tls }) });
     this.#client = await untilAborted(connecting, signal, (late) => late.destroy());
     return this.#client;
   }

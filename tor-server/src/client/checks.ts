@@ -27,6 +27,20 @@ export function connectProblem(error: NodeJS.ErrnoException, where: string): str
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return `${where} is unreachable from this machine.`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+      return `the tor-server at ${where} has a certificate this client does not trust (${error.code}). Give the CA that signed it (tor-client --ca FILE), or its own certificate if it is self-signed.`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the certificate of the tor-server at ${where} is not made out to that name (${error.message}). Connect by a name the certificate lists.`;
+    case 'CERT_HAS_EXPIRED':
+      return `the certificate of the tor-server at ${where} has expired. Its operator must renew it.`;
+    case 'CERT_NOT_YET_VALID':
+      return `the certificate of the tor-server at ${where} is not valid yet. Check this machine's clock.`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return `${where} did not answer in TLS (${error.message}). Is it a plain TFTCP port? Try without --tls, or the server's TLS port.`;
     default:
       return `could not connect to ${where}: ${error.message}`;
   }

@@ -1,14 +1,25 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { pipeline } from 'node:stream';
 import { INVALID_LINE, LineReader } from '../protocol/line-reader.js';
 import { writeLine } from '../protocol/write.js';
 import { connectProblem } from './checks.js';
 import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
 
+/** How a client speaks TLS to the tor-server. */
+export interface ClientTls {
+  /** CA certificates (PEM) to trust instead of the system's, e.g. a team's own CA or a self-signed server certificate. */
+  ca?: string;
+  /** Accept any certificate: encrypted, but anyone in between can pretend to be the server. */
+  insecure?: boolean;
+}
+
 export interface ConnectOptions {
   host: string;
   port: number;
+  /** Speak TLS (the same TFTCP inside); undefined: plain TCP. */
+  tls?: ClientTls;
   /** Give up connecting after this long. Default 10 s. */
   connectTimeoutMs?: number;
   /** Cut the connection when the server sends nothing for this long while we wait for it. Default 60 s. */
@@ -32,20 +43,38 @@ interface ConnectionEvents {
 export function openSocket(options: ConnectOptions): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const where = `${options.host}:${options.port}`;
-    const socket = net.connect({ host: options.host, port: options.port });
+    const socket = options.tls ? tlsConnect(options, options.tls) : net.connect({ host: options.host, port: options.port });
+    // Set when TCP connected but the TLS handshake is still waiting: a plain port says nothing to a ClientHello.
+    let tcpConnected = false;
+    if (options.tls) socket.once('connect', () => (tcpConnected = true));
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new TftcpConnectionError(`could not reach the tor-server at ${where} within ${(options.connectTimeoutMs ?? 10_000) / 1000} s`));
+      const seconds = (options.connectTimeoutMs ?? 10_000) / 1000;
+      const message = tcpConnected
+        ? `${where} accepted the connection but did not answer the TLS handshake within ${seconds} s. Is it a plain TFTCP port? Try without --tls, or the server's TLS port.`
+        : `could not reach the tor-server at ${where} within ${seconds} s`;
+      reject(new TftcpConnectionError(message));
     }, options.connectTimeoutMs ?? 10_000);
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new TftcpConnectionError(connectProblem(error, where), { cause: error }));
     });
-    socket.once('connect', () => {
+    socket.once(options.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);
     });
+  });
+}
+
+function tlsConnect(options: ConnectOptions, settings: ClientTls): tls.TLSSocket {
+  return tls.connect({
+    host: options.host,
+    port: options.port,
+    ...(settings.ca !== undefined && { ca: settings.ca }),
+    rejectUnauthorized: !settings.insecure,
+    // SNI takes host names only; an address is checked against the certificate's IP entries.
+    ...(net.isIP(options.host) === 0 && { servername: options.host }),
   });
 }
 

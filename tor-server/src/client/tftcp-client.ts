@@ -11,7 +11,7 @@ import { checkFileName } from './checks.js';
 import { TftcpConnection, openSocket, type ConnectOptions } from './connection.js';
 import { TftcpConnectionError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
 
-export type { ConnectOptions } from './connection.js';
+export type { ClientTls, ConnectOptions } from './connection.js';
 
 // A watch is quiet for as long as nothing changes: TCP keep-alive, not a reply timeout, finds a dead server.
 const WATCH_KEEPALIVE_MS = 30_000;

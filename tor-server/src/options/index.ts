@@ -1,5 +1,6 @@
 export { option, parseOptions, usage, defaults, ConfigError, type Option, type OptionTable, type OptionValues } from './table.js';
-export { InvalidValue, text, port, count, seconds, byteSize, parseByteSize, oneOf, list, type Parser } from './parsers.js';
+export { InvalidValue, text, port, count, seconds, byteSize, parseByteSize, oneOf, list, yesNo, type Parser } from './parsers.js';
 export { settingsOrExit, listenProblem, stopOnSignals, EXIT_USAGE, EXIT_FAILURE } from './startup.js';
 export { torServerListening, gatewayListening, parseListening, type Listening, type TorServerListening, type GatewayListening } from './listening.js';
 export { metricsOptions, listenForMetrics, MetricsListenError, metricsListening, parseMetricsListening, METRICS_PATH, DEFAULT_METRICS_HOST, type MetricsListener } from './metrics.js';
+export { TlsSetupError, checkTlsPair, readCa, readTlsIdentity, tlsServerOptions, type TlsIdentity } from './tls.js';

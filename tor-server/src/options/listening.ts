@@ -3,18 +3,27 @@
  * and `npm start`, the tests and the benches find the ports through {@link parseListening}.
  */
 
-/** `tor-server listening on <address>:<port>, serving <absolute folder>` */
+/**
+ * `tor-server listening on <address>:<port>, serving <absolute folder>`; with TLS on that port
+ * `... <port> (TLS), serving ...`, and with a TLS listener beside it `... <port>, TLS on <port>, serving ...`.
+ */
 export interface TorServerListening {
   program: 'tor-server';
   host: string;
   port: number;
   dir: string;
+  /** `port` speaks TLS. */
+  tls?: boolean;
+  /** A TLS port beside the plain `port`. */
+  tlsPort?: number;
 }
 
-/** `tor-gateway listening on http://<host>:<port> (tor-server <host>:<port>)` */
+/** `tor-gateway listening on http://<host>:<port> (tor-server <host>:<port>)`, https:// when it serves HTTPS */
 export interface GatewayListening {
   program: 'tor-gateway';
   url: string;
+  /** It serves HTTPS. */
+  https?: boolean;
   host: string;
   port: number;
   torHost: string;
@@ -23,8 +32,8 @@ export interface GatewayListening {
 
 export type Listening = TorServerListening | GatewayListening;
 
-const TOR_SERVER_LINE = /^tor-server listening on (.+):(\d+), serving (.+)$/;
-const GATEWAY_LINE = /^tor-gateway listening on (http:\/\/(.+):(\d+)) \(tor-server (.+):(\d+)\)$/;
+const TOR_SERVER_LINE = /^tor-server listening on (.+?):(\d+)( \(TLS\))?(?:, TLS on (\d+))?, serving (.+)$/;
+const GATEWAY_LINE = /^tor-gateway listening on ((https?):\/\/(.+):(\d+)) \(tor-server (.+):(\d+)\)$/;
 
 /** An IPv6 address in brackets, as a URL writes it; any other host as it is. */
 function urlHost(host: string): string {
@@ -33,19 +42,26 @@ function urlHost(host: string): string {
 
 /** The tor-server's listening line (without the line ending). */
 export function torServerListening(where: Omit<TorServerListening, 'program'>): string {
-  return `tor-server listening on ${where.host}:${where.port}, serving ${where.dir}`;
+  const transport = `${where.tls ? ' (TLS)' : ''}${where.tlsPort !== undefined ? `, TLS on ${where.tlsPort}` : ''}`;
+  return `tor-server listening on ${where.host}:${where.port}${transport}, serving ${where.dir}`;
 }
 
 /** The gateway's listening line (without the line ending). */
 export function gatewayListening(where: Omit<GatewayListening, 'program' | 'url'>): string {
-  return `tor-gateway listening on http://${urlHost(where.host)}:${where.port} (tor-server ${where.torHost}:${where.torPort})`;
+  return `tor-gateway listening on ${where.https ? 'https' : 'http'}://${urlHost(where.host)}:${where.port} (tor-server ${where.torHost}:${where.torPort})`;
 }
 
 /** What a listening line says, or undefined when `line` is not one. */
 export function parseListening(line: string): Listening | undefined {
   const server = TOR_SERVER_LINE.exec(line);
-  if (server) return { program: 'tor-server', host: server[1]!, port: Number(server[2]), dir: server[3]! };
+  if (server) {
+    const [, host, port, tls, tlsPort, dir] = server;
+    return { program: 'tor-server', host: host!, port: Number(port), dir: dir!, ...(tls && { tls: true }), ...(tlsPort && { tlsPort: Number(tlsPort) }) };
+  }
   const gateway = GATEWAY_LINE.exec(line);
-  if (gateway) return { program: 'tor-gateway', url: gateway[1]!, host: gateway[2]!, port: Number(gateway[3]), torHost: gateway[4]!, torPort: Number(gateway[5]) };
+  if (gateway) {
+    const [, url, scheme, host, port, torHost, torPort] = gateway;
+    return { program: 'tor-gateway', url: url!, host: host!, port: Number(port), torHost: torHost!, torPort: Number(torPort), ...(scheme === 'https' && { https: true }) };
+  }
   return undefined;
 }

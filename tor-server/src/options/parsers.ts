@@ -63,6 +63,17 @@ export const byteSize: Parser<number> = (value) => {
   return bytes;
 };
 
+const YES = ['1', 'true', 'yes', 'on'];
+const NO = ['0', 'false', 'no', 'off'];
+
+/** A switch: a flag given alone reads as `true`; a variable says 1/true/yes/on or 0/false/no/off. */
+export const yesNo: Parser<boolean> = (value) => {
+  const word = value.toLowerCase();
+  if (YES.includes(word)) return true;
+  if (NO.includes(word)) return false;
+  throw new InvalidValue('is not one of 1, true, yes, on, 0, false, no, off');
+};
+
 /** One of a fixed set of words. */
 export function oneOf<const Word extends string>(words: readonly Word[]): Parser<Word> {
   return (value) => {

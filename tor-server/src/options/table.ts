@@ -11,6 +11,8 @@ export interface Option<T> {
   parse: Parser<T>;
   /** The value when neither the flag nor the variable is given (an empty variable counts as not given). */
   default: T;
+  /** A flag that takes no value (`--tls`); its variable still does (`1`, `true`, `yes` or `0`, `false`, `no`). */
+  switch?: boolean;
 }
 
 /** A program's settings by the name its code uses for each. */
@@ -49,7 +51,7 @@ export function parseOptions<Table extends OptionTable>(table: Table, argv: stri
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...Object.fromEntries(Object.values(table).map((o) => [o.flag, { type: 'string' as const }])), help: { type: 'boolean', short: 'h' } },
+      options: { ...Object.fromEntries(Object.values(table).map((o) => [o.flag, { type: o.switch ? ('boolean' as const) : ('string' as const) }])), help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -78,6 +80,6 @@ export function parseOptions<Table extends OptionTable>(table: Table, argv: stri
 export function usage(program: string, table: OptionTable): string {
   const options = Object.values(table);
   const width = Math.max(...options.map((o) => o.flag.length));
-  const rows = options.map((o) => `  --${o.flag.padEnd(width)}  ${o.help} [env ${o.env}]`);
+  const rows = options.map((o) => `  --${o.flag.padEnd(width)}  ${o.help} [env ${o.env}${o.switch ? '=1' : ''}]`);
   return [`Usage: ${program} [options]`, '', ...rows, `  --${'help'.padEnd(width)}  show this help`, ''].join('\n');
 }

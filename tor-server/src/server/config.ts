@@ -1,5 +1,6 @@
 import { ACCESS_LEVELS, DEFAULT_PORT } from '../protocol/constants.js';
-import { byteSize, count, defaults, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
+import { ConfigError, byteSize, count, defaults, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
+import { checkTlsPair, tlsServerOptions } from '../options/tls.js';
 
 export { ConfigError, parseByteSize } from '../options/index.js';
 
@@ -34,6 +35,15 @@ const SERVER_OPTIONS = {
   logLevel: option({ flag: 'log-level', env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent', parse: oneOf(LOG_LEVELS), default: 'info' }),
   /** What clients may do: `read`, `write` (also upload) or `admin` (also delete and rename). */
   openAccess: option({ flag: 'open-access', env: 'TOR_OPEN_ACCESS', help: 'what clients may do: read, write (also upload) or admin (also delete and rename)', parse: oneOf(ACCESS_LEVELS), default: 'write' }),
+  ...tlsServerOptions('TOR', 'TFTCP'),
+  /** With a certificate: a second listener for TLS, so plain and TLS clients are served side by side. */
+  tlsPort: option<number | undefined>({
+    flag: 'tls-port',
+    env: 'TOR_TLS_PORT',
+    help: 'serve TLS on this port and plain TFTCP on --port (without it, --port itself speaks TLS)',
+    parse: port,
+    default: undefined,
+  }),
   ...metricsOptions('TOR'),
 };
 
@@ -49,5 +59,11 @@ export function usage(): string {
 
 /** Reads flags, then environment variables, then defaults; a bad value throws ConfigError naming the flag. */
 export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
-  return parseOptions(SERVER_OPTIONS, argv, env, CONFIG_ERROR_CODE);
+  const config = parseOptions(SERVER_OPTIONS, argv, env, CONFIG_ERROR_CODE);
+  if (config === 'help') return config;
+  checkTlsPair(config, CONFIG_ERROR_CODE);
+  if (config.tlsPort !== undefined && config.tlsCert === undefined) {
+    throw new ConfigError('--tls-port needs a certificate to serve: give --tls-cert and --tls-key too', CONFIG_ERROR_CODE);
+  }
+  return config;
 }

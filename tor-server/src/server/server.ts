@@ -1,7 +1,9 @@
 import { EventEmitter, once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
+import type tls from 'node:tls';
 import { Registry } from 'prom-client';
 import { listenForMetrics, type MetricsListener } from '../options/metrics.js';
+import { readTlsIdentity, type TlsIdentity } from '../options/tls.js';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
 import { ChangeFeed } from './changes/feed.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
@@ -13,12 +15,23 @@ import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { FsStore } from './store/fs-store.js';
 import type { Store } from './store/store.js';
+import { createTlsListener, replaceIdentity } from './tls-listener.js';
 
 // A refused client gets this long to read why before its connection is cut.
 const REFUSED_LINGER_MS = 2000;
 // Refused sockets lingering at once; past this (a connection flood) each is closed at once, unread and unlogged,
 // so a flood cannot turn the linger into thousands of held descriptors and log lines.
 export const MAX_LINGERING_REFUSALS = 128;
+
+/** Where a started server listens. */
+export interface ListenInfo {
+  host: string;
+  port: number;
+  /** Whether `port` speaks TLS. */
+  tls: boolean;
+  /** The TLS listener beside a plain `port`, if any. */
+  tlsPort?: number;
+}
 
 /** Events a TorServer emits. */
 export interface TorServerEvents {
@@ -35,7 +48,10 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly metrics: ServerMetrics;
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
+  /** The listener on `port`: plain, or TLS when there is a certificate and no `tlsPort`. */
   readonly #server: net.Server;
+  /** The TLS listener on `tlsPort`, beside the plain one. */
+  readonly #tlsServer: tls.Server | undefined;
   readonly #connections = new Set<Connection>();
   /** Connections per client address, for the per-address limit. */
   readonly #perAddress = new Map<string, number>();
@@ -47,7 +63,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   #setReady!: (ready: boolean) => void;
   #shuttingDown = false;
 
-  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry) {
+  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry, identity: TlsIdentity | undefined) {
     super();
     this.config = config;
     this.store = store;
@@ -61,7 +77,10 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       if (!ready) throw new Error('the server did not start');
     });
     this.#ready.catch(() => {});
-    this.#server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
+    const accept = (socket: net.Socket) => this.#accept(socket);
+    const tlsListener = (id: TlsIdentity) => createTlsListener(id, { handshakeTimeoutMs: config.firstCommandTimeoutMs, logger }, accept);
+    this.#server = identity && config.tlsPort === undefined ? tlsListener(identity) : net.createServer({ allowHalfOpen: true }, accept);
+    this.#tlsServer = identity && config.tlsPort !== undefined ? tlsListener(identity) : undefined;
   }
 
   /**
@@ -73,17 +92,24 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   static async start(options: Partial<ServerConfig> & { logger?: Logger; registry?: Registry } = {}): Promise<TorServer> {
     const { logger = silentLogger, registry = new Registry(), ...rest } = options;
     const config: ServerConfig = { ...DEFAULTS, ...rest };
+    // Read before the folder is locked: a wrong file fails the start with nothing touched.
+    const identity = config.tlsCert !== undefined && config.tlsKey !== undefined ? readTlsIdentity(config.tlsCert, config.tlsKey) : undefined;
     const store = await FsStore.open(config.dir, logger);
-    const server = new TorServer(config, store, logger, registry);
+    const server = new TorServer(config, store, logger, registry, identity);
     try {
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
+      if (server.#tlsServer) {
+        server.#tlsServer.listen(config.tlsPort, config.host);
+        await once(server.#tlsServer, 'listening');
+      }
       if (config.metricsPort !== undefined) server.#metricsListener = await listenForMetrics(registry, { host: config.metricsHost, port: config.metricsPort });
       await store.clearAbandonedUploads();
       server.#feed = await ChangeFeed.start(store, logger);
     } catch (error) {
       server.#setReady(false);
       server.#server.close();
+      server.#tlsServer?.close();
       await server.#metricsListener?.close();
       for (const conn of server.#connections) conn.destroy();
       await store.close();
@@ -96,6 +122,26 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   /** The address the server listens on. */
   address(): AddressInfo {
     return this.#server.address() as AddressInfo;
+  }
+
+  /** Where the server listens, and which of its ports speak TLS. */
+  listening(): ListenInfo {
+    const { address, port } = this.address();
+    const tlsPort = (this.#tlsServer?.address() as AddressInfo | null)?.port;
+    return { host: address, port, tls: this.config.tlsCert !== undefined && this.config.tlsPort === undefined, ...(tlsPort !== undefined && { tlsPort }) };
+  }
+
+  /**
+   * Reads the certificate and key files again and serves them from the next handshake on
+   * (a renewed certificate without a restart). Throws TlsSetupError and keeps the old ones
+   * when the new files are not a usable pair.
+   */
+  reloadCertificate(): void {
+    const { tlsCert, tlsKey } = this.config;
+    if (tlsCert === undefined || tlsKey === undefined) return;
+    const identity = readTlsIdentity(tlsCert, tlsKey);
+    for (const listener of [this.#server, this.#tlsServer]) if (listener && 'setSecureContext' in listener) replaceIdentity(listener as tls.Server, identity);
+    this.logger.info('tls-reloaded', { cert: tlsCert });
   }
 
   /** Where the metrics are served, or undefined without a metrics port. */
@@ -126,6 +172,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     if (!this.#shuttingDown) {
       this.#shuttingDown = true;
       this.#server.close();
+      this.#tlsServer?.close();
       this.logger.info('shutdown', { clients: this.#connections.size, grace_ms: graceMs });
     }
     for (const conn of this.#connections) if (!conn.busy) conn.destroy();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, count, defaults, list, oneOf, option, parseOptions, port, text, usage, InvalidValue } from '../../src/options/index.js';
+import { ConfigError, count, defaults, list, oneOf, option, parseOptions, port, text, usage, yesNo, InvalidValue } from '../../src/options/index.js';
 
 const TABLE = {
   host: option({ flag: 'host', env: 'T_HOST', help: 'address to listen on', parse: text, default: '0.0.0.0' }),
@@ -19,6 +19,16 @@ describe('parseOptions', () => {
   it('a flag beats its variable, which beats the default; an empty variable counts as unset', () => {
     assert.deepEqual(parseOptions(TABLE, [], { T_PORT: '80', T_MAX_THINGS: '5', T_HOST: '' }, 'T_ERR'), { ...defaults(TABLE), port: 80, maxThings: 5 });
     assert.deepEqual(parseOptions(TABLE, ['--port', '81', '--names', 'a, ,b'], { T_PORT: '80', T_NAMES: 'b' }, 'T_ERR'), { ...defaults(TABLE), port: 81, names: ['a', 'b'] });
+  });
+
+  it('a switch takes no value on the command line, and yes or no from its variable', () => {
+    const table = { tls: option({ flag: 'tls', env: 'T_TLS', help: 'speak TLS', parse: yesNo, default: false, switch: true }), port: TABLE.port };
+    assert.deepEqual(parseOptions(table, ['--tls', '--port', '9'], {}, 'T_ERR'), { tls: true, port: 9 });
+    assert.deepEqual(parseOptions(table, [], { T_TLS: 'yes' }, 'T_ERR'), { tls: true, port: 7 });
+    assert.deepEqual(parseOptions(table, [], { T_TLS: '0' }, 'T_ERR'), { tls: false, port: 7 });
+    assert.throws(() => parseOptions(table, [], { T_TLS: 'maybe' }, 'T_ERR'), /--tls \(T_TLS\): "maybe" is not one of 1, true, yes, on, 0, false, no, off/);
+    assert.throws(() => parseOptions(table, ['--tls=1'], {}, 'T_ERR'), ConfigError);
+    assert.match(usage('t', table), /--tls\s+speak TLS \[env T_TLS=1\]/);
   });
 
   it('--help and -h ask for the usage', () => {
