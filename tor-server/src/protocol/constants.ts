@@ -25,6 +25,12 @@ export const Command = {
   RENAME: 'rename',
   WATCH: 'watch',
   WHOAMI: 'whoami',
+  // TFTCP/1.1 access control
+  AUTH: 'auth',
+  CLIENT: 'client',
+  SHARE: 'share',
+  SHARES: 'shares',
+  UNSHARE: 'unshare',
 } as const;
 export type CommandName = (typeof Command)[keyof typeof Command];
 
@@ -49,6 +55,10 @@ export const Reply = {
   ACCESS: 'access',
   /** First word of a watch's start line: `watching <seq>`, the last change so far. */
   WATCHING: 'watching',
+  /** First words of `auth`'s answer: `signed in as <label> (<level>)`. */
+  SIGNED_IN: 'signed in as',
+  /** First word of `share`'s answer: `share <token> <expires ISO or never> <max downloads or unlimited>`. */
+  SHARE: 'share',
 } as const;
 
 /**
@@ -84,6 +94,10 @@ export const ErrorKind = {
   IDLE_TIMEOUT: 'Idle timeout',
   SERVER_ERROR: 'Server error',
   PERMISSION_DENIED: 'Permission denied',
+  /** `auth` with a token the server does not know (the connection closes after a short delay). */
+  INVALID_TOKEN: 'Invalid token',
+  /** Too many failed sign-ins from one address: `Too many attempts: retry in N s`. */
+  TOO_MANY_ATTEMPTS: 'Too many attempts',
 } as const;
 export type ErrorKindText = (typeof ErrorKind)[keyof typeof ErrorKind];
 

@@ -1,5 +1,6 @@
 import { ACCESS_LEVELS, DEFAULT_PORT } from '../protocol/constants.js';
-import { byteSize, count, defaults, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
+import { AUTH_MODES } from './auth/authority.js';
+import { byteSize, count, defaults, list, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
 
 export { ConfigError, parseByteSize } from '../options/index.js';
 
@@ -34,6 +35,13 @@ const SERVER_OPTIONS = {
   logLevel: option({ flag: 'log-level', env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent', parse: oneOf(LOG_LEVELS), default: 'info' }),
   /** What clients may do: `read`, `write` (also upload) or `admin` (also delete and rename). */
   openAccess: option({ flag: 'open-access', env: 'TOR_OPEN_ACCESS', help: 'what clients may do: read, write (also upload) or admin (also delete and rename)', parse: oneOf(ACCESS_LEVELS), default: 'write' }),
+  /** Where tokens are kept (never inside the served folder). */
+  stateDir: option({ flag: 'state-dir', env: 'TOR_STATE_DIR', help: 'folder for the token file, outside the served folder', parse: text, default: './tor-state' }),
+  /** When clients must sign in with a token. */
+  auth: option({ flag: 'auth', env: 'TOR_AUTH', help: 'auto (sign-in required once a token exists), required or open', parse: oneOf(AUTH_MODES), default: 'auto' }),
+  /** Gateways: their own connection limit, and they may name the end user's address with `client`. */
+  trustedProxies: option({ flag: 'trusted-proxies', env: 'TOR_TRUSTED_PROXIES', help: 'comma-separated addresses of gateways that may name their users\' addresses', parse: list(text), default: [] as string[] }),
+  maxClientsPerProxy: option({ flag: 'max-clients-per-proxy', env: 'TOR_MAX_CLIENTS_PER_PROXY', help: 'most simultaneous connections from one trusted proxy', parse: count, default: 512 }),
   ...metricsOptions('TOR'),
 };
 

@@ -3,6 +3,9 @@ import net, { type AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { listenForMetrics, type MetricsListener } from '../options/metrics.js';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
+import { TOKEN_REVOKED } from '../protocol/auth.js';
+import { Authority } from './auth/authority.js';
+import { checkStateDir, openModeWarning } from './auth/state-dir.js';
 import { ChangeFeed } from './changes/feed.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
 import { clientAddress } from './client-address.js';
@@ -33,6 +36,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly logger: Logger;
   readonly hashes = new HashCache();
   readonly metrics: ServerMetrics;
+  readonly auth: Authority;
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
   readonly #server: net.Server;
@@ -47,9 +51,11 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   #setReady!: (ready: boolean) => void;
   #shuttingDown = false;
 
-  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry) {
+  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry, auth: Authority) {
     super();
     this.config = config;
+    this.auth = auth;
+    auth.on('revoked', (ids) => this.#signOutIdle(ids));
     this.store = store;
     this.logger = logger;
     this.metrics = new ServerMetrics(registry, {
@@ -73,8 +79,16 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   static async start(options: Partial<ServerConfig> & { logger?: Logger; registry?: Registry } = {}): Promise<TorServer> {
     const { logger = silentLogger, registry = new Registry(), ...rest } = options;
     const config: ServerConfig = { ...DEFAULTS, ...rest };
-    const store = await FsStore.open(config.dir, logger);
-    const server = new TorServer(config, store, logger, registry);
+    checkStateDir(config.stateDir, config.dir);
+    const auth = await Authority.start(config.stateDir, config.auth, logger);
+    let store: Store;
+    try {
+      store = await FsStore.open(config.dir, logger);
+    } catch (error) {
+      auth.close();
+      throw error;
+    }
+    const server = new TorServer(config, store, logger, registry, auth);
     try {
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
@@ -87,8 +101,11 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       await server.#metricsListener?.close();
       for (const conn of server.#connections) conn.destroy();
       await store.close();
+      auth.close();
       throw error;
     }
+    const warning = openModeWarning(config.host, config.openAccess, auth.required);
+    if (warning) logger.warn('open-access', { host: config.host, access: config.openAccess, note: warning });
     server.#setReady(true);
     return server;
   }
@@ -143,6 +160,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     this.#feed?.close();
     await this.#metricsListener?.close();
     await this.store.close();
+    this.auth.close();
     this.logger.info('stopped');
   }
 
@@ -150,8 +168,9 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     const address = clientAddress(socket.remoteAddress);
     const fromAddress = this.#perAddress.get(address) ?? 0;
     if (this.#shuttingDown) return this.#refuse(socket, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
-    if (fromAddress >= this.config.maxClientsPerAddress) {
-      const limit = this.config.maxClientsPerAddress;
+    // A gateway carries many users' connections: it has a limit of its own.
+    const limit = this.config.trustedProxies.includes(address) ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
+    if (fromAddress >= limit) {
       return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per address`));
     }
     if (this.#connections.size >= this.config.maxClients) {
@@ -173,6 +192,16 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     });
     const run = this.#ready.then(() => conn.run(), () => conn.destroy()).finally(() => this.#runs.delete(run));
     this.#runs.add(run);
+  }
+
+  /** Closes the connections that sit signed in, between commands, with a token just revoked; commands under way finish. */
+  #signOutIdle(ids: ReadonlySet<string>): void {
+    for (const conn of this.#connections) {
+      if (!conn.idleWithToken(ids)) continue;
+      this.logger.info('revoked-disconnect', { client: conn.label, token: conn.session?.label });
+      conn.send(TOKEN_REVOKED).catch(() => {});
+      conn.close();
+    }
   }
 
   /** Tells a client why it is not served, then closes it; what it sends meanwhile is dropped. */
