@@ -1,3 +1,4 @@
+import type { ShareInfo } from '../../protocol/auth.js';
 import type { AccessLevel } from '../../protocol/constants.js';
 import { newSecret, newTokenId } from './token-format.js';
 import type { TokenFile, TokenRecord } from './token-file.js';
@@ -80,4 +81,9 @@ export function unusable(record: TokenRecord, now = Date.now()): 'expired' | 'us
   if (record.expires !== null && Date.parse(record.expires) <= now) return 'expired';
   if (record.maxDownloads !== null && record.downloads >= record.maxDownloads) return 'used up';
   return undefined;
+}
+
+/** What `shares` and the console show of a share record. */
+export function shareInfo(record: TokenRecord): ShareInfo {
+  return { id: record.id, name: record.only ?? '', expires: record.expires, downloads: record.downloads, maxDownloads: record.maxDownloads };
 }

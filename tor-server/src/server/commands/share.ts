@@ -1,7 +1,7 @@
 import { formatShareLine, formatShareRow, parseShareArgument } from '../../protocol/auth.js';
 import { Command, Reply } from '../../protocol/constants.js';
 import { parseDuration } from '../../protocol/duration.js';
-import { TokenError, addToken, revokeTokens } from '../auth/tokens.js';
+import { TokenError, addToken, revokeTokens, shareInfo } from '../auth/tokens.js';
 import type { TokenRecord } from '../auth/token-file.js';
 import type { ServerContext } from '../context.js';
 import { ReplyError } from '../errors.js';
@@ -73,9 +73,4 @@ async function revokeShare(ctx: ServerContext, conn: CommandConnection, id: stri
 
 function mayManage(conn: CommandConnection, record: TokenRecord): boolean {
   return conn.access === 'admin' || record.createdBy === (conn.session?.id ?? null);
-}
-
-/** What `shares` and the console show of a share record. */
-export function shareInfo(record: TokenRecord): Parameters<typeof formatShareRow>[0] {
-  return { id: record.id, name: record.only ?? '', expires: record.expires, downloads: record.downloads, maxDownloads: record.maxDownloads };
 }
