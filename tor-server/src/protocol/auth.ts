@@ -1,6 +1,17 @@
 import { ErrorKind, Reply, errorReply, parseAccessLevel, type AccessLevel } from './constants.js';
 import { parseDuration } from './duration.js';
 
+/**
+ * Sign-in refusals after which the server closes the connection. Kept apart from ErrorKind for
+ * now: the gateway's exhaustive refusal mapping learns them when it signs users in.
+ */
+export const SignInRefusal = {
+  /** `auth` with a token the server does not know (the connection closes after a short delay). */
+  INVALID_TOKEN: 'Invalid token',
+  /** Too many failed sign-ins from one address: `Too many attempts: retry in N s`. */
+  TOO_MANY_ATTEMPTS: 'Too many attempts',
+} as const;
+
 /** `never` in a share line: the share does not expire. */
 export const NEVER = 'never';
 /** `unlimited` in a share line: no maximum of downloads. */
@@ -26,7 +37,7 @@ export function onlyFileReply(only: string): string {
 
 /** The refusal of a sign-in after too many failures from the address. */
 export function tooManyAttemptsReply(seconds: number): string {
-  return errorReply(ErrorKind.TOO_MANY_ATTEMPTS, `retry in ${seconds} s`);
+  return `${SignInRefusal.TOO_MANY_ATTEMPTS}: retry in ${seconds} s`;
 }
 
 /** `signed in as <label> (<level>)`. */

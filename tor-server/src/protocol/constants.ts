@@ -94,10 +94,6 @@ export const ErrorKind = {
   IDLE_TIMEOUT: 'Idle timeout',
   SERVER_ERROR: 'Server error',
   PERMISSION_DENIED: 'Permission denied',
-  /** `auth` with a token the server does not know (the connection closes after a short delay). */
-  INVALID_TOKEN: 'Invalid token',
-  /** Too many failed sign-ins from one address: `Too many attempts: retry in N s`. */
-  TOO_MANY_ATTEMPTS: 'Too many attempts',
 } as const;
 export type ErrorKindText = (typeof ErrorKind)[keyof typeof ErrorKind];
 

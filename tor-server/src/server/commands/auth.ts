@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLIENT_NOT_TRUSTED, CLIENT_TOO_LATE, SHARE_USED_UP, formatSignedInLine, tooManyAttemptsReply } from '../../protocol/auth.js';
+import { CLIENT_NOT_TRUSTED, CLIENT_TOO_LATE, SHARE_USED_UP, SignInRefusal, formatSignedInLine, tooManyAttemptsReply } from '../../protocol/auth.js';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { ReplyError } from '../errors.js';
 import type { CommandConnection, CommandHandler } from './command.js';
@@ -40,7 +40,7 @@ export const auth: CommandHandler = {
     authority.signIns.failed(address);
     // Never the token itself: a typo of a real one is most of it.
     logger.warn('sign-in-failed', { client: conn.label, address });
-    return refuseAndClose(conn, ErrorKind.INVALID_TOKEN);
+    return refuseAndClose(conn, SignInRefusal.INVALID_TOKEN);
   },
 };
 
