@@ -3,6 +3,7 @@ import { DEFAULT_PORT } from '../protocol/constants.js';
 import { TftcpConnectionError } from '../client/errors.js';
 import { UsageError, cliUsage, parseCliArgs, parsePort } from '../cli/args.js';
 import { ExitCode, Session, runCommand, type CliOutput } from '../cli/commands.js';
+import { SignInRefusedError } from '../cli/access-commands.js';
 import { ask, runRepl } from '../cli/repl.js';
 import { ensureFolders } from '../cli/transfers.js';
 import { quoteWord } from '../protocol/words.js';
@@ -36,7 +37,7 @@ async function main(): Promise<number> {
   }
 
   const folders = await ensureFolders(options.home);
-  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify });
+  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify, token: options.token });
   const io: CliOutput = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
@@ -61,6 +62,10 @@ async function main(): Promise<number> {
   try {
     await session.client();
   } catch (error) {
+    if (error instanceof SignInRefusedError) {
+      io.err(error.message);
+      return ExitCode.REFUSED;
+    }
     if (!(error instanceof TftcpConnectionError)) throw error;
     io.err(error.message);
     return ExitCode.CONNECTION;

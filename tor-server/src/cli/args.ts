@@ -11,6 +11,8 @@ export interface CliOptions {
   /** Check every download against the server's sha256. */
   verify: boolean;
   help: boolean;
+  /** The token to sign in with right after connecting. */
+  token?: string;
   /** One-shot command words (empty: interactive prompt). */
   command: string[];
 }
@@ -44,12 +46,18 @@ Commands:
   rename OLD NEW     give a file a new name, never over another (needs admin access)
   delete NAME        delete a file on the server (needs admin access)
   watch              print every change on the server as it happens, until Ctrl-C
+  auth TOKEN         sign in with a token (prompt; from the command line use --token)
+  share NAME [--expires 7d] [--max-downloads N]
+                     make a share link: a token that reads NAME only (needs write access)
+  share list         your share links, with expiry and downloads
+  share revoke ID    revoke a share link
   exit               sign out (prompt only)
   help               this text
 
 Options:
   --host HOST        server address [env TOR_HOST]; asked for when missing at a terminal
   --port PORT        server port, default 7777 [env TOR_PORT]; asked for when missing at a terminal
+  --token TOKEN      sign in with this token right after connecting [env TOR_TOKEN]
   --home DIR         where tor-files/ lives, default the current folder
   --tsv              print listings as name<TAB>size<TAB>modified rows
   --verify           verify every download against the server's sha256
@@ -59,7 +67,7 @@ quotes around a name with spaces: rename "old name.txt" "new name.txt".
 `;
 }
 
-/** Parses flags (then TOR_HOST/TOR_PORT) and the optional one-shot command. */
+/** Parses flags (then TOR_HOST/TOR_PORT/TOR_TOKEN) and the optional one-shot command. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions {
   let parsed;
   try {
@@ -69,6 +77,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
         host: { type: 'string' },
         port: { type: 'string' },
         home: { type: 'string' },
+        token: { type: 'string' },
         tsv: { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -88,6 +97,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
     tsv: values.tsv ?? false,
     verify: values.verify ?? false,
     help: values.help ?? false,
+    token: values.token ?? (env.TOR_TOKEN || undefined),
     command: positionals,
   };
 }

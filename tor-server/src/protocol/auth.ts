@@ -47,7 +47,7 @@ export function formatSignedInLine(label: string, access: AccessLevel): string {
 
 /** Reads a `signed in as` line; undefined for any other line. */
 export function parseSignedInLine(line: string): { label: string; access: AccessLevel } | undefined {
-  const match = /^signed in as (\S+) \((\w+)\)$/.exec(line);
+  const match = /^signed in as (.+) \((\w+)\)$/.exec(line);
   const access = match && parseAccessLevel(match[2]!);
   return match && access ? { label: match[1]!, access } : undefined;
 }
