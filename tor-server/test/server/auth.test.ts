@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { CLIENT_NOT_TRUSTED, SIGN_IN_FIRST, formatSignedInLine } from '../../src/protocol/auth.js';
 import { ACCESS_LEVELS, ErrorKind, Reply, accessAllows, type AccessLevel } from '../../src/protocol/constants.js';
 import { MAX_FAILED_SIGN_INS } from '../../src/server/auth/sign-in-limit.js';
+import { scrape } from 'test-support';
 import { LineClient, memoryLogger } from '../helpers.js';
 import { signedIn, startAuthServer } from './auth-helpers.js';
 
@@ -98,6 +99,19 @@ describe('sign-in', () => {
     assert.equal(elsewhere, undefined, 'the same address stays limited');
     const fromOther = await LineClient.connect(t, server.port, '127.0.0.2');
     assert.deepEqual([await fromOther.request(`auth ${token}`), await fromOther.line()], ['ok', 'signed in as alice (admin)']);
+  });
+
+  it('failed sign-ins are counted by their reply in the commands metric', async (t) => {
+    const server = await startAuthServer(t, { metricsPort: 0 });
+    const token = await server.addToken('alice', 'read');
+    const url = `http://127.0.0.1:${server.server.metricsAddress()!.port}/metrics`;
+    const bad = await LineClient.connect(t, server.port);
+    assert.equal(await bad.request('auth tft_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 'Invalid token');
+    await bad.closed();
+    await signedIn(t, server.port, token, 'alice', 'read');
+    const metrics = await scrape(url);
+    assert.equal(metrics.value('tor_server_commands_total{command="auth",result="invalid-token"}'), 1);
+    assert.equal(metrics.value('tor_server_commands_total{command="auth",result="ok"}'), 1);
   });
 
   it('auto: a share link alone leaves the server open; a token makes sign-in required', async (t) => {
