@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { WAIT_MS, scratchDir, within } from 'test-support';
@@ -90,5 +90,16 @@ describe('open mode', () => {
     assert.equal(log.text(), '');
     const client = await LineClient.connect(t, server.port);
     assert.deepEqual([await client.request('show'), await client.line()], ['ok', 'end']);
+  });
+});
+
+describe('an unreadable token file', () => {
+  it('stops the start rather than opening the server', async (t) => {
+    const dir = await scratchDir(t, 'tor-served-');
+    const stateDir = await scratchDir(t, 'tor-state-');
+    await writeFile(path.join(stateDir, TOKEN_FILE_NAME), '{"format": 1, "tokens": [');
+    const result = await runBin(t, ['--port', '0', '--host', '127.0.0.1', '--dir', dir, '--state-dir', stateDir]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /tokens\.json is not valid JSON .*; restore it from a backup, or remove it to start without tokens\n$/);
   });
 });

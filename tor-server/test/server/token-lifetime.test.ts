@@ -99,3 +99,13 @@ describe('token lifetime', () => {
     await eventually(() => watcher.ended, 'the watcher closed');
   });
 });
+
+describe('token add while the server runs', () => {
+  it('a token made by the bin a moment ago signs in at once, before the next poll', async (t) => {
+    const server = await startAuthServer(t);
+    const added = await runBin(t, ['token', 'add', 'carol', '--access', 'read', '--state-dir', server.stateDir]);
+    assert.equal(added.code, 0, added.stderr);
+    const token = added.stdout.split('\n')[1]!;
+    await signedIn(t, server.port, token, 'carol', 'read');
+  });
+});

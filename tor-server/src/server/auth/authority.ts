@@ -44,7 +44,8 @@ export class Authority extends EventEmitter<AuthorityEvents> {
   /** Loads the tokens of `stateDir` and follows the file's changes from then on. */
   static async start(stateDir: string, mode: AuthMode, logger: Logger): Promise<Authority> {
     const authority = new Authority(stateDir, mode, logger);
-    await authority.reload();
+    // Unlike a later change, an unreadable file at the start stops it: starting with no tokens would open the server.
+    authority.#records = new Map((await authority.file.read()).map((r) => [r.id, r]));
     watchFile(authority.file.path, { interval: POLL_MS, persistent: false }, authority.#onFileChange);
     return authority;
   }
@@ -61,11 +62,17 @@ export class Authority extends EventEmitter<AuthorityEvents> {
     return [...this.#records.values()];
   }
 
-  /** Checks a token's text: its record, or why it is refused. The secret is compared in constant time. */
-  signIn(text: string): SignInResult {
+  /**
+   * Checks a token's text: its record, or why it is refused. The secret is compared in constant
+   * time. An id not known yet is looked for in the file once more, so a token made by the
+   * subcommand a moment ago works before the next poll.
+   */
+  async signIn(text: string): Promise<SignInResult> {
     const parts = parseToken(text);
-    const record = parts && this.#records.get(parts.id);
-    if (!parts || !record || !secretMatches(parts.secret, record.hash)) return { refused: 'invalid' };
+    if (!parts) return { refused: 'invalid' };
+    if (!this.#records.has(parts.id)) await this.reload();
+    const record = this.#records.get(parts.id);
+    if (!record || !secretMatches(parts.secret, record.hash)) return { refused: 'invalid' };
     const problem = unusable(record);
     return problem ? { refused: problem } : { record };
   }

@@ -62,8 +62,13 @@ export class TokenFile {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const content = JSON.parse(text) as TokenFileContent;
-    if (content.format !== FILE_FORMAT || !Array.isArray(content.tokens)) throw new Error(`${this.path} is not a token file this version can read`);
+    let content: TokenFileContent;
+    try {
+      content = JSON.parse(text) as TokenFileContent;
+    } catch (error) {
+      throw new Error(`${this.path} is not valid JSON (${(error as Error).message}); restore it from a backup, or remove it to start without tokens`);
+    }
+    if (content?.format !== FILE_FORMAT || !Array.isArray(content.tokens)) throw new Error(`${this.path} is not a token file this version can read`);
     return content.tokens;
   }
 

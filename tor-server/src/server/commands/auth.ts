@@ -29,7 +29,7 @@ export const auth: CommandHandler = {
       logger.warn('sign-in-limited', { client: conn.label, address, retry_s: wait });
       return refuseAndClose(conn, tooManyAttemptsReply(wait));
     }
-    const result = authority.signIn(token);
+    const result = await authority.signIn(token);
     if ('record' in result) {
       conn.signIn(result.record);
       logger.info('signed-in', { client: conn.label, token: result.record.label, kind: result.record.kind, access: result.record.access });
