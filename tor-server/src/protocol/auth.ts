@@ -23,6 +23,8 @@ export const SIGN_IN_FIRST = errorReply(ErrorKind.PERMISSION_DENIED, 'sign in wi
 export const TOKEN_REVOKED = errorReply(ErrorKind.PERMISSION_DENIED, 'token revoked; sign in again with auth <token>');
 /** The refusal of a command after the session's token expired. */
 export const TOKEN_EXPIRED = errorReply(ErrorKind.PERMISSION_DENIED, 'token expired; sign in again with auth <token>');
+/** `auth` with a real token that expired: the holder knows the secret, so the reason is theirs to see. */
+export const TOKEN_EXPIRED_AT_SIGN_IN = errorReply(ErrorKind.PERMISSION_DENIED, 'token expired');
 /** The refusal of a share link that reached its maximum of downloads (at sign-in and after). */
 export const SHARE_USED_UP = errorReply(ErrorKind.PERMISSION_DENIED, 'share link used up');
 /** The refusal of `client` from an address not named in --trusted-proxies. */

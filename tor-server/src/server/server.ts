@@ -169,9 +169,10 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     const fromAddress = this.#perAddress.get(address) ?? 0;
     if (this.#shuttingDown) return this.#refuse(socket, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
     // A gateway carries many users' connections: it has a limit of its own.
-    const limit = this.config.trustedProxies.includes(address) ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
+    const proxy = this.config.trustedProxies.includes(address);
+    const limit = proxy ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
     if (fromAddress >= limit) {
-      return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per address`));
+      return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per ${proxy ? 'trusted proxy' : 'address'}`));
     }
     if (this.#connections.size >= this.config.maxClients) {
       return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `the server allows ${this.config.maxClients}, try again later`));

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { CLIENT_NOT_TRUSTED, SIGN_IN_FIRST, formatSignedInLine } from '../../src/protocol/auth.js';
 import { ACCESS_LEVELS, ErrorKind, Reply, accessAllows, type AccessLevel } from '../../src/protocol/constants.js';
 import { MAX_FAILED_SIGN_INS } from '../../src/server/auth/sign-in-limit.js';
-import { scrape } from 'test-support';
+import { eventually, scrape } from 'test-support';
 import { LineClient, memoryLogger } from '../helpers.js';
 import { signedIn, startAuthServer } from './auth-helpers.js';
 
@@ -169,6 +169,14 @@ describe('trusted proxies', () => {
     assert.equal(await first.request('auth tft_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 'Invalid token');
     assert.match(log.text(), /warn sign-in-failed client="203\.0\.113\.9 \(via 127\.0\.0\.1:\d+\)" address=203\.0\.113\.9/);
     assert.equal(await second.request('client not-an-address'), Reply.UNKNOWN);
+    // The proxy's own limit (3), not the per-address one (1), applies to it.
+    await first.closed();
+    await eventually(() => server.server.connections.size === 1, 'the refused connection is gone');
+    await LineClient.connect(t, server.port);
+    await LineClient.connect(t, server.port);
+    await eventually(() => server.server.connections.size === 3, 'three connections from the proxy');
+    const fourth = await LineClient.connect(t, server.port);
+    assert.equal(await fourth.line(), 'Too many clients: 127.0.0.1 already has 3 connections, the limit per trusted proxy');
   });
 
   it('anyone else is refused client', async (t) => {

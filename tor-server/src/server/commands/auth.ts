@@ -1,15 +1,12 @@
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLIENT_NOT_TRUSTED, CLIENT_TOO_LATE, SHARE_USED_UP, SignInRefusal, formatSignedInLine, tooManyAttemptsReply } from '../../protocol/auth.js';
-import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
+import { CLIENT_NOT_TRUSTED, CLIENT_TOO_LATE, SHARE_USED_UP, SignInRefusal, TOKEN_EXPIRED_AT_SIGN_IN, formatSignedInLine, tooManyAttemptsReply } from '../../protocol/auth.js';
+import { Command, Reply } from '../../protocol/constants.js';
 import { ReplyError } from '../errors.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 
 /** How long a refused sign-in holds its connection before closing it, so guessing tokens is slow. */
 export const SIGN_IN_FAILURE_DELAY_MS = 1000;
-
-/** `auth` with a real token that expired: the holder knows the secret, so the reason is theirs to see. */
-const EXPIRED_AT_SIGN_IN = errorReply(ErrorKind.PERMISSION_DENIED, 'token expired');
 
 /**
  * `auth <token>`: `ok`, then `signed in as <label> (<level>)`. A token the server does not know
@@ -35,7 +32,7 @@ export const auth: CommandHandler = {
       logger.info('signed-in', { client: conn.label, token: result.record.label, kind: result.record.kind, access: result.record.access });
       return conn.sendLines([Reply.OK, formatSignedInLine(result.record.label, result.record.access)]);
     }
-    if (result.refused === 'expired') throw new ReplyError(EXPIRED_AT_SIGN_IN);
+    if (result.refused === 'expired') throw new ReplyError(TOKEN_EXPIRED_AT_SIGN_IN);
     if (result.refused === 'used up') throw new ReplyError(SHARE_USED_UP);
     authority.signIns.failed(address);
     // Never the token itself: a typo of a real one is most of it.
