@@ -31,6 +31,8 @@ export class Authority extends EventEmitter<AuthorityEvents> {
   readonly signIns = new SignInLimit();
   readonly #logger: Logger;
   #records = new Map<string, TokenRecord>();
+  /** Whether a token that is no share link exists: asked at every command of a connection not signed in. */
+  #hasTokens = false;
   #reloading: Promise<void> = Promise.resolve();
   readonly #onFileChange = () => void this.reload();
 
@@ -45,16 +47,14 @@ export class Authority extends EventEmitter<AuthorityEvents> {
   static async start(stateDir: string, mode: AuthMode, logger: Logger): Promise<Authority> {
     const authority = new Authority(stateDir, mode, logger);
     // Unlike a later change, an unreadable file at the start stops it: starting with no tokens would open the server.
-    authority.#records = new Map((await authority.file.read()).map((r) => [r.id, r]));
+    authority.#use(await authority.file.read());
     watchFile(authority.file.path, { interval: POLL_MS, persistent: false }, authority.#onFileChange);
     return authority;
   }
 
   /** Whether a connection must sign in before any other command. */
   get required(): boolean {
-    if (this.mode !== 'auto') return this.mode === 'required';
-    for (const record of this.#records.values()) if (record.kind === 'token') return true;
-    return false;
+    return this.mode === 'required' || (this.mode === 'auto' && this.#hasTokens);
   }
 
   /** The tokens as last read. */
@@ -99,12 +99,17 @@ export class Authority extends EventEmitter<AuthorityEvents> {
         this.#logger.error('token-file-unreadable', { file: this.file.path, error: (error as Error).message });
         return;
       }
-      const next = new Map(records.map((r) => [r.id, r]));
-      const gone = new Set([...this.#records.keys()].filter((id) => !next.has(id)));
-      this.#records = next;
+      const before = this.#records;
+      this.#use(records);
+      const gone = new Set([...before.keys()].filter((id) => !this.#records.has(id)));
       if (gone.size > 0) this.emit('revoked', gone);
     });
     return this.#reloading;
+  }
+
+  #use(records: TokenRecord[]): void {
+    this.#records = new Map(records.map((r) => [r.id, r]));
+    this.#hasTokens = records.some((r) => r.kind === 'token');
   }
 
   /** Stops following the file. */
