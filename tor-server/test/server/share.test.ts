@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { once } from 'node:events';
 import { eventually } from 'test-support';
+import { TftcpClient } from '../../src/client/index.js';
 import { SHARE_USED_UP, parseShareLine } from '../../src/protocol/auth.js';
 import { Reply } from '../../src/protocol/constants.js';
 import { LineClient, patternBytes } from '../helpers.js';
@@ -67,6 +69,29 @@ describe('share links', () => {
     const late = await LineClient.connect(t, server.port);
     assert.equal(await late.request(`auth ${token}`), SHARE_USED_UP);
     assert.equal(SHARE_USED_UP, 'Permission denied: share link used up');
+  });
+
+  it('parallel downloads cannot pass the maximum together: one under way holds its place', async (t) => {
+    const server = await startAuthServer(t);
+    const size = 32 * 1024 * 1024;
+    await writeFile(path.join(server.dir, 'big.bin'), Buffer.alloc(size, 7));
+    const writer = await signedIn(t, server.port, await server.addToken('alice', 'write'), 'alice', 'write');
+    await writer.request('share big.bin --max-downloads 1');
+    const token = parseShareLine(await writer.line())!.token;
+    const first = await TftcpClient.connect({ host: '127.0.0.1', port: server.port, token });
+    t.after(() => first.destroy());
+    const { stream } = await first.download('big.bin');
+    stream.pause();
+    const second = await signedIn(t, server.port, token, 'big.bin', 'read');
+    assert.equal(await second.request('download big.bin'), SHARE_USED_UP);
+    let received = 0;
+    stream.on('data', (chunk: Buffer) => (received += chunk.length));
+    const ended = once(stream, 'end');
+    stream.resume();
+    await ended;
+    assert.equal(received, size);
+    await eventually(() => server.server.auth.record(token.split('_')[1]!)!.downloads === 1, 'the download counted');
+    assert.equal(await second.request('download big.bin'), SHARE_USED_UP);
   });
 
   it('shares lists the caller\'s links (an admin every one); unshare by its creator or an admin', async (t) => {

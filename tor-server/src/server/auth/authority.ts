@@ -31,6 +31,8 @@ export class Authority extends EventEmitter<AuthorityEvents> {
   readonly signIns = new SignInLimit();
   readonly #logger: Logger;
   #records = new Map<string, TokenRecord>();
+  /** Downloads under way per share link, so parallel ones cannot pass its maximum together. */
+  readonly #shareDownloads = new Map<string, number>();
   /** Whether a token that is no share link exists: asked at every command of a connection not signed in. */
   #hasTokens = false;
   #reloading: Promise<void> = Promise.resolve();
@@ -81,6 +83,22 @@ export class Authority extends EventEmitter<AuthorityEvents> {
   sessionProblem(id: string): SessionProblem | undefined {
     const record = this.#records.get(id);
     return record ? unusable(record) : 'revoked';
+  }
+
+  /**
+   * Holds one of share `id`'s downloads for a download about to start; undefined when the
+   * completed ones and those under way already reach its maximum. Call the returned function when it ends.
+   */
+  holdShareDownload(id: string): (() => void) | undefined {
+    const record = this.#records.get(id);
+    const running = this.#shareDownloads.get(id) ?? 0;
+    if (!record || (record.maxDownloads !== null && record.downloads + running >= record.maxDownloads)) return undefined;
+    this.#shareDownloads.set(id, running + 1);
+    return () => {
+      const left = (this.#shareDownloads.get(id) ?? 1) - 1;
+      if (left > 0) this.#shareDownloads.set(id, left);
+      else this.#shareDownloads.delete(id);
+    };
   }
 
   /** The current record of token `id`. */

@@ -1,3 +1,4 @@
+import { SHARE_USED_UP } from '../../protocol/auth.js';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { parseRangeArguments } from '../../protocol/command-line.js';
 import type { ServerContext } from '../context.js';
@@ -16,8 +17,16 @@ export const download: CommandHandler = {
   access: 'read',
   async run(conn, argument, ctx) {
     const name = nameArgument(argument, conn);
-    // Only a whole file, sent to the last byte, counts toward a share link's maximum.
-    if ((await sendFile(conn, ctx, name, 0, Infinity)) && conn.session?.kind === 'share') await countShareDownload(ctx, conn.session.id);
+    const share = conn.session?.kind === 'share' ? conn.session.id : undefined;
+    if (share === undefined) return void (await sendFile(conn, ctx, name, 0, Infinity));
+    const release = ctx.auth.holdShareDownload(share);
+    if (!release) throw new ReplyError(SHARE_USED_UP);
+    try {
+      // Only a whole file, sent to the last byte, counts toward a share link's maximum.
+      if (await sendFile(conn, ctx, name, 0, Infinity)) await countShareDownload(ctx, share);
+    } finally {
+      release();
+    }
   },
 };
 
