@@ -4,8 +4,7 @@ import { parseCommandLine } from '../protocol/command-line.js';
 import { ErrorKind, Reply, accessAllows, errorReply, type AccessLevel } from '../protocol/constants.js';
 import { INVALID_LINE, LineReader, LineTooLongError, type RawBytes } from '../protocol/line-reader.js';
 import { sendExactly, writeLine } from '../protocol/write.js';
-import { SHARE_USED_UP, SIGN_IN_FIRST, TOKEN_EXPIRED, TOKEN_REVOKED } from '../protocol/auth.js';
-import type { SessionProblem } from './auth/authority.js';
+import { sessionCheck } from './auth/session-check.js';
 import type { TokenRecord } from './auth/token-file.js';
 import type { CommandConnection, Session, TransferActivity } from './commands/command.js';
 import { findCommand, type CommandHandler } from './commands/index.js';
@@ -303,22 +302,15 @@ export class Connection implements CommandConnection {
     }
   }
 
-  /**
-   * Checked as each command starts: a session whose token was revoked, expired or used up is
-   * signed out (a transfer under way was let finish), and a server that requires tokens refuses
-   * everyone not signed in.
-   */
+  /** A session whose token was revoked, expired or used up is signed out as the next command starts (one under way was let finish). */
   #signInRefusal(): string | undefined {
-    const { auth, config } = this.#ctx;
-    if (this.session) {
-      const problem = auth.sessionProblem(this.session.id);
-      if (problem === undefined) return undefined;
-      this.#ctx.logger.info('signed-out', { client: this.label, token: this.session.label, reason: problem });
+    const check = sessionCheck(this.session, this.#ctx.auth);
+    if (check?.signOut && this.session) {
+      this.#ctx.logger.info('signed-out', { client: this.label, token: this.session.label, reason: check.signOut });
       this.session = undefined;
-      this.access = config.openAccess;
-      return SESSION_PROBLEM_REPLIES[problem];
+      this.access = this.#ctx.config.openAccess;
     }
-    return auth.required ? SIGN_IN_FIRST : undefined;
+    return check?.reply;
   }
 
   /** Refuses a command before it runs, counting it by the reply's kind. */
@@ -340,8 +332,6 @@ export class Connection implements CommandConnection {
     this.close();
   }
 }
-
-const SESSION_PROBLEM_REPLIES: Record<SessionProblem, string> = { revoked: TOKEN_REVOKED, expired: TOKEN_EXPIRED, 'used up': SHARE_USED_UP };
 
 function argumentFits(command: CommandHandler, argument: string | undefined): boolean {
   return command.takesArgument === 'optional' || command.takesArgument === (argument !== undefined);
