@@ -18,7 +18,8 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
-    TOR_DIR=/data/tor_files
+    TOR_DIR=/data/tor_files \
+    TOR_STATE_DIR=/data/tor-state
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
@@ -29,9 +30,9 @@ COPY --from=build /app/gateway/package.json gateway/
 COPY --from=build /app/gateway/bin gateway/bin
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/web/dist web/dist
-RUN mkdir -p /data/tor_files && chown -R node:node /data
+RUN mkdir -p /data/tor_files /data/tor-state && chmod 700 /data/tor-state && chown -R node:node /data
 USER node
-VOLUME ["/data/tor_files"]
+VOLUME ["/data/tor_files", "/data/tor-state"]
 EXPOSE 7777 8080
 # The same bins `npm start` runs (scripts/start.mjs); compose picks one per service.
 CMD ["node", "tor-server/bin/tor-server.js"]

@@ -16,7 +16,9 @@ export interface TestServer {
 /** Starts an in-process server on 127.0.0.1, port 0, serving a fresh scratch folder (or `options.dir`). */
 export async function startServer(t: Owner, options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TestServer> {
   const dir = options.dir ?? (await scratchDir(t, 'tor-test-'));
-  const server = await TorServer.start({ ...options, host: '127.0.0.1', port: 0, dir });
+  // Tokens live apart from the served folder, in a scratch folder of their own unless a test shares one.
+  const stateDir = options.stateDir ?? path.join(await scratchDir(t, 'tor-state-'), 'state');
+  const server = await TorServer.start({ ...options, host: '127.0.0.1', port: 0, dir, stateDir });
   t.after(() => within(server.close(0), WAIT_MS, 'server.close()'));
   return { server, dir, port: server.address().port };
 }

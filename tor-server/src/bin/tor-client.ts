@@ -5,6 +5,7 @@ import type { ClientTls } from '../client/tftcp-client.js';
 import { TlsSetupError, readCa } from '../options/tls.js';
 import { UsageError, cliUsage, parseCliArgs, parsePort } from '../cli/args.js';
 import { ExitCode, Session, runCommand, type CliOutput } from '../cli/commands.js';
+import { SignInRefusedError } from '../cli/access-commands.js';
 import { ask, runRepl } from '../cli/repl.js';
 import { ensureFolders } from '../cli/transfers.js';
 import { quoteWord } from '../protocol/words.js';
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
   }
 
   const folders = await ensureFolders(options.home);
-  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify, ...(tls && { tls }) });
+  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify, ...(tls && { tls }), token: options.token });
   const io: CliOutput = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
@@ -75,6 +76,10 @@ async function main(): Promise<number> {
   try {
     await session.client();
   } catch (error) {
+    if (error instanceof SignInRefusedError) {
+      io.err(error.message);
+      return ExitCode.REFUSED;
+    }
     if (!(error instanceof TftcpConnectionError)) throw error;
     io.err(error.message);
     return ExitCode.CONNECTION;

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { OperatorConsole } from '../server/console.js';
-import { SERVER_PROGRAM, parseServerConfig, usage } from '../server/config.js';
-import { EXIT_FAILURE, MetricsListenError, listenProblem, metricsListening, settingsOrExit, stopOnSignals, torServerListening } from '../options/index.js';
+import { ADMIN_SUBCOMMANDS, SERVER_PROGRAM, parseAdminArgs, parseServerConfig, usage } from '../server/config.js';
+import { runTokenAdmin } from '../server/auth/token-admin.js';
+import { TokenFile } from '../server/auth/token-file.js';
+import { ConfigError, EXIT_FAILURE, MetricsListenError, listenProblem, metricsListening, settingsOrExit, stopOnSignals, torServerListening } from '../options/index.js';
 import { TlsSetupError } from '../options/tls.js';
 import { FolderLockedError } from '../server/store/folder-lock.js';
 import { createLogger } from '../server/logger.js';
@@ -10,6 +12,7 @@ import { TorServer } from '../server/server.js';
 
 /** Starts a tor-server from flags and environment, with the console when stdin is a terminal. */
 async function main(): Promise<void> {
+  if (ADMIN_SUBCOMMANDS.includes(process.argv[2] ?? '')) return administerTokens();
   const config = settingsOrExit(SERVER_PROGRAM, usage(), () => parseServerConfig(process.argv.slice(2), process.env));
   if (config === undefined) return;
 
@@ -62,8 +65,21 @@ async function main(): Promise<void> {
   }
 }
 
+/** `tor-server token ...` / `tor-server share ...`: changes the token file and exits; a running server picks the change up. */
+async function administerTokens(): Promise<void> {
+  const { words, stateDir } = parseAdminArgs(process.argv.slice(2), process.env);
+  try {
+    const outcome = await runTokenAdmin(new TokenFile(stateDir), words);
+    (outcome.ok ? process.stdout : process.stderr).write(`${outcome.text}\n`);
+    process.exitCode = outcome.ok ? 0 : EXIT_FAILURE;
+  } catch (error) {
+    process.stderr.write(`${SERVER_PROGRAM}: ${(error as Error).message}\n`);
+    process.exitCode = EXIT_FAILURE;
+  }
+}
+
 function startupProblem(error: NodeJS.ErrnoException & { port?: number }, config: { host: string; port: number; tlsPort?: number }): string {
-  if (error instanceof FolderLockedError || error instanceof MetricsListenError || error instanceof TlsSetupError) return error.message;
+  if (error instanceof FolderLockedError || error instanceof MetricsListenError || error instanceof ConfigError || error instanceof TlsSetupError) return error.message;
   // The listen error names the port that failed: the plain one or the TLS one beside it.
   const onTlsPort = config.tlsPort !== undefined && error.port === config.tlsPort && config.tlsPort !== config.port;
   return listenProblem(error, {

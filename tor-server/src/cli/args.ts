@@ -14,6 +14,8 @@ export interface CliOptions {
   /** Speak TLS: with a CA file to trust, or insecure (no check of the server's certificate). */
   tls: { caFile?: string; insecure: boolean } | undefined;
   help: boolean;
+  /** The token to sign in with right after connecting. */
+  token?: string;
   /** One-shot command words (empty: interactive prompt). */
   command: string[];
 }
@@ -25,7 +27,7 @@ export class UsageError extends Error {
 
 /** The --help text. */
 export function cliUsage(): string {
-  return `Usage: tor-client [--host HOST] [--port PORT] [--tls [--ca FILE | --insecure]] [--home DIR] [--tsv] [--verify] [COMMAND [ARGUMENT...]]
+  return `Usage: tor-client [--host HOST] [--port PORT] [--tls [--ca FILE | --insecure]] [--token TOKEN] [--home DIR] [--tsv] [--verify] [COMMAND [ARGUMENT...]]
 
 Talks to a tor-server. Without a COMMAND it opens a prompt (>> ); with one it runs it and exits
 (0 on success, 1 when the server refuses, 2 for a usage error, 3 when the connection fails,
@@ -47,6 +49,11 @@ Commands:
   rename OLD NEW     give a file a new name, never over another (needs admin access)
   delete NAME        delete a file on the server (needs admin access)
   watch              print every change on the server as it happens, until Ctrl-C
+  auth TOKEN         sign in with a token (prompt; from the command line use --token)
+  share NAME [--expires 7d] [--max-downloads N]
+                     make a share link: a token that reads NAME only (needs write access)
+  share list         your share links, with expiry and downloads
+  share revoke ID    revoke a share link
   exit               sign out (prompt only)
   help               this text
 
@@ -59,6 +66,7 @@ Options:
                      the server's self-signed certificate); implies --tls [env TOR_CA]
   --insecure         TLS without checking the server's certificate: encrypted, but anyone in
                      between can pretend to be the server; implies --tls
+  --token TOKEN      sign in with this token right after connecting [env TOR_TOKEN]
   --home DIR         where tor-files/ lives, default the current folder
   --tsv              print listings as name<TAB>size<TAB>modified rows
   --verify           verify every download against the server's sha256
@@ -68,7 +76,7 @@ quotes around a name with spaces: rename "old name.txt" "new name.txt".
 `;
 }
 
-/** Parses flags (then TOR_HOST/TOR_PORT) and the optional one-shot command. */
+/** Parses flags (then TOR_HOST/TOR_PORT/TOR_TOKEN) and the optional one-shot command. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions {
   let parsed;
   try {
@@ -78,6 +86,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
         host: { type: 'string' },
         port: { type: 'string' },
         home: { type: 'string' },
+        token: { type: 'string' },
         tsv: { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
         tls: { type: 'boolean', default: false },
@@ -101,6 +110,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
     verify: values.verify ?? false,
     tls: tlsChoice(values, env),
     help: values.help ?? false,
+    token: values.token ?? (env.TOR_TOKEN || undefined),
     command: positionals,
   };
 }

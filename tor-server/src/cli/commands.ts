@@ -11,6 +11,7 @@ import { LocalFileError, VerificationError, downloadFile, uploadFile, type Clien
 import { ExitCode, type CliOutput, type CommandOutcome } from './outcome.js';
 import { notFound, watchChanges } from './file-commands.js';
 import { singleArgument, splitWords } from '../protocol/words.js';
+import { SignInRefusedError, shareCommand, signIn } from './access-commands.js';
 
 export { ExitCode, type CliOutput, type CommandOutcome, type ExitCodeValue } from './outcome.js';
 
@@ -24,9 +25,12 @@ export class Session {
   readonly verify: boolean;
   /** TLS settings, or undefined for plain TCP. */
   readonly tls: ClientTls | undefined;
+  /** Signs every connection in (--token, TOR_TOKEN, or `auth` at the prompt). */
+  token: string | undefined;
   #client: TftcpClient | undefined;
 
-  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean; verify?: boolean; tls?: ClientTls }) {
+  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean; verify?: boolean; tls?: ClientTls; token?: string }) {
+    this.token = options.token;
     this.host = options.host;
     this.port = options.port;
     this.tls = options.tls;
@@ -38,7 +42,9 @@ export class Session {
   /** The open connection, connecting first if there is none; `signal` gives up on the connecting. */
   async client(signal?: AbortSignal): Promise<TftcpClient> {
     if (this.#client && !this.#client.closed) return this.#client;
-    const connecting = TftcpClient.connect({ host: this.host, port: this.port, ...(this.tls && { tls: this.tls }) });
+    const connecting = TftcpClient.connect({ host: this.host, port: this.port, ...(this.tls && { tls: this.tls }), token: this.token }).catch((error: unknown) => {
+      throw error instanceof TftcpReplyError ? new SignInRefusedError(error.reply) : error;
+    });
     this.#client = await untilAborted(connecting, signal, (late) => late.destroy());
     return this.#client;
   }
@@ -94,7 +100,7 @@ async function dispatch(session: Session, line: string, io: CliOutput, signal: A
   const rawArgument = space === -1 ? '' : trimmed.slice(space + 1).trim();
   const verify = word === Command.DOWNLOAD && /^--verify(\s|$)/.test(rawArgument);
   // rename takes two names, each quoted when it has spaces; every other command one, quoted or not.
-  const argument = word === Command.RENAME ? rawArgument : singleArgument(verify ? rawArgument.slice('--verify'.length).trim() : rawArgument);
+  const argument = word === Command.RENAME || word === Command.SHARE || word === Command.AUTH ? rawArgument : singleArgument(verify ? rawArgument.slice('--verify'.length).trim() : rawArgument);
   const needs = (what: string): CommandOutcome => {
     io.err(`${printable(word)} needs ${what}: ${printable(word)} <${what}>`);
     return { code: ExitCode.USAGE };
@@ -157,6 +163,10 @@ async function dispatch(session: Session, line: string, io: CliOutput, signal: A
       }
       case Command.WATCH:
         return await watchChanges(session, io, signal);
+      case Command.AUTH:
+        return await signIn(session, argument, io, signal);
+      case Command.SHARE:
+        return await shareCommand(session, argument, io, signal);
       case Command.EXIT:
         await session.close();
         return { code: ExitCode.OK, quit: true };

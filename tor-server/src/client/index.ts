@@ -1,4 +1,4 @@
-export { TftcpClient, type ClientTls, type ConnectOptions, type Incoming, type UploadOptions } from './tftcp-client.js';
+export { TftcpClient, type ClientTls, type ConnectOptions, type TftcpConnectOptions, type SignedIn, type NewShare, type ShareInfo, type ShareRequest, type Incoming, type UploadOptions } from './tftcp-client.js';
 export { ChangeWatch } from './change-watch.js';
 export { TftcpError, TftcpReplyError, TftcpConnectionError, TftcpProtocolError, TftcpSizeMismatchError, refusalKind, type RefusalKind } from './errors.js';
 export type { AccessLevel } from '../protocol/constants.js';

@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import { SignInRefusal, formatShareArgument, parseShareLine, parseShareRow, parseSignedInLine, type ShareInfo, type ShareRequest } from '../protocol/auth.js';
 import { Command, Reply, type AccessLevel } from '../protocol/constants.js';
 import { parseSize } from '../protocol/command-line.js';
 import { formatRenameArgument, parseAccessLine, parseHashLine, parseWatchingLine } from '../protocol/changes.js';
@@ -11,7 +12,27 @@ import { checkFileName } from './checks.js';
 import { TftcpConnection, openSocket, type ConnectOptions } from './connection.js';
 import { TftcpConnectionError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
 
+/** How to reach a tor-server, and the token to sign in with right after connecting. */
+export type TftcpConnectOptions = ConnectOptions & {
+  /** Signs in with `auth` before any other command; a refusal fails the connect. */
+  token?: string;
+};
+
+/** Who a connection signed in as. */
+export interface SignedIn {
+  label: string;
+  access: AccessLevel;
+}
+
+/** A share link just made: the token to hand out, its expiry (ISO, null for never) and its maximum of downloads (null for unlimited). */
+export interface NewShare {
+  token: string;
+  expires: string | null;
+  maxDownloads: number | null;
+}
+
 export type { ClientTls, ConnectOptions } from './connection.js';
+export type { ShareInfo, ShareRequest } from '../protocol/auth.js';
 
 // A watch is quiet for as long as nothing changes: TCP keep-alive, not a reply timeout, finds a dead server.
 const WATCH_KEEPALIVE_MS = 30_000;
@@ -40,9 +61,72 @@ export class TftcpClient extends TftcpConnection {
     super(socket, options);
   }
 
-  /** Connects to a tor-server. Rejects with TftcpConnectionError when it cannot be reached. */
-  static async connect(options: ConnectOptions): Promise<TftcpClient> {
-    return new TftcpClient(await openSocket(options), options);
+  /**
+   * Connects to a tor-server, and signs in when given a token. Rejects with TftcpConnectionError
+   * when it cannot be reached, TftcpReplyError when it refuses the token.
+   */
+  static async connect(options: TftcpConnectOptions): Promise<TftcpClient> {
+    const client = new TftcpClient(await openSocket(options), options);
+    if (options.token === undefined) return client;
+    try {
+      await client.auth(options.token);
+    } catch (error) {
+      client.destroy();
+      throw error;
+    }
+    return client;
+  }
+
+  /** Signs in with a token (`auth`); its level applies from the next command on. */
+  auth(token: string): Promise<SignedIn> {
+    return this.enqueue(async () => {
+      // A line break would smuggle a second command onto the connection; no token has one.
+      if (/[\s]/.test(token) || token === '') throw new TftcpReplyError(SignInRefusal.INVALID_TOKEN);
+      await this.send(`${Command.AUTH} ${token}`);
+      await this.expect(Reply.OK);
+      const line = await this.readLine();
+      const signedIn = parseSignedInLine(line);
+      if (!signedIn) throw this.protocolError(`expected "${Reply.SIGNED_IN} <label> (<level>)", got "${line.slice(0, 80)}"`);
+      return signedIn;
+    });
+  }
+
+  /** Makes a share link for one file (write access); false when no file has the name. */
+  share(request: ShareRequest): Promise<NewShare | false> {
+    return this.enqueue(async () => {
+      this.#checkFileName(request.name);
+      await this.send(`${Command.SHARE} ${formatShareArgument(request)}`);
+      await this.expect(Reply.OK);
+      const line = await this.readLine();
+      if (line === Reply.NOT_FOUND) return false;
+      const share = parseShareLine(line);
+      if (!share) throw new TftcpReplyError(line);
+      return share;
+    });
+  }
+
+  /** The share links this connection's token made (every one for an admin). */
+  shares(): Promise<ShareInfo[]> {
+    return this.enqueue(async () => {
+      await this.send(Command.SHARES);
+      await this.expect(Reply.OK);
+      const rows: ShareInfo[] = [];
+      for (let line = await this.readLine(); line !== Reply.END; line = await this.readLine()) {
+        const row = parseShareRow(line);
+        if (!row) throw this.protocolError(`malformed share row "${line.slice(0, 80)}"`);
+        rows.push(row);
+      }
+      return rows;
+    });
+  }
+
+  /** Revokes a share link: true once revoked, false when there is none with the id (or it is someone else's). */
+  unshare(id: string): Promise<boolean> {
+    return this.enqueue(async () => {
+      if (/[\s]/.test(id) || id === '') return false;
+      await this.send(`${Command.UNSHARE} ${id}`);
+      return this.#outcome(Reply.DELETED);
+    });
   }
 
   /** Every file on the server, sorted by name. */

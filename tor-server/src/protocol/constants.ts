@@ -25,6 +25,12 @@ export const Command = {
   RENAME: 'rename',
   WATCH: 'watch',
   WHOAMI: 'whoami',
+  // TFTCP/1.1 access control
+  AUTH: 'auth',
+  CLIENT: 'client',
+  SHARE: 'share',
+  SHARES: 'shares',
+  UNSHARE: 'unshare',
 } as const;
 export type CommandName = (typeof Command)[keyof typeof Command];
 
@@ -49,6 +55,10 @@ export const Reply = {
   ACCESS: 'access',
   /** First word of a watch's start line: `watching <seq>`, the last change so far. */
   WATCHING: 'watching',
+  /** First words of `auth`'s answer: `signed in as <label> (<level>)`. */
+  SIGNED_IN: 'signed in as',
+  /** First word of `share`'s answer: `share <token> <expires ISO or never> <max downloads or unlimited>`. */
+  SHARE: 'share',
 } as const;
 
 /**

@@ -1,5 +1,7 @@
 import { ACCESS_LEVELS, DEFAULT_PORT } from '../protocol/constants.js';
-import { ConfigError, byteSize, count, defaults, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
+import { AUTH_MODES } from './auth/authority.js';
+import { TOKEN_USAGE } from './auth/token-admin.js';
+import { ConfigError, byteSize, count, defaults, list, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
 import { checkTlsPair, tlsServerOptions } from '../options/tls.js';
 
 export { ConfigError, parseByteSize } from '../options/index.js';
@@ -44,6 +46,13 @@ const SERVER_OPTIONS = {
     parse: port,
     default: undefined,
   }),
+  /** Where tokens are kept (never inside the served folder). */
+  stateDir: option({ flag: 'state-dir', env: 'TOR_STATE_DIR', help: 'folder for the token file, outside the served folder', parse: text, default: './tor-state' }),
+  /** When clients must sign in with a token. */
+  auth: option({ flag: 'auth', env: 'TOR_AUTH', help: 'auto (sign-in required once a token exists), required or open', parse: oneOf(AUTH_MODES), default: 'auto' }),
+  /** Gateways: their own connection limit, and they may name the end user's address with `client`. */
+  trustedProxies: option({ flag: 'trusted-proxies', env: 'TOR_TRUSTED_PROXIES', help: 'comma-separated addresses of gateways that may name their users\' addresses', parse: list(text), default: [] as string[] }),
+  maxClientsPerProxy: option({ flag: 'max-clients-per-proxy', env: 'TOR_MAX_CLIENTS_PER_PROXY', help: 'most simultaneous connections from one trusted proxy', parse: count, default: 512 }),
   ...metricsOptions('TOR'),
 };
 
@@ -52,9 +61,28 @@ export type ServerConfig = OptionValues<typeof SERVER_OPTIONS>;
 
 export const DEFAULTS: ServerConfig = defaults(SERVER_OPTIONS);
 
-/** The --help text. */
+/** The --help text: the options, then the token subcommands. */
 export function usage(): string {
-  return usageOf(SERVER_PROGRAM, SERVER_OPTIONS);
+  return `${usageOf(SERVER_PROGRAM, SERVER_OPTIONS)}\nSubcommands (on the tokens of --state-dir, also while a server runs on it):\n${TOKEN_USAGE}\n`;
+}
+
+/** The words that start a token subcommand instead of a server. */
+export const ADMIN_SUBCOMMANDS = ['token', 'share'];
+
+/**
+ * A token subcommand's words and its state folder: `--state-dir` may come anywhere among the
+ * words, else TOR_STATE_DIR, else the default.
+ */
+export function parseAdminArgs(argv: readonly string[], env: NodeJS.ProcessEnv): { words: string[]; stateDir: string } {
+  const words: string[] = [];
+  let stateDir = env.TOR_STATE_DIR || DEFAULTS.stateDir;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--state-dir' && i + 1 < argv.length) stateDir = argv[++i]!;
+    else if (word.startsWith('--state-dir=')) stateDir = word.slice('--state-dir='.length);
+    else words.push(word);
+  }
+  return { words, stateDir };
 }
 
 /** Reads flags, then environment variables, then defaults; a bad value throws ConfigError naming the flag. */

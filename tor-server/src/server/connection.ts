@@ -4,12 +4,15 @@ import { parseCommandLine } from '../protocol/command-line.js';
 import { ErrorKind, Reply, accessAllows, errorReply, type AccessLevel } from '../protocol/constants.js';
 import { INVALID_LINE, LineReader, LineTooLongError, type RawBytes } from '../protocol/line-reader.js';
 import { sendExactly, writeLine } from '../protocol/write.js';
-import type { CommandConnection, TransferActivity } from './commands/command.js';
+import { sessionCheck } from './auth/session-check.js';
+import type { TokenRecord } from './auth/token-file.js';
+import type { CommandConnection, Session, TransferActivity } from './commands/command.js';
 import { findCommand, type CommandHandler } from './commands/index.js';
 import { clientAddress } from './client-address.js';
 import { UNKNOWN_COMMAND, replyResult, type CommandResult } from './metrics.js';
 import { ReplyError } from './errors.js';
 import type { ServerContext } from './context.js';
+import type { FileName } from './store/store.js';
 import { watchTransferRate } from './transfer-rate.js';
 
 export type { TransferActivity } from './commands/command.js';
@@ -39,6 +42,10 @@ export class Connection implements CommandConnection {
   activity: Activity = { kind: 'idle' };
   /** What this client may do; every command's level is checked against it where commands are dispatched. */
   access: AccessLevel;
+  /** The token signed in with (its level is `access`). */
+  session: Session | undefined;
+  readonly fromTrustedProxy: boolean;
+  #userAddress: string | undefined;
   readonly #gone = new AbortController();
   readonly #ctx: ServerContext;
   /** When the first command must have arrived (performance.now() time), counted from the connect. */
@@ -54,6 +61,7 @@ export class Connection implements CommandConnection {
     this.remoteAddress = clientAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
     this.access = ctx.config.openAccess;
+    this.fromTrustedProxy = ctx.config.trustedProxies.includes(this.remoteAddress);
     socket.setNoDelay(true);
     socket.once('close', () => this.#gone.abort());
     socket.on('timeout', () => this.#onTimeout());
@@ -62,9 +70,33 @@ export class Connection implements CommandConnection {
     pipeline(socket, this.#reader, () => {});
   }
 
-  /** `address:port` of the client. */
+  /** `address:port` of the client; through a trusted proxy that named its user, `user (via proxy:port)`. */
   get label(): string {
-    return `${this.remoteAddress}:${this.remotePort}`;
+    const peer = `${this.remoteAddress}:${this.remotePort}`;
+    return this.#userAddress === undefined ? peer : `${this.#userAddress} (via ${peer})`;
+  }
+
+  /** The end user's address: what a trusted proxy named with `client`, else the peer's. */
+  get userAddress(): string {
+    return this.#userAddress ?? this.remoteAddress;
+  }
+
+  /** Takes the end user's address from a trusted proxy's `client` line. */
+  setUserAddress(address: string): boolean {
+    if (this.#userAddress !== undefined) return false;
+    this.#userAddress = address;
+    return true;
+  }
+
+  /** Signs in with a token: its level and limits apply from the next command on. */
+  signIn(record: TokenRecord): void {
+    this.session = { id: record.id, label: record.label, kind: record.kind, only: (record.only ?? undefined) as FileName | undefined };
+    this.access = record.access;
+  }
+
+  /** Whether the connection is signed in with token `id` and between commands (idle or watching). */
+  idleWithToken(ids: ReadonlySet<string>): boolean {
+    return this.session !== undefined && ids.has(this.session.id) && !this.busy;
   }
 
   /** True while a command is being carried out (a watcher only waits, and is not busy). */
@@ -242,8 +274,14 @@ export class Connection implements CommandConnection {
       await this.#refuse(command.name, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
       return 'close';
     }
+    const signInRefusal = command.beforeSignIn ? undefined : this.#signInRefusal();
+    if (signInRefusal !== undefined) {
+      logger.info('command', { client: this.label, command: command.name, outcome: 'refused', reply: signInRefusal });
+      return this.#refuse(command.name, signInRefusal);
+    }
     if (!accessAllows(this.access, command.access)) {
-      const reply = errorReply(ErrorKind.PERMISSION_DENIED, `${command.name} needs ${command.access} access (this server gives ${this.access})`);
+      const giver = this.session ? 'this token gives' : 'this server gives';
+      const reply = errorReply(ErrorKind.PERMISSION_DENIED, `${command.name} needs ${command.access} access (${giver} ${this.access})`);
       logger.info('command', { client: this.label, command: command.name, outcome: 'refused', reply });
       return this.#refuse(command.name, reply);
     }
@@ -262,6 +300,17 @@ export class Connection implements CommandConnection {
     } finally {
       metrics.commandDone(command.name, result);
     }
+  }
+
+  /** A session whose token was revoked, expired or used up is signed out as the next command starts (one under way was let finish). */
+  #signInRefusal(): string | undefined {
+    const check = sessionCheck(this.session, this.#ctx.auth);
+    if (check?.signOut && this.session) {
+      this.#ctx.logger.info('signed-out', { client: this.label, token: this.session.label, reason: check.signOut });
+      this.session = undefined;
+      this.access = this.#ctx.config.openAccess;
+    }
+    return check?.reply;
   }
 
   /** Refuses a command before it runs, counting it by the reply's kind. */

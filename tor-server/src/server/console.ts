@@ -4,6 +4,8 @@ import { ErrorKind, Reply, errorReply } from '../protocol/constants.js';
 import { printable } from '../protocol/printable.js';
 import { splitWords } from '../protocol/words.js';
 import { deleteFile, renameFile, type FileOpsContext } from './changes/file-ops.js';
+import type { Authority } from './auth/authority.js';
+import { TOKEN_USAGE, runTokenAdmin } from './auth/token-admin.js';
 import type { Activity, Connection } from './connection.js';
 import type { Logger } from './logger.js';
 import { StoreError, toFileName, type FileName } from './store/store.js';
@@ -15,6 +17,8 @@ export const CONSOLE_PROMPT = 'tor >> ';
 export interface ConsoleTarget extends FileOpsContext {
   readonly connections: ReadonlySet<Connection>;
   readonly logger: Logger;
+  /** The tokens `token` and `share` manage. */
+  readonly auth: Authority;
 }
 
 export interface ConsoleOptions {
@@ -33,6 +37,7 @@ const HELP = [
   '  list            clients online and what each is doing (watchers too)',
   '  rm NAME         delete a file; watchers see it',
   '  mv OLD NEW      rename a file, never over another; put names with spaces in quotes',
+  TOKEN_USAGE,
   '  clear           clear the screen',
   '  exit            shut the server down (only when no client is online)',
   '  help            this text',
@@ -77,6 +82,12 @@ export class OperatorConsole {
     const out = (text: string) => this.#options.output.write(`${text}\n`);
     const space = line.indexOf(' ');
     const word = space === -1 ? line : line.slice(0, space);
+    if (word === 'token' || word === 'share') {
+      void this.#administerTokens(line).then(out, (error: unknown) => out(`Could not change the tokens: ${printable((error as Error).message)}`)).finally(() => {
+        if (!this.#closed) this.#rl.prompt();
+      });
+      return;
+    }
     if (word === 'rm' || word === 'mv') {
       // The prompt comes back once the change is done, like any command's answer.
       void this.#changeFiles(word, line.slice(word.length).trim()).then(out, (error: unknown) => out(`Could not ${word}: ${printable((error as Error).message)}`)).finally(() => {
@@ -112,6 +123,15 @@ export class OperatorConsole {
         out(`Unknown command "${printable(command.slice(0, 40))}". Type help for the list of commands.`);
     }
     if (!this.#closed) this.#rl.prompt();
+  }
+
+  /** `token ...` or `share ...` on the server's own token file; a revocation applies at once. */
+  async #administerTokens(line: string): Promise<string> {
+    const words = splitWords(line);
+    if (!words) return 'Unbalanced quote';
+    const outcome = await runTokenAdmin(this.#target.auth.file, words);
+    await this.#target.auth.reload();
+    return outcome.text;
   }
 
   /** `rm NAME` or `mv OLD NEW`, through the change feed; resolves with the line to print. */

@@ -1,3 +1,4 @@
+import type { Authority } from './auth/authority.js';
 import type { ChangeFeed } from './changes/feed.js';
 import type { ServerConfig } from './config.js';
 import type { HashCache } from './hash/hash-cache.js';
@@ -15,6 +16,8 @@ export interface ServerContext {
   readonly logger: Logger;
   /** Where commands and transfers are counted for Prometheus. */
   readonly metrics: ServerMetrics;
+  /** The tokens, the sign-in mode and the failed sign-in limit. */
+  readonly auth: Authority;
   /** Set once shutdown begins: no new commands start. */
   readonly shuttingDown: boolean;
 }

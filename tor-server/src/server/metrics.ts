@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { SignInRefusal } from '../protocol/auth.js';
 import { Command, ErrorKind, Reply, errorKindOf, type ErrorKindText } from '../protocol/constants.js';
 import type { Activity } from './connection.js';
 
@@ -17,6 +18,8 @@ const RESULT_OF_KIND = new Map<ErrorKindText, CommandResult>(Object.entries(Erro
 /** The result a reply line stands for, or undefined for a line that is no refusal (`ok`, `found`, a row). */
 export function replyResult(line: string): CommandResult | undefined {
   if (line === Reply.NOT_FOUND) return 'not-found';
+  if (line === SignInRefusal.INVALID_TOKEN) return 'invalid-token';
+  if (line.startsWith(`${SignInRefusal.TOO_MANY_ATTEMPTS}:`)) return 'too-many-attempts';
   if (line === Reply.UNKNOWN) return 'unknown';
   const kind = errorKindOf(line);
   return kind && RESULT_OF_KIND.get(kind);

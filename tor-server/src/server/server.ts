@@ -5,6 +5,9 @@ import { Registry } from 'prom-client';
 import { listenForMetrics, type MetricsListener } from '../options/metrics.js';
 import { readTlsIdentity, type TlsIdentity } from '../options/tls.js';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
+import { TOKEN_REVOKED } from '../protocol/auth.js';
+import { Authority } from './auth/authority.js';
+import { checkStateDir, openModeWarning } from './auth/state-dir.js';
 import { ChangeFeed } from './changes/feed.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
 import { clientAddress } from './client-address.js';
@@ -46,6 +49,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly logger: Logger;
   readonly hashes = new HashCache();
   readonly metrics: ServerMetrics;
+  readonly auth: Authority;
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
   /** The listener on `port`: plain, or TLS when there is a certificate and no `tlsPort`. */
@@ -63,9 +67,11 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   #setReady!: (ready: boolean) => void;
   #shuttingDown = false;
 
-  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry, identity: TlsIdentity | undefined) {
+  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry, auth: Authority, identity: TlsIdentity | undefined) {
     super();
     this.config = config;
+    this.auth = auth;
+    auth.on('revoked', (ids) => this.#signOutIdle(ids));
     this.store = store;
     this.logger = logger;
     this.metrics = new ServerMetrics(registry, {
@@ -94,8 +100,16 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     const config: ServerConfig = { ...DEFAULTS, ...rest };
     // Read before the folder is locked: a wrong file fails the start with nothing touched.
     const identity = config.tlsCert !== undefined && config.tlsKey !== undefined ? readTlsIdentity(config.tlsCert, config.tlsKey) : undefined;
-    const store = await FsStore.open(config.dir, logger);
-    const server = new TorServer(config, store, logger, registry, identity);
+    checkStateDir(config.stateDir, config.dir);
+    const auth = await Authority.start(config.stateDir, config.auth, logger);
+    let store: Store;
+    try {
+      store = await FsStore.open(config.dir, logger);
+    } catch (error) {
+      auth.close();
+      throw error;
+    }
+    const server = new TorServer(config, store, logger, registry, auth, identity);
     try {
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
@@ -113,8 +127,11 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       await server.#metricsListener?.close();
       for (const conn of server.#connections) conn.destroy();
       await store.close();
+      auth.close();
       throw error;
     }
+    const warning = openModeWarning(config.host, config.openAccess, auth.required);
+    if (warning) logger.warn('open-access', { host: config.host, access: config.openAccess, note: warning });
     server.#setReady(true);
     return server;
   }
@@ -190,6 +207,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     this.#feed?.close();
     await this.#metricsListener?.close();
     await this.store.close();
+    this.auth.close();
     this.logger.info('stopped');
   }
 
@@ -197,9 +215,11 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     const address = clientAddress(socket.remoteAddress);
     const fromAddress = this.#perAddress.get(address) ?? 0;
     if (this.#shuttingDown) return this.#refuse(socket, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
-    if (fromAddress >= this.config.maxClientsPerAddress) {
-      const limit = this.config.maxClientsPerAddress;
-      return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per address`));
+    // A gateway carries many users' connections: it has a limit of its own.
+    const proxy = this.config.trustedProxies.includes(address);
+    const limit = proxy ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
+    if (fromAddress >= limit) {
+      return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per ${proxy ? 'trusted proxy' : 'address'}`));
     }
     if (this.#connections.size >= this.config.maxClients) {
       return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `the server allows ${this.config.maxClients}, try again later`));
@@ -220,6 +240,16 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     });
     const run = this.#ready.then(() => conn.run(), () => conn.destroy()).finally(() => this.#runs.delete(run));
     this.#runs.add(run);
+  }
+
+  /** Closes the connections that sit signed in, between commands, with a token just revoked; commands under way finish. */
+  #signOutIdle(ids: ReadonlySet<string>): void {
+    for (const conn of this.#connections) {
+      if (!conn.idleWithToken(ids)) continue;
+      this.logger.info('revoked-disconnect', { client: conn.label, token: conn.session?.label });
+      conn.send(TOKEN_REVOKED).catch(() => {});
+      conn.close();
+    }
   }
 
   /** Tells a client why it is not served, then closes it; what it sends meanwhile is dropped. */

@@ -19,7 +19,7 @@ export interface RunResult {
 
 /** Runs the tor-client bin with `args`, feeding `input` to its stdin; bounded by a timeout. */
 export function runClient(args: string[], options: { cwd: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
-  return runNode(undefined, CLIENT_BIN, { args, cwd: options.cwd, input: options.input ?? '', env: { TOR_HOST: '', TOR_PORT: '', ...options.env }, ms: options.timeoutMs ?? CLIENT_RUN_MS });
+  return runNode(undefined, CLIENT_BIN, { args, cwd: options.cwd, input: options.input ?? '', env: { TOR_HOST: '', TOR_PORT: '', TOR_TOKEN: '', ...options.env }, ms: options.timeoutMs ?? CLIENT_RUN_MS });
 }
 
 /** The longest a test waits for one thing to show on a terminal (a loaded 2-core machine is slow). */

@@ -17,6 +17,8 @@ describe('reply words and error kinds', () => {
       SHA256: 'sha256',
       ACCESS: 'access',
       WATCHING: 'watching',
+      SIGNED_IN: 'signed in as',
+      SHARE: 'share',
     });
   });
 

@@ -26,6 +26,17 @@ describe('parseServerConfig', () => {
     assert.equal(config.idleTimeoutMs, DEFAULTS.idleTimeoutMs);
   });
 
+  it('reads the access-control settings: state folder, sign-in mode, trusted proxies and their limit', () => {
+    assert.deepEqual(
+      parseServerConfig(['--auth', 'required', '--trusted-proxies', '10.0.0.5, 10.0.0.6', '--max-clients-per-proxy', '900'], { TOR_STATE_DIR: '/var/lib/tor-state' }),
+      { ...DEFAULTS, auth: 'required', trustedProxies: ['10.0.0.5', '10.0.0.6'], maxClientsPerProxy: 900, stateDir: '/var/lib/tor-state' },
+    );
+    assert.equal(DEFAULTS.stateDir, './tor-state');
+    assert.equal(DEFAULTS.auth, 'auto');
+    assert.deepEqual(DEFAULTS.trustedProxies, []);
+    assert.throws(() => parseServerConfig(['--auth', 'maybe'], {}), (error: unknown) => error instanceof ConfigError && /--auth .*"maybe" is not one of auto, required, open/.test(error.message));
+  });
+
   it('an empty environment variable counts as unset', () => {
     const config = parseServerConfig([], { TOR_PORT: '', TOR_HOST: '' });
     assert.deepEqual(config, DEFAULTS);

@@ -199,3 +199,26 @@ describe('operator console file commands', () => {
     assert.match(row!, new RegExp(`127\\.0\\.0\\.1:${watcher.client.socket.localPort} +since \\d\\d:\\d\\d:\\d\\d \\(\\d+s\\)  watching changes since \\d\\d:\\d\\d:\\d\\d$`));
   });
 });
+
+describe('operator console: tokens and share links', () => {
+  it('token add prints the token once, list shows no secret, revoke closes an idle session at once', async (t) => {
+    const { server, port } = await startServer(t);
+    const console_ = await startConsole(t, server);
+    const added = await console_.type('token add alice --access write');
+    const token = /tft_[0-9a-f]{8}_[A-Za-z0-9_-]{43}/.exec(added)![0];
+    assert.match(added, /This token will not be shown again: copy it now\.\n$/);
+    const client = await LineClient.connect(t, port);
+    assert.deepEqual([await client.request(`auth ${token}`), await client.line()], ['ok', 'signed in as alice (write)']);
+    const list = await console_.type('token list');
+    assert.match(list, /alice\s+write\s+never\s+-\n$/);
+    assert.ok(!list.includes(token));
+    assert.equal(await client.request('share'), Reply.UNKNOWN);
+    await writeFile(path.join(server.config.dir, 'a.txt'), 'a');
+    assert.equal(await client.request('share a.txt'), 'ok');
+    const shareId = /^share tft_([0-9a-f]{8})_/.exec(await client.line())![1]!;
+    assert.match(await console_.type('share list'), new RegExp(`^${shareId}\ta\\.txt\tnever\t0/unlimited\n$`));
+    assert.equal(await console_.type(`share revoke ${shareId}`), `Revoked share link ${shareId} (a.txt)\n`);
+    assert.equal(await console_.type('token revoke alice'), `Revoked token ${token.split('_')[1]} (alice)\n`);
+    assert.equal(await client.rest(), 'Permission denied: token revoked; sign in again with auth <token>\n');
+  });
+});

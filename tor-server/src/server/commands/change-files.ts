@@ -12,7 +12,7 @@ export const remove: CommandHandler = {
   takesArgument: true,
   access: 'admin',
   async run(conn, argument, ctx) {
-    const name = nameArgument(argument);
+    const name = nameArgument(argument, conn);
     const deleted = await deleteFile(ctx, name).catch((error: unknown) => {
       ctx.logger.error('delete-failed', { client: conn.label, name, error: (error as Error).message });
       throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not delete ${name}`));
@@ -33,8 +33,8 @@ export const rename: CommandHandler = {
   async run(conn, argument, ctx) {
     const names = parseRenameArgument(argument);
     if (!names) throw new ReplyError(Reply.UNKNOWN);
-    const from = nameArgument(names.from);
-    const to = nameArgument(names.to);
+    const from = nameArgument(names.from, conn);
+    const to = nameArgument(names.to, conn);
     let outcome: string;
     try {
       const renamed = await renameFile(ctx, from, to);

@@ -1,10 +1,21 @@
 import type { Readable } from 'node:stream';
 import type { AccessLevel, CommandName } from '../../protocol/constants.js';
 import type { INVALID_LINE, RawBytes } from '../../protocol/line-reader.js';
+import type { TokenRecord } from '../auth/token-file.js';
 import type { ServerContext } from '../context.js';
+import type { FileName } from '../store/store.js';
 
 /** A transfer under way: its name, its size, and how far it has got. */
 export type TransferActivity = { kind: 'uploading' | 'downloading'; name: string; total: number; done(): number };
+
+/** The token a connection signed in with. */
+export interface Session {
+  readonly id: string;
+  readonly label: string;
+  readonly kind: 'token' | 'share';
+  /** The one file the token may see, or undefined for all. */
+  readonly only: FileName | undefined;
+}
 
 /**
  * What a command may do with its client's connection, and no more: the socket, the line reader
@@ -15,6 +26,16 @@ export interface CommandConnection {
   readonly label: string;
   /** What this client may do (the dispatcher has already checked the command's level against it). */
   readonly access: AccessLevel;
+  /** The token signed in with, or undefined before (or without) signing in. */
+  readonly session: Session | undefined;
+  /** The address of the person using the connection: the one a trusted proxy named with `client`, else the peer's. */
+  readonly userAddress: string;
+  /** Whether the peer is named in --trusted-proxies. */
+  readonly fromTrustedProxy: boolean;
+  /** Signs the connection in with a token: its level and limits apply from the next command on. */
+  signIn(record: TokenRecord): void;
+  /** Takes the end user's address from a trusted proxy's `client` line; false (and nothing changes) when one was taken already. */
+  setUserAddress(address: string): boolean;
   /** Aborted when the client goes away: long work for it (hashing) stops. */
   readonly signal: AbortSignal;
   /** Sends one reply line; resolves once the connection can take more. */
@@ -62,6 +83,8 @@ export interface CommandHandler {
   readonly takesArgument: boolean | 'optional';
   /** The least access level a client needs to run it; the dispatcher refuses the rest. */
   readonly access: AccessLevel;
+  /** True for the few commands a client may send before signing in (`auth`, `client`, `exit`). */
+  readonly beforeSignIn?: boolean;
   /**
    * Carries the command out, writing its replies. Throws a ReplyError to refuse it with a
    * reply line (connection stays usable); returns 'close' to end the connection.

@@ -6,6 +6,7 @@ export const exit: CommandHandler = {
   name: Command.EXIT,
   takesArgument: false,
   access: 'read',
+  beforeSignIn: true,
   async run(conn) {
     await conn.send(Reply.EXIT);
     return 'close';

@@ -17,7 +17,7 @@ export const stat: CommandHandler = {
   takesArgument: true,
   access: 'read',
   async run(conn, argument, ctx) {
-    const name = nameArgument(argument);
+    const name = nameArgument(argument, conn);
     const entry = await ctx.store.stat(name).catch((error: StoreError) => {
       ctx.logger.error('stat-failed', { client: conn.label, name, error: error.message });
       throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not read the details of ${name} (${error.reason ?? 'error'})`));
@@ -35,7 +35,7 @@ export const hash: CommandHandler = {
   takesArgument: true,
   access: 'read',
   async run(conn, argument, ctx) {
-    const name = nameArgument(argument);
+    const name = nameArgument(argument, conn);
     const file = await openAfterOk(conn, ctx, name);
     if (!file) return;
     // Reading a large file takes a while with nothing to send: the idle timeout must not cut it.

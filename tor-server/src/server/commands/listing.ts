@@ -8,7 +8,8 @@ export const show: CommandHandler = {
   takesArgument: false,
   access: 'read',
   async run(conn, _argument, ctx) {
-    await sendListing(conn, await ctx.store.list());
+    const only = conn.session?.only;
+    await sendListing(conn, await ctx.store.list(only === undefined ? undefined : { filter: (name) => name === only }));
   },
 };
 
@@ -19,7 +20,8 @@ export const search: CommandHandler = {
   access: 'read',
   async run(conn, text, ctx) {
     const needle = text.toLowerCase();
-    await sendListing(conn, await ctx.store.list({ filter: (name) => name.toLowerCase().includes(needle) }));
+    const only = conn.session?.only;
+    await sendListing(conn, await ctx.store.list({ filter: (name) => (only === undefined || name === only) && name.toLowerCase().includes(needle) }));
   },
 };
 

@@ -1,3 +1,4 @@
+import { SHARE_USED_UP } from '../../protocol/auth.js';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { parseRangeArguments } from '../../protocol/command-line.js';
 import type { ServerContext } from '../context.js';
@@ -5,6 +6,7 @@ import { ReplyError, TransferCutError } from '../errors.js';
 import type { FileName } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
+import { countShareDownload as countInFile } from '../auth/tokens.js';
 import { openAfterOk } from './store-replies.js';
 import { logTransfer } from './transfer-log.js';
 
@@ -13,7 +15,19 @@ export const download: CommandHandler = {
   name: Command.DOWNLOAD,
   takesArgument: true,
   access: 'read',
-  run: (conn, argument, ctx) => sendFile(conn, ctx, nameArgument(argument), 0, Infinity),
+  async run(conn, argument, ctx) {
+    const name = nameArgument(argument, conn);
+    const share = conn.session?.kind === 'share' ? conn.session.id : undefined;
+    if (share === undefined) return void (await sendFile(conn, ctx, name, 0, Infinity));
+    const release = ctx.auth.holdShareDownload(share);
+    if (!release) throw new ReplyError(SHARE_USED_UP);
+    try {
+      // Only a whole file, sent to the last byte, counts toward a share link's maximum.
+      if (await sendFile(conn, ctx, name, 0, Infinity)) await countShareDownload(ctx, share);
+    } finally {
+      release();
+    }
+  },
 };
 
 /** `range <offset> <length> <name>`: like download, for bytes [offset, offset+length) clipped at the end. */
@@ -24,22 +38,24 @@ export const range: CommandHandler = {
   async run(conn, argument, ctx) {
     const args = parseRangeArguments(argument);
     if (!args) throw new ReplyError(Reply.UNKNOWN);
-    return sendFile(conn, ctx, nameArgument(args.name), args.offset, args.length);
+    await sendFile(conn, ctx, nameArgument(args.name, conn), args.offset, args.length);
   },
 };
 
-async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileName, offset: number, length: number): Promise<void | 'close'> {
+/** Sends the bytes asked for; resolves true once all of a found file's bytes were sent. */
+async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileName, offset: number, length: number): Promise<boolean> {
   const file = await openAfterOk(conn, ctx, name);
-  if (!file) return;
+  if (!file) return false;
   try {
     // An empty file has nothing past its end, but offset 0 of it is still a valid (empty) range.
     if (offset > 0 && offset >= file.size) {
-      return await conn.send(errorReply(ErrorKind.INVALID_RANGE, `offset ${offset} is past the end of the file (size ${file.size})`));
+      await conn.send(errorReply(ErrorKind.INVALID_RANGE, `offset ${offset} is past the end of the file (size ${file.size})`));
+      return false;
     }
     const count = Math.min(length, file.size - offset);
     await conn.send(Reply.FOUND);
     await conn.send(String(count));
-    if (count === 0) return;
+    if (count === 0) return true;
     let sent = 0;
     const endTransfer = conn.beginTransfer({ kind: 'downloading', name, total: count, done: () => sent });
     const started = performance.now();
@@ -55,8 +71,19 @@ async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileN
       endTransfer();
     }
     logTransfer(ctx, conn, 'download', name, count, started);
+    return true;
   } finally {
     // Releases the file when no stream took it over; after read() the stream owns it and this does nothing.
     await file.close();
+  }
+}
+
+async function countShareDownload(ctx: ServerContext, id: string): Promise<void> {
+  try {
+    await countInFile(ctx.auth.file, id);
+    await ctx.auth.reload();
+  } catch (error) {
+    // The download itself succeeded; the client is not told about the count it cannot help.
+    ctx.logger.error('share-count-failed', { share: id, error: (error as Error).message });
   }
 }

@@ -20,7 +20,7 @@ export const upload: CommandHandler = {
   takesArgument: true,
   access: 'write',
   async run(conn, argument, ctx) {
-    const name = nameArgument(argument);
+    const name = nameArgument(argument, conn);
     const { store } = ctx;
     await store.reserve(name).catch(rethrowAsReply);
     try {

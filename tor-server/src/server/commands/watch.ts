@@ -1,3 +1,4 @@
+import { onlyFileReply } from '../../protocol/auth.js';
 import { Command, Reply } from '../../protocol/constants.js';
 import { formatChangeLine, formatWatchingLine, parseSeq, type FileChange } from '../../protocol/changes.js';
 import { ReplyError } from '../errors.js';
@@ -31,6 +32,9 @@ export const watch: CommandHandler = {
   async run(conn, argument, ctx) {
     const since = argument === '' ? undefined : parseSeq(argument);
     if (argument !== '' && since === undefined) throw new ReplyError(Reply.UNKNOWN);
+    // The feed names every file; a token limited to one file must not learn the others.
+    const only = conn.session?.only;
+    if (only !== undefined) throw new ReplyError(onlyFileReply(only));
     conn.beginWatch();
     await conn.send(Reply.OK);
     let cut = false;
