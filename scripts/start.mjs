@@ -28,6 +28,8 @@ const DEFAULT_TOR_METRICS_PORT = '9777';
 const DEFAULT_GATEWAY_METRICS_PORT = '9778';
 // Wildcard listen addresses, and the loopback address the gateway reaches the tor-server on then.
 const LOOPBACK_FOR = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+/** Where both listen unless --host says otherwise: this machine only. */
+const DEFAULT_HOST = '127.0.0.1';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -36,7 +38,8 @@ Runs the tor-server and the gateway together; Ctrl-C stops both.
   --dir DIR            folder holding the files (default ./tor_files) [env TOR_DIR]
   --tor-port PORT      tor-server TCP port (default 7777; 0 picks a free one) [env TOR_PORT]
   --gateway-port PORT  gateway HTTP port (default 8080; 0 picks a free one) [env GATEWAY_PORT]
-  --host HOST          address both listen on (default 0.0.0.0, every interface)
+  --host HOST          address both listen on (default 127.0.0.1: this machine only; 0.0.0.0 for
+                       every interface, once tokens are set up: README, Access control)
   --tor-metrics-port PORT
                        tor-server Prometheus metrics on 127.0.0.1 (default 9777; 0 picks a free one) [env TOR_METRICS_PORT]
   --gateway-metrics-port PORT
@@ -84,12 +87,12 @@ function parseOptions(argv) {
   const gatewayMetricsPort = values['gateway-metrics-port'] ?? process.env.GATEWAY_METRICS_PORT ?? DEFAULT_GATEWAY_METRICS_PORT;
   torArgs.push('--metrics-host', process.env.TOR_METRICS_HOST || METRICS_HOST, '--metrics-port', String(parsePort('--tor-metrics-port', torMetricsPort)));
   gatewayArgs.push('--metrics-host', process.env.GATEWAY_METRICS_HOST || METRICS_HOST, '--metrics-port', String(parsePort('--gateway-metrics-port', gatewayMetricsPort)));
-  if (values.host !== undefined) {
-    if (values.host === '') usageError('--host needs an address');
-    torArgs.push('--host', values.host);
-    gatewayArgs.push('--host', values.host, '--tor-host', LOOPBACK_FOR[values.host] ?? values.host);
-  }
-  return { torArgs, gatewayArgs, host: values.host };
+  if (values.host === '') usageError('--host needs an address');
+  // A first look stays on this machine: in open mode anyone who reaches the ports may upload.
+  const host = values.host ?? DEFAULT_HOST;
+  torArgs.push('--host', host);
+  gatewayArgs.push('--host', host, '--tor-host', LOOPBACK_FOR[host] ?? host);
+  return { torArgs, gatewayArgs, host };
 }
 
 function parsePort(flag, text) {
@@ -105,7 +108,7 @@ function usageError(message) {
 
 /** The address to open in a browser for a gateway listening on `host`. */
 function browserHost(host) {
-  if (host === undefined || host in LOOPBACK_FOR) return 'localhost';
+  if (host === DEFAULT_HOST || host in LOOPBACK_FOR) return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
 }
 
@@ -322,6 +325,7 @@ async function main() {
   const { port: gatewayPort } = await waitForListening(gateway, parseListening);
   say(`Prometheus metrics: tor-server ${(await torMetrics).url}, gateway ${(await gatewayMetrics).url}`);
   say(`open ${color('1;32', `http://${browserHost(options.host)}:${gatewayPort}`)} in your browser${interactive ? ' (type help for the tor-server console)' : ''}`);
+  if (options.host === DEFAULT_HOST) say('listening on this machine only (127.0.0.1), in open mode: for a first look. To share on a network, set up tokens and TLS (README, Access control and TLS), then npm start -- --host 0.0.0.0');
 }
 
 main().catch((error) => void stopAll(1, error.message));
