@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseListening, scratchDir, spawnNode, type NodeProcess } from 'test-support';
+import { makeCertificates, parseListening, scratchDir, spawnNode, type NodeProcess } from 'test-support';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -122,6 +122,20 @@ test('both programs start with the compose environment and pass the compose heal
   await runHealthcheck(gateway.healthcheck.test, '8080', gw.port);
 });
 
+test('the compose healthchecks speak TLS when the services serve it', async (t) => {
+  const certs = makeCertificates(await scratchDir(t, 'tor-deploy-certs-'));
+  const server = compose.services['tor-server']!;
+  const gateway = compose.services.gateway!;
+  const tls = { TOR_TLS_CERT: certs.certFile, TOR_TLS_KEY: certs.keyFile, TOR_TLS_PORT: '' };
+  const serverEnv = { ...substitute(server.environment), TOR_PORT: '0', TOR_DIR: await scratchDir(t, 'tor-deploy-'), TOR_HOST: '127.0.0.1', ...FREE_METRICS, ...tls };
+  const tor = await startService(t, server.command, serverEnv);
+  await runHealthcheck(server.healthcheck.test, '7777', tor.port, serverEnv);
+  const https = { GATEWAY_TLS_CERT: certs.certFile, GATEWAY_TLS_KEY: certs.keyFile, TOR_TLS: '1', TOR_CA: certs.caFile };
+  const gatewayEnv = { ...substitute(gateway.environment), GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', TOR_HOST: '127.0.0.1', TOR_PORT: String(tor.port), ...FREE_METRICS, ...https };
+  const gw = await startService(t, gateway.command, gatewayEnv);
+  await runHealthcheck(gateway.healthcheck.test, '8080', gw.port, gatewayEnv);
+});
+
 test('the gateway with the compose environment answers the host names from .env, and 421 to any other', async (t) => {
   const dir = await scratchDir(t, 'tor-deploy-');
   const server = compose.services['tor-server']!;
@@ -161,11 +175,11 @@ async function startService(t: TestContext, command: string[], env: Record<strin
   return { ...service, port };
 }
 
-/** Runs a compose `CMD` healthcheck with the container port swapped for the test's. */
-async function runHealthcheck(check: string[], containerPort: string, port: number): Promise<void> {
+/** Runs a compose `CMD` healthcheck with the container port swapped for the test's, in the service's environment. */
+async function runHealthcheck(check: string[], containerPort: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<void> {
   assert.equal(check[0], 'CMD');
   const [program, ...args] = check.slice(1).map((part) => part.replaceAll(containerPort, String(port)));
   assert.equal(program, 'node');
-  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).once('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...env } }).once('exit', resolve));
   assert.equal(code, 0, `healthcheck ${check.join(' ')} passes`);
 }

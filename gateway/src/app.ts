@@ -11,7 +11,7 @@ import { HostPolicy, defaultAllowedHosts } from './lib/hosts.js';
 import { closeAfterResponse } from './lib/linger.js';
 import { KnownDigests } from './lib/known-digests.js';
 import { GatewayMetrics } from './lib/metrics.js';
-import { DEFAULT_SECURITY_HEADERS, securityHeaders } from './lib/security-headers.js';
+import { DEFAULT_SECURITY_HEADERS, HSTS_HEADER, sendsHsts } from './lib/security-headers.js';
 import { TransferPool } from './lib/transfer-pool.js';
 import { Upstream } from './lib/upstream.js';
 import { UpstreamLink } from './lib/upstream-link.js';
@@ -105,6 +105,9 @@ export function gatewayParts(app: FastifyInstance): GatewayParts {
 // A file's own headers, which must not stick to an error answered instead of it.
 const FILE_HEADERS = ['content-disposition', 'content-length', 'etag', 'last-modified', 'accept-ranges', 'repr-digest', 'content-security-policy', 'x-frame-options'];
 
+// A browser finishes its handshake in milliseconds; Node's default (120 s) lets idle sockets pile up.
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 // File names are up to 255 bytes of UTF-8, i.e. up to 765 characters percent-encoded.
 const MAX_PARAM_LENGTH = 1024;
 
@@ -112,11 +115,11 @@ const MAX_PARAM_LENGTH = 1024;
 export function buildApp(options: AppOptions): FastifyInstance {
   const hosts = new HostPolicy([...defaultAllowedHosts(options.listenHost ?? '127.0.0.1'), ...(options.allowedHosts ?? [])]);
   const origins = { allowedOrigins: new Set(options.allowedOrigins ?? []) };
-  const everyResponse = securityHeaders(options.https !== undefined);
-  const everyResponseEntries = Object.entries(everyResponse);
+  const everyResponseEntries = Object.entries(DEFAULT_SECURITY_HEADERS);
+  const hsts = options.https !== undefined;
   // Fastify types an HTTPS instance apart from an HTTP one; every route here works on both.
   const app = Fastify({
-    ...(options.https && { https: { ...options.https, minVersion: 'TLSv1.2' as const } }),
+    ...(options.https && { https: { ...options.https, minVersion: 'TLSv1.2' as const, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
     logger: { level: options.logLevel ?? 'warn' },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's own answer to a URL it cannot decode carries no hooks: answer it here.
@@ -175,14 +178,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const body: ErrorResponse = { error: failure.message };
     // The GW_ERR_CLIENT_GONE status (499) is never seen; any status is as good for nobody.
     const status = failure.statusCode === 499 ? 400 : failure.statusCode;
-    return reply.code(status).headers(everyResponse).type('application/json; charset=utf-8').send(body);
+    return reply.code(status).headers(DEFAULT_SECURITY_HEADERS).type('application/json; charset=utf-8').send(body);
   }
 
   // Callback hooks, not async ones, on every response: no promise per request.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     for (const [name, value] of everyResponseEntries) {
       if (!reply.hasHeader(name)) reply.header(name, value);
     }
+    if (hsts && sendsHsts(request.hostname)) reply.headers(HSTS_HEADER);
     done(null, payload);
   });
   // A refused WebSocket upgrade (wrong host, origin or path) is answered over a socket Node has

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
+import type { Server as TlsServer } from 'node:tls';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import type { ClientTls } from 'tor-server/client';
@@ -85,6 +86,20 @@ async function main(): Promise<void> {
   if (metrics) process.stdout.write(`${metricsListening(GATEWAY_PROGRAM, { host: metrics.address().address, port: metrics.address().port })}\n`);
   if (!existsSync(path.join(config.webDir, 'index.html'))) {
     process.stderr.write(`tor-gateway: no web app in ${config.webDir} yet; run \`npm run build -w web\` (the API works without it)\n`);
+  }
+
+  // With HTTPS, SIGHUP reads the certificate files again (a renewed certificate, no restart);
+  // a pair that does not fit is logged and the old one keeps serving. Without it, SIGHUP stops as usual.
+  if (https && config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    const { tlsCert, tlsKey } = config;
+    process.on('SIGHUP', () => {
+      try {
+        (app.server as unknown as TlsServer).setSecureContext({ ...readTlsIdentity(tlsCert, tlsKey), minVersion: 'TLSv1.2' });
+        app.log.info({ cert: tlsCert }, 'tls certificate reloaded');
+      } catch (error) {
+        app.log.warn({ error: (error as Error).message }, 'tls certificate reload failed; the old one keeps serving');
+      }
+    });
   }
 
   stopOnSignals(GATEWAY_PROGRAM, (signal) => {

@@ -48,7 +48,12 @@ export const FILE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
  */
 export const HSTS_HEADER = { 'strict-transport-security': 'max-age=31536000' } as const;
 
-/** The headers every response carries, HSTS included when served over HTTPS. */
-export function securityHeaders(https: boolean): Readonly<Record<string, string>> {
-  return https ? { ...DEFAULT_SECURITY_HEADERS, ...HSTS_HEADER } : DEFAULT_SECURITY_HEADERS;
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/**
+ * Whether an HTTPS answer for this host name carries HSTS: not for this machine's own names,
+ * where a browser would then force HTTPS on every other local app for a year.
+ */
+export function sendsHsts(hostname: string): boolean {
+  return !LOOPBACK_HOST.test(hostname);
 }

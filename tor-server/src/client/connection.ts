@@ -109,7 +109,7 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
     socket.on('error', (error) => (this.#closeError ??= new TftcpConnectionError(`connection to ${this.where} failed: ${error.message}`, { cause: error })));
     socket.once('close', () => {
       this.#closed = true;
-      if (!this.#signedOut) this.#closeError ??= new TftcpConnectionError(`the connection to ${this.where} was lost`);
+      if (!this.#signedOut) this.#closeError ??= new TftcpConnectionError(this.#lostMessage());
       this.emit('close', this.#closeError);
     });
     pipeline(socket, this.reader, () => {});
@@ -184,6 +184,14 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
   }
 
   protected lost(cause?: unknown): TftcpConnectionError {
-    return this.#closeError ?? new TftcpConnectionError(`the connection to ${this.where} was lost`, { cause });
+    return this.#closeError ?? new TftcpConnectionError(this.#lostMessage(), { cause });
+  }
+
+  /** A plain client on a TLS port is closed without a word: say what that silence most likely means. */
+  #lostMessage(): string {
+    const silent = this.socket.bytesRead === 0 && !(this.socket instanceof tls.TLSSocket);
+    return silent
+      ? `${this.where} closed the connection without a word. If that port speaks TLS, connect with --tls (TftcpClient: the tls option).`
+      : `the connection to ${this.where} was lost`;
   }
 }

@@ -45,6 +45,9 @@ export function checkTlsPair(config: { tlsCert?: string; tlsKey?: string }, erro
  */
 export function readTlsIdentity(certFile: string, keyFile: string): TlsIdentity {
   const identity = { cert: readPem(certFile, '--tls-cert', 'CERTIFICATE'), key: readPem(keyFile, '--tls-key', 'PRIVATE KEY') };
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(identity.key)) {
+    throw new TlsSetupError(`the key in ${keyFile} is encrypted with a passphrase, which a server cannot type at start: decrypt it (openssl pkey -in ${keyFile} -out plain.key) and keep that file readable by this user only`);
+  }
   try {
     tls.createSecureContext(identity);
   } catch (error) {

@@ -93,5 +93,8 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
   if (config.tlsPort !== undefined && config.tlsCert === undefined) {
     throw new ConfigError('--tls-port needs a certificate to serve: give --tls-cert and --tls-key too', CONFIG_ERROR_CODE);
   }
+  if (config.tlsPort !== undefined && config.tlsPort === config.port && config.port !== 0) {
+    throw new ConfigError('--tls-port must differ from --port: leave it out and --port itself speaks TLS', CONFIG_ERROR_CODE);
+  }
   return config;
 }

@@ -84,7 +84,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     });
     this.#ready.catch(() => {});
     const accept = (socket: net.Socket) => this.#accept(socket);
-    const tlsListener = (id: TlsIdentity) => createTlsListener(id, { handshakeTimeoutMs: config.firstCommandTimeoutMs, logger }, accept);
+    const limits = { total: config.maxClients, perAddress: (address: string) => this.#limitFor(address) };
+    const tlsListener = (id: TlsIdentity) => createTlsListener(id, { handshakeTimeoutMs: config.firstCommandTimeoutMs, limits, logger }, accept);
     this.#server = identity && config.tlsPort === undefined ? tlsListener(identity) : net.createServer({ allowHalfOpen: true }, accept);
     this.#tlsServer = identity && config.tlsPort !== undefined ? tlsListener(identity) : undefined;
   }
@@ -211,13 +212,17 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     this.logger.info('stopped');
   }
 
+  /** Connections one address may hold: a gateway carries many users' connections and has a limit of its own. */
+  #limitFor(address: string): number {
+    return this.config.trustedProxies.includes(address) ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
+  }
+
   #accept(socket: net.Socket): void {
     const address = clientAddress(socket.remoteAddress);
     const fromAddress = this.#perAddress.get(address) ?? 0;
     if (this.#shuttingDown) return this.#refuse(socket, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
-    // A gateway carries many users' connections: it has a limit of its own.
     const proxy = this.config.trustedProxies.includes(address);
-    const limit = proxy ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
+    const limit = this.#limitFor(address);
     if (fromAddress >= limit) {
       return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per ${proxy ? 'trusted proxy' : 'address'}`));
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, readFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -122,6 +122,45 @@ describe('TFTCP over TLS', () => {
     assert.doesNotMatch(log.text(), /\n\s+at /, 'no stack trace');
   });
 
+  it('closes a client that never finishes its handshake, and one that drips it', async (t) => {
+    const certs = await certificates(t);
+    const { port } = await startServer(t, { tlsCert: certs.certFile, tlsKey: certs.keyFile, firstCommandTimeoutMs: 500 });
+    const silent = net.connect(port, '127.0.0.1');
+    const dripping = net.connect(port, '127.0.0.1');
+    // The first bytes of a ClientHello, one every 100 ms: the timeout runs from the connection, not from the last byte.
+    const hello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]);
+    let at = 0;
+    const drip = setInterval(() => (at < hello.length && !dripping.destroyed ? dripping.write(hello.subarray(at, ++at)) : undefined), 100);
+    t.after(() => clearInterval(drip));
+    for (const socket of [silent, dripping]) socket.on('error', () => {});
+    await within(Promise.all([once(silent, 'close'), once(dripping, 'close')]), WAIT_MS, 'both sockets to be closed by the handshake timeout');
+  });
+
+  it('counts clients in their handshake against the per-address limit', async (t) => {
+    const certs = await certificates(t);
+    const { port } = await startServer(t, { tlsCert: certs.certFile, tlsKey: certs.keyFile, maxClientsPerAddress: 2, firstCommandTimeoutMs: 1000 });
+    const sockets = Array.from({ length: 10 }, () => net.connect(port, '127.0.0.1').on('error', () => {}));
+    t.after(() => sockets.forEach((socket) => socket.destroy()));
+    const closed = sockets.map((socket) => once(socket, 'close').then(() => true));
+    // Eight are closed at once; two stay in their handshake (until the first-command timeout).
+    await eventually(async () => (await Promise.all(closed.map((c) => Promise.race([c, Promise.resolve(false)])))).filter(Boolean).length === 8, 'eight of ten closed');
+    // Those two hold their places until their handshake times out; then a real client from the same address gets in.
+    sockets.forEach((socket) => socket.destroy());
+    await eventually(async () => {
+      const client = await TftcpClient.connect({ host: '127.0.0.1', port, tls: { ca: certs.ca } }).catch(() => undefined);
+      if (!client) return false;
+      await client.exit();
+      return true;
+    }, 'a client to get in after the others left');
+  });
+
+  it('tells a plain client on a TLS port what the silence means', async (t) => {
+    const certs = await certificates(t);
+    const { port } = await startServer(t, { tlsCert: certs.certFile, tlsKey: certs.keyFile });
+    const client = await TftcpClient.connect({ host: '127.0.0.1', port });
+    await assert.rejects(client.show(), /closed the connection without a word\. If that port speaks TLS, connect with --tls/);
+  });
+
   it('takes a renewed certificate without a restart, and keeps the old one when the new files are wrong', async (t) => {
     const certs = await certificates(t);
     const folder = await scratchDir(t, 'tor-tls-renew-');
@@ -152,6 +191,7 @@ describe('TLS settings', () => {
   it('refuse half a pair and a TLS port without a certificate', () => {
     assert.throws(() => parseServerConfig(['--tls-cert', 'a.pem'], {}), (error: Error) => error instanceof ConfigError && /--tls-cert and --tls-key go together/.test(error.message));
     assert.throws(() => parseServerConfig(['--tls-port', '7778'], {}), /--tls-port needs a certificate/);
+    assert.throws(() => parseServerConfig(['--port', '7778', '--tls-port', '7778', '--tls-cert', 'c.pem', '--tls-key', 'k.pem'], {}), /--tls-port must differ from --port/);
     const config = parseServerConfig([], { TOR_TLS_CERT: 'c.pem', TOR_TLS_KEY: 'k.pem', TOR_TLS_PORT: '7778' });
     assert.ok(config !== 'help');
     assert.equal(config.tlsCert, path.resolve('c.pem'));
@@ -164,6 +204,11 @@ describe('TLS settings', () => {
     const missing = await runNode(t, path.resolve(CLIENT_BIN, '../tor-server.js'), { args: ['--port', '0', '--dir', dir, '--tls-cert', path.join(dir, 'nope.crt'), '--tls-key', certs.keyFile], ms: WAIT_MS });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^tor-server: --tls-cert .*nope\.crt could not be read: there is no such file\n$/);
+    const encryptedKey = path.join(dir, 'encrypted.key');
+    execFileSync('openssl', ['pkey', '-in', certs.keyFile, '-aes256', '-passout', 'pass:secret', '-out', encryptedKey]);
+    const encrypted = await runNode(t, path.resolve(CLIENT_BIN, '../tor-server.js'), { args: ['--port', '0', '--dir', dir, '--tls-cert', certs.certFile, '--tls-key', encryptedKey], ms: WAIT_MS });
+    assert.equal(encrypted.code, 1);
+    assert.match(encrypted.stderr, /is encrypted with a passphrase, which a server cannot type at start: decrypt it/);
     const swapped = await runNode(t, path.resolve(CLIENT_BIN, '../tor-server.js'), { args: ['--port', '0', '--dir', dir, '--tls-cert', certs.certFile, '--tls-key', certs.selfSignedKeyFile], ms: WAIT_MS });
     assert.equal(swapped.code, 1);
     assert.match(swapped.stderr, /does not fit the certificate/);
