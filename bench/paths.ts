@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File, type Scope } from 'test-support';
-import { cliDownload, multipartUpload, rangeLatency, rawBaseline, rawSocketDownload, rawSocketUpload } from 'test-support/bench';
+import { cliDownload, middleRange, multipartUpload, rangeLatency, rawBaseline, rawSocketDownload, rawSocketUpload } from 'test-support/bench';
 import { curlGet, curlPut } from './curl.js';
 import { keepAliveLoad, type LoadOptions } from './load.js';
 import type { BenchPath } from './rounds.js';
@@ -36,7 +36,7 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
       against: { reference: getReference, target: 0.8 },
       watched: [serverWatch],
       measure: async () => {
-        const { mbps, peakRss } = await cliDownload(tor.port, BIG_FILE, size, stack.home);
+        const { mbps, peakRss } = await cliDownload(tor.port, BIG_FILE, size, stack.home, [], stack.sourceHash);
         return { value: mbps, peaks: { 'tor-client': peakRss } };
       },
     },
@@ -75,12 +75,24 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
         { program: 'gateway', pid: stack.rangeGateway.child.pid! },
       ],
       measure: async () => {
-        const { median, p99 } = await rangeLatency(`${stack.rangeGateway.url}/api/files/${BIG_FILE}`, size);
+        const { median, p99 } = await rangeLatency(`${stack.rangeGateway.url}/api/files/${BIG_FILE}`, size, undefined, await rangeBytes(source, size));
         return { value: median, p50: median, p99 };
       },
     },
   );
   return paths;
+}
+
+/** The bytes of the file at the range the latency row asks for, to compare every answer with. */
+async function rangeBytes(file: string, size: number): Promise<Buffer> {
+  const { start, length } = middleRange(size);
+  const handle = await fs.open(file);
+  try {
+    const { buffer } = await handle.read(Buffer.alloc(length), 0, length, start);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function smallFiles(url: string, expected: Buffer) {

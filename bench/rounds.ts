@@ -44,6 +44,9 @@ export interface Summary {
   /** (max − min) / max. */
   spread: number;
   peaks: Peaks;
+  /** Wrong answers and broken connections over all rounds, and in how many rounds there were any. */
+  errors: number;
+  errorRounds: number;
 }
 
 /** Runs every path once a round, `rounds` times, logging each figure as it comes. */
@@ -70,5 +73,7 @@ export function summarize({ path, samples }: PathResult): Summary {
   const min = Math.min(...values);
   const max = Math.max(...values);
   const best = samples.find((sample) => sample.value === (path.unit === 'ms' ? min : max))!;
-  return { best, min, max, spread: max === 0 ? 0 : (max - min) / max, peaks: samples.reduce<Peaks>((peaks, sample) => higherPeaks(peaks, sample.peaks), {}) };
+  const errors = samples.reduce((sum, sample) => sum + (sample.errors ?? 0), 0);
+  const errorRounds = samples.filter((sample) => (sample.errors ?? 0) > 0).length;
+  return { best, min, max, spread: max === 0 ? 0 : (max - min) / max, peaks: samples.reduce<Peaks>((peaks, sample) => higherPeaks(peaks, sample.peaks), {}), errors, errorRounds };
 }

@@ -32,8 +32,9 @@ export interface Nginx {
 }
 
 export interface Stack {
-  /** The tmpfs folder everything lives in. */
+  /** The folder everything lives in: tmpfs when the machine has it. */
   base: string;
+  onTmpfs: boolean;
   size: number;
   /** The big file, in the served folder. */
   source: string;
@@ -86,7 +87,7 @@ export async function startStack(scope: Scope, size: number): Promise<Stack> {
   };
   const { tor, gateway } = await startPair(serverDir);
   const { tor: rangeTor, gateway: rangeGateway } = await startPair(rangeDir);
-  return { base, size, source, sourceHash, small, serverDir, home, tor, gateway, rangeTor, rangeGateway, nginx: nginxInstalled() ? await startNginx(scope, work, serverDir) : undefined };
+  return { base, onTmpfs: base === TMPFS, size, source, sourceHash, small, serverDir, home, tor, gateway, rangeTor, rangeGateway, nginx: nginxInstalled() ? await startNginx(scope, work, serverDir) : undefined };
 }
 
 async function startNginx(scope: Scope, work: string, serverDir: string): Promise<Nginx> {

@@ -41,3 +41,14 @@ test('the best round is the highest throughput and the lowest latency; the sprea
   assert.equal(b.best.value, 2);
   assert.equal(b.spread, 0.5);
 });
+
+test('errors in any round are counted, not only in the best one', async () => {
+  const errors = [0, 3, 1];
+  let i = 0;
+  const path: BenchPath = { name: 'load', unit: 'req/s', watched: [], measure: async () => ({ value: [900, 1000, 800][i]!, errors: errors[i++]! }) };
+  const [result] = await runRounds([path], 3);
+  const summary = summarize(result!);
+  assert.equal(summary.best.value, 1000);
+  assert.equal(summary.errors, 4);
+  assert.equal(summary.errorRounds, 2);
+});

@@ -3,7 +3,7 @@ export { writeRandomFile } from './files.js';
 export { crowd, interleaved } from './measure.js';
 export { multipartUpload } from './multipart.js';
 export { NGINX, NGINX_MISSING, nginxAcceptingPuts, nginxInstalled, nginxRelaying, nginxServing, nginxVersion } from './nginx.js';
-export { FOLDER_FILES, RANGE_BYTES, fillFolder, percentile, rangeLatency } from './range.js';
+export { FOLDER_FILES, RANGE_BYTES, fillFolder, middleRange, percentile, rangeLatency } from './range.js';
 export { rawBaseline, rawSocketDownload, rawSocketUpload } from './raw.js';
 export { log, mbps, memoryRow, printTable, ratioRow, zeroRow, type Row } from './report.js';
 export { tftcpDownload, tftcpUpload } from './tftcp.js';

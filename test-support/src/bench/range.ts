@@ -21,18 +21,22 @@ export async function fillFolder(dir: string, count = FOLDER_FILES): Promise<voi
   }
 }
 
-/** Median and 99th percentile of `rounds` ranged GETs of `url` (a file of `size` bytes), in ms. */
-export async function rangeLatency(url: string, size: number, rounds = ROUNDS): Promise<{ median: number; p99: number }> {
+/**
+ * Median and 99th percentile of `rounds` ranged GETs of `url` (a file of `size` bytes), in ms.
+ * With `expected` (the bytes of that range, read from the file), every answer is compared with it.
+ */
+export async function rangeLatency(url: string, size: number, rounds = ROUNDS, expected?: Buffer): Promise<{ median: number; p99: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const start = Math.floor(size / 2);
+  const { start } = middleRange(size);
   const range = `bytes=${start}-${start + RANGE_BYTES - 1}`;
   const times: number[] = [];
   try {
     for (let i = 0; i < WARMUP + rounds; i++) {
       const began = performance.now();
-      const length = await get(url, range, agent);
-      if (length !== RANGE_BYTES) throw new Error(`a range answer had ${length} bytes, not ${RANGE_BYTES}`);
+      const body = await get(url, range, agent);
       if (i >= WARMUP) times.push(performance.now() - began);
+      if (body.length !== RANGE_BYTES) throw new Error(`a range answer had ${body.length} bytes, not ${RANGE_BYTES}`);
+      if (expected && !body.equals(expected)) throw new Error(`a range answer of ${url} holds other bytes than the file at ${range}`);
     }
   } finally {
     agent.destroy();
@@ -47,14 +51,19 @@ export function percentile(values: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))]!;
 }
 
-function get(url: string, range: string, agent: http.Agent): Promise<number> {
+/** The 64 KiB range the latency row asks for: from the middle of a file of `size` bytes. */
+export function middleRange(size: number): { start: number; length: number } {
+  return { start: Math.floor(size / 2), length: RANGE_BYTES };
+}
+
+function get(url: string, range: string, agent: http.Agent): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { agent, headers: { range } }, (res) => {
         if (res.statusCode !== PARTIAL_CONTENT) reject(new Error(`expected ${PARTIAL_CONTENT}, got ${res.statusCode}`));
-        let length = 0;
-        res.on('data', (chunk: Buffer) => (length += chunk.length));
-        res.on('end', () => resolve(length));
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
         res.on('error', reject);
       })
       .on('error', reject);

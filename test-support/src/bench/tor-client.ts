@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TOR_CLIENT_BIN } from '../processes.js';
+import { sha256File } from '../hash.js';
 import { memoryOf } from '../proc-stats.js';
 import { mbps } from './report.js';
 
@@ -13,7 +14,7 @@ const RSS_POLL_MS = 20;
  * start-up included, as a user sees it), sampling its peak RSS while it runs. The saved file
  * is checked for its size and removed.
  */
-export async function cliDownload(port: number, name: string, size: number, home: string, nodeFlags: string[] = []): Promise<{ mbps: number; peakRss: number }> {
+export async function cliDownload(port: number, name: string, size: number, home: string, nodeFlags: string[] = [], expectedHash?: string): Promise<{ mbps: number; peakRss: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, [...nodeFlags, TOR_CLIENT_BIN, '--host', '127.0.0.1', '--port', String(port), '--home', home, 'download', name], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,7 +37,10 @@ export async function cliDownload(port: number, name: string, size: number, home
   if (code !== 0) throw new Error(`tor-client exited ${code}: ${output}`);
   const saved = path.join(home, 'tor-files', 'Downloads', name);
   const { size: savedSize } = await fs.stat(saved);
+  // Checked after the timing: a client that saved other bytes of the right length fails the round.
+  const savedHash = expectedHash === undefined ? undefined : await sha256File(saved);
   await fs.rm(saved);
   if (savedSize !== size) throw new Error(`tor-client saved ${savedSize} of ${size} bytes`);
+  if (savedHash !== expectedHash) throw new Error(`tor-client saved other bytes than the server's (sha256 ${savedHash})`);
   return { mbps: mbps(size, ms), peakRss };
 }
