@@ -6,3 +6,5 @@ export * from './file-row.js';
 export * from './line-reader.js';
 export * from './write.js';
 export * from './changes.js';
+export * from './ranges.js';
+export * from './resumable.js';

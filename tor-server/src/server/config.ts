@@ -34,6 +34,10 @@ const SERVER_OPTIONS = {
   logLevel: option({ flag: 'log-level', env: 'TOR_LOG_LEVEL', help: 'debug, info, warn, error or silent', parse: oneOf(LOG_LEVELS), default: 'info' }),
   /** What clients may do: `read`, `write` (also upload) or `admin` (also delete and rename). */
   openAccess: option({ flag: 'open-access', env: 'TOR_OPEN_ACCESS', help: 'what clients may do: read, write (also upload) or admin (also delete and rename)', parse: oneOf(ACCESS_LEVELS), default: 'write' }),
+  /** A resumable upload with no activity for this long is deleted. */
+  partialTtlMs: option({ flag: 'partial-ttl', env: 'TOR_PARTIAL_TTL', help: 'seconds an unfinished resumable upload is kept after its last activity', parse: seconds({ above0: true }), default: 24 * 3600_000 }),
+  /** Resumable uploads one owner may have unfinished at once. */
+  maxPartialsPerOwner: option({ flag: 'max-partials-per-owner', env: 'TOR_MAX_PARTIALS_PER_OWNER', help: 'most unfinished resumable uploads per owner', parse: count, default: 16 }),
   ...metricsOptions('TOR'),
 };
 

@@ -20,6 +20,9 @@ export type Activity = { kind: 'idle' } | { kind: 'command'; command: string } |
 // A watcher is quiet while nothing changes: TCP keep-alive probes find a peer that vanished.
 const WATCH_KEEPALIVE_MS = 30_000;
 
+/** The owner of resumable uploads begun without a token (open mode): every such client shares them. */
+export const OPEN_OWNER = 'open';
+
 // After our last reply, keep reading (and dropping) the peer's bytes this long before a hard close.
 const LINGER_MS = 2000;
 
@@ -39,6 +42,8 @@ export class Connection implements CommandConnection {
   activity: Activity = { kind: 'idle' };
   /** What this client may do; every command's level is checked against it where commands are dispatched. */
   access: AccessLevel;
+  /** Owner of this client's resumable uploads: everyone shares OPEN_OWNER in open mode. */
+  owner: string = OPEN_OWNER;
   readonly #gone = new AbortController();
   readonly #ctx: ServerContext;
   /** When the first command must have arrived (performance.now() time), counted from the connect. */

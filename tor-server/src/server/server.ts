@@ -12,6 +12,7 @@ import { HashCache } from './hash/hash-cache.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { FsStore } from './store/fs-store.js';
+import { PartialStore } from './partials/partial-store.js';
 import type { Store } from './store/store.js';
 
 // A refused client gets this long to read why before its connection is cut.
@@ -35,6 +36,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly metrics: ServerMetrics;
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
+  #partials: PartialStore | undefined;
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
   /** Connections per client address, for the per-address limit. */
@@ -81,6 +83,12 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       if (config.metricsPort !== undefined) server.#metricsListener = await listenForMetrics(registry, { host: config.metricsHost, port: config.metricsPort });
       await store.clearAbandonedUploads();
       server.#feed = await ChangeFeed.start(store, logger);
+      server.#partials = await PartialStore.open(store.root, {
+        ttlMs: config.partialTtlMs,
+        maxPerOwner: config.maxPartialsPerOwner,
+        logger,
+        adopt: (name, file) => store.adoptUpload(name, file),
+      });
     } catch (error) {
       server.#setReady(false);
       server.#server.close();
@@ -101,6 +109,12 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   /** Where the metrics are served, or undefined without a metrics port. */
   metricsAddress(): AddressInfo | undefined {
     return this.#metricsListener?.address();
+  }
+
+  /** Resumable uploads in progress. */
+  get partials(): PartialStore {
+    if (!this.#partials) throw new Error('the server has not started');
+    return this.#partials;
   }
 
   /** The one change feed: every change to the files goes through it. */
@@ -141,6 +155,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     }
     await Promise.allSettled(this.#runs);
     this.#feed?.close();
+    this.#partials?.close();
     await this.#metricsListener?.close();
     await this.store.close();
     this.logger.info('stopped');

@@ -17,6 +17,9 @@ describe('reply words and error kinds', () => {
       SHA256: 'sha256',
       ACCESS: 'access',
       WATCHING: 'watching',
+      UPLOAD_ID: 'upload',
+      HAVE: 'have',
+      STORED: 'stored',
     });
   });
 

@@ -13,6 +13,11 @@ export type TransferActivity = { kind: 'uploading' | 'downloading'; name: string
 export interface CommandConnection {
   /** `address:port` of the client, for the log. */
   readonly label: string;
+  /**
+   * Who owns what this client begins (its resumable uploads): one owner for everyone in open
+   * mode; a token's id where tokens are in use.
+   */
+  readonly owner: string;
   /** What this client may do (the dispatcher has already checked the command's level against it). */
   readonly access: AccessLevel;
   /** Aborted when the client goes away: long work for it (hashing) stops. */
