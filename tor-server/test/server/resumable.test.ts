@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, sha256 } from 'test-support';
@@ -34,6 +34,18 @@ describe('resumable uploads', () => {
     assert.equal(await client.line(), `sha256 ${sha256(data)}`);
     assert.deepEqual(await readdir(path.join(dir, PARTIALS_DIR_NAME)), []);
     assert.equal(await client.request(`status ${id}`), UNKNOWN);
+  });
+
+  it('commits an empty file, with the mode an upload gets', async (t) => {
+    const { port, dir } = await startServer(t);
+    const client = await LineClient.connect(t, port);
+    const { id, have } = await begin(client, 0, sha256(Buffer.alloc(0)), 'empty.txt');
+    assert.equal(have, 'have none');
+    assert.equal(await client.request(`commit ${id}`), Reply.END);
+    const { size, mode } = await stat(path.join(dir, 'empty.txt'));
+    assert.equal(size, 0);
+    assert.deepEqual(await client.upload('other.txt', Buffer.alloc(0)), [Reply.OK, Reply.OK, Reply.END]);
+    assert.equal(mode, (await stat(path.join(dir, 'other.txt'))).mode);
   });
 
   it('takes four connections putting at once', async (t) => {

@@ -14,6 +14,8 @@ const DATA_SUFFIX = '.data';
 const INDEX_SUFFIX = '.json';
 // 128 random bits, as lower-case hex: unguessable, and only [a-z0-9].
 const ID_BYTES = 16;
+// As an upload's temp file: the committed file is this one.
+const DATA_MODE = 0o644;
 // Expired partials are looked for this often at most (more often with a shorter TTL).
 const MAX_SWEEP_MS = 60_000;
 
@@ -94,7 +96,8 @@ export class PartialStore {
       touchedAt: Date.now(),
     });
     try {
-      const handle = await fs.open(partial.dataPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+      // The mode a committed file gets (it is this file, linked into place); the folder itself is private.
+      const handle = await fs.open(partial.dataPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, DATA_MODE);
       await handle.close();
       await partial.save();
       await syncDir(this.dir);
