@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { eventually, sha256, spawnTorServer } from 'test-support';
+import { test, type TestContext } from 'node:test';
+import { eventually, sha256, spawnTorServer, type TorServerProcess } from 'test-support';
 import { ErrorKind } from '../../src/protocol/constants.js';
 import { PARTIALS_DIR_NAME } from '../../src/server/partials/partial-store.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
@@ -34,14 +34,18 @@ async function fill(file: string): Promise<void> {
   }
 }
 
-test('disk full during an upload: a clear error, nothing partial stored, the server keeps serving', async (t) => {
+/**
+ * A spawned tor-server serving a fresh 8 MiB tmpfs, unmounted when the test ends; undefined
+ * (the test skipped) when this machine does not allow mounting one.
+ */
+async function serverOnSmallFs(t: TestContext): Promise<{ server: TorServerProcess; dir: string } | undefined> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-'));
   const problem = mountSmallFs(dir, '8m');
   if (problem) {
     await rm(dir, { recursive: true, force: true });
     console.log(`SKIPPED: disk-full test (cannot mount a small tmpfs here: ${problem})`);
     t.skip(`cannot mount a tmpfs: ${problem}`);
-    return;
+    return undefined;
   }
   const server = await spawnTorServer(t, { dir });
   // Registered after spawnTorServer's own cleanup, so the server is gone before the unmount.
@@ -51,6 +55,13 @@ test('disk full during an upload: a clear error, nothing partial stored, the ser
     execFileSync('umount', ['-l', dir]);
     await rm(dir, { recursive: true, force: true });
   });
+  return { server, dir };
+}
+
+test('disk full during an upload: a clear error, nothing partial stored, the server keeps serving', async (t) => {
+  const onSmallFs = await serverOnSmallFs(t);
+  if (!onSmallFs) return;
+  const { server, dir } = onSmallFs;
   const client = await LineClient.connect(t, server.port);
 
   // Too big for the free space: refused at the size line, before a byte is sent.
@@ -79,21 +90,9 @@ test('disk full during an upload: a clear error, nothing partial stored, the ser
 });
 
 test('disk full during a put: a clear error, the bytes written before it kept, and the upload resumes once there is space', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-'));
-  const problem = mountSmallFs(dir, '8m');
-  if (problem) {
-    await rm(dir, { recursive: true, force: true });
-    console.log(`SKIPPED: disk-full put test (cannot mount a small tmpfs here: ${problem})`);
-    t.skip(`cannot mount a tmpfs: ${problem}`);
-    return;
-  }
-  const server = await spawnTorServer(t, { dir });
-  t.after(async () => {
-    server.child.kill('SIGKILL');
-    await server.exited;
-    execFileSync('umount', ['-l', dir]);
-    await rm(dir, { recursive: true, force: true });
-  });
+  const onSmallFs = await serverOnSmallFs(t);
+  if (!onSmallFs) return;
+  const { server, dir } = onSmallFs;
   const client = await LineClient.connect(t, server.port);
   const data = patternBytes(3 * 1024 * 1024, 10);
   const { id } = await begin(client, data.length, sha256(data), 'big.bin');

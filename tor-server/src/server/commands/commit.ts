@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { formatRanges } from '../../protocol/ranges.js';
 import type { ServerContext } from '../context.js';
@@ -47,7 +45,7 @@ export const commit: CommandHandler = {
 };
 
 async function store(client: string, ctx: ServerContext, partial: Partial): Promise<void> {
-  const hex = await sha256Of(partial.dataPath).catch(failed(client, ctx, partial));
+  const hex = await partial.sha256Of().catch(failed(client, ctx, partial));
   if (partial.sha256 !== undefined && hex !== partial.sha256) {
     await ctx.partials.remove(partial);
     ctx.logger.warn('checksum-mismatch', { client, id: partial.id, name: partial.name, expected: partial.sha256, got: hex });
@@ -76,11 +74,4 @@ function failed(client: string, ctx: ServerContext, partial: Partial): (error: u
     const kind = error instanceof StoreError && error.kind === 'no-space' ? ErrorKind.NO_SPACE : ErrorKind.SERVER_ERROR;
     throw new ReplyError(errorReply(kind, 'the upload was not stored and is kept: commit again later'));
   };
-}
-
-/** The sha256 of a file, read once as a stream. */
-async function sha256Of(file: string): Promise<string> {
-  const digest = createHash('sha256');
-  for await (const chunk of createReadStream(file)) digest.update(chunk as Buffer);
-  return digest.digest('hex');
 }

@@ -1,12 +1,10 @@
-import { constants as fsc } from 'node:fs';
-import fs from 'node:fs/promises';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import type { ByteRange } from '../../protocol/ranges.js';
 import { parsePutArguments } from '../../protocol/resumable.js';
 import type { ServerContext } from '../context.js';
 import { ReplyError, TransferCutError } from '../errors.js';
 import type { Partial } from '../partials/partial.js';
-import { storeErrorOf } from '../store/fs-upload.js';
+import { PartialWriter } from '../partials/partial-writer.js';
 import type { StoreError } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { partialArgument } from './partial-argument.js';
@@ -42,70 +40,43 @@ export const put: CommandHandler = {
 };
 
 async function receive(conn: CommandConnection, ctx: ServerContext, partial: Partial, range: ByteRange): Promise<void> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(partial.dataPath, fsc.O_WRONLY | fsc.O_NOFOLLOW);
-  } catch (error) {
-    ctx.logger.error('put-failed', { client: conn.label, id: partial.id, error: (error as Error).message });
-    throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, 'the upload could not be opened: begin again'));
-  }
   const [offset, end] = range;
+  const writer = await PartialWriter.open(partial, offset).catch((error: StoreError) => {
+    ctx.logger.error('put-failed', { client: conn.label, id: partial.id, error: error.message });
+    throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, 'the upload could not be opened: begin again'));
+  });
   try {
     await conn.send(Reply.OK);
-  } catch (error) {
-    await handle.close().catch(() => {});
-    throw error;
-  }
-  const raw = conn.readBytes(end - offset);
-  const endTransfer = conn.beginTransfer({ kind: 'uploading', name: partial.name, total: end - offset, done: () => raw.bytesRead });
-  // Bytes written at [offset, offset + written): only those can be recorded, and only once synced.
-  let written = 0;
-  let writeError: StoreError | undefined;
-  let cut: Error | undefined;
-  try {
-    for await (const chunk of raw) {
-      ctx.metrics.received(chunk.length);
-      // After a failed write (disk full) the rest is drained, so the connection stays in step for the reply.
-      if (writeError) continue;
-      try {
-        await writeFully(handle, chunk, offset + written);
-        written += chunk.length;
-      } catch (error) {
-        writeError = storeErrorOf(error);
+    const raw = conn.readBytes(end - offset);
+    const endTransfer = conn.beginTransfer({ kind: 'uploading', name: partial.name, total: end - offset, done: () => raw.bytesRead });
+    let writeError: StoreError | undefined;
+    let cut: Error | undefined;
+    try {
+      for await (const chunk of raw) {
+        ctx.metrics.received(chunk.length);
+        // After a failed write (disk full) the rest is drained, so the connection stays in step for the reply.
+        if (!writeError) await writer.write(chunk).catch((error: StoreError) => (writeError = error));
       }
+    } catch (error) {
+      cut = error as Error;
+    } finally {
+      endTransfer();
     }
-  } catch (error) {
-    cut = error as Error;
-  } finally {
-    endTransfer();
-  }
-  try {
+    // What was written before a cut or a failure is kept: fsynced, then recorded.
     conn.pauseTimeouts();
-    if (written > 0) {
-      await handle.datasync();
-      await partial.addStored([offset, offset + written]);
-    } else partial.touch();
-  } catch (error) {
-    writeError ??= storeErrorOf(error);
+    await writer.keep().catch((error: StoreError) => (writeError ??= error));
+    const { written } = writer;
+    if (cut) {
+      ctx.logger.warn('transfer-cut', { client: conn.label, direction: 'put', id: partial.id, name: partial.name, bytes: written, of: end - offset, error: cut.message });
+      throw new TransferCutError(`put to ${partial.id} cut after ${written} of ${end - offset} bytes`);
+    }
+    if (writeError) {
+      ctx.logger.error('put-failed', { client: conn.label, id: partial.id, name: partial.name, error: writeError.message });
+      const kept = `${written} of its ${end - offset} bytes were kept: ask status`;
+      throw new ReplyError(errorReply(writeError.kind === 'no-space' ? ErrorKind.NO_SPACE : ErrorKind.SERVER_ERROR, kept));
+    }
   } finally {
-    await handle.close().catch(() => {});
-  }
-  if (cut) {
-    ctx.logger.warn('transfer-cut', { client: conn.label, direction: 'put', id: partial.id, name: partial.name, bytes: written, of: end - offset, error: cut.message });
-    throw new TransferCutError(`put to ${partial.id} cut after ${written} of ${end - offset} bytes`);
-  }
-  if (writeError) {
-    ctx.logger.error('put-failed', { client: conn.label, id: partial.id, name: partial.name, error: writeError.message });
-    const kept = `${written} of its ${end - offset} bytes were kept: ask status`;
-    throw new ReplyError(writeError.kind === 'no-space' ? errorReply(ErrorKind.NO_SPACE, kept) : errorReply(ErrorKind.SERVER_ERROR, kept));
+    await writer.close();
   }
   await conn.send(Reply.STORED);
-}
-
-/** Writes all of `chunk` at `position` (a positional write may take part of it). */
-async function writeFully(handle: fs.FileHandle, chunk: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < chunk.length; ) {
-    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
-  }
 }

@@ -1,4 +1,5 @@
-import { constants as fsc } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants as fsc, createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import { addRange, coveredBytes, missingRanges, overlaps, type ByteRange } from '../../protocol/ranges.js';
 import type { FileName } from '../store/store.js';
@@ -109,6 +110,13 @@ export class Partial {
   /** Marks activity without new bytes (a resumed `begin`, a `status`); the index records it with the next write. */
   touch(now = Date.now()): void {
     this.#record = { ...this.#record, touchedAt: now };
+  }
+
+  /** The sha256 of the data file as 64 lower-case hex digits, read once as a stream. */
+  async sha256Of(): Promise<string> {
+    const digest = createHash('sha256');
+    for await (const chunk of createReadStream(this.dataPath)) digest.update(chunk as Buffer);
+    return digest.digest('hex');
   }
 
   /** Writes the index as it is now, after the writes before it. */
