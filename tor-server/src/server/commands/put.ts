@@ -32,10 +32,12 @@ export const put: CommandHandler = {
     if (!partial.claim(range)) throw new ReplyError(errorReply(ErrorKind.RANGE_BUSY, `${range[0]}-${range[1]} is being written by another connection: send it later`));
     try {
       await ctx.store.checkSpace(length).catch(rethrowAsReply);
-      return await receive(conn, ctx, partial, range);
+      await receive(conn, ctx, partial, range);
     } finally {
       partial.unclaim(range);
     }
+    // Only now: a client told `stored` may at once commit, or put the range again.
+    await conn.send(Reply.STORED);
   },
 };
 
@@ -78,5 +80,4 @@ async function receive(conn: CommandConnection, ctx: ServerContext, partial: Par
   } finally {
     await writer.close();
   }
-  await conn.send(Reply.STORED);
 }
