@@ -56,10 +56,13 @@ export class GatewayError extends Error {
 export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
   switch (kind) {
     case 'not-found':
+    case ErrorKind.UNKNOWN_UPLOAD:
       return 'GW_ERR_NOT_FOUND';
     case ErrorKind.INVALID_NAME:
       return 'GW_ERR_INVALID_NAME';
     case ErrorKind.INVALID_SIZE:
+    case ErrorKind.INCOMPLETE_UPLOAD:
+    case ErrorKind.CHECKSUM_MISMATCH:
     case 'unknown-command':
       return 'GW_ERR_BAD_REQUEST';
     case ErrorKind.FILE_EXISTS:
@@ -73,6 +76,8 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
     case ErrorKind.INVALID_RANGE:
       return 'GW_ERR_RANGE_NOT_SATISFIABLE';
     case ErrorKind.TOO_MANY_CLIENTS:
+    case ErrorKind.RANGE_BUSY:
+    case ErrorKind.TOO_MANY_UPLOADS:
     case ErrorKind.SHUTTING_DOWN:
     case ErrorKind.IDLE_TIMEOUT:
       return 'GW_ERR_UPSTREAM_BUSY';

@@ -9,8 +9,9 @@ import { INVALID_LINE, type RawBytes } from '../protocol/line-reader.js';
 import { SourceSizeError, sendExactly } from '../protocol/write.js';
 import { ChangeWatch } from './change-watch.js';
 import { checkFileName } from './checks.js';
-import { TftcpConnection, openSocket, type ConnectOptions } from './connection.js';
+import { openSocket, type ConnectOptions } from './connection.js';
 import { TftcpConnectionError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
+import { ResumableUploads } from './resumable.js';
 
 /** How to reach a tor-server, and the token to sign in with right after connecting. */
 export type TftcpConnectOptions = ConnectOptions & {
@@ -54,9 +55,10 @@ export interface UploadOptions {
 /**
  * A TFTCP connection. Commands may be called at any time; they run one after another in
  * call order, as the protocol requires. Refusals throw TftcpReplyError and leave the
- * connection usable; a broken connection throws TftcpConnectionError.
+ * connection usable; a broken connection throws TftcpConnectionError. Resumable uploads:
+ * {@link ResumableUploads}.
  */
-export class TftcpClient extends TftcpConnection {
+export class TftcpClient extends ResumableUploads {
   private constructor(socket: net.Socket, options: ConnectOptions) {
     super(socket, options);
   }

@@ -31,6 +31,12 @@ export const Command = {
   SHARE: 'share',
   SHARES: 'shares',
   UNSHARE: 'unshare',
+  // TFTCP/1.1 resumable uploads
+  BEGIN: 'begin',
+  PUT: 'put',
+  STATUS: 'status',
+  COMMIT: 'commit',
+  ABORT: 'abort',
 } as const;
 export type CommandName = (typeof Command)[keyof typeof Command];
 
@@ -59,7 +65,19 @@ export const Reply = {
   SIGNED_IN: 'signed in as',
   /** First word of `share`'s answer: `share <token> <expires ISO or never> <max downloads or unlimited>`. */
   SHARE: 'share',
+  /** First word of `begin`'s answer: `upload <id>`. */
+  UPLOAD_ID: 'upload',
+  /** First word of the byte ranges a partial upload holds: `have <ranges>`. */
+  HAVE: 'have',
+  /** A `put`'s bytes are durably stored. */
+  STORED: 'stored',
 } as const;
+
+/** `have none`: a partial upload that holds no byte yet. */
+export const NO_RANGES = 'none';
+
+/** In `begin`, the sha256 argument of a client that does not give one. */
+export const NO_SHA256 = '-';
 
 /**
  * What a client may do, each level including the ones before it: `read` lists, stats, hashes,
@@ -94,6 +112,14 @@ export const ErrorKind = {
   IDLE_TIMEOUT: 'Idle timeout',
   SERVER_ERROR: 'Server error',
   PERMISSION_DENIED: 'Permission denied',
+  // TFTCP/1.1 resumable uploads
+  /** No partial upload of this client has the id (unknown, expired, committed, aborted or someone else's). */
+  UNKNOWN_UPLOAD: 'Unknown upload',
+  /** Another connection is writing part of this range right now: send it later. */
+  RANGE_BUSY: 'Range busy',
+  INCOMPLETE_UPLOAD: 'Incomplete upload',
+  CHECKSUM_MISMATCH: 'Checksum mismatch',
+  TOO_MANY_UPLOADS: 'Too many partial uploads',
 } as const;
 export type ErrorKindText = (typeof ErrorKind)[keyof typeof ErrorKind];
 

@@ -8,3 +8,5 @@ export * from './write.js';
 export * from './changes.js';
 export * from './auth.js';
 export * from './duration.js';
+export * from './ranges.js';
+export * from './resumable.js';

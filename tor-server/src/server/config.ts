@@ -53,6 +53,10 @@ const SERVER_OPTIONS = {
   /** Gateways: their own connection limit, and they may name the end user's address with `client`. */
   trustedProxies: option({ flag: 'trusted-proxies', env: 'TOR_TRUSTED_PROXIES', help: 'comma-separated addresses of gateways that may name their users\' addresses', parse: list(text), default: [] as string[] }),
   maxClientsPerProxy: option({ flag: 'max-clients-per-proxy', env: 'TOR_MAX_CLIENTS_PER_PROXY', help: 'most simultaneous connections from one trusted proxy', parse: count, default: 512 }),
+  /** A resumable upload with no activity for this long is deleted. */
+  partialTtlMs: option({ flag: 'partial-ttl', env: 'TOR_PARTIAL_TTL', help: 'seconds an unfinished resumable upload is kept after its last activity', parse: seconds({ above0: true }), default: 24 * 3600_000 }),
+  /** Resumable uploads one owner may have unfinished at once. */
+  maxPartialsPerOwner: option({ flag: 'max-partials-per-owner', env: 'TOR_MAX_PARTIALS_PER_OWNER', help: 'most unfinished resumable uploads per owner', parse: count, default: 16 }),
   ...metricsOptions('TOR'),
 };
 

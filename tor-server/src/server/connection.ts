@@ -23,6 +23,9 @@ export type Activity = { kind: 'idle' } | { kind: 'command'; command: string } |
 // A watcher is quiet while nothing changes: TCP keep-alive probes find a peer that vanished.
 const WATCH_KEEPALIVE_MS = 30_000;
 
+/** The owner of resumable uploads begun without a token (open mode): every such client shares them. */
+export const OPEN_OWNER = 'open';
+
 // After our last reply, keep reading (and dropping) the peer's bytes this long before a hard close.
 const LINGER_MS = 2000;
 
@@ -46,6 +49,8 @@ export class Connection implements CommandConnection {
   session: Session | undefined;
   readonly fromTrustedProxy: boolean;
   #userAddress: string | undefined;
+  /** Owner of this client's resumable uploads: everyone shares OPEN_OWNER in open mode. */
+  owner: string = OPEN_OWNER;
   readonly #gone = new AbortController();
   readonly #ctx: ServerContext;
   /** When the first command must have arrived (performance.now() time), counted from the connect. */
@@ -92,6 +97,8 @@ export class Connection implements CommandConnection {
   signIn(record: TokenRecord): void {
     this.session = { id: record.id, label: record.label, kind: record.kind, only: (record.only ?? undefined) as FileName | undefined };
     this.access = record.access;
+    // Resumable uploads belong to the token from now on: another token cannot see or finish them.
+    this.owner = `token:${record.id}`;
   }
 
   /** Whether the connection is signed in with token `id` and between commands (idle or watching). */

@@ -8,6 +8,7 @@ import type { Authority } from './auth/authority.js';
 import { TOKEN_USAGE, runTokenAdmin } from './auth/token-admin.js';
 import type { Activity, Connection } from './connection.js';
 import type { Logger } from './logger.js';
+import type { Partial } from './partials/partial.js';
 import { StoreError, toFileName, type FileName } from './store/store.js';
 
 /** The operator console's prompt. */
@@ -16,6 +17,8 @@ export const CONSOLE_PROMPT = 'tor >> ';
 /** What the console needs from the server: its clients, and the way files change (so watchers see the operator's changes too). */
 export interface ConsoleTarget extends FileOpsContext {
   readonly connections: ReadonlySet<Connection>;
+  /** Resumable uploads not yet committed, listed with their progress. */
+  readonly partials: { list(): readonly PartialRow[] };
   readonly logger: Logger;
   /** The tokens `token` and `share` manage. */
   readonly auth: Authority;
@@ -34,7 +37,7 @@ export interface ConsoleOptions {
 
 const HELP = [
   'Commands:',
-  '  list            clients online and what each is doing (watchers too)',
+  '  list            clients online and what each is doing (watchers too), then unfinished resumable uploads',
   '  rm NAME         delete a file; watchers see it',
   '  mv OLD NEW      rename a file, never over another; put names with spaces in quotes',
   TOKEN_USAGE,
@@ -101,6 +104,7 @@ export class OperatorConsole {
         break;
       case 'list':
         out(formatClientList([...this.#target.connections]));
+        if (this.#target.partials.list().length > 0) out(formatPartialList(this.#target.partials.list()));
         break;
       case 'clear':
         // Clear the screen and the scrollback, then home the cursor.
@@ -194,6 +198,19 @@ export function describeActivity(activity: Activity): string {
       return `${activity.kind} ${printable(activity.name)} ${percent}%`;
     }
   }
+}
+
+/** What `list` shows of one resumable upload. */
+export type PartialRow = Pick<Partial, 'id' | 'name' | 'owner' | 'size' | 'stored' | 'touchedAt'>;
+
+/** The unfinished resumable uploads: the count, then one row each with its progress and idle time. */
+export function formatPartialList(partials: readonly PartialRow[], now = Date.now()): string {
+  const count = partials.length;
+  const rows = partials.map((p) => {
+    const percent = p.size > 0 ? Math.floor((p.stored / p.size) * 100) : 100;
+    return `  ${printable(p.name)} ${percent}% (${p.stored} of ${p.size} bytes)  owner ${printable(p.owner)}  idle ${formatDuration(now - p.touchedAt)}  id ${p.id}`;
+  });
+  return [`${count} unfinished ${count === 1 ? 'upload' : 'uploads'}`, ...rows].join('\n');
 }
 
 function formatDuration(ms: number): string {

@@ -3,6 +3,7 @@ import type { ChangeFeed } from './changes/feed.js';
 import type { ServerConfig } from './config.js';
 import type { HashCache } from './hash/hash-cache.js';
 import type { Logger } from './logger.js';
+import type { PartialStore } from './partials/partial-store.js';
 import type { ServerMetrics } from './metrics.js';
 import type { Store } from './store/store.js';
 
@@ -12,6 +13,8 @@ export interface ServerContext {
   /** Every change to the files goes through it (commands that change files call it, not the store), so watchers see it. */
   readonly feed: ChangeFeed;
   readonly hashes: HashCache;
+  /** Resumable uploads in progress (begin, put, commit). */
+  readonly partials: PartialStore;
   readonly config: ServerConfig;
   readonly logger: Logger;
   /** Where commands and transfers are counted for Prometheus. */

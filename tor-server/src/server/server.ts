@@ -17,6 +17,7 @@ import { HashCache } from './hash/hash-cache.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { FsStore } from './store/fs-store.js';
+import { PartialStore } from './partials/partial-store.js';
 import type { Store } from './store/store.js';
 import { createTlsListener, replaceIdentity } from './tls-listener.js';
 
@@ -52,6 +53,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly auth: Authority;
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
+  #partials: PartialStore | undefined;
   /** The listener on `port`: plain, or TLS when there is a certificate and no `tlsPort`. */
   readonly #server: net.Server;
   /** The TLS listener on `tlsPort`, beside the plain one. */
@@ -103,7 +105,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     const identity = config.tlsCert !== undefined && config.tlsKey !== undefined ? readTlsIdentity(config.tlsCert, config.tlsKey) : undefined;
     checkStateDir(config.stateDir, config.dir);
     const auth = await Authority.start(config.stateDir, config.auth, logger);
-    let store: Store;
+    let store: FsStore;
     try {
       store = await FsStore.open(config.dir, logger);
     } catch (error) {
@@ -121,6 +123,12 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
       if (config.metricsPort !== undefined) server.#metricsListener = await listenForMetrics(registry, { host: config.metricsHost, port: config.metricsPort });
       await store.clearAbandonedUploads();
       server.#feed = await ChangeFeed.start(store, logger);
+      server.#partials = await PartialStore.open(store.root, {
+        ttlMs: config.partialTtlMs,
+        maxPerOwner: config.maxPartialsPerOwner,
+        logger,
+        adopt: (name, file) => store.adoptUpload(name, file),
+      });
     } catch (error) {
       server.#setReady(false);
       server.#server.close();
@@ -167,6 +175,12 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     return this.#metricsListener?.address();
   }
 
+  /** Resumable uploads in progress. */
+  get partials(): PartialStore {
+    if (!this.#partials) throw new Error('the server has not started');
+    return this.#partials;
+  }
+
   /** The one change feed: every change to the files goes through it. */
   get feed(): ChangeFeed {
     if (!this.#feed) throw new Error('the server has not started');
@@ -206,6 +220,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     }
     await Promise.allSettled(this.#runs);
     this.#feed?.close();
+    this.#partials?.close();
     await this.#metricsListener?.close();
     await this.store.close();
     this.auth.close();

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { eventually, spawnTorServer } from 'test-support';
+import { test, type TestContext } from 'node:test';
+import { eventually, sha256, spawnTorServer, type TorServerProcess } from 'test-support';
 import { ErrorKind } from '../../src/protocol/constants.js';
+import { PARTIALS_DIR_NAME } from '../../src/server/partials/partial-store.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, patternBytes, visibleNames } from '../helpers.js';
+import { begin, put, status } from '../server/resumable-helpers.js';
 
 /** Mounts a small tmpfs (needs root); returns the reason when this machine does not allow it. */
 function mountSmallFs(dir: string, size: string): string | undefined {
@@ -32,14 +34,18 @@ async function fill(file: string): Promise<void> {
   }
 }
 
-test('disk full during an upload: a clear error, nothing partial stored, the server keeps serving', async (t) => {
+/**
+ * A spawned tor-server serving a fresh 8 MiB tmpfs, unmounted when the test ends; undefined
+ * (the test skipped) when this machine does not allow mounting one.
+ */
+async function serverOnSmallFs(t: TestContext): Promise<{ server: TorServerProcess; dir: string } | undefined> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-'));
   const problem = mountSmallFs(dir, '8m');
   if (problem) {
     await rm(dir, { recursive: true, force: true });
     console.log(`SKIPPED: disk-full test (cannot mount a small tmpfs here: ${problem})`);
     t.skip(`cannot mount a tmpfs: ${problem}`);
-    return;
+    return undefined;
   }
   const server = await spawnTorServer(t, { dir });
   // Registered after spawnTorServer's own cleanup, so the server is gone before the unmount.
@@ -49,6 +55,13 @@ test('disk full during an upload: a clear error, nothing partial stored, the ser
     execFileSync('umount', ['-l', dir]);
     await rm(dir, { recursive: true, force: true });
   });
+  return { server, dir };
+}
+
+test('disk full during an upload: a clear error, nothing partial stored, the server keeps serving', async (t) => {
+  const onSmallFs = await serverOnSmallFs(t);
+  if (!onSmallFs) return;
+  const { server, dir } = onSmallFs;
   const client = await LineClient.connect(t, server.port);
 
   // Too big for the free space: refused at the size line, before a byte is sent.
@@ -74,4 +87,30 @@ test('disk full during an upload: a clear error, nothing partial stored, the ser
   assert.deepEqual(await client.listing(), []);
   assert.deepEqual(await client.upload('fits.bin', data), ['ok', 'ok', 'end']);
   assert.deepEqual(await readFile(path.join(dir, 'fits.bin')), data);
+});
+
+test('disk full during a put: a clear error, the bytes written before it kept, and the upload resumes once there is space', async (t) => {
+  const onSmallFs = await serverOnSmallFs(t);
+  if (!onSmallFs) return;
+  const { server, dir } = onSmallFs;
+  const client = await LineClient.connect(t, server.port);
+  const data = patternBytes(3 * 1024 * 1024, 10);
+  const { id } = await begin(client, data.length, sha256(data), 'big.bin');
+  assert.equal(await client.request(`put ${id} 0 ${data.length}`), 'ok');
+  client.send(data.subarray(0, 1024 * 1024));
+  const partialData = path.join(dir, PARTIALS_DIR_NAME, `${id}.data`);
+  await eventually(async () => (await stat(partialData)).size > 0, 'the put started');
+  const filler = path.join(dir, '.filler');
+  await fill(filler);
+  client.send(data.subarray(1024 * 1024));
+  const reply = await client.line();
+  assert.match(reply, new RegExp(`^${ErrorKind.NO_SPACE}: \\d+ of its ${data.length} bytes were kept: ask status$`));
+  const kept = Number(/: (\d+) of/.exec(reply)![1]);
+  assert.equal(await status(client, id), kept === 0 ? 'have none' : `have 0-${kept}`);
+  assert.deepEqual(await visibleNames(dir), []);
+
+  await rm(filler);
+  assert.deepEqual(await put(client, id, kept, data.subarray(kept)), ['ok', 'stored']);
+  assert.equal(await client.request(`commit ${id}`), 'end');
+  assert.deepEqual(await readFile(path.join(dir, 'big.bin')), data);
 });

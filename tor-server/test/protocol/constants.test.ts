@@ -19,6 +19,9 @@ describe('reply words and error kinds', () => {
       WATCHING: 'watching',
       SIGNED_IN: 'signed in as',
       SHARE: 'share',
+      UPLOAD_ID: 'upload',
+      HAVE: 'have',
+      STORED: 'stored',
     });
   });
 

@@ -37,6 +37,16 @@ describe('parseServerConfig', () => {
     assert.throws(() => parseServerConfig(['--auth', 'maybe'], {}), (error: unknown) => error instanceof ConfigError && /--auth .*"maybe" is not one of auto, required, open/.test(error.message));
   });
 
+  it('partial uploads: --partial-ttl in seconds (24 h by default) and --max-partials-per-owner (16)', () => {
+    assert.equal(DEFAULTS.partialTtlMs, 24 * 3600_000);
+    assert.equal(DEFAULTS.maxPartialsPerOwner, 16);
+    const config = parseServerConfig(['--partial-ttl', '90'], { TOR_PARTIAL_TTL: '5', TOR_MAX_PARTIALS_PER_OWNER: '3' });
+    assert.ok(config !== 'help');
+    assert.equal(config.partialTtlMs, 90_000);
+    assert.equal(config.maxPartialsPerOwner, 3);
+    assert.match(usage(), /--partial-ttl .*TOR_PARTIAL_TTL/);
+  });
+
   it('an empty environment variable counts as unset', () => {
     const config = parseServerConfig([], { TOR_PORT: '', TOR_HOST: '' });
     assert.deepEqual(config, DEFAULTS);

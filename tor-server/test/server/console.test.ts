@@ -7,6 +7,7 @@ import { eventually, scratchDir } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { CONSOLE_PROMPT, OperatorConsole, describeActivity, formatClientList } from '../../src/server/console.js';
 import { LineClient, startServer, visibleNames, type TestServer } from '../helpers.js';
+import { begin, put } from './resumable-helpers.js';
 import { rawWatcher } from './watch-helpers.js';
 
 /** A console on PassThrough streams, driven like an operator typing lines. */
@@ -197,6 +198,19 @@ describe('operator console file commands', () => {
     const [header, row] = answer.trimEnd().split('\n');
     assert.equal(header, '1 client online (1 watching changes)');
     assert.match(row!, new RegExp(`127\\.0\\.0\\.1:${watcher.client.socket.localPort} +since \\d\\d:\\d\\d:\\d\\d \\(\\d+s\\)  watching changes since \\d\\d:\\d\\d:\\d\\d$`));
+  });
+
+  it('list shows unfinished resumable uploads with their progress, after the clients', async (t) => {
+    const { server, port } = await startServer(t);
+    const op = await startConsole(t, server);
+    const client = await LineClient.connect(t, port);
+    const { id } = await begin(client, 400, undefined, 'half.bin');
+    await put(client, id, 0, Buffer.alloc(100, 1));
+    const answer = await op.type('list');
+    const lines = answer.trimEnd().split('\n');
+    assert.equal(lines[0], '1 client online');
+    assert.equal(lines[2], '1 unfinished upload');
+    assert.match(lines[3]!, new RegExp(`^  half\\.bin 25% \\(100 of 400 bytes\\)  owner open  idle \\d+s  id ${id}$`));
   });
 });
 

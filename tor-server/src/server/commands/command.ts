@@ -24,6 +24,11 @@ export interface Session {
 export interface CommandConnection {
   /** `address:port` of the client, for the log. */
   readonly label: string;
+  /**
+   * Who owns what this client begins (its resumable uploads): one owner for everyone in open
+   * mode; a token's id where tokens are in use.
+   */
+  readonly owner: string;
   /** What this client may do (the dispatcher has already checked the command's level against it). */
   readonly access: AccessLevel;
   /** The token signed in with, or undefined before (or without) signing in. */

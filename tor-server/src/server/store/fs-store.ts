@@ -207,6 +207,19 @@ export class FsStore implements Store {
     return FsUpload.create(name, tempPath, this.#pathOf(name), this.root, this.#logger);
   }
 
+  /**
+   * An upload of `name` made of `file`, a complete file inside the served folder (a resumable
+   * upload's data): a second link to it in the temp folder is what the upload commits or
+   * aborts, so `file` itself stays whatever happens.
+   */
+  async adoptUpload(name: FileName, file: string): Promise<FsUpload> {
+    const tempPath = path.join(this.tempDir, `${randomBytes(12).toString('hex')}.part`);
+    await fs.link(file, tempPath).catch((error: unknown) => {
+      throw storeErrorOf(error);
+    });
+    return FsUpload.adopt(name, tempPath, this.#pathOf(name), this.root, this.#logger);
+  }
+
   /** The stat of `full`; StoreError `not-found` unless it is a regular file (never a symlink, a folder or a pipe). */
   async #requireFile(name: string, full: string): Promise<Stats> {
     const stat = await fs.lstat(full).catch((error: unknown) => {

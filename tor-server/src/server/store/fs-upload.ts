@@ -41,6 +41,19 @@ export class FsUpload implements Upload {
     }
   }
 
+  /**
+   * An upload over `tempPath`, a complete file already there (a resumable upload's data linked
+   * into the temp folder): only its commit or abort is left to do.
+   */
+  static async adopt(name: string, tempPath: string, target: string, folder: string, logger: Logger): Promise<FsUpload> {
+    try {
+      const handle = await fs.open(tempPath, fsc.O_WRONLY | fsc.O_NOFOLLOW);
+      return new FsUpload(name, tempPath, target, folder, handle, logger);
+    } catch (error) {
+      throw storeErrorOf(error);
+    }
+  }
+
   write(chunk: Buffer): Promise<void> {
     return this.#writer.write(chunk);
   }

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../logger.js';
+import { storeErrorOf, syncDir } from '../store/fs-upload.js';
+import { toFileName, type FileName, type Upload } from '../store/store.js';
+import { Partial, parseRecord } from './partial.js';
+
+/** Hidden folder inside the served folder where resumable uploads live; unlike the temp folder, kept across restarts. */
+export const PARTIALS_DIR_NAME = '.tor-partials';
+
+const DATA_SUFFIX = '.data';
+const INDEX_SUFFIX = '.json';
+// 128 random bits, as lower-case hex: unguessable, and only [a-z0-9].
+const ID_BYTES = 16;
+// As an upload's temp file: the committed file is this one.
+const DATA_MODE = 0o644;
+// Expired partials are looked for this often at most (more often with a shorter TTL).
+const MAX_SWEEP_MS = 60_000;
+
+export interface PartialStoreOptions {
+  /** A partial with no activity for this long is deleted. */
+  ttlMs: number;
+  /** Most partials one owner may have at once. */
+  maxPerOwner: number;
+  logger: Logger;
+  /** Makes an Upload of a complete data file, for the store's commit (and its no-overwrite linking). */
+  adopt(name: FileName, file: string): Promise<Upload>;
+}
+
+/** What `begin` answers: the partial, and whether it was an existing one resumed. */
+export interface Begun {
+  partial: Partial;
+  resumed: boolean;
+}
+
+/** The resumable uploads of a served folder, each owned by the owner that began it. */
+export class PartialStore {
+  readonly dir: string;
+  readonly #options: PartialStoreOptions;
+  readonly #partials = new Map<string, Partial>();
+  readonly #sweeper: NodeJS.Timeout;
+
+  private constructor(dir: string, options: PartialStoreOptions) {
+    this.dir = dir;
+    this.#options = options;
+    this.#sweeper = setInterval(() => void this.sweep(), Math.min(MAX_SWEEP_MS, Math.max(1, Math.floor(options.ttlMs / 2))));
+    this.#sweeper.unref();
+  }
+
+  /** Opens (creating) the partials folder of `root` and loads the partials an earlier run left; files no index names are deleted. */
+  static async open(root: string, options: PartialStoreOptions): Promise<PartialStore> {
+    const dir = path.join(root, PARTIALS_DIR_NAME);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const store = new PartialStore(dir, options);
+    try {
+      await store.#load();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** Every partial, for the console. */
+  list(): Partial[] {
+    return [...this.#partials.values()];
+  }
+
+  /** The owner's partial with this id; undefined when there is none (someone else's included, so ids cannot be probed). */
+  get(owner: string, id: string): Partial | undefined {
+    const partial = this.#partials.get(id);
+    return partial && partial.owner === owner && !partial.gone ? partial : undefined;
+  }
+
+  /**
+   * The owner's partial of `name` with this size and sha256 when there is one (resumed), else a
+   * new one; 'too-many' when the owner has as many as allowed already.
+   */
+  async begin(owner: string, name: FileName, size: number, sha256: string | undefined): Promise<Begun | 'too-many'> {
+    const mine = this.list().filter((p) => p.owner === owner && !p.gone);
+    const same = mine.find((p) => p.name === name && p.size === size && p.sha256 === sha256);
+    if (same) {
+      same.touch();
+      return { partial: same, resumed: true };
+    }
+    if (mine.length >= this.#options.maxPerOwner) return 'too-many';
+    const id = randomBytes(ID_BYTES).toString('hex');
+    const partial = new Partial(id, path.join(this.dir, id + DATA_SUFFIX), path.join(this.dir, id + INDEX_SUFFIX), {
+      owner,
+      name,
+      size,
+      sha256: sha256 ?? null,
+      ranges: [],
+      touchedAt: Date.now(),
+    });
+    try {
+      // The mode a committed file gets (it is this file, linked into place); the folder itself is private.
+      const handle = await fs.open(partial.dataPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, DATA_MODE);
+      await handle.close();
+      await partial.save();
+      await syncDir(this.dir);
+    } catch (error) {
+      await partial.remove();
+      throw storeErrorOf(error);
+    }
+    this.#partials.set(id, partial);
+    return { partial, resumed: false };
+  }
+
+  /** Deletes a partial (aborted, committed, discarded). */
+  async remove(partial: Partial): Promise<void> {
+    if (this.#partials.get(partial.id) === partial) this.#partials.delete(partial.id);
+    await partial.remove();
+  }
+
+  /** Deletes the partials idle for longer than the TTL (never one a put or commit is using). */
+  async sweep(now = Date.now()): Promise<void> {
+    for (const partial of this.list()) {
+      if (partial.active || now - partial.touchedAt < this.#options.ttlMs) continue;
+      this.#options.logger.info('partial-expired', { id: partial.id, name: partial.name, owner: partial.owner, stored: partial.stored, size: partial.size });
+      await this.remove(partial);
+    }
+  }
+
+  /** Makes the Upload that commits the partial's data under its name. */
+  adopt(partial: Partial): Promise<Upload> {
+    return this.#options.adopt(partial.name, partial.dataPath);
+  }
+
+  /** Stops the expiry timer. */
+  close(): void {
+    clearInterval(this.#sweeper);
+  }
+
+  async #load(): Promise<void> {
+    const names = await fs.readdir(this.dir);
+    const kept = new Set<string>();
+    for (const file of names) {
+      if (!file.endsWith(INDEX_SUFFIX)) continue;
+      const id = file.slice(0, -INDEX_SUFFIX.length);
+      const dataPath = path.join(this.dir, id + DATA_SUFFIX);
+      const text = await fs.readFile(path.join(this.dir, file), 'utf8').catch(() => undefined);
+      const record = text === undefined ? undefined : parseRecord(text, (name) => {
+        const checked = toFileName(name);
+        return checked.problem === undefined ? checked.name : undefined;
+      });
+      const dataThere = await fs.lstat(dataPath).then((s) => s.isFile(), () => false);
+      if (!record || !dataThere) {
+        this.#options.logger.warn('partial-unreadable', { id, note: 'its files are deleted' });
+        continue;
+      }
+      this.#partials.set(id, new Partial(id, dataPath, path.join(this.dir, file), record));
+      kept.add(id + DATA_SUFFIX).add(file);
+    }
+    // Leftovers: torn index temp files, data whose index never got written, unreadable partials.
+    for (const file of names) if (!kept.has(file)) await fs.rm(path.join(this.dir, file), { force: true, recursive: true });
+  }
+}

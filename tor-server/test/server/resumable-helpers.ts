@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { Reply } from '../../src/protocol/constants.js';
+import type { LineClient } from '../helpers.js';
+
+/** `begin` over a raw connection: asserts `ok`, returns the id and the `have` line. */
+export async function begin(client: LineClient, size: number, sha256: string | undefined, name: string): Promise<{ id: string; have: string }> {
+  assert.equal(await client.request(`begin ${size} ${sha256 ?? '-'} ${name}`), Reply.OK);
+  const [upload, have] = await client.lines(2);
+  const match = /^upload ([a-z0-9]+)$/.exec(upload!);
+  assert.ok(match, `expected "upload <id>", got ${upload}`);
+  return { id: match[1]!, have: have! };
+}
+
+/** `put` of `data` at `offset`: the reply lines (`ok`, `stored`; or the one refusal line). */
+export async function put(client: LineClient, id: string, offset: number, data: Buffer): Promise<string[]> {
+  const first = await client.request(`put ${id} ${offset} ${data.length}`);
+  if (first !== Reply.OK) return [first];
+  client.send(data);
+  return [first, await client.line()];
+}
+
+/** `status`: the `have` line. */
+export async function status(client: LineClient, id: string): Promise<string> {
+  assert.equal(await client.request(`status ${id}`), Reply.OK);
+  return client.line();
+}
