@@ -2,11 +2,9 @@
  * `npm run bench`: TFTCP throughput and memory on 127.0.0.1, as ratios against a raw TCP
  * baseline measured in the same run (absolute numbers depend on the machine; ratios less so).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Scope, sha256File, spawnTorServer } from 'test-support';
@@ -15,6 +13,7 @@ import { TftcpClient } from '../src/client/tftcp-client.js';
 import { benchDir } from './bench-dir.js';
 import { cliDownloadRows } from './cli-download.js';
 import { hashOverTftcp, rawReadMbps } from './hash-bench.js';
+import { rawBaseline } from './raw-baseline.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
 const ROUNDS = 2;
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
     log(`writing a ${(SIZE / 1024 ** 2).toFixed(0)} MiB test file`);
     await writeRandomFile(source, SIZE);
 
-    const baseline = await best(() => rawBaseline(source, scope));
+    const baseline = await best(() => rawBaseline(source, SIZE, scope));
     rows.push({ name: 'raw TCP baseline (disk → socket → discard)', value: `${baseline.toFixed(0)} MB/s` });
 
     const serverDir = path.join(work, 'server');
@@ -96,29 +95,6 @@ async function main(): Promise<void> {
 async function best(measure: () => Promise<number>): Promise<number> {
   const [top] = await interleaved(ROUNDS, [measure]);
   return top;
-}
-
-/** A child process pipes the file into a plain socket; this process counts and drops the bytes. */
-async function rawBaseline(file: string, scope: Scope): Promise<number> {
-  const receiver = net.createServer();
-  receiver.listen(0, '127.0.0.1');
-  await once(receiver, 'listening');
-  const { port } = receiver.address() as net.AddressInfo;
-  const sender = spawn(process.execPath, [
-    '-e',
-    `const s=require('net').connect(${port},'127.0.0.1',()=>require('fs').createReadStream(${JSON.stringify(file)},{highWaterMark:256*1024}).pipe(s))`,
-  ]);
-  scope.after(() => sender.kill('SIGKILL'));
-  const [socket] = (await once(receiver, 'connection')) as [net.Socket];
-  // Timed from the connection on, so the sender's process start-up does not count.
-  const started = performance.now();
-  let received = 0;
-  socket.on('data', (chunk: Buffer) => (received += chunk.length));
-  await once(socket, 'end');
-  const ms = performance.now() - started;
-  receiver.close();
-  if (received !== SIZE) throw new Error(`baseline received ${received} bytes`);
-  return mbps(SIZE, ms);
 }
 
 async function timeShow(port: number): Promise<number> {

@@ -109,11 +109,11 @@ function afterLines(buffer: Buffer, count: number): number | undefined {
 /**
  * Runs `tor-client download <name>` into `home` and times it from spawn to exit (process
  * start-up included, as a user sees it), sampling its peak RSS while it runs. The saved file
- * is checked for its size and removed.
+ * is checked for its size and removed. `bin` is the tor-client to run (another build, to compare).
  */
-export async function cliDownload(port: number, name: string, size: number, home: string, nodeFlags: string[] = []): Promise<{ mbps: number; peakRss: number }> {
+export async function cliDownload(port: number, name: string, size: number, home: string, nodeFlags: string[] = [], bin = TOR_CLIENT_BIN): Promise<{ mbps: number; peakRss: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, TOR_CLIENT_BIN, '--host', '127.0.0.1', '--port', String(port), '--home', home, 'download', name], {
+  const child = spawn(process.execPath, [...nodeFlags, bin, '--host', '127.0.0.1', '--port', String(port), '--home', home, 'download', name], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TOR_'))),
   });

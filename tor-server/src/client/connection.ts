@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { pipeline } from 'node:stream';
 import { INVALID_LINE, LineReader } from '../protocol/line-reader.js';
 import { writeLine } from '../protocol/write.js';
 import { connectProblem } from './checks.js';
 import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+
+/** Longest reply line the client accepts. */
+const MAX_REPLY_LINE_BYTES = 64 * 1024;
 
 export interface ConnectOptions {
   host: string;
@@ -28,23 +31,55 @@ interface ConnectionEvents {
   close: [error?: TftcpConnectionError];
 }
 
-/** Opens the TCP connection to a tor-server; rejects with TftcpConnectionError in words a user can act on. */
-export function openSocket(options: ConnectOptions): Promise<net.Socket> {
+/** A connected socket and the line reader its bytes go to. */
+export interface OpenedSocket {
+  socket: net.Socket;
+  reader: LineReader;
+}
+
+/**
+ * Opens the TCP connection to a tor-server; rejects with TftcpConnectionError in words a user
+ * can act on. The socket reads into a ReceiveBuffer and feeds the line reader directly (no
+ * stream between them), so a raw sink gets each read's bytes with no copy and no allocation.
+ */
+export function openSocket(options: ConnectOptions): Promise<OpenedSocket> {
   return new Promise((resolve, reject) => {
     const where = `${options.host}:${options.port}`;
-    const socket = net.connect({ host: options.host, port: options.port });
+    const reader = new LineReader({ maxLineBytes: MAX_REPLY_LINE_BYTES });
+    const memory = new ReceiveBuffer();
+    const resume = () => socket.resume();
+    const socket = net.connect({
+      host: options.host,
+      port: options.port,
+      onread: {
+        buffer: () => memory.next(),
+        callback: (length, buffer) => {
+          const result = reader.feed((buffer as Buffer).subarray(0, length), resume);
+          if (result !== 'reuse') memory.keep(length);
+          // false stops reading until the reader calls `resume`.
+          return result !== 'pause';
+        },
+      },
+    });
+    // What pipeline did for a piped socket: the reader learns of the end, or of the error, which
+    // reaches the commands through nextLine and the raw streams (the listener keeps it handled).
+    reader.on('error', () => {});
+    socket.once('end', () => reader.end());
+    socket.once('error', (error) => reader.destroy(error));
+    socket.once('close', () => reader.destroy());
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new TftcpConnectionError(`could not reach the tor-server at ${where} within ${(options.connectTimeoutMs ?? 10_000) / 1000} s`));
     }, options.connectTimeoutMs ?? 10_000);
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    const onConnectError = (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new TftcpConnectionError(connectProblem(error, where), { cause: error }));
-    });
+    };
+    socket.once('error', onConnectError);
     socket.once('connect', () => {
       clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
+      socket.removeListener('error', onConnectError);
+      resolve({ socket, reader });
     });
   });
 }
@@ -60,7 +95,7 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
   protected readonly socket: net.Socket;
   /** Whether the caller has already checked every name it passes (ConnectOptions.namesChecked). */
   protected readonly namesChecked: boolean;
-  protected readonly reader = new LineReader({ maxLineBytes: 64 * 1024 });
+  protected readonly reader: LineReader;
   readonly #replyTimeoutMs: number;
   #queue: Promise<unknown> = Promise.resolve();
   #closeError: TftcpConnectionError | undefined;
@@ -68,8 +103,9 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
   /** Set once the server acknowledged `exit`: only then is its closing the connection expected. */
   #signedOut = false;
 
-  protected constructor(socket: net.Socket, options: ConnectOptions) {
+  protected constructor({ socket, reader }: OpenedSocket, options: ConnectOptions) {
     super();
+    this.reader = reader;
     this.host = options.host;
     this.port = options.port;
     this.socket = socket;
@@ -83,7 +119,6 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
       if (!this.#signedOut) this.#closeError ??= new TftcpConnectionError(`the connection to ${this.where} was lost`);
       this.emit('close', this.#closeError);
     });
-    pipeline(socket, this.reader, () => {});
     options.signal?.addEventListener('abort', () => this.destroy(), { once: true });
   }
 

@@ -1,4 +1,3 @@
-import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { Command, Reply, type AccessLevel } from '../protocol/constants.js';
 import { parseSize } from '../protocol/command-line.js';
@@ -8,7 +7,7 @@ import { INVALID_LINE, type RawBytes } from '../protocol/line-reader.js';
 import { SourceSizeError, sendExactly } from '../protocol/write.js';
 import { ChangeWatch } from './change-watch.js';
 import { checkFileName } from './checks.js';
-import { TftcpConnection, openSocket, type ConnectOptions } from './connection.js';
+import { TftcpConnection, openSocket, type ConnectOptions, type OpenedSocket } from './connection.js';
 import { TftcpConnectionError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
 
 export type { ConnectOptions } from './connection.js';
@@ -36,8 +35,8 @@ export interface UploadOptions {
  * connection usable; a broken connection throws TftcpConnectionError.
  */
 export class TftcpClient extends TftcpConnection {
-  private constructor(socket: net.Socket, options: ConnectOptions) {
-    super(socket, options);
+  private constructor(opened: OpenedSocket, options: ConnectOptions) {
+    super(opened, options);
   }
 
   /** Connects to a tor-server. Rejects with TftcpConnectionError when it cannot be reached. */
