@@ -145,8 +145,8 @@ export class LineReader extends Writable {
 
   /**
    * Takes bytes straight from a socket read. While a raw sink (RawBytes.sendTo) is waiting, they
-   * go to it without a copy; the rest the reader keeps. On 'pause' it wants no more until it
-   * calls `resume` (once).
+   * go to it without a copy; the rest the reader keeps. On 'pause' (more than its high-water
+   * mark waits unread) it wants no more until it calls `resume` (once).
    */
   feed(bytes: Buffer, resume: () => void): FeedResult {
     if (this.#discarding) return 'reuse';
@@ -161,7 +161,12 @@ export class LineReader extends Writable {
     let hungry = false;
     this.#writeDone = () => (hungry = true);
     this.#deliver();
-    if (hungry) return 'keep';
+    // As a piped writable would, it takes up to its high-water mark unasked: a peer's last line
+    // and its close are then still seen while nobody reads (an idle connection the server ends).
+    if (hungry || this.#buffer.length < this.writableHighWaterMark) {
+      this.#writeDone = null;
+      return 'keep';
+    }
     this.#writeDone = resume;
     return 'pause';
   }

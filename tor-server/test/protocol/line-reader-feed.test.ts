@@ -71,16 +71,28 @@ describe('LineReader fed from socket reads', () => {
     await feeding;
   });
 
-  it('feed pauses while nobody wants the bytes, and calls resume once they are taken', async () => {
+  it('feed goes on taking input while less than 64 KiB waits unread, so a last line and the end are still seen', async () => {
     const reader = new LineReader();
+    assert.equal(
+      reader.feed(Buffer.from('bye\n'), () => assert.fail('not paused, so never resumed')),
+      'keep',
+    );
+    reader.end();
+    assert.equal(await reader.nextLine(), 'bye');
+    assert.equal(await reader.nextLine(), null);
+  });
+
+  it('feed pauses once more than 64 KiB waits unread, and calls resume once the reader takes input again', async () => {
+    const reader = new LineReader();
+    const line = 'x'.repeat(1000);
     let resumed = 0;
     assert.equal(
-      reader.feed(Buffer.from('a\nb\n'), () => resumed++),
+      reader.feed(Buffer.from(`${line}\n`.repeat(70)), () => resumed++),
       'pause',
     );
-    assert.equal(await reader.nextLine(), 'a');
+    for (let i = 0; i < 69; i++) assert.equal(await reader.nextLine(), line);
     assert.equal(resumed, 0, 'a line is still buffered: no more input wanted yet');
-    assert.equal(await reader.nextLine(), 'b');
+    assert.equal(await reader.nextLine(), line);
     assert.equal(resumed, 1);
   });
 
