@@ -55,7 +55,7 @@ export function openSocket(options: ConnectOptions): Promise<OpenedSocket> {
         buffer: () => memory.next(),
         callback: (length, buffer) => {
           const result = reader.feed((buffer as Buffer).subarray(0, length), resume);
-          if (result !== 'reuse') memory.keep(length);
+          memory.used(length, result !== 'reuse');
           // false stops reading until the reader calls `resume`.
           return result !== 'pause';
         },

@@ -23,7 +23,7 @@ async function feedReads(reader: LineReader, chunks: Buffer[]): Promise<void> {
     const resumed = new Promise<void>((resolve) => (resume = resolve));
     const result = reader.feed(target.subarray(0, chunk.length), resume);
     if (result === 'reuse') target.fill(STALE, 0, chunk.length);
-    else memory.keep(chunk.length);
+    memory.used(chunk.length, result !== 'reuse');
     if (result === 'pause') await resumed;
   }
   reader.end();
@@ -129,18 +129,28 @@ describe('ReceiveBuffer', () => {
   it('puts the next read after kept bytes, and where a consumed read was', () => {
     const memory = new ReceiveBuffer();
     const first = memory.next();
-    memory.keep(1000);
+    memory.used(1000, true);
     const second = memory.next();
     assert.equal(second.buffer, first.buffer);
     assert.equal(second.byteOffset, first.byteOffset + 1000);
-    // Not kept (consumed by a sink): the same memory again.
-    assert.equal(memory.next().byteOffset, second.byteOffset);
+    memory.used(500, false);
+    assert.equal(memory.next().byteOffset, second.byteOffset, 'not kept (consumed by a sink): the same memory again');
+  });
+
+  it('starts with 64 KiB blocks, and moves to 1 MiB blocks in new memory once a read fills all its room', () => {
+    const memory = new ReceiveBuffer();
+    const first = memory.next();
+    assert.equal(first.length, 64 * 1024);
+    memory.used(first.length, false);
+    const large = memory.next();
+    assert.notEqual(large.buffer, first.buffer);
+    assert.equal(large.length, 1024 * 1024);
   });
 
   it('starts a new block when too little room is left for a read', () => {
     const memory = new ReceiveBuffer();
     const first = memory.next();
-    memory.keep(first.length - 1000);
+    memory.used(first.length - 1000, true);
     const next = memory.next();
     assert.notEqual(next.buffer, first.buffer);
     assert.equal(next.length, first.length);
