@@ -1,20 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { createReadStream, writeSync, type ReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import type { TftcpClient } from '../client/tftcp-client.js';
 import { TftcpConnectionError } from '../client/errors.js';
 import type { FileEntry } from '../protocol/file-row.js';
-
-/**
- * How much a download may hold in memory on its way to the part file. With the default 16 KiB
- * each 64 KiB socket chunk stopped the socket until its write was done, so receiving and
- * writing took turns (350 MB/s into tmpfs); with room for a few MiB the socket keeps reading
- * while a write is under way, and the chunks that gather meanwhile go out as one writev.
- */
-const PART_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Where the CLI keeps its files: `<home>/tor-files/Downloads` and `<home>/tor-files/Uploads`. */
 export interface ClientFolders {
@@ -69,18 +60,23 @@ export async function downloadFile(client: TftcpClient, name: string, folders: C
   if (entry && offset === 0) await fs.writeFile(infoPath, JSON.stringify({ name, size: entry.size, modified: entry.modified } satisfies FileEntry));
   hooks.start?.(total, offset);
   let done = offset;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+  const part = await fs.open(partPath, offset > 0 ? 'a' : 'w');
+  try {
+    // Each socket read is written out before the next one is taken (a CLI has nothing else to
+    // do meanwhile): no stream hops, no copies, no thread hand-off, and the socket waits while
+    // the disk is behind. With streams and a write buffer this ran at half the socket's speed.
+    incoming.stream.sendTo((chunk) => {
+      writeFully(part.fd, chunk);
       done += chunk.length;
       hooks.progress?.(done);
-      callback(null, chunk);
-    },
-  });
-  try {
-    await pipeline(incoming.stream, counter, createWriteStream(partPath, { flags: offset > 0 ? 'a' : 'w', flush: true, highWaterMark: PART_WRITE_BUFFER_BYTES }));
+    });
+    await finished(incoming.stream);
+    await part.sync();
   } catch (error) {
     if (!client.closed) throw error;
     throw new TftcpConnectionError(`the connection to ${client.host}:${client.port} was lost after ${done} of ${total} bytes`, { cause: error });
+  } finally {
+    await part.close();
   }
 
   const sha256 = options.verify ? await verifyPart(client, name, partPath, infoPath) : undefined;
@@ -88,6 +84,11 @@ export async function downloadFile(client: TftcpClient, name: string, folders: C
   await fs.rm(partPath, { force: true });
   await fs.rm(infoPath, { force: true });
   return { path: target, size: total, resumedFrom: offset, sha256 };
+}
+
+/** Writes all of `chunk` at the file's position (a regular file may take fewer bytes per call). */
+function writeFully(fd: number, chunk: Buffer): void {
+  for (let written = 0; written < chunk.length; ) written += writeSync(fd, chunk, written);
 }
 
 /**

@@ -1,11 +1,15 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import tls from 'node:tls';
 import { pipeline } from 'node:stream';
+import tls from 'node:tls';
 import { INVALID_LINE, LineReader } from '../protocol/line-reader.js';
 import { writeLine } from '../protocol/write.js';
 import { connectProblem } from './checks.js';
 import { TftcpConnectionError, TftcpError, TftcpProtocolError, TftcpReplyError } from './errors.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+
+/** Longest reply line the client accepts. */
+const MAX_REPLY_LINE_BYTES = 64 * 1024;
 
 /** How a client speaks TLS to the tor-server. */
 export interface ClientTls {
@@ -39,11 +43,25 @@ interface ConnectionEvents {
   close: [error?: TftcpConnectionError];
 }
 
-/** Opens the TCP connection to a tor-server; rejects with TftcpConnectionError in words a user can act on. */
-export function openSocket(options: ConnectOptions): Promise<net.Socket> {
+/** A connected socket and the line reader its bytes go to. */
+export interface OpenedSocket {
+  socket: net.Socket;
+  reader: LineReader;
+}
+
+/**
+ * Opens the connection to a tor-server; rejects with TftcpConnectionError in words a user can
+ * act on. A plain socket reads into a ReceiveBuffer and feeds the line reader directly (no
+ * stream between them), so a raw sink gets each read's bytes with no copy and no allocation;
+ * a TLS socket (which takes no `onread`) is piped into the reader.
+ */
+export function openSocket(options: ConnectOptions): Promise<OpenedSocket> {
   return new Promise((resolve, reject) => {
     const where = `${options.host}:${options.port}`;
-    const socket = options.tls ? tlsConnect(options, options.tls) : net.connect({ host: options.host, port: options.port });
+    const reader = new LineReader({ maxLineBytes: MAX_REPLY_LINE_BYTES });
+    // The reader's error reaches the commands through nextLine and the raw streams; this keeps it handled.
+    reader.on('error', () => {});
+    const socket = options.tls ? tlsConnect(options, options.tls, reader) : plainConnect(options, reader);
     // Set when TCP connected but the TLS handshake is still waiting: a plain port says nothing to a ClientHello.
     let tcpConnected = false;
     if (options.tls) socket.once('connect', () => (tcpConnected = true));
@@ -55,20 +73,44 @@ export function openSocket(options: ConnectOptions): Promise<net.Socket> {
         : `could not reach the tor-server at ${where} within ${seconds} s`;
       reject(new TftcpConnectionError(message));
     }, options.connectTimeoutMs ?? 10_000);
-    socket.once('error', (error: NodeJS.ErrnoException) => {
+    const onConnectError = (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new TftcpConnectionError(connectProblem(error, where), { cause: error }));
-    });
+    };
+    socket.once('error', onConnectError);
     socket.once(options.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
+      socket.removeListener('error', onConnectError);
+      resolve({ socket, reader });
     });
   });
 }
 
-function tlsConnect(options: ConnectOptions, settings: ClientTls): tls.TLSSocket {
-  return tls.connect({
+function plainConnect(options: ConnectOptions, reader: LineReader): net.Socket {
+  const memory = new ReceiveBuffer();
+  const resume = () => socket.resume();
+  const socket = net.connect({
+    host: options.host,
+    port: options.port,
+    onread: {
+      buffer: () => memory.next(),
+      callback: (length, buffer) => {
+        const result = reader.feed((buffer as Buffer).subarray(0, length), resume);
+        memory.used(length, result !== 'reuse');
+        // false stops reading until the reader calls `resume`.
+        return result !== 'pause';
+      },
+    },
+  });
+  // What pipeline does for a piped socket: the reader learns of the end, or of the error.
+  socket.once('end', () => reader.end());
+  socket.once('error', (error) => reader.destroy(error));
+  socket.once('close', () => reader.destroy());
+  return socket;
+}
+
+function tlsConnect(options: ConnectOptions, settings: ClientTls, reader: LineReader): tls.TLSSocket {
+  const socket = tls.connect({
     host: options.host,
     port: options.port,
     ...(settings.ca !== undefined && { ca: settings.ca }),
@@ -76,6 +118,8 @@ function tlsConnect(options: ConnectOptions, settings: ClientTls): tls.TLSSocket
     // SNI takes host names only; an address is checked against the certificate's IP entries.
     ...(net.isIP(options.host) === 0 && { servername: options.host }),
   });
+  pipeline(socket, reader, () => {});
+  return socket;
 }
 
 /**
@@ -89,7 +133,7 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
   protected readonly socket: net.Socket;
   /** Whether the caller has already checked every name it passes (ConnectOptions.namesChecked). */
   protected readonly namesChecked: boolean;
-  protected readonly reader = new LineReader({ maxLineBytes: 64 * 1024 });
+  protected readonly reader: LineReader;
   readonly #replyTimeoutMs: number;
   #queue: Promise<unknown> = Promise.resolve();
   #closeError: TftcpConnectionError | undefined;
@@ -97,8 +141,9 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
   /** Set once the server acknowledged `exit`: only then is its closing the connection expected. */
   #signedOut = false;
 
-  protected constructor(socket: net.Socket, options: ConnectOptions) {
+  protected constructor({ socket, reader }: OpenedSocket, options: ConnectOptions) {
     super();
+    this.reader = reader;
     this.host = options.host;
     this.port = options.port;
     this.socket = socket;
@@ -112,7 +157,6 @@ export abstract class TftcpConnection extends EventEmitter<ConnectionEvents> {
       if (!this.#signedOut) this.#closeError ??= new TftcpConnectionError(this.#lostMessage());
       this.emit('close', this.#closeError);
     });
-    pipeline(socket, this.reader, () => {});
     options.signal?.addEventListener('abort', () => this.destroy(), { once: true });
   }
 

@@ -1,4 +1,3 @@
-import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { SignInRefusal, formatShareArgument, parseShareLine, parseShareRow, parseSignedInLine, type ShareInfo, type ShareRequest } from '../protocol/auth.js';
 import { Command, Reply, type AccessLevel } from '../protocol/constants.js';
@@ -9,7 +8,7 @@ import { INVALID_LINE, type RawBytes } from '../protocol/line-reader.js';
 import { SourceSizeError, sendExactly } from '../protocol/write.js';
 import { ChangeWatch } from './change-watch.js';
 import { checkFileName } from './checks.js';
-import { openSocket, type ConnectOptions } from './connection.js';
+import { openSocket, type ConnectOptions, type OpenedSocket } from './connection.js';
 import { TftcpConnectionError, TftcpReplyError, TftcpSizeMismatchError } from './errors.js';
 import { ResumableUploads } from './resumable.js';
 
@@ -59,8 +58,8 @@ export interface UploadOptions {
  * {@link ResumableUploads}.
  */
 export class TftcpClient extends ResumableUploads {
-  private constructor(socket: net.Socket, options: ConnectOptions) {
-    super(socket, options);
+  private constructor(opened: OpenedSocket, options: ConnectOptions) {
+    super(opened, options);
   }
 
   /**

@@ -29,7 +29,20 @@ export class TruncatedError extends Error {
 export interface RawBytes extends Readable {
   /** Bytes handed to the consumer so far. */
   readonly bytesRead: number;
+  /**
+   * Hands every further byte to `sink` as it arrives instead of through the stream, which then
+   * only ends (or fails). `sink` must be done with a chunk when it returns (the memory may be
+   * reused for the next read), and holds the input while it runs: that is its backpressure. A
+   * sink that throws fails the stream with that error. Call it before reading the stream.
+   */
+  sendTo(sink: (chunk: Buffer) => void): void;
 }
+
+/**
+ * What {@link LineReader.feed} did with the bytes: all handed to a raw sink (the memory may be
+ * reused), kept (the reader holds on to them), or kept and the reader wants no more for now.
+ */
+export type FeedResult = 'reuse' | 'keep' | 'pause';
 
 interface Waiter {
   resolve(line: string | typeof INVALID_LINE | null): void;
@@ -38,13 +51,16 @@ interface Waiter {
 
 interface RawMode {
   stream: Readable & { bytesRead: number };
+  /** Where the bytes go instead of the stream, once {@link RawBytes.sendTo} was called. */
+  sink?: (chunk: Buffer) => void;
   remaining: number;
   /** The consumer asked for more; false while it applies backpressure. */
   wanted: boolean;
 }
 
 /**
- * The TFTCP framing, as a writable you pipe a socket into. It has two modes: lines
+ * The TFTCP framing, as a writable you pipe a socket into (or {@link LineReader.feed} from a
+ * socket's `onread`). It has two modes: lines
  * (LF-terminated, CR stripped, at most `maxLineBytes`), and exactly N raw bytes handed out
  * as a readable stream, after which it returns to lines. Bytes are only accepted from the
  * writer when a consumer needs them, so a slow consumer pushes back on the socket.
@@ -84,8 +100,9 @@ export class LineReader extends Writable {
           this.#deliver();
         }
       },
-    }) as Readable & { bytesRead: number };
+    }) as Readable & { bytesRead: number; sendTo(sink: (chunk: Buffer) => void): void };
     stream.bytesRead = 0;
+    stream.sendTo = (sink) => this.#sendTo(stream, sink);
     if (size === 0) {
       stream.push(null);
       return stream;
@@ -99,6 +116,22 @@ export class LineReader extends Writable {
     return stream;
   }
 
+  #sendTo(stream: Readable, sink: (chunk: Buffer) => void): void {
+    try {
+      // Bytes the stream took before the sink came go first (read() also takes the buffered rest).
+      for (let chunk: Buffer | null; (chunk = stream.read() as Buffer | null) !== null; ) sink(chunk);
+    } catch (error) {
+      if (this.#raw?.stream === stream) this.#raw = null;
+      stream.destroy(error as Error);
+      return;
+    }
+    // Flowing, so the stream's end is emitted although no data passes through it.
+    stream.resume();
+    if (this.#raw?.stream !== stream) return;
+    this.#raw.sink = sink;
+    this.#deliver();
+  }
+
   /**
    * Stops framing and swallows all further input. Used while closing a connection, so the
    * peer's unread bytes do not make the kernel reset it before it has read our last reply.
@@ -108,6 +141,34 @@ export class LineReader extends Writable {
     this.#buffer = EMPTY;
     this.#writeDone?.();
     this.#writeDone = null;
+  }
+
+  /**
+   * Takes bytes straight from a socket read. While a raw sink (RawBytes.sendTo) is waiting, they
+   * go to it without a copy; the rest the reader keeps. On 'pause' (more than its high-water
+   * mark waits unread) it wants no more until it calls `resume` (once).
+   */
+  feed(bytes: Buffer, resume: () => void): FeedResult {
+    if (this.#discarding) return 'reuse';
+    const raw = this.#raw;
+    if (raw?.sink && this.#buffer.length === 0) {
+      const take = Math.min(raw.remaining, bytes.length);
+      this.#toSink(raw, bytes.subarray(0, take));
+      if (take === bytes.length) return 'reuse';
+      bytes = bytes.subarray(take);
+    }
+    this.#buffer = this.#buffer.length === 0 ? bytes : Buffer.concat([this.#buffer, bytes]);
+    let hungry = false;
+    this.#writeDone = () => (hungry = true);
+    this.#deliver();
+    // As a piped writable would, it takes up to its high-water mark unasked: a peer's last line
+    // and its close are then still seen while nobody reads (an idle connection the server ends).
+    if (hungry || this.#buffer.length < this.writableHighWaterMark) {
+      this.#writeDone = null;
+      return 'keep';
+    }
+    this.#writeDone = resume;
+    return 'pause';
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
@@ -134,7 +195,7 @@ export class LineReader extends Writable {
   #deliver(): void {
     if (this.#raw) this.#deliverRaw(this.#raw);
     if (!this.#raw && this.#waiter) this.#deliverLine(this.#waiter);
-    const hungry = this.#buffer.length === 0 || this.#waiter !== null || (this.#raw !== null && this.#raw.wanted);
+    const hungry = this.#buffer.length === 0 || this.#waiter !== null || (this.#raw !== null && (this.#raw.wanted || this.#raw.sink !== undefined));
     if (hungry && this.#writeDone) {
       const done = this.#writeDone;
       this.#writeDone = null;
@@ -143,10 +204,15 @@ export class LineReader extends Writable {
   }
 
   #deliverRaw(raw: RawMode): void {
-    while (raw.wanted && raw.remaining > 0 && this.#buffer.length > 0) {
+    while ((raw.wanted || raw.sink) && raw.remaining > 0 && this.#buffer.length > 0) {
       const take = Math.min(raw.remaining, this.#buffer.length);
       const piece = this.#buffer.subarray(0, take);
       this.#buffer = take === this.#buffer.length ? EMPTY : this.#buffer.subarray(take);
+      if (raw.sink) {
+        this.#toSink(raw, piece);
+        if (this.#raw !== raw) return;
+        continue;
+      }
       raw.remaining -= take;
       raw.stream.bytesRead += take;
       raw.wanted = raw.stream.push(piece);
@@ -160,6 +226,24 @@ export class LineReader extends Writable {
       this.#raw = null;
       this.#buffer = EMPTY;
       raw.stream.destroy(this.#failure ?? new TruncatedError(raw.remaining));
+    }
+  }
+
+  /** Gives `piece` (at most what the transfer still needs) to the raw sink; ends the transfer after its last byte. */
+  #toSink(raw: RawMode, piece: Buffer): void {
+    try {
+      raw.sink!(piece);
+    } catch (error) {
+      // Its owner learns the error from the stream; the bytes still to come are no longer anyone's.
+      this.#raw = null;
+      raw.stream.destroy(error as Error);
+      return;
+    }
+    raw.remaining -= piece.length;
+    raw.stream.bytesRead += piece.length;
+    if (raw.remaining === 0) {
+      this.#raw = null;
+      raw.stream.push(null);
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -8,6 +8,7 @@ import { eventually, sha256, spawnTorServer, type TorServerProcess } from 'test-
 import { ErrorKind } from '../../src/protocol/constants.js';
 import { PARTIALS_DIR_NAME } from '../../src/server/partials/partial-store.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
+import { runClient } from '../cli/helpers.js';
 import { LineClient, patternBytes, visibleNames } from '../helpers.js';
 import { begin, put, status } from '../server/resumable-helpers.js';
 
@@ -113,4 +114,40 @@ test('disk full during a put: a clear error, the bytes written before it kept, a
   assert.deepEqual(await put(client, id, kept, data.subarray(kept)), ['ok', 'stored']);
   assert.equal(await client.request(`commit ${id}`), 'end');
   assert.deepEqual(await readFile(path.join(dir, 'big.bin')), data);
+});
+
+test('tor-client downloading into a full disk: a clear error, the part kept, and the download resumes once there is room', async (t) => {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-home-'));
+  const problem = mountSmallFs(home, '2m');
+  if (problem) {
+    await rm(home, { recursive: true, force: true });
+    console.log(`SKIPPED: tor-client disk-full test (cannot mount a small tmpfs here: ${problem})`);
+    t.skip(`cannot mount a tmpfs: ${problem}`);
+    return;
+  }
+  t.after(async () => {
+    execFileSync('umount', ['-l', home]);
+    await rm(home, { recursive: true, force: true });
+  });
+  const served = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-served-'));
+  t.after(() => rm(served, { recursive: true, force: true }));
+  const data = patternBytes(3 * 1024 * 1024, 11);
+  await writeFile(path.join(served, 'big.bin'), data);
+  const server = await spawnTorServer(t, { dir: served });
+  const args = ['--host', '127.0.0.1', '--port', String(server.port), '--home', home, 'download', 'big.bin'];
+
+  const full = await runClient(args, { cwd: home });
+  assert.equal(full.code, 1);
+  assert.match(full.stderr, /ran out of disk space; the partial download is kept for resuming/);
+  const downloads = path.join(home, 'tor-files', 'Downloads');
+  const [part] = (await readdir(downloads)).filter((name) => name.startsWith('.tor-part-') && !name.endsWith('.json'));
+  assert.ok(part, 'the part file is kept');
+  const kept = await readFile(path.join(downloads, part));
+  assert.ok(kept.length > 0 && data.subarray(0, kept.length).equals(kept), 'the part file is the first bytes of the file');
+
+  // A bigger disk (remounted with room): the same command continues where it stopped.
+  execFileSync('mount', ['-o', 'remount,size=8m', home]);
+  const resumed = await runClient(args, { cwd: home });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(await readFile(path.join(downloads, 'big.bin')), data);
 });

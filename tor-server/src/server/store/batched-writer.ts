@@ -1,7 +1,12 @@
 import type { FileHandle } from 'node:fs/promises';
 
-// Bytes gathered per write: big enough for few syscalls, small enough that many uploads at once stay cheap.
-const BATCH_BYTES = 256 * 1024;
+// Bytes gathered per write at first: small, so that many short uploads at once stay cheap.
+const FIRST_BATCH_BYTES = 256 * 1024;
+// Bytes gathered per write once an upload has proved long: each write is a hand-off to libuv's
+// thread pool and back, and 1 MiB batches cut those four-fold (measured: less server CPU per upload).
+const LONG_BATCH_BYTES = 1024 * 1024;
+// Bytes written before an upload counts as long.
+const LONG_UPLOAD_BYTES = 16 * 1024 * 1024;
 // Flush to disk every so often while bytes still arrive, so the closing fsync has little left to do.
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 
@@ -16,6 +21,7 @@ export class BatchedFileWriter {
   #batchBytes = 0;
   #inFlight: Promise<void> = Promise.resolve();
   #unsynced = 0;
+  #written = 0;
   #syncing: Promise<void> | undefined;
   #error: Error | undefined;
 
@@ -33,7 +39,7 @@ export class BatchedFileWriter {
     if (this.#error) return;
     this.#batch.push(chunk);
     this.#batchBytes += chunk.length;
-    if (this.#batchBytes >= BATCH_BYTES) await this.#flushBatch();
+    if (this.#batchBytes >= (this.#written < LONG_UPLOAD_BYTES ? FIRST_BATCH_BYTES : LONG_BATCH_BYTES)) await this.#flushBatch();
   }
 
   /** Writes what is left and waits for every write and sync; resolves with the first error. */
@@ -58,6 +64,7 @@ export class BatchedFileWriter {
   }
 
   #afterWrite(bytes: number): void {
+    this.#written += bytes;
     this.#unsynced += bytes;
     if (this.#unsynced < SYNC_EVERY_BYTES || this.#syncing) return;
     this.#unsynced = 0;

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { decodeUtf8, escapeBytes } from './disk-names.js';
 import { FolderLock } from './folder-lock.js';
 import { toEntry, versionOf } from './fs-entry.js';
+import { readFileRange } from './file-range.js';
 import { FsUpload, storeErrorOf, syncDirAfter } from './fs-upload.js';
 import { watchFolder } from './folder-watch.js';
 import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredEntry, type StoredFile } from './store.js';
@@ -21,8 +22,6 @@ const STAT_BATCH = 256;
 const SPACE_MARGIN_BYTES = 1024 * 1024;
 // Unlistable names remembered so each is warned about once; beyond this, no more warnings.
 const MAX_WARNED_NAMES = 4096;
-// Bytes read from the disk per chunk of a download.
-const READ_CHUNK_BYTES = 256 * 1024;
 const DOT = 0x2e;
 
 /**
@@ -290,7 +289,7 @@ class FsStoredFile implements StoredFile {
     // From here the stream owns the handle and closes it when it ends or is destroyed; closing it
     // here as well once closed another client's descriptor.
     this.#handle = undefined;
-    return handle.createReadStream({ start: offset, end: offset + count - 1, highWaterMark: READ_CHUNK_BYTES });
+    return readFileRange(handle, offset, count);
   }
 
   async close(): Promise<void> {
