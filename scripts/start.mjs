@@ -92,7 +92,7 @@ function parseOptions(argv) {
   const host = values.host ?? DEFAULT_HOST;
   torArgs.push('--host', host);
   gatewayArgs.push('--host', host, '--tor-host', LOOPBACK_FOR[host] ?? host);
-  return { torArgs, gatewayArgs, host };
+  return { torArgs, gatewayArgs, host, hostGiven: values.host !== undefined };
 }
 
 function parsePort(flag, text) {
@@ -108,7 +108,7 @@ function usageError(message) {
 
 /** The address to open in a browser for a gateway listening on `host`. */
 function browserHost(host) {
-  if (host === DEFAULT_HOST || host in LOOPBACK_FOR) return 'localhost';
+  if (host === undefined || host in LOOPBACK_FOR) return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
 }
 
@@ -324,7 +324,7 @@ async function main() {
   gatewayMetrics.catch(() => {});
   const { port: gatewayPort } = await waitForListening(gateway, parseListening);
   say(`Prometheus metrics: tor-server ${(await torMetrics).url}, gateway ${(await gatewayMetrics).url}`);
-  say(`open ${color('1;32', `http://${browserHost(options.host)}:${gatewayPort}`)} in your browser${interactive ? ' (type help for the tor-server console)' : ''}`);
+  say(`open ${color('1;32', `http://${browserHost(options.hostGiven ? options.host : undefined)}:${gatewayPort}`)} in your browser${interactive ? ' (type help for the tor-server console)' : ''}`);
   if (options.host === DEFAULT_HOST) say('listening on this machine only (127.0.0.1), in open mode: for a first look. To share on a network, set up tokens and TLS (README, Access control and TLS), then npm start -- --host 0.0.0.0');
 }
 
