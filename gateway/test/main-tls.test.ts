@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { copyFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
-import tls from 'node:tls';
 import path from 'node:path';
 import { test } from 'node:test';
-import { GATEWAY_SOURCE, eventually, makeCertificates, runNode, scratchDir, spawnGateway, spawnTorServer } from 'test-support';
+import { GATEWAY_SOURCE, eventually, makeCertificates, servedCertificate, runNode, scratchDir, spawnGateway, spawnTorServer } from 'test-support';
 
 /** GET over HTTPS trusting `ca`, optionally naming another host in the Host header: status, headers and body. */
 function httpsGet(url: string, ca: string, hostHeader?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
@@ -57,18 +55,11 @@ test('SIGHUP makes an HTTPS gateway serve a renewed certificate', async (t) => {
   await copyFile(certs.keyFile, keyFile);
   const tor = await spawnTorServer(t, { dir: await scratchDir(t, 'gw-tls-files-') });
   const gateway = await spawnGateway(t, { torPort: tor.port, fromSource: true, args: ['--tls-cert', certFile, '--tls-key', keyFile] });
-  const fingerprint = async () => {
-    const socket = tls.connect({ host: '127.0.0.1', port: gateway.port, rejectUnauthorized: false });
-    await once(socket, 'secureConnect');
-    const print = socket.getPeerCertificate().fingerprint256;
-    socket.destroy();
-    return print;
-  };
-  const before = await fingerprint();
+  const before = await servedCertificate(gateway.port);
   await copyFile(certs.selfSignedFile, certFile);
   await copyFile(certs.selfSignedKeyFile, keyFile);
   gateway.child.kill('SIGHUP');
-  await eventually(async () => (await fingerprint()) !== before, 'the renewed certificate');
+  await eventually(async () => (await servedCertificate(gateway.port)) !== before, 'the renewed certificate');
   assert.equal(gateway.child.exitCode, null, 'the gateway still runs');
 });
 

@@ -1,7 +1,9 @@
 /** Certificates for TLS tests, made by Debian's openssl in a scratch folder. */
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 
 const OPENSSL = 'openssl';
 const DAYS = '2';
@@ -42,4 +44,15 @@ export function makeCertificates(dir: string): Certificates {
     selfSignedFile: file('self.crt'),
     selfSignedKeyFile: file('self.key'),
   };
+}
+
+/** The sha256 fingerprint of the certificate a TLS server on 127.0.0.1:`port` presents now. */
+export async function servedCertificate(port: number): Promise<string> {
+  const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  try {
+    await once(socket, 'secureConnect');
+    return socket.getPeerCertificate().fingerprint256;
+  } finally {
+    socket.destroy();
+  }
 }

@@ -1,5 +1,5 @@
 /** What every workspace's tests share; see the modules for each piece. */
-export { makeCertificates, type Certificates } from './certificates.js';
+export { makeCertificates, servedCertificate, type Certificates } from './certificates.js';
 export { sha256, sha256File } from './hash.js';
 export { parseListening, type GatewayListening, type Listening, type TorServerListening } from './listening.js';
 export { accepts, freePort } from './ports.js';

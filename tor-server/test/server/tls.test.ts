@@ -5,8 +5,7 @@ import { copyFile, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import tls from 'node:tls';
-import { eventually, makeCertificates, runNode, scratchDir, spawnTorServer, within, WAIT_MS, type Certificates } from 'test-support';
+import { eventually, makeCertificates, servedCertificate, runNode, scratchDir, spawnTorServer, within, WAIT_MS, type Certificates } from 'test-support';
 import { TftcpClient, TftcpConnectionError } from '../../src/client/index.js';
 import { ConfigError, parseServerConfig } from '../../src/server/index.js';
 import { memoryLogger, patternBytes, startServer } from '../helpers.js';
@@ -170,21 +169,14 @@ describe('TFTCP over TLS', () => {
     await copyFile(certs.certFile, certFile);
     await copyFile(certs.keyFile, keyFile);
     const { server, port } = await startServer(t, { tlsCert: certFile, tlsKey: keyFile });
-    const fingerprint = async () => {
-      const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
-      await once(socket, 'secureConnect');
-      const print = socket.getPeerCertificate().fingerprint256;
-      socket.destroy();
-      return print;
-    };
-    const before = await fingerprint();
+    const before = await servedCertificate(port);
     await copyFile(certs.selfSignedFile, certFile);
     // A certificate whose key has not been replaced yet: refused, the old pair keeps serving.
     assert.throws(() => server.reloadCertificate(), /does not fit the certificate/);
-    assert.equal(await fingerprint(), before);
+    assert.equal(await servedCertificate(port), before);
     await copyFile(certs.selfSignedKeyFile, keyFile);
     server.reloadCertificate();
-    assert.notEqual(await fingerprint(), before);
+    assert.notEqual(await servedCertificate(port), before);
   });
 });
 
