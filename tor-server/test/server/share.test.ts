@@ -71,6 +71,23 @@ describe('share links', () => {
     assert.equal(SHARE_USED_UP, 'Permission denied: share link used up');
   });
 
+  it('ranges that add up to the whole file count as one download, so a link cannot be read whole by ranges past its maximum', async (t) => {
+    const server = await startAuthServer(t);
+    const data = patternBytes(300_000, 5);
+    await writeFile(path.join(server.dir, 'clip.mp4'), data);
+    const writer = await signedIn(t, server.port, await server.addToken('alice', 'write'), 'alice', 'write');
+    await writer.request('share clip.mp4 --max-downloads 1');
+    const token = parseShareLine(await writer.line())!.token;
+    const id = token.split('_')[1]!;
+    const viewer = await signedIn(t, server.port, token, 'clip.mp4', 'read');
+    // A player's seeks: a third, then the rest, then a part again.
+    assert.deepEqual(await viewer.download('range 0 100000 clip.mp4'), data.subarray(0, 100_000));
+    assert.equal(server.server.auth.record(id)!.downloads, 0, 'a part of the file is not a download');
+    assert.deepEqual(await viewer.download('range 100000 200000 clip.mp4'), data.subarray(100_000));
+    await eventually(() => server.server.auth.record(id)!.downloads === 1, 'the whole file read by ranges counted once');
+    assert.equal(await viewer.request('range 0 1000 clip.mp4'), SHARE_USED_UP);
+  });
+
   it('parallel downloads cannot pass the maximum together: one under way holds its place', async (t) => {
     const server = await startAuthServer(t);
     const size = 32 * 1024 * 1024;

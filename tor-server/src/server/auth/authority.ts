@@ -33,6 +33,8 @@ export class Authority extends EventEmitter<AuthorityEvents> {
   #records = new Map<string, TokenRecord>();
   /** Downloads under way per share link, so parallel ones cannot pass its maximum together. */
   readonly #shareDownloads = new Map<string, number>();
+  /** Bytes ranges of each share link have served since its last whole copy (see addShareRangeBytes). */
+  readonly #shareRangeBytes = new Map<string, number>();
   /** Whether a token that is no share link exists: asked at every command of a connection not signed in. */
   #hasTokens = false;
   #reloading: Promise<void> = Promise.resolve();
@@ -99,6 +101,21 @@ export class Authority extends EventEmitter<AuthorityEvents> {
       if (left > 0) this.#shareDownloads.set(id, left);
       else this.#shareDownloads.delete(id);
     };
+  }
+
+  /**
+   * Adds `bytes` served by ranges to share `id`: ranges are how a video player reads, so they do
+   * not count one by one, but each time their bytes add up to the file's `size` that is one
+   * whole copy, counted as a download. Returns true when this call completed such a copy.
+   */
+  addShareRangeBytes(id: string, bytes: number, size: number): boolean {
+    const total = (this.#shareRangeBytes.get(id) ?? 0) + bytes;
+    if (size > 0 && total >= size) {
+      this.#shareRangeBytes.set(id, total - size);
+      return true;
+    }
+    this.#shareRangeBytes.set(id, total);
+    return false;
   }
 
   /** The current record of token `id`. */

@@ -23,7 +23,7 @@ export const download: CommandHandler = {
     if (!release) throw new ReplyError(SHARE_USED_UP);
     try {
       // Only a whole file, sent to the last byte, counts toward a share link's maximum.
-      if (await sendFile(conn, ctx, name, 0, Infinity)) await countShareDownload(ctx, share);
+      if ((await sendFile(conn, ctx, name, 0, Infinity))?.complete) await countShareDownload(ctx, share);
     } finally {
       release();
     }
@@ -38,24 +38,42 @@ export const range: CommandHandler = {
   async run(conn, argument, ctx) {
     const args = parseRangeArguments(argument);
     if (!args) throw new ReplyError(Reply.UNKNOWN);
-    await sendFile(conn, ctx, nameArgument(args.name, conn), args.offset, args.length);
+    const name = nameArgument(args.name, conn);
+    const share = conn.session?.kind === 'share' ? conn.session.id : undefined;
+    if (share === undefined) return void (await sendFile(conn, ctx, name, args.offset, args.length));
+    // A used-up link serves no more ranges either, and ranges that add up to a whole copy count as one.
+    const release = ctx.auth.holdShareDownload(share);
+    if (!release) throw new ReplyError(SHARE_USED_UP);
+    try {
+      const sent = await sendFile(conn, ctx, name, args.offset, args.length);
+      if (sent?.complete && ctx.auth.addShareRangeBytes(share, sent.count, sent.size)) await countShareDownload(ctx, share);
+    } finally {
+      release();
+    }
   },
 };
 
-/** Sends the bytes asked for; resolves true once all of a found file's bytes were sent. */
-async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileName, offset: number, length: number): Promise<boolean> {
+/** What sendFile sent: `count` bytes of a file of `size`, `complete` once every one of them went out. */
+interface Sent {
+  complete: boolean;
+  count: number;
+  size: number;
+}
+
+/** Sends the bytes asked for; resolves with what was sent, or undefined when nothing was (not found, a bad range). */
+async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileName, offset: number, length: number): Promise<Sent | undefined> {
   const file = await openAfterOk(conn, ctx, name);
-  if (!file) return false;
+  if (!file) return undefined;
   try {
     // An empty file has nothing past its end, but offset 0 of it is still a valid (empty) range.
     if (offset > 0 && offset >= file.size) {
       await conn.send(errorReply(ErrorKind.INVALID_RANGE, `offset ${offset} is past the end of the file (size ${file.size})`));
-      return false;
+      return undefined;
     }
     const count = Math.min(length, file.size - offset);
     await conn.send(Reply.FOUND);
     await conn.send(String(count));
-    if (count === 0) return true;
+    if (count === 0) return { complete: true, count, size: file.size };
     let sent = 0;
     const endTransfer = conn.beginTransfer({ kind: 'downloading', name, total: count, done: () => sent });
     const started = performance.now();
@@ -71,7 +89,7 @@ async function sendFile(conn: CommandConnection, ctx: ServerContext, name: FileN
       endTransfer();
     }
     logTransfer(ctx, conn, 'download', name, count, started);
-    return true;
+    return { complete: true, count, size: file.size };
   } finally {
     // Releases the file when no stream took it over; after read() the stream owns it and this does nothing.
     await file.close();
