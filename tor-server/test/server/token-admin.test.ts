@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { WAIT_MS, scratchDir, within } from 'test-support';
@@ -70,6 +70,22 @@ describe('tor-server token', () => {
     const result = await runBin(t, ['--port', '0', '--host', '127.0.0.1', '--dir', dir, '--state-dir', path.join(dir, 'state')]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^tor-server: --state-dir \(TOR_STATE_DIR\): .*\/state is inside the served folder .*; choose a folder outside it/);
+  });
+
+  it('a symlink cannot smuggle the state folder into the served folder, nor the served folder around it', async (t) => {
+    const dir = await scratchDir(t, 'tor-served-');
+    const outside = await scratchDir(t, 'tor-links-');
+    // The state folder named through a link to the served folder.
+    await symlink(dir, path.join(outside, 'served-link'));
+    const viaLink = await runBin(t, ['--port', '0', '--host', '127.0.0.1', '--dir', dir, '--state-dir', path.join(outside, 'served-link')]);
+    assert.equal(viaLink.code, 1);
+    assert.match(viaLink.stderr, /is inside the served folder/);
+    // The served folder named through a link, the state folder inside its real path.
+    const servedLink = path.join(outside, 'dir-link');
+    await symlink(dir, servedLink);
+    const viaServedLink = await runBin(t, ['--port', '0', '--host', '127.0.0.1', '--dir', servedLink, '--state-dir', path.join(dir, 'state')]);
+    assert.equal(viaServedLink.code, 1);
+    assert.match(viaServedLink.stderr, /is inside the served folder/);
   });
 });
 
