@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { link, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, sha256 } from 'test-support';
@@ -34,6 +34,24 @@ describe('resumable uploads', () => {
     assert.equal(await client.line(), `sha256 ${sha256(data)}`);
     assert.deepEqual(await readdir(path.join(dir, PARTIALS_DIR_NAME)), []);
     assert.equal(await client.request(`status ${id}`), UNKNOWN);
+  });
+
+  it('a partial found linked into place at start (committed just before a crash) is dropped, never written again', async (t) => {
+    const first = await startServer(t);
+    const data = patternBytes(10_000, 4);
+    const client = await LineClient.connect(t, first.port);
+    const { id } = await begin(client, data.length, sha256(data), 'late.bin');
+    assert.deepEqual(await put(client, id, 0, data), [Reply.OK, Reply.STORED]);
+    client.destroy();
+    await first.server.close(0);
+    // What a crash between commit's link and the removal of the partial leaves on disk.
+    await link(path.join(first.dir, PARTIALS_DIR_NAME, `${id}.data`), path.join(first.dir, 'late.bin'));
+    const second = await startServer(t, { dir: first.dir });
+    const again = await LineClient.connect(t, second.port);
+    assert.equal(await again.request(`status ${id}`), UNKNOWN);
+    assert.equal(await again.request(`put ${id} 0 4`), UNKNOWN);
+    assert.deepEqual(await readFile(path.join(first.dir, 'late.bin')), data);
+    assert.deepEqual(await readdir(path.join(first.dir, PARTIALS_DIR_NAME)), []);
   });
 
   it('commits an empty file, with the mode an upload gets', async (t) => {

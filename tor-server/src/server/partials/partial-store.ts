@@ -146,9 +146,15 @@ export class PartialStore {
         const checked = toFileName(name);
         return checked.problem === undefined ? checked.name : undefined;
       });
-      const dataThere = await fs.lstat(dataPath).then((s) => s.isFile(), () => false);
-      if (!record || !dataThere) {
+      const data = await fs.lstat(dataPath).catch(() => undefined);
+      if (!record || !data?.isFile()) {
         this.#options.logger.warn('partial-unreadable', { id, note: 'its files are deleted' });
+        continue;
+      }
+      // A second link: it was committed (linked into place) and the server stopped before its
+      // removal reached the disk. It is a published file now, never to be written again.
+      if (data.nlink > 1) {
+        this.#options.logger.info('partial-committed-before-stop', { id, name: record.name });
         continue;
       }
       this.#partials.set(id, new Partial(id, dataPath, path.join(this.dir, file), record));
