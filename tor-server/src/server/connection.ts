@@ -316,6 +316,8 @@ export class Connection implements CommandConnection {
       this.#ctx.logger.info('signed-out', { client: this.label, token: this.session.label, reason: check.signOut });
       this.session = undefined;
       this.access = this.#ctx.config.openAccess;
+      // The token's unfinished uploads stay its own: this connection no longer holds them.
+      this.owner = OPEN_OWNER;
     }
     return check?.reply;
   }

@@ -46,6 +46,20 @@ async function downloadAcross(client: TftcpClient, meanwhile: () => Promise<void
 }
 
 describe('token lifetime', () => {
+  it('a connection signed out by an expired token no longer holds that token\'s unfinished uploads', async (t) => {
+    const server = await startAuthServer(t, { auth: 'open' });
+    const client = await signedIn(t, server.port, await server.addToken('carol', 'write', { expiresInMs: 60 * 60_000 }), 'carol', 'write');
+    assert.equal(await client.request('begin 10 - carol.bin'), 'ok');
+    const id = (await client.line()).split(' ')[1]!;
+    await client.line();
+    await server.file.update((tokens) => (tokens.find((record) => record.label === 'carol')!.expires = new Date(Date.now() - 1000).toISOString()));
+    await server.server.auth.reload();
+    assert.equal(await client.request(`status ${id}`), TOKEN_EXPIRED);
+    // Open mode: the connection carries on with the open level, as anyone, who does not own the upload.
+    assert.match(await client.request(`status ${id}`), /^Unknown upload: /);
+    assert.match(await client.request(`put ${id} 0 10`), /^Unknown upload: /);
+  });
+
   it('a token revoked during a large download lets it finish; the next command is refused', { timeout: TRANSFER_MS + 15_000 }, async (t) => {
     const server = await bigFileServer(t);
     const token = await server.addToken('alice', 'read');
