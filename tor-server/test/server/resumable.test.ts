@@ -219,6 +219,19 @@ describe('resumable uploads', () => {
     assert.equal(await client.request('begin 1 - c.bin'), errorReply(ErrorKind.TOO_MANY_UPLOADS, 'at most 2: commit or abort one first'));
   });
 
+  it('bounds partials per owner when many begin at once, and makes no duplicates of one file', async (t) => {
+    const { port } = await startServer(t, { maxPartialsPerOwner: 4 });
+    const clients = await Promise.all(Array.from({ length: 12 }, () => LineClient.connect(t, port)));
+    const answers = await Promise.all(clients.map(async (client, i) => {
+      const first = await client.request(`begin 100 - n${i % 3}.bin`);
+      return first === Reply.OK ? (await client.line()).split(' ')[1]! : first;
+    }));
+    const ids = answers.filter((answer) => /^[0-9a-f]{32}$/.test(answer));
+    // Three files: the first begin of each makes it, the others resume it; none is refused or doubled.
+    assert.equal(ids.length, 12, answers.join(' | '));
+    assert.equal(new Set(ids).size, 3);
+  });
+
   it('keeps a foreign owner out', async (t) => {
     const { server, port } = await startServer(t);
     const partial = await server.partials.begin('someone-else', 'theirs.bin' as never, 10, undefined);

@@ -40,6 +40,7 @@ export class PartialStore {
   readonly dir: string;
   readonly #options: PartialStoreOptions;
   readonly #partials = new Map<string, Partial>();
+  #beginning: Promise<unknown> = Promise.resolve();
   readonly #sweeper: NodeJS.Timeout;
 
   private constructor(dir: string, options: PartialStoreOptions) {
@@ -78,7 +79,15 @@ export class PartialStore {
    * The owner's partial of `name` with this size and sha256 when there is one (resumed), else a
    * new one; 'too-many' when the owner has as many as allowed already.
    */
-  async begin(owner: string, name: FileName, size: number, sha256: string | undefined): Promise<Begun | 'too-many'> {
+  begin(owner: string, name: FileName, size: number, sha256: string | undefined): Promise<Begun | 'too-many'> {
+    // One at a time: the limit and the lookup of a partial to resume must see the ones begun
+    // just before, or twelve `begin`s at once pass a limit of four and make duplicates.
+    const result = this.#beginning.then(() => this.#begin(owner, name, size, sha256));
+    this.#beginning = result.catch(() => {});
+    return result;
+  }
+
+  async #begin(owner: string, name: FileName, size: number, sha256: string | undefined): Promise<Begun | 'too-many'> {
     const mine = this.list().filter((p) => p.owner === owner && !p.gone);
     const same = mine.find((p) => p.name === name && p.size === size && p.sha256 === sha256);
     if (same) {
