@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { WAIT_MS, scratchDir, within } from 'test-support';
 import { openModeWarning } from '../../src/server/auth/state-dir.js';
-import { TOKEN_FILE_NAME } from '../../src/server/auth/token-file.js';
+import { TOKEN_FILE_NAME, TokenFile } from '../../src/server/auth/token-file.js';
 import { TorServer } from '../../src/server/index.js';
 import { LineClient, memoryLogger, runBin } from '../helpers.js';
 import { startAuthServer } from './auth-helpers.js';
@@ -86,6 +86,15 @@ describe('tor-server token', () => {
     const viaServedLink = await runBin(t, ['--port', '0', '--host', '127.0.0.1', '--dir', servedLink, '--state-dir', path.join(dir, 'state')]);
     assert.equal(viaServedLink.code, 1);
     assert.match(viaServedLink.stderr, /is inside the served folder/);
+  });
+});
+
+describe('the token file', () => {
+  it('takes many changes at once from one process without losing any (share counts finishing together)', async (t) => {
+    const file = new TokenFile(path.join(await scratchDir(t, 'tor-state-'), 'state'));
+    await file.update((tokens) => void tokens.push({ id: 'aaaaaaaa', label: 'link', access: 'read', hash: '0'.repeat(64), created: new Date().toISOString(), expires: null, only: 'a.bin', kind: 'share', maxDownloads: null, downloads: 0, createdBy: null }));
+    await within(Promise.all(Array.from({ length: 50 }, () => file.update((tokens) => void tokens[0]!.downloads++))), WAIT_MS, '50 updates');
+    assert.equal((await file.read())[0]!.downloads, 50);
   });
 });
 

@@ -13,7 +13,8 @@ const FILE_MODE = 0o600;
 // Writers hold the lock for milliseconds; one older than this was left by a process that died.
 const STALE_LOCK_MS = 10_000;
 const LOCK_RETRY_MS = 20;
-const LOCK_WAIT_MS = 5_000;
+// Longer than a stale lock lives: a writer that died holding it delays the next one, never fails it.
+const LOCK_WAIT_MS = STALE_LOCK_MS + 5_000;
 
 /** One token as the state folder keeps it: never the secret, only its hash. */
 export interface TokenRecord {
@@ -47,6 +48,7 @@ interface TokenFileContent {
 export class TokenFile {
   readonly path: string;
   readonly #dir: string;
+  #updating: Promise<unknown> = Promise.resolve();
 
   constructor(stateDir: string) {
     this.#dir = path.resolve(stateDir);
@@ -77,7 +79,15 @@ export class TokenFile {
    * fsync, rename, folder fsync), all under a lock file, so a subcommand and a running server
    * never lose each other's changes. Resolves with what `change` returned.
    */
-  async update<T>(change: (tokens: TokenRecord[]) => T): Promise<T> {
+  update<T>(change: (tokens: TokenRecord[]) => T): Promise<T> {
+    // One at a time within this process (many share downloads may finish at once); the lock
+    // file keeps other processes (the token subcommands) out.
+    const result = this.#updating.then(() => this.#update(change));
+    this.#updating = result.catch(() => {});
+    return result;
+  }
+
+  async #update<T>(change: (tokens: TokenRecord[]) => T): Promise<T> {
     await mkdir(this.#dir, { recursive: true, mode: DIR_MODE });
     const release = await this.#lock();
     try {
