@@ -158,6 +158,15 @@ describe('sign-in', () => {
 });
 
 describe('trusted proxies', () => {
+  it('sign-ins sent all at once meet the limit too', async (t) => {
+    const server = await startAuthServer(t);
+    await server.addToken('alice', 'admin');
+    const clients = await Promise.all(Array.from({ length: 3 * MAX_FAILED_SIGN_INS }, () => LineClient.connect(t, server.port)));
+    const replies = await Promise.all(clients.map((client) => client.request('auth tft_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')));
+    assert.equal(replies.filter((reply) => reply === 'Invalid token').length, MAX_FAILED_SIGN_INS);
+    assert.equal(replies.filter((reply) => /^Too many attempts: retry in \d+ s$/.test(reply)).length, 2 * MAX_FAILED_SIGN_INS);
+  });
+
   it('a trusted proxy names its user with client; failed sign-ins are counted and logged by that address', async (t) => {
     const log = memoryLogger();
     const server = await startAuthServer(t, { trustedProxies: ['127.0.0.1'], maxClientsPerAddress: 1, maxClientsPerProxy: 3, logger: log.logger });
@@ -177,6 +186,16 @@ describe('trusted proxies', () => {
     await eventually(() => server.server.connections.size === 3, 'three connections from the proxy');
     const fourth = await LineClient.connect(t, server.port);
     assert.equal(await fourth.line(), 'Too many clients: 127.0.0.1 already has 3 connections, the limit per trusted proxy');
+  });
+
+  it('a user address written as IPv4-mapped IPv6 is that IPv4 address', async (t) => {
+    const log = memoryLogger();
+    const server = await startAuthServer(t, { trustedProxies: ['127.0.0.1'], logger: log.logger });
+    await server.addToken('alice', 'admin');
+    const client = await LineClient.connect(t, server.port);
+    assert.equal(await client.request('client ::ffff:203.0.113.9'), 'ok');
+    assert.equal(await client.request('auth tft_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 'Invalid token');
+    assert.match(log.text(), /warn sign-in-failed client="203\.0\.113\.9 \(via 127\.0\.0\.1:\d+\)" address=203\.0\.113\.9\n/);
   });
 
   it('anyone else is refused client', async (t) => {

@@ -34,6 +34,8 @@ describe('parseServerConfig', () => {
     assert.equal(DEFAULTS.stateDir, './tor-state');
     assert.equal(DEFAULTS.auth, 'auto');
     assert.deepEqual(DEFAULTS.trustedProxies, []);
+    assert.deepEqual((parseServerConfig(['--trusted-proxies', '::ffff:10.0.0.2, 0:0:0:0:0:0:0:1'], {}) as { trustedProxies: string[] }).trustedProxies, ['10.0.0.2', '::1']);
+    assert.throws(() => parseServerConfig(['--trusted-proxies', 'gateway'], {}), /--trusted-proxies .*"gateway" is not an IP address/);
     assert.throws(() => parseServerConfig(['--auth', 'maybe'], {}), (error: unknown) => error instanceof ConfigError && /--auth .*"maybe" is not one of auto, required, open/.test(error.message));
   });
 

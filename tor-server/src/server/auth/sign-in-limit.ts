@@ -15,6 +15,19 @@ export class SignInLimit {
     return Math.max(1, Math.ceil((times[0]! + FAILED_SIGN_IN_WINDOW_MS - now) / 1000));
   }
 
+  /**
+   * Counts a sign-in from `address` as failed before its token is even looked at, so attempts
+   * sent all at once meet the limit too; call the returned function when it succeeds.
+   */
+  attempt(address: string, now = Date.now()): () => void {
+    this.failed(address, now);
+    return () => {
+      const times = this.#failures.get(address);
+      const at = times?.lastIndexOf(now) ?? -1;
+      if (at >= 0) times!.splice(at, 1);
+    };
+  }
+
   /** Records a failed sign-in from `address`. */
   failed(address: string, now = Date.now()): void {
     const times = this.#recent(address, now);

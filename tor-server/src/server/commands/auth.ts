@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CLIENT_NOT_TRUSTED, CLIENT_TOO_LATE, SHARE_USED_UP, SignInRefusal, TOKEN_EXPIRED_AT_SIGN_IN, formatSignedInLine, tooManyAttemptsReply } from '../../protocol/auth.js';
 import { Command, Reply } from '../../protocol/constants.js';
 import { ReplyError } from '../errors.js';
+import { clientAddress } from '../client-address.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 
 /** How long a refused sign-in holds its connection before closing it, so guessing tokens is slow. */
@@ -26,15 +27,18 @@ export const auth: CommandHandler = {
       logger.warn('sign-in-limited', { client: conn.label, address, retry_s: wait });
       return refuseAndClose(conn, tooManyAttemptsReply(wait));
     }
+    const succeeded = authority.signIns.attempt(address);
     const result = await authority.signIn(token);
     if ('record' in result) {
+      succeeded();
       conn.signIn(result.record);
       logger.info('signed-in', { client: conn.label, token: result.record.label, kind: result.record.kind, access: result.record.access });
       return conn.sendLines([Reply.OK, formatSignedInLine(result.record.label, result.record.access)]);
     }
+    // A real token, only expired or used up: not a guess.
+    if (result.refused === 'expired' || result.refused === 'used up') succeeded();
     if (result.refused === 'expired') throw new ReplyError(TOKEN_EXPIRED_AT_SIGN_IN);
     if (result.refused === 'used up') throw new ReplyError(SHARE_USED_UP);
-    authority.signIns.failed(address);
     // Never the token itself: a typo of a real one is most of it.
     logger.warn('sign-in-failed', { client: conn.label, address });
     return refuseAndClose(conn, SignInRefusal.INVALID_TOKEN);
@@ -59,7 +63,8 @@ export const client: CommandHandler = {
   async run(conn, address, ctx) {
     if (!conn.fromTrustedProxy) throw new ReplyError(CLIENT_NOT_TRUSTED);
     if (isIP(address) === 0) throw new ReplyError(Reply.UNKNOWN);
-    if (conn.session !== undefined || !conn.setUserAddress(address)) throw new ReplyError(CLIENT_TOO_LATE);
+    // As a socket's address is written (no ::ffff: prefix), so one user is one address to the limits.
+    if (conn.session !== undefined || !conn.setUserAddress(clientAddress(address))) throw new ReplyError(CLIENT_TOO_LATE);
     ctx.logger.info('client-named', { client: conn.label, address });
     await conn.send(Reply.OK);
   },
