@@ -46,6 +46,19 @@ async function downloadAcross(client: TftcpClient, meanwhile: () => Promise<void
 }
 
 describe('token lifetime', () => {
+  it('a watch whose token expires ends at the next change with the refusal, naming no file', async (t) => {
+    const server = await startAuthServer(t);
+    const watcher = await signedIn(t, server.port, await server.addToken('carol', 'read', { expiresInMs: 60 * 60_000 }), 'carol', 'read');
+    const writer = await signedIn(t, server.port, await server.addToken('dave', 'write'), 'dave', 'write');
+    assert.equal(await watcher.request('watch'), 'ok');
+    assert.match(await watcher.line(), /^watching \d+$/);
+    await server.file.update((tokens) => (tokens.find((record) => record.label === 'carol')!.expires = new Date(Date.now() - 1000).toISOString()));
+    await server.server.auth.reload();
+    assert.deepEqual(await writer.upload('secret-plan.txt', Buffer.from('x')), ['ok', 'ok', 'end']);
+    assert.equal(await watcher.line(), TOKEN_EXPIRED);
+    await watcher.closed();
+  });
+
   it('a connection signed out by an expired token no longer holds that token\'s unfinished uploads', async (t) => {
     const server = await startAuthServer(t, { auth: 'open' });
     const client = await signedIn(t, server.port, await server.addToken('carol', 'write', { expiresInMs: 60 * 60_000 }), 'carol', 'write');

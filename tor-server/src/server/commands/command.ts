@@ -52,6 +52,8 @@ export interface CommandConnection {
    * hold up the feed); returns the bytes now waiting to go out, so the caller can bound them.
    */
   sendNow(line: string): number;
+  /** Ends the connection once the lines queued so far are sent; what the client still sends is dropped. */
+  close(): void;
   /**
    * Reads the next line, which must be complete within `ms` (Infinity: no limit) however slowly its bytes trickle in.
    * When it is not, the client is told, the connection closes, and this resolves null (as it

@@ -1,6 +1,7 @@
 import { onlyFileReply } from '../../protocol/auth.js';
 import { Command, Reply } from '../../protocol/constants.js';
 import { formatChangeLine, formatWatchingLine, parseSeq, type FileChange } from '../../protocol/changes.js';
+import { sessionCheck } from '../auth/session-check.js';
 import { ReplyError } from '../errors.js';
 import type { CommandHandler } from './command.js';
 
@@ -46,8 +47,22 @@ export const watch: CommandHandler = {
       ctx.logger.warn('watcher-cut', { client: conn.label, reason: `more than ${WATCH_MAX_UNSENT_BYTES} bytes of changes unread` });
       conn.cut();
     };
+    // A token revoked or expired since the watch began (or sign-in made required) ends it at the
+    // next change, with the refusal a command would get: the names stop flowing.
+    const signedOut = (): boolean => {
+      const refusal = sessionCheck(conn.session, ctx.auth);
+      if (!refusal) return false;
+      cut = true;
+      subscription.stop();
+      ctx.logger.info('watch-ended', { client: conn.label, reason: refusal.reply });
+      conn.sendNow(refusal.reply);
+      conn.close();
+      return true;
+    };
     // From subscribing to the last missed line nothing awaits, so no live change can slip in between.
-    const subscription = ctx.feed.subscribe(since, (change) => push(eventLine(change)));
+    const subscription = ctx.feed.subscribe(since, (change) => {
+      if (!cut && !signedOut()) push(eventLine(change));
+    });
     push(formatWatchingLine(subscription.seq));
     for (const line of replayLines(subscription.missed)) push(line);
     ctx.logger.info('watch', { client: conn.label, since, seq: subscription.seq, replayed: subscription.missed === 'resync' ? 'resync' : subscription.missed.length });
