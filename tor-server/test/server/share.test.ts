@@ -7,6 +7,7 @@ import { eventually } from 'test-support';
 import { TftcpClient } from '../../src/client/index.js';
 import { SHARE_USED_UP, parseShareLine } from '../../src/protocol/auth.js';
 import { Reply } from '../../src/protocol/constants.js';
+import { addToken, revokeTokens } from '../../src/server/auth/tokens.js';
 import { LineClient, patternBytes } from '../helpers.js';
 import { signedIn, startAuthServer } from './auth-helpers.js';
 
@@ -86,6 +87,34 @@ describe('share links', () => {
     assert.deepEqual(await viewer.download('range 100000 200000 clip.mp4'), data.subarray(100_000));
     await eventually(() => server.server.auth.record(id)!.downloads === 1, 'the whole file read by ranges counted once');
     assert.equal(await viewer.request('range 0 1000 clip.mp4'), SHARE_USED_UP);
+  });
+
+  it('a link ends with the token that made it: capped at its expiry, revoked with it', async (t) => {
+    const server = await startAuthServer(t);
+    await writeFile(path.join(server.dir, 'a.txt'), 'a');
+    const hour = 60 * 60_000;
+    const writer = await signedIn(t, server.port, await server.addToken('temp', 'write', { expiresInMs: hour }), 'temp', 'write');
+    await writer.request('share a.txt');
+    const forever = parseShareLine(await writer.line())!;
+    assert.ok(forever.expires !== null && Date.parse(forever.expires) <= Date.now() + hour, `asked for never, given ${forever.expires}`);
+    await revokeTokens(server.file, 'temp');
+    await server.server.auth.reload();
+    const late = await LineClient.connect(t, server.port);
+    assert.equal(await late.request(`auth ${forever.token}`), 'Invalid token');
+  });
+
+  it('in open mode a client not signed in manages the links such clients made, never the operator\'s', async (t) => {
+    const server = await startAuthServer(t, { auth: 'open' });
+    await writeFile(path.join(server.dir, 'a.txt'), 'a');
+    const { record: operators } = await addToken(server.file, { label: 'a.txt', access: 'read', kind: 'share', only: 'a.txt' as never });
+    await server.server.auth.reload();
+    const anyone = await LineClient.connect(t, server.port);
+    assert.equal(await anyone.request('share a.txt'), 'ok');
+    const mine = (await anyone.line()).split(' ')[1]!.split('_')[1]!;
+    assert.equal(await anyone.request('shares'), 'ok');
+    assert.deepEqual((await anyone.listing()).map((row) => row.split('\t')[0]), [mine]);
+    assert.deepEqual([await anyone.request(`unshare ${operators.id}`), await anyone.line()], ['ok', Reply.NOT_FOUND]);
+    assert.deepEqual([await anyone.request(`unshare ${mine}`), await anyone.line()], ['ok', Reply.DELETED]);
   });
 
   it('parallel downloads cannot pass the maximum together: one under way holds its place', async (t) => {

@@ -35,7 +35,7 @@ export interface TokenRecord {
   maxDownloads: number | null;
   /** Shares: completed full downloads so far. */
   downloads: number;
-  /** Shares: the id of the token that made it (null when made by the operator). */
+  /** Shares: the id of the token that made it, `open` when a client not signed in made it (open mode), null when the operator did. */
   createdBy: string | null;
 }
 

@@ -62,8 +62,11 @@ export async function revokeTokens(file: TokenFile, which: string, options: { ki
     const matches = tokens.filter((t) => (t.id === which || (t.kind === 'token' && t.label === which)) && (options.kind === undefined || t.kind === options.kind));
     if (matches.length === 0) throw new TokenError(`no ${options.kind ?? 'token'} with the id or label ${which}`);
     if (options.allowed && !matches.every(options.allowed)) throw new TokenError(`${which} was made by someone else; only its creator or an admin may revoke it`);
-    for (const record of matches) tokens.splice(tokens.indexOf(record), 1);
-    return matches;
+    // A user's share links go with them: a revoked token must not leave links that still read its files.
+    const made = new Set(matches.filter((t) => t.kind === 'token').map((t) => t.id));
+    const gone = [...matches, ...tokens.filter((t) => t.kind === 'share' && t.createdBy !== null && made.has(t.createdBy) && !matches.includes(t))];
+    for (const record of gone) tokens.splice(tokens.indexOf(record), 1);
+    return gone;
   });
 }
 

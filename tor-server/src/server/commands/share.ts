@@ -8,6 +8,9 @@ import { ReplyError } from '../errors.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
 
+/** The creator a share made by a client not signed in (open mode) records: such clients manage such links. */
+export const OPEN_CREATOR = 'open';
+
 /**
  * `share <name> [--expires 7d] [--max-downloads N]`: `ok`, then `share <token> <expires ISO or
  * never> <max or unlimited>`, or `ok` then `Not found file`. The token reads that one file only.
@@ -26,9 +29,9 @@ export const share: CommandHandler = {
       access: 'read',
       kind: 'share',
       only: name,
-      expiresInMs: request.expires === undefined ? undefined : parseDuration(request.expires),
+      expiresInMs: shareLifetime(ctx, conn, request.expires === undefined ? undefined : parseDuration(request.expires)),
       maxDownloads: request.maxDownloads,
-      createdBy: conn.session?.id,
+      createdBy: creatorOf(conn),
     });
     await ctx.auth.reload();
     ctx.logger.info('shared', { client: conn.label, name, share: record.id, expires: record.expires ?? 'never', max_downloads: record.maxDownloads ?? 'unlimited' });
@@ -71,6 +74,20 @@ async function revokeShare(ctx: ServerContext, conn: CommandConnection, id: stri
   return true;
 }
 
+/** Who made a share, as its record keeps it: the token's id, or OPEN_CREATOR for a client not signed in (null is the operator). */
+function creatorOf(conn: CommandConnection): string {
+  return conn.session?.id ?? OPEN_CREATOR;
+}
+
+/** An admin manages every link; anyone else those they made (never the operator's). */
 function mayManage(conn: CommandConnection, record: TokenRecord): boolean {
-  return conn.access === 'admin' || record.createdBy === (conn.session?.id ?? null);
+  return conn.access === 'admin' || (record.createdBy !== null && record.createdBy === creatorOf(conn));
+}
+
+/** A link lives no longer than the token that made it: asked for longer (or forever), it ends with it. */
+function shareLifetime(ctx: ServerContext, conn: CommandConnection, askedMs: number | undefined): number | undefined {
+  const creatorExpires = conn.session ? ctx.auth.record(conn.session.id)?.expires : null;
+  if (!creatorExpires) return askedMs;
+  const leftMs = Date.parse(creatorExpires) - Date.now();
+  return askedMs === undefined ? leftMs : Math.min(askedMs, leftMs);
 }
