@@ -69,8 +69,11 @@ async function main(): Promise<void> {
 async function administerTokens(): Promise<void> {
   const { words, stateDir } = parseAdminArgs(process.argv.slice(2), process.env);
   try {
-    const outcome = await runTokenAdmin(new TokenFile(stateDir), words);
+    const file = new TokenFile(stateDir);
+    const outcome = await runTokenAdmin(file, words);
     (outcome.ok ? process.stdout : process.stderr).write(`${outcome.text}\n`);
+    // The folder, resolved: run from another folder than the server's, a relative --state-dir names a file no server reads.
+    if (outcome.ok && words[1] === 'add') process.stdout.write(`Kept (as a hash) in ${file.path}: the tor-server that uses it runs with --state-dir ${path.dirname(file.path)}.\n`);
     process.exitCode = outcome.ok ? 0 : EXIT_FAILURE;
   } catch (error) {
     process.stderr.write(`${SERVER_PROGRAM}: ${(error as Error).message}\n`);

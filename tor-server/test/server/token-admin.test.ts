@@ -17,7 +17,8 @@ describe('tor-server token', () => {
     const bin = (...args: string[]) => runBin(t, [...args, '--state-dir', stateDir]);
     const added = await bin('token', 'add', 'alice', '--access', 'admin', '--expires', '30d');
     assert.equal(added.code, 0, added.stderr);
-    const [heading, token, warning] = added.stdout.trimEnd().split('\n');
+    const [heading, token, warning, where] = added.stdout.trimEnd().split('\n');
+    assert.equal(where, `Kept (as a hash) in ${path.join(stateDir, TOKEN_FILE_NAME)}: the tor-server that uses it runs with --state-dir ${stateDir}.`);
     assert.match(heading!, /^Token [0-9a-f]{8} for alice \(admin, expires \d{4}-\d\d-\d\dT[\d:.]+Z\):$/);
     assert.match(token!, new RegExp(`^${TOKEN.source}$`));
     assert.equal(warning, 'This token will not be shown again: copy it now.');

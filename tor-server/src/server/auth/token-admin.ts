@@ -26,7 +26,7 @@ export async function runTokenAdmin(file: TokenFile, words: readonly string[], n
   const [group, action, ...rest] = words;
   try {
     if (group === 'token' && action === 'add') return await add(file, rest, now);
-    if (group === 'token' && action === 'list' && rest.length === 0) return { ok: true, text: listTokens((await file.read()).filter((r) => r.kind === 'token'), now) };
+    if (group === 'token' && action === 'list' && rest.length === 0) return { ok: true, text: listTokens(file, (await file.read()).filter((r) => r.kind === 'token'), now) };
     if (group === 'share' && action === 'list' && rest.length === 0) return { ok: true, text: listShares((await file.read()).filter((r) => r.kind === 'share')) };
     if ((group === 'token' || group === 'share') && action === 'revoke' && rest.length === 1) {
       const gone = await revokeTokens(file, rest[0]!, { kind: group });
@@ -61,8 +61,8 @@ async function add(file: TokenFile, args: string[], now: Date): Promise<AdminOut
   return { ok: true, text: `Token ${record.id} for ${record.label} (${limits}):\n${token}\nThis token will not be shown again: copy it now.` };
 }
 
-function listTokens(records: TokenRecord[], now: Date): string {
-  if (records.length === 0) return 'No tokens: the server runs in open mode unless --auth required.';
+function listTokens(file: TokenFile, records: TokenRecord[], now: Date): string {
+  if (records.length === 0) return `No tokens in ${file.path}: a tor-server with this --state-dir runs in open mode unless --auth required.`;
   const rows = records.map((r) => [r.id, r.label, r.access, expiry(r, now), r.only ?? '-']);
   return table([['ID', 'LABEL', 'ACCESS', 'EXPIRES', 'ONLY'], ...rows]);
 }
