@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { yesNo as parseYesNo } from '../options/parsers.js';
+import { RESUMABLE_THRESHOLD } from './resumable-upload.js';
 
 /** The tor-client command line. */
 export interface CliOptions {
@@ -27,6 +28,9 @@ export const DEFAULT_PARALLEL = 4;
 /** The most connections one upload may use: each holds a part in memory and a server slot. */
 export const MAX_PARALLEL = 16;
 
+/** The size above which an upload is resumable, as the help text says it. */
+const THRESHOLD_TEXT = `${RESUMABLE_THRESHOLD / (1024 * 1024)} MiB`;
+
 /** Thrown for a command line that makes no sense; the message says what to fix. */
 export class UsageError extends Error {
   readonly code = 'TOR_ERR_USAGE';
@@ -41,7 +45,7 @@ Talks to a tor-server. Without a COMMAND it opens a prompt (>> ); with one it ru
 130 when cancelled with Ctrl-C).
 
 Ctrl-C cancels the transfer in progress: a download keeps what arrived (run it again to
-resume); an upload of a file up to 8 MiB is abandoned and the server stores nothing, a larger
+resume); an upload of a file up to ${THRESHOLD_TEXT} is abandoned and the server stores nothing, a larger
 one keeps what the server stored (run it again to resume). At an idle prompt it exits.
 
 Commands:
@@ -51,7 +55,7 @@ Commands:
   download --verify NAME
                      download, then check the bytes against the server's sha256 ("verified
                      sha256 ..."); on a mismatch nothing is saved and the status is 1
-  upload NAME        upload tor-files/Uploads/NAME (or a path to a file); a file over 8 MiB goes
+  upload NAME        upload tor-files/Uploads/NAME (or a path to a file); a file over ${THRESHOLD_TEXT} goes
                      in parts over --parallel connections, resumes after a cut, a Ctrl-C or a
                      restart when run again ("resuming at 41%"), and is checked against the
                      server's sha256 at the end ("verified sha256 ...")
@@ -81,7 +85,7 @@ Options:
   --home DIR         where tor-files/ lives, default the current folder
   --tsv              print listings as name<TAB>size<TAB>modified rows
   --verify           verify every download against the server's sha256
-  --parallel N       connections an upload over 8 MiB uses at once, 1-${MAX_PARALLEL}, default
+  --parallel N       connections an upload over ${THRESHOLD_TEXT} uses at once, 1-${MAX_PARALLEL}, default
                      ${DEFAULT_PARALLEL} [env TOR_PARALLEL]
 
 A name with spaces may be written as it is (download my file.txt) or in quotes; rename needs
