@@ -71,22 +71,24 @@ export async function uploadResumable(context: ResumableUploadContext, handle: F
   // Ctrl-C (or a failed sender) cuts every connection at once, so no put lingers.
   const stopAll = () => senders.forEach((sender) => sender.destroy());
   context.signal?.addEventListener('abort', stopAll, { once: true });
+  let failure: { error: unknown } | undefined;
   try {
-    await Promise.all(
-      senders.map(async (sender) => {
-        try {
-          await sender.run(reader);
-        } catch (error) {
+    // Every sender is waited for, even after one failed, so none still reads the file or holds a
+    // connection once this returns (the caller closes the file handle).
+    await Promise.allSettled(
+      senders.map((sender) =>
+        sender.run(reader).catch((error: unknown) => {
+          failure ??= { error };
           reader.stop();
           stopAll();
-          throw error;
-        }
-      }),
+        }),
+      ),
     );
   } finally {
     context.signal?.removeEventListener('abort', stopAll);
     stopAll();
   }
+  if (failure) throw failure.error;
 
   const sha256 = hash.digest('hex');
   const control = await context.control();

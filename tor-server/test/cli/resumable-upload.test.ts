@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { Scrape, eventually, scratchDir, sha256, within } from 'test-support';
@@ -140,6 +141,52 @@ test('a local file changed between attempts fails verification loudly, naming bo
   assert.equal(run.code, 1);
   const server256 = sha256(Buffer.concat([payload.subarray(0, 1000), changed.subarray(1000)]));
   assert.match(run.stderr, new RegExp(`^Verification failed: the local file has sha256 ${sha256(changed)}, but the server's file big\\.bin has sha256 ${server256}: the server file differs from the local one\\.`));
+});
+
+/**
+ * A relay to 127.0.0.1:`target` that cuts each of the first `cuts` connections once it has
+ * passed `after` bytes upward; later connections pass untouched.
+ */
+async function startCutter(t: TestContext, target: number, after: number, cuts: number): Promise<number> {
+  let cut = 0;
+  const sockets = new Set<net.Socket>();
+  const relay = net.createServer((client) => {
+    const server = net.connect({ host: '127.0.0.1', port: target });
+    for (const socket of [client, server]) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+      socket.once('close', () => [client, server].forEach((s) => s.destroy()));
+    }
+    server.pipe(client);
+    let passed = 0;
+    client.on('data', (chunk: Buffer) => {
+      passed += chunk.length;
+      if (passed > after && cut < cuts) {
+        cut++;
+        client.destroy();
+        server.destroy();
+      } else server.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => relay.close(() => resolve()));
+  });
+  return (relay.address() as net.AddressInfo).port;
+}
+
+test('a put cut by a lost connection is sent again on a new connection, and the upload completes', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const { server, dir, port } = await startServer(t);
+  const { home, payload } = await clientHome(t, 'big.bin', BIG, 11);
+  const relayPort = await startCutter(t, port, 3_000_000, 2);
+  const run = await client(relayPort, home, '--parallel', '2', 'upload', 'big.bin');
+  assert.equal(run.code, 0, run.stderr);
+  assert.doesNotMatch(run.stdout, /resuming/);
+  assert.deepEqual(await fs.readFile(path.join(dir, 'big.bin')), payload);
+  const scraped = await metrics(server);
+  assert.equal(scraped.value('tor_server_commands_total{command="put",result="cut"}'), 2);
 });
 
 test('an upload cut by a server restart exits 3 with the resume line, then resumes against the new server', { timeout: TEST_TIMEOUT_MS }, async (t) => {
