@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   }
 
   const folders = await ensureFolders(options.home);
-  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify, ...(tls && { tls }), token: options.token });
+  const session = new Session({ host, port, folders, tsv: options.tsv, verify: options.verify, ...(tls && { tls }), token: options.token, parallel: options.parallel });
   const io: CliOutput = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { yesNo as parseYesNo } from '../options/parsers.js';
+import { RESUMABLE_THRESHOLD } from './resumable-upload.js';
 
 /** The tor-client command line. */
 export interface CliOptions {
@@ -16,9 +17,19 @@ export interface CliOptions {
   help: boolean;
   /** The token to sign in with right after connecting. */
   token?: string;
+  /** Connections a large upload uses at once. */
+  parallel: number;
   /** One-shot command words (empty: interactive prompt). */
   command: string[];
 }
+
+/** Connections a large upload uses at once when neither --parallel nor TOR_PARALLEL says. */
+export const DEFAULT_PARALLEL = 4;
+/** The most connections one upload may use: each holds a part in memory and a server slot. */
+export const MAX_PARALLEL = 16;
+
+/** The size above which an upload is resumable, as the help text says it. */
+const THRESHOLD_TEXT = `${RESUMABLE_THRESHOLD / (1024 * 1024)} MiB`;
 
 /** Thrown for a command line that makes no sense; the message says what to fix. */
 export class UsageError extends Error {
@@ -27,14 +38,15 @@ export class UsageError extends Error {
 
 /** The --help text. */
 export function cliUsage(): string {
-  return `Usage: tor-client [--host HOST] [--port PORT] [--tls [--ca FILE | --insecure]] [--token TOKEN] [--home DIR] [--tsv] [--verify] [COMMAND [ARGUMENT...]]
+  return `Usage: tor-client [--host HOST] [--port PORT] [--tls [--ca FILE | --insecure]] [--token TOKEN] [--home DIR] [--tsv] [--verify] [--parallel N] [COMMAND [ARGUMENT...]]
 
 Talks to a tor-server. Without a COMMAND it opens a prompt (>> ); with one it runs it and exits
 (0 on success, 1 when the server refuses, 2 for a usage error, 3 when the connection fails,
 130 when cancelled with Ctrl-C).
 
 Ctrl-C cancels the transfer in progress: a download keeps what arrived (run it again to
-resume), an upload is abandoned and the server stores nothing. At an idle prompt it exits.
+resume); an upload of a file up to ${THRESHOLD_TEXT} is abandoned and the server stores nothing, a larger
+one keeps what the server stored (run it again to resume). At an idle prompt it exits.
 
 Commands:
   show               list every file on the server
@@ -43,7 +55,10 @@ Commands:
   download --verify NAME
                      download, then check the bytes against the server's sha256 ("verified
                      sha256 ..."); on a mismatch nothing is saved and the status is 1
-  upload NAME        upload tor-files/Uploads/NAME (or a path to a file)
+  upload NAME        upload tor-files/Uploads/NAME (or a path to a file); a file over ${THRESHOLD_TEXT} goes
+                     in parts over --parallel connections, resumes after a cut, a Ctrl-C or a
+                     restart when run again ("resuming at 41%"), and is checked against the
+                     server's sha256 at the end ("verified sha256 ...")
   info NAME          the file's size and last change
   hash NAME          the file's sha256, computed by the server
   rename OLD NEW     give a file a new name, never over another (needs admin access)
@@ -70,13 +85,15 @@ Options:
   --home DIR         where tor-files/ lives, default the current folder
   --tsv              print listings as name<TAB>size<TAB>modified rows
   --verify           verify every download against the server's sha256
+  --parallel N       connections an upload over ${THRESHOLD_TEXT} uses at once, 1-${MAX_PARALLEL}, default
+                     ${DEFAULT_PARALLEL} [env TOR_PARALLEL]
 
 A name with spaces may be written as it is (download my file.txt) or in quotes; rename needs
 quotes around a name with spaces: rename "old name.txt" "new name.txt".
 `;
 }
 
-/** Parses flags (then TOR_HOST/TOR_PORT/TOR_TOKEN) and the optional one-shot command. */
+/** Parses flags (then TOR_HOST/TOR_PORT/TOR_TOKEN/TOR_PARALLEL) and the optional one-shot command. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOptions {
   let parsed;
   try {
@@ -89,6 +106,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
         token: { type: 'string' },
         tsv: { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
+        parallel: { type: 'string' },
         tls: { type: 'boolean', default: false },
         ca: { type: 'string' },
         insecure: { type: 'boolean', default: false },
@@ -111,6 +129,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliOp
     tls: tlsChoice(values, env),
     help: values.help ?? false,
     token: values.token ?? (env.TOR_TOKEN || undefined),
+    parallel: parseParallel(values.parallel ?? (env.TOR_PARALLEL || undefined)),
     command: positionals,
   };
 }
@@ -130,6 +149,14 @@ function yesNo(value: string): boolean {
   } catch {
     throw new UsageError(`TOR_TLS="${value}" is not one of 1, true, yes, on, 0, false, no, off`);
   }
+}
+
+/** Parses --parallel (or TOR_PARALLEL): a whole number of connections, 1 to MAX_PARALLEL. */
+function parseParallel(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PARALLEL;
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1 || count > MAX_PARALLEL) throw new UsageError(`--parallel "${text}" is not a number of connections from 1 to ${MAX_PARALLEL}`);
+  return count;
 }
 
 /** Parses a TCP port number; throws UsageError otherwise. */

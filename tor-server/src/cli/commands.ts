@@ -3,11 +3,13 @@ import { TftcpClient, type ClientTls } from '../client/tftcp-client.js';
 import { TftcpConnectionError, TftcpError, TftcpReplyError } from '../client/errors.js';
 import { Command, Reply } from '../protocol/constants.js';
 import { printable } from '../protocol/printable.js';
-import { cliUsage } from './args.js';
+import { DEFAULT_PARALLEL, cliUsage } from './args.js';
 import { formatHash, formatInfo } from './file-commands.js';
-import { formatBytes, formatTable, formatTsv } from './format.js';
-import { ProgressBar } from './progress.js';
-import { LocalFileError, VerificationError, downloadFile, uploadFile, type ClientFolders, type TransferHooks } from './transfers.js';
+import { elapsed, formatBytes, formatTable, formatTsv } from './format.js';
+import { progressTracker } from './progress.js';
+import { LocalFileError, VerificationError, downloadFile, type ClientFolders } from './transfers.js';
+import { uploadCommand } from './upload-command.js';
+import { ServerFileDiffersError } from './resumable-upload.js';
 import { ExitCode, type CliOutput, type CommandOutcome } from './outcome.js';
 import { notFound, watchChanges } from './file-commands.js';
 import { singleArgument, splitWords } from '../protocol/words.js';
@@ -25,12 +27,15 @@ export class Session {
   readonly verify: boolean;
   /** TLS settings, or undefined for plain TCP. */
   readonly tls: ClientTls | undefined;
+  /** Connections a large upload uses at once (--parallel, TOR_PARALLEL). */
+  readonly parallel: number;
   /** Signs every connection in (--token, TOR_TOKEN, or `auth` at the prompt). */
   token: string | undefined;
   #client: TftcpClient | undefined;
 
-  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean; verify?: boolean; tls?: ClientTls; token?: string }) {
+  constructor(options: { host: string; port: number; folders: ClientFolders; tsv?: boolean; verify?: boolean; tls?: ClientTls; token?: string; parallel?: number }) {
     this.token = options.token;
+    this.parallel = options.parallel ?? DEFAULT_PARALLEL;
     this.host = options.host;
     this.port = options.port;
     this.tls = options.tls;
@@ -42,11 +47,16 @@ export class Session {
   /** The open connection, connecting first if there is none; `signal` gives up on the connecting. */
   async client(signal?: AbortSignal): Promise<TftcpClient> {
     if (this.#client && !this.#client.closed) return this.#client;
+    this.#client = await this.connect(signal);
+    return this.#client;
+  }
+
+  /** A new connection of its own (same host, port, TLS and token), owned by the caller; `signal` gives up on the connecting. */
+  connect(signal?: AbortSignal): Promise<TftcpClient> {
     const connecting = TftcpClient.connect({ host: this.host, port: this.port, ...(this.tls && { tls: this.tls }), token: this.token }).catch((error: unknown) => {
       throw error instanceof TftcpReplyError ? new SignInRefusedError(error.reply) : error;
     });
-    this.#client = await untilAborted(connecting, signal, (late) => late.destroy());
-    return this.#client;
+    return untilAborted(connecting, signal, (late) => late.destroy());
   }
 
   /**
@@ -129,7 +139,7 @@ async function dispatch(session: Session, line: string, io: CliOutput, signal: A
         return await download(session, argument, io, signal, verify || session.verify);
       case Command.UPLOAD:
         if (!argument) return needs('name');
-        return await upload(session, argument, io, signal);
+        return await uploadCommand(session, argument, io, signal);
       case Command.STAT:
       case 'info': {
         if (!argument) return needs('name');
@@ -214,56 +224,6 @@ async function download(session: Session, name: string, io: CliOutput, signal: A
   }
 }
 
-async function upload(session: Session, file: string, io: CliOutput, signal: AbortSignal | undefined): Promise<CommandOutcome> {
-  const label = path.basename(file);
-  const tracker = progressTracker(label, io);
-  const started = performance.now();
-  try {
-    const result = await uploadFile(await session.client(signal), file, session.folders, tracker.hooks);
-    tracker.bar()?.finish();
-    io.out(`Uploaded ${printable(result.name)} (${formatBytes(result.size)} in ${elapsed(started)})`);
-    return { code: ExitCode.OK };
-  } catch (error) {
-    tracker.bar()?.abort();
-    if (!signal?.aborted) throw error;
-    const percent = tracker.percent();
-    // Once every byte is out, the server may already have stored the file before the cut reached it.
-    const where =
-      percent === undefined
-        ? 'before it started; nothing was stored on the server'
-        : tracker.complete()
-          ? 'after all bytes were sent; the server may have stored it (check with show)'
-          : `at ${percent}%; nothing was stored on the server`;
-    io.err(`cancelled: upload of ${printable(label)} ${where}`);
-    return { code: ExitCode.CANCELLED, cancelled: true };
-  }
-}
-
-/** Progress of one transfer: the bar on a terminal, and how far it got for a cancel message. */
-function progressTracker(label: string, io: CliOutput) {
-  let bar: ProgressBar | undefined;
-  let total: number | undefined;
-  let done = 0;
-  const hooks: TransferHooks = {
-    start: (size, already) => {
-      total = size;
-      done = already;
-      bar = new ProgressBar(printable(label), size, io.progress, already);
-    },
-    progress: (bytes) => {
-      done = bytes;
-      bar?.update(bytes);
-    },
-  };
-  return {
-    hooks,
-    bar: () => (io.progress ? bar : undefined),
-    /** Whole percent done, undefined before the size is known. */
-    percent: () => (total === undefined ? undefined : total === 0 ? 100 : Math.floor((done / total) * 100)),
-    complete: () => total !== undefined && done >= total,
-  };
-}
-
 function reportError(error: unknown, io: CliOutput): CommandOutcome {
   // Messages can carry the server's bytes (its reply lines, a malformed row): escape them for the terminal.
   if (error instanceof TftcpReplyError) {
@@ -275,18 +235,13 @@ function reportError(error: unknown, io: CliOutput): CommandOutcome {
     io.err(`Connection problem: ${printable(error.message)}`);
     return { code: ExitCode.CONNECTION };
   }
-  if (error instanceof TftcpError || error instanceof LocalFileError || error instanceof VerificationError) {
+  if (error instanceof TftcpError || error instanceof LocalFileError || error instanceof VerificationError || error instanceof ServerFileDiffersError) {
     io.err(printable(error.message));
     return { code: ExitCode.REFUSED };
   }
   const { code, message } = error as NodeJS.ErrnoException;
   io.err(code === 'ENOSPC' ? 'This machine ran out of disk space; the partial download is kept for resuming.' : `Error: ${printable(message)}`);
   return { code: ExitCode.REFUSED };
-}
-
-/** Time since `started` (performance.now() time), as `1.2 s`. */
-function elapsed(started: number): string {
-  return `${((performance.now() - started) / 1000).toFixed(1)} s`;
 }
 
 /** Resolves as `promise` does, or rejects with CancelledError once `signal` aborts; a late result goes to `discard`. */

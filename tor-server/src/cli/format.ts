@@ -51,3 +51,8 @@ export function formatTable(entries: FileEntry[]): string {
 export function formatTsv(entries: FileEntry[]): string {
   return entries.map((e) => formatFileRow({ name: printable(e.name), size: e.size, modified: printable(e.modified) })).join('\n');
 }
+
+/** Time since `started` (performance.now() time), as `1.2 s`. */
+export function elapsed(started: number): string {
+  return `${((performance.now() - started) / 1000).toFixed(1)} s`;
+}

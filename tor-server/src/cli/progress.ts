@@ -1,4 +1,7 @@
+import { printable } from '../protocol/printable.js';
 import { formatBytes, formatClock } from './format.js';
+import type { CliOutput } from './outcome.js';
+import type { TransferHooks } from './transfers.js';
 
 const BAR_WIDTH = 24;
 const REDRAW_MS = 100;
@@ -54,4 +57,29 @@ export class ProgressBar {
     const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
     return `${this.#label} ${bar} ${percent}  ${formatBytes(this.#done)} / ${formatBytes(this.#total)}  ${formatBytes(rate)}/s  ETA ${fraction >= 1 ? '0:00' : formatClock(eta)}`;
   }
+}
+
+/** Progress of one transfer: the bar on a terminal, and how far it got for a cancel message. */
+export function progressTracker(label: string, io: CliOutput) {
+  let bar: ProgressBar | undefined;
+  let total: number | undefined;
+  let done = 0;
+  const hooks: TransferHooks = {
+    start: (size, already) => {
+      total = size;
+      done = already;
+      bar = new ProgressBar(printable(label), size, io.progress, already);
+    },
+    progress: (bytes) => {
+      done = bytes;
+      bar?.update(bytes);
+    },
+  };
+  return {
+    hooks,
+    bar: () => (io.progress ? bar : undefined),
+    /** Whole percent done, undefined before the size is known. */
+    percent: () => (total === undefined ? undefined : total === 0 ? 100 : Math.floor((done / total) * 100)),
+    complete: () => total !== undefined && done >= total,
+  };
 }

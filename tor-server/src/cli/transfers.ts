@@ -175,7 +175,8 @@ async function linkUnique(source: string, dir: string, name: string): Promise<st
   }
 }
 
-async function findLocal(file: string, uploads: string): Promise<string> {
+/** The local file `file` names: in the uploads folder, or else a path; LocalFileError when there is none. */
+export async function findLocal(file: string, uploads: string): Promise<string> {
   for (const candidate of [path.join(uploads, file), path.resolve(file)]) {
     const stat = await fs.stat(candidate).catch(() => undefined);
     if (stat?.isFile()) return candidate;

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { eventually, scratchDir } from 'test-support';
+import { RESUMABLE_THRESHOLD } from '../../src/cli/resumable-upload.js';
 import { patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
 import { TtyClient, startValve, type Valve } from './helpers.js';
 
@@ -80,8 +81,9 @@ test('Ctrl-C at the prompt cancels a download, keeps its part, and the next down
 
 test('Ctrl-C at the prompt cancels an upload: the server stores nothing and the prompt answers', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const setup = await setUp(t, 'up');
-  // Larger than the socket buffers between client and relay, so the client is still sending.
-  const payload = patternBytes(32_000_000, 11);
+  // Larger than the socket buffers between client and relay, so the client is still sending, and
+  // no larger than RESUMABLE_THRESHOLD, so it goes by the one-shot upload (resumable-upload.test.ts has the larger ones).
+  const payload = patternBytes(RESUMABLE_THRESHOLD, 11);
   await fs.mkdir(path.join(setup.home, 'tor-files', 'Uploads'), { recursive: true });
   await fs.writeFile(path.join(setup.home, 'tor-files', 'Uploads', 'up.bin'), payload);
   const tty = startClient(t, setup);
@@ -105,7 +107,7 @@ test('Ctrl-C at the prompt cancels an upload: the server stores nothing and the 
 
   from = tty.mark();
   tty.type('upload up.bin\r');
-  await tty.sees(/Uploaded up\.bin \(32\.0 MB in [\d.]+ s\)/, from);
+  await tty.sees(/Uploaded up\.bin \(8\.4 MB in [\d.]+ s\)/, from);
   assert.deepEqual(await fs.readFile(path.join(setup.serverDir, 'up.bin')), payload);
 
   tty.type('exit\r');
