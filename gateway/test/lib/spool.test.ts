@@ -27,11 +27,15 @@ test('a stream over the limit is refused with 413 and leaves no file', async (t)
 
 test('a stream that would not fit in the free space of the spool folder is refused with 507 and leaves no file', async (t) => {
   const dir = await scratchDir(t);
-  // Leave this spool 1 MiB of the folder's real free space, and send it 16 MiB.
+  // Leave this spool 1 MiB of the folder's real free space, and offer it 256 MiB: far more than
+  // other tests running meanwhile could free on the same disk. Only the first MiBs are written.
   const reserveBytes = (await freeBytes(dir)) - 1024 * 1024;
-  const chunks = Array.from({ length: 256 }, () => Buffer.alloc(64 * 1024));
+  const chunk = Buffer.alloc(64 * 1024);
+  function* chunks() {
+    for (let i = 0; i < 4096; i++) yield chunk;
+  }
   await assert.rejects(
-    spoolToFile(Readable.from(chunks), dir, { maxBytes: Infinity, reserveBytes }),
+    spoolToFile(Readable.from(chunks()), dir, { maxBytes: Infinity, reserveBytes }),
     (error: unknown) => error instanceof GatewayError && error.statusCode === 507 && error.message.startsWith(ErrorKind.NO_SPACE),
   );
   assert.deepEqual(await fs.readdir(dir), []);
