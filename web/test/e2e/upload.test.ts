@@ -154,6 +154,9 @@ describe('uploads', { skip: browserSkipReason() }, () => {
         suite.stack.thawTorServer();
       }
       await eventually(async () => assert.deepEqual((await readdir(suite.stack.dir)).sort(), before, 'nothing partial is stored'), 'the server folder unchanged', UI_TIMEOUT_MS);
+      // The thawed tor-server still has to notice the cut upload and give its name back (until
+      // then the name is taken by an upload in flight): a retry before that would meet a conflict.
+      await eventually(async () => assert.deepEqual(await readdir(path.join(suite.stack.dir, '.tor-tmp')), []), 'the cut upload dropped by the tor-server', UI_TIMEOUT_MS);
 
       await throttle(-1);
       await item.getByRole('button', { name: 'Retry' }).click();
