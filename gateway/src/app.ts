@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import type { ClientTls } from 'tor-server/client';
-import type { TlsIdentity } from 'tor-server/options';
+import { MIN_TLS_VERSION, type TlsIdentity } from 'tor-server/options';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, asGatewayError } from './errors.js';
 import { isClientGone } from './lib/client-gone.js';
@@ -119,7 +119,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const hsts = options.https !== undefined;
   // Fastify types an HTTPS instance apart from an HTTP one; every route here works on both.
   const app = Fastify({
-    ...(options.https && { https: { ...options.https, minVersion: 'TLSv1.2' as const, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
+    ...(options.https && { https: { ...options.https, minVersion: MIN_TLS_VERSION, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
     logger: { level: options.logLevel ?? 'warn' },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's own answer to a URL it cannot decode carries no hooks: answer it here.

@@ -14,6 +14,7 @@ import {
   metricsListening,
   readCa,
   readTlsIdentity,
+  replaceIdentity,
   settingsOrExit,
   stopOnSignals,
   type MetricsListener,
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     const { tlsCert, tlsKey } = config;
     process.on('SIGHUP', () => {
       try {
-        (app.server as unknown as TlsServer).setSecureContext({ ...readTlsIdentity(tlsCert, tlsKey), minVersion: 'TLSv1.2' });
+        replaceIdentity(app.server as unknown as TlsServer, readTlsIdentity(tlsCert, tlsKey));
         app.log.info({ cert: tlsCert }, 'tls certificate reloaded');
       } catch (error) {
         app.log.warn({ error: (error as Error).message }, 'tls certificate reload failed; the old one keeps serving');

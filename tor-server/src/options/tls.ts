@@ -8,6 +8,9 @@ import tls from 'node:tls';
 import { text } from './parsers.js';
 import { ConfigError, option } from './table.js';
 
+/** Oldest TLS version either server offers: 1.0 and 1.1 are broken and no client of ours needs them. */
+export const MIN_TLS_VERSION = 'TLSv1.2';
+
 /** A certificate chain and its private key, as PEM text. */
 export interface TlsIdentity {
   cert: string;
@@ -77,4 +80,9 @@ function readPem(file: string, flag: string, label: string): string {
 /** A path as given on the command line, made absolute against the working folder. */
 function resolvedPath(value: string): string {
   return path.resolve(text(value));
+}
+
+/** Swaps the certificate of a running TLS server: new handshakes use it, connections made keep theirs. */
+export function replaceIdentity(server: tls.Server, identity: TlsIdentity): void {
+  server.setSecureContext({ ...identity, minVersion: MIN_TLS_VERSION });
 }

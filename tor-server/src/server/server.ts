@@ -3,7 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import type tls from 'node:tls';
 import { Registry } from 'prom-client';
 import { listenForMetrics, type MetricsListener } from '../options/metrics.js';
-import { readTlsIdentity, type TlsIdentity } from '../options/tls.js';
+import { readTlsIdentity, replaceIdentity, type TlsIdentity } from '../options/tls.js';
 import { ErrorKind, errorReply } from '../protocol/constants.js';
 import { TOKEN_REVOKED } from '../protocol/auth.js';
 import { Authority } from './auth/authority.js';
@@ -19,7 +19,7 @@ import { ServerMetrics } from './metrics.js';
 import { FsStore } from './store/fs-store.js';
 import { PartialStore } from './partials/partial-store.js';
 import type { Store } from './store/store.js';
-import { createTlsListener, replaceIdentity } from './tls-listener.js';
+import { createTlsListener } from './tls-listener.js';
 
 // A refused client gets this long to read why before its connection is cut.
 const REFUSED_LINGER_MS = 2000;

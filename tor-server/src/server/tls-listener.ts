@@ -1,11 +1,9 @@
 import type net from 'node:net';
 import tls from 'node:tls';
-import type { TlsIdentity } from '../options/tls.js';
+import { MIN_TLS_VERSION, type TlsIdentity } from '../options/tls.js';
 import { clientAddress } from './client-address.js';
 import type { Logger } from './logger.js';
 
-/** Oldest TLS version offered: 1.0 and 1.1 are broken and no client of ours needs them. */
-const MIN_TLS_VERSION = 'TLSv1.2';
 /** Failed handshakes logged per minute; past that they are counted and summed up once, so a scan cannot flood the log. */
 const HANDSHAKE_LOG_BUDGET = 10;
 const LOG_WINDOW_MS = 60_000;
@@ -85,9 +83,4 @@ export function createTlsListener(
     else unlogged++;
   });
   return server;
-}
-
-/** Swaps the certificate of a running listener: new handshakes use it, connections made keep theirs. */
-export function replaceIdentity(server: tls.Server, identity: TlsIdentity): void {
-  server.setSecureContext({ ...identity, minVersion: MIN_TLS_VERSION });
 }

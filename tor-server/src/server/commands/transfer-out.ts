@@ -16,17 +16,8 @@ export const download: CommandHandler = {
   takesArgument: true,
   access: 'read',
   async run(conn, argument, ctx) {
-    const name = nameArgument(argument, conn);
-    const share = conn.session?.kind === 'share' ? conn.session.id : undefined;
-    if (share === undefined) return void (await sendFile(conn, ctx, name, 0, Infinity));
-    const release = ctx.auth.holdShareDownload(share);
-    if (!release) throw new ReplyError(SHARE_USED_UP);
-    try {
-      // Only a whole file, sent to the last byte, counts toward a share link's maximum.
-      if ((await sendFile(conn, ctx, name, 0, Infinity))?.complete) await countShareDownload(ctx, share);
-    } finally {
-      release();
-    }
+    // A whole file, sent to the last byte, is one copy toward a share link's maximum.
+    await sendCounted(conn, ctx, nameArgument(argument, conn), 0, Infinity, () => true);
   },
 };
 
@@ -38,20 +29,35 @@ export const range: CommandHandler = {
   async run(conn, argument, ctx) {
     const args = parseRangeArguments(argument);
     if (!args) throw new ReplyError(Reply.UNKNOWN);
-    const name = nameArgument(args.name, conn);
-    const share = conn.session?.kind === 'share' ? conn.session.id : undefined;
-    if (share === undefined) return void (await sendFile(conn, ctx, name, args.offset, args.length));
-    // A used-up link serves no more ranges either, and ranges that add up to a whole copy count as one.
-    const release = ctx.auth.holdShareDownload(share);
-    if (!release) throw new ReplyError(SHARE_USED_UP);
-    try {
-      const sent = await sendFile(conn, ctx, name, args.offset, args.length);
-      if (sent?.complete && ctx.auth.addShareRangeBytes(share, sent.count, sent.size)) await countShareDownload(ctx, share);
-    } finally {
-      release();
-    }
+    // Ranges count once the bytes they sent add up to a whole copy.
+    await sendCounted(conn, ctx, nameArgument(args.name, conn), args.offset, args.length, (share, sent) => ctx.auth.addShareRangeBytes(share, sent.count, sent.size));
   },
 };
+
+/**
+ * Sends bytes, as sendFile. For a share link's session it holds one of the link's downloads
+ * meanwhile (a used-up link serves nothing), and counts a download when the send completed and
+ * `wholeCopy` says it made one.
+ */
+async function sendCounted(
+  conn: CommandConnection,
+  ctx: ServerContext,
+  name: FileName,
+  offset: number,
+  length: number,
+  wholeCopy: (share: string, sent: Sent) => boolean,
+): Promise<void> {
+  const share = conn.session?.kind === 'share' ? conn.session.id : undefined;
+  if (share === undefined) return void (await sendFile(conn, ctx, name, offset, length));
+  const release = ctx.auth.holdShareDownload(share);
+  if (!release) throw new ReplyError(SHARE_USED_UP);
+  try {
+    const sent = await sendFile(conn, ctx, name, offset, length);
+    if (sent?.complete && wholeCopy(share, sent)) await countShareDownload(ctx, share);
+  } finally {
+    release();
+  }
+}
 
 /** What sendFile sent: `count` bytes of a file of `size`, `complete` once every one of them went out. */
 interface Sent {
