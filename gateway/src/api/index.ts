@@ -8,3 +8,4 @@ export * from './fields.js';
 export * from './status.js';
 export * from './schemas.js';
 export * from './messages.js';
+export * from './auth.js';

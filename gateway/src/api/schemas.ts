@@ -122,16 +122,6 @@ export const ACCESS_LEVELS = ['read', 'write', 'admin'] as const;
 /** `read`: list, search, download, hash, watch; `write`: upload too; `admin`: delete and rename too. */
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];
 
-/** `GET /api/session` response body: what the tor-server lets this gateway's users do (its `whoami`). */
-export interface SessionResponse {
-  access: AccessLevel;
-}
-export const sessionResponseSchema = {
-  type: 'object',
-  properties: { access: { type: 'string', enum: ACCESS_LEVELS } },
-  required: ['access'],
-} as const;
-
 /** `/api/files/<name>` path parameters. The name itself is checked by the TFTCP rules (names.ts). */
 export interface FileParams {
   name: string;
