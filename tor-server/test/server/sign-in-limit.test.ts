@@ -1,31 +1,34 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { FAILED_SIGN_IN_WINDOW_MS, MAX_FAILED_SIGN_INS, SignInLimit } from '../../src/server/auth/sign-in-limit.js';
-import { hashSecret, newSecret, parseToken, secretMatches } from '../../src/server/auth/token-format.js';
+import { test } from 'node:test';
+import { MAX_FAILED_SIGN_INS, SignInLimit, signInLimitKey } from '../../src/server/auth/sign-in-limit.js';
 
-describe('failed sign-in limit', () => {
-  it('allows the first failures, then says how long to wait until the oldest leaves the window', () => {
-    const limit = new SignInLimit();
-    const start = 1_000_000;
-    for (let i = 0; i < MAX_FAILED_SIGN_INS; i++) {
-      assert.equal(limit.retryInSeconds('10.0.0.1', start + i), 0);
-      limit.failed('10.0.0.1', start + i);
-    }
-    assert.equal(limit.retryInSeconds('10.0.0.1', start + 10_000), 50);
-    assert.equal(limit.retryInSeconds('10.0.0.2', start + 10_000), 0);
-    assert.equal(limit.retryInSeconds('10.0.0.1', start + FAILED_SIGN_IN_WINDOW_MS), 0);
-  });
+test('an IPv4 address is its own key; an IPv6 address counts by its /64', () => {
+  assert.equal(signInLimitKey('203.0.113.9'), '203.0.113.9');
+  assert.equal(signInLimitKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  assert.equal(signInLimitKey('2001:0DB8:0001:0002:ffff:ffff:ffff:ffff'), '2001:db8:1:2::/64');
+  assert.equal(signInLimitKey('2001:db8::1'), '2001:db8:0:0::/64');
+  assert.equal(signInLimitKey('::1'), '0:0:0:0::/64');
+  assert.equal(signInLimitKey('::'), '0:0:0:0::/64');
+  assert.equal(signInLimitKey('fe80::1:2:3:4'), 'fe80:0:0:0::/64');
+  assert.equal(signInLimitKey('::ffff:192.0.2.1'), '192.0.2.1');
+  assert.equal(signInLimitKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64');
 });
 
-describe('token format', () => {
-  it('tokens are tft_<8 hex>_<43 base64url>, and only the secret\'s hash is kept', () => {
-    const { token, hash } = newSecret('0a1b2c3d');
-    const parts = parseToken(token)!;
-    assert.equal(parts.id, '0a1b2c3d');
-    assert.equal(hash, hashSecret(parts.secret));
-    assert.ok(!hash.includes(parts.secret));
-    assert.ok(secretMatches(parts.secret, hash));
-    assert.ok(!secretMatches(`${parts.secret.slice(0, -1)}x`, hash));
-    for (const bad of ['tft_0a1b2c3d_short', 'tok_0a1b2c3d_' + 'A'.repeat(43), 'tft_0A1B2C3D_' + 'A'.repeat(43)]) assert.equal(parseToken(bad), undefined, bad);
-  });
+test('failures from different addresses of one IPv6 /64 add up; another /64 is counted apart', () => {
+  const limit = new SignInLimit();
+  const now = Date.now();
+  for (let i = 1; i <= MAX_FAILED_SIGN_INS; i++) limit.failed(`2001:db8:1:2::${i.toString(16)}`, now);
+  assert.ok(limit.retryInSeconds('2001:db8:1:2:ffff::99', now) > 0);
+  assert.equal(limit.retryInSeconds('2001:db8:1:3::1', now), 0);
+  assert.equal(limit.retryInSeconds('203.0.113.9', now), 0);
+});
+
+test('a sign-in that succeeds is taken off its /64 count', () => {
+  const limit = new SignInLimit();
+  const now = Date.now();
+  for (let i = 1; i < MAX_FAILED_SIGN_INS; i++) limit.failed(`2001:db8::${i}`, now);
+  const succeeded = limit.attempt('2001:db8::ab', now + 1);
+  assert.ok(limit.retryInSeconds('2001:db8::cd', now + 1) > 0);
+  succeeded();
+  assert.equal(limit.retryInSeconds('2001:db8::cd', now + 1), 0);
 });
