@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccessLevel } from '../../protocol/constants.js';
@@ -132,9 +133,31 @@ export class TokenFile {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > STALE_LOCK_MS) await rm(lockPath, { force: true });
+      if (age > STALE_LOCK_MS) await this.#breakStaleLock(lockPath);
       else if (performance.now() > deadline) throw new Error(`${lockPath} is held by another process; remove it if no tor-server or token command is running`);
       else await sleep(LOCK_RETRY_MS);
+    }
+  }
+
+  /**
+   * Removes a lock left by a process that died. Several waiters see it stale at the same
+   * moment: removing it by name would let a late one remove the lock an early one has just
+   * taken. Renaming is atomic, so exactly one waiter moves the lock aside; it then checks that
+   * what it moved is the stale lock and not a fresh one, and puts a fresh one back.
+   */
+  async #breakStaleLock(lockPath: string): Promise<void> {
+    const aside = `${lockPath}.${randomUUID()}.stale`;
+    try {
+      await rename(lockPath, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      const moved = await stat(aside);
+      if (Date.now() - moved.mtimeMs <= STALE_LOCK_MS) await link(aside, lockPath).catch(() => {});
+    } finally {
+      await rm(aside, { force: true });
     }
   }
 }
