@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { TftcpConnectionError } from '../client/errors.js';
+import { TftcpConnectionError, TftcpReplyError } from '../client/errors.js';
+import { ErrorKind } from '../protocol/constants.js';
 import { printable } from '../protocol/printable.js';
 import type { Session } from './commands.js';
 import { elapsed, formatBytes } from './format.js';
@@ -77,6 +78,11 @@ async function resumableUpload(session: Session, local: string, io: CliOutput, s
     if (error instanceof TftcpConnectionError) {
       io.err(`Connection lost during the upload of ${shown} at ${tracker.percent() ?? 0}%: ${printable(error.message)}; what the server stored is kept, ${again}`);
       return { code: ExitCode.CONNECTION };
+    }
+    // The server keeps what it stored: the user's next step is to free space there, not to start over.
+    if (error instanceof TftcpReplyError && error.kind === ErrorKind.NO_SPACE && tracker.percent() !== undefined) {
+      io.err(`${printable(error.reply)}\nWhat the server stored of ${shown} (${tracker.percent() ?? 0}%) is kept; once it has room, ${again}.`);
+      return { code: ExitCode.REFUSED };
     }
     throw error;
   } finally {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -36,12 +36,12 @@ async function fill(file: string): Promise<void> {
 }
 
 /**
- * A spawned tor-server serving a fresh 8 MiB tmpfs, unmounted when the test ends; undefined
+ * A spawned tor-server serving a fresh small tmpfs (8 MiB unless told), unmounted when the test ends; undefined
  * (the test skipped) when this machine does not allow mounting one.
  */
-async function serverOnSmallFs(t: TestContext): Promise<{ server: TorServerProcess; dir: string } | undefined> {
+async function serverOnSmallFs(t: TestContext, size = '8m'): Promise<{ server: TorServerProcess; dir: string } | undefined> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-'));
-  const problem = mountSmallFs(dir, '8m');
+  const problem = mountSmallFs(dir, size);
   if (problem) {
     await rm(dir, { recursive: true, force: true });
     console.log(`SKIPPED: disk-full test (cannot mount a small tmpfs here: ${problem})`);
@@ -150,4 +150,37 @@ test('tor-client downloading into a full disk: a clear error, the part kept, and
   const resumed = await runClient(args, { cwd: home });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(await readFile(path.join(downloads, 'big.bin')), data);
+});
+
+test('tor-client uploading while the server runs out of room: a clear error, what was stored kept, and the same command resumes once there is room', async (t) => {
+  const onSmallFs = await serverOnSmallFs(t, '16m');
+  if (!onSmallFs) return;
+  const { server, dir } = onSmallFs;
+  const home = await mkdtemp(path.join(os.tmpdir(), 'tor-diskfull-upload-'));
+  t.after(() => rm(home, { recursive: true, force: true }));
+  // Above the one-shot threshold, so tor-client goes by begin/put/commit.
+  const data = patternBytes(12 * 1024 * 1024, 12);
+  const uploads = path.join(home, 'tor-files', 'Uploads');
+  await mkdir(uploads, { recursive: true });
+  await writeFile(path.join(uploads, 'big.bin'), data);
+  // An earlier attempt stored the first 2 MiB (as tor-client begins it: sha256 not yet known), then the disk filled up.
+  const earlier = await LineClient.connect(t, server.port);
+  const { id } = await begin(earlier, data.length, undefined, 'big.bin');
+  const stored = 2 * 1024 * 1024;
+  assert.deepEqual(await put(earlier, id, 0, data.subarray(0, stored)), ['ok', 'stored']);
+  const filler = path.join(dir, '.filler');
+  await fill(filler);
+  const args = ['--host', '127.0.0.1', '--port', String(server.port), '--home', home, 'upload', 'big.bin'];
+
+  const full = await runClient(args, { cwd: home });
+  assert.equal(full.code, 1, full.stderr);
+  assert.match(full.stderr, new RegExp(`^${ErrorKind.NO_SPACE}: .*\\nWhat the server stored of big\\.bin \\(\\d+%\\) is kept; once it has room, run upload big\\.bin again to resume\\.$`, 'm'));
+  assert.deepEqual(await visibleNames(dir), []);
+  assert.equal(await status(earlier, id), `have 0-${stored}`);
+
+  await rm(filler);
+  const resumed = await runClient(args, { cwd: home });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming at 16%/);
+  assert.deepEqual(await readFile(path.join(dir, 'big.bin')), data);
 });
