@@ -46,6 +46,8 @@ export function startLiveSync({ client, connection, files, session, clock }: Liv
       connection.setSocket(state);
       if (state !== 'open') {
         keepAlive.stop();
+        // A socket refused or closed may be a session that ended (revoked, expired): ask.
+        if (state === 'closed') void session.load();
         return;
       }
       keepAlive.start();

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebErrorCode, type WebError } from '../../src/lib/errors.js';
-import { deleteFile, fileSha256, isNotFound, renameFile, sessionAccess, type ActionTarget } from '../../src/lib/file-actions.js';
+import { deleteFile, fileSha256, isNotFound, renameFile, type ActionTarget } from '../../src/lib/file-actions.js';
 
 const T = '2026-11-24T10:00:00.000Z';
 const HASH = 'a'.repeat(64);
@@ -30,7 +30,6 @@ describe('file actions over HTTP', () => {
         else if (request.method === 'PATCH' && url === '/api/files/a.txt') json(200, { name: JSON.parse(body).name, size: 3, modified: T });
         else if (request.method === 'PATCH') json(409, { error: 'File already exists: b.txt' });
         else if (url === '/api/files/a.txt?hash=sha256') json(200, { sha256: HASH });
-        else if (url === '/api/session') json(200, { access: 'admin' });
         else response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
       });
     });
@@ -39,16 +38,14 @@ describe('file actions over HTTP', () => {
   });
   after(() => new Promise((resolve) => server.close(resolve)));
 
-  it('deletes, renames, hashes and asks for the access level at the contract paths', async () => {
+  it('deletes, renames and hashes at the contract paths', async () => {
     await deleteFile('a b.txt', target);
     assert.deepEqual(await renameFile('a.txt', 'c.txt', target), { name: 'c.txt', size: 3, modified: T });
     assert.equal(await fileSha256('a.txt', target), HASH);
-    assert.equal(await sessionAccess(target), 'admin');
     assert.deepEqual(requests.splice(0), [
       'DELETE /api/files/a%20b.txt',
       'PATCH /api/files/a.txt {"name":"c.txt"}',
       'GET /api/files/a.txt?hash=sha256',
-      'GET /api/session',
     ]);
   });
 
