@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ApiPath, SESSION_COOKIE, TOKEN_FRAGMENT } from 'gateway/api';
+import { row } from './app-page.js';
+import { launchBrowser } from './browser.js';
+import { browserSkipReason, useSuite, withScreenshots, UI_TIMEOUT_MS } from './harness.js';
+
+const REPORT = 'report.txt';
+const PHOTO = 'photo.bin';
+const PHOTO_BYTES = randomBytes(300_000);
+
+/** The sign-in screen's token field. */
+const tokenField = (page: Page) => page.getByLabel('Access token');
+
+/** Signs in on the sign-in screen (or dialog) with `token` by pressing Enter. */
+async function signInWith(page: Page, token: string): Promise<void> {
+  await tokenField(page).fill(token);
+  await tokenField(page).press('Enter');
+}
+
+/** What the header says: the label and the level. */
+async function whoAmI(page: Page): Promise<string> {
+  const info = page.getByTestId('session-info');
+  await info.waitFor();
+  return `${await info.locator('.label').innerText()} ${await info.getByTestId('access-level').innerText()}`;
+}
+
+describe('sign-in, levels and share links with --auth required', { skip: browserSkipReason() }, () => {
+  const suite = useSuite({ [REPORT]: 'the quarterly report\n', [PHOTO]: PHOTO_BYTES }, { auth: true, tokens: { alice: 'admin', bob: 'read', carol: 'write' } });
+
+  it(
+    'signs in after a refused token, shows who and what level, stays signed in on reload, signs out',
+    withScreenshots('auth-sign-in', suite, async (pages) => {
+      await suite.browser.context.clearCookies();
+      const page = await suite.newPage();
+      pages.push(page);
+      const sockets: string[] = [];
+      page.on('websocket', (socket) => sockets.push(socket.url()));
+      await page.goto(suite.stack.url);
+      await tokenField(page).waitFor();
+      assert.equal(await tokenField(page).getAttribute('type'), 'password');
+      assert.equal(await tokenField(page).getAttribute('autocomplete'), 'off');
+      assert.ok(await tokenField(page).evaluate((field) => field === document.activeElement), 'the token field has the focus');
+      assert.equal(await page.getByTestId('summary').count(), 0, 'no file manager before signing in');
+
+      await signInWith(page, 'tft_00000000_not-a-real-token');
+      await page.getByRole('alert').filter({ hasText: 'Invalid token' }).waitFor();
+      assert.equal(await page.getByRole('alert').innerText(), 'Invalid token');
+
+      await signInWith(page, suite.stack.tokens.alice!);
+      await page.getByTestId('summary').waitFor();
+      assert.equal(await whoAmI(page), 'alice admin');
+      assert.deepEqual(sockets.length > 0, true, 'the WebSocket opens once signed in');
+
+      const [cookie] = (await suite.browser.context.cookies(suite.stack.url)).filter((c) => c.name === SESSION_COOKIE);
+      assert.ok(cookie, 'the session cookie is set');
+      assert.equal(cookie.httpOnly, true);
+      assert.equal(cookie.sameSite, 'Strict');
+      assert.equal(await page.evaluate(() => document.cookie.includes('tft_')), false, 'scripts cannot read it');
+
+      await page.reload();
+      await page.getByTestId('summary').waitFor();
+      assert.equal(await whoAmI(page), 'alice admin');
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await tokenField(page).waitFor();
+      assert.equal(await page.getByTestId('summary').count(), 0);
+      await page.reload();
+      await tokenField(page).waitFor();
+    }),
+  );
+
+  it(
+    'a #token= link signs in and leaves the address; a read token sees no upload, share, rename or delete',
+    withScreenshots('auth-token-link', suite, async (pages) => {
+      await suite.browser.context.clearCookies();
+      const page = await suite.newPage();
+      pages.push(page);
+      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${encodeURIComponent(suite.stack.tokens.bob!)}`);
+      await page.getByTestId('summary').waitFor();
+      assert.equal(page.url(), `${suite.stack.url}/`);
+      assert.equal(await page.evaluate(() => location.hash), '');
+      assert.equal(await whoAmI(page), 'bob read');
+
+      await row(page, REPORT).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Upload files' }).count(), 0);
+      for (const action of ['Share', 'Rename', 'Delete']) {
+        assert.equal(await row(page, REPORT).getByRole('button', { name: `${action} ${REPORT}` }).count(), 0, action);
+      }
+      assert.equal(await page.getByRole('checkbox').count(), 0, 'no selection without delete');
+      assert.equal(await row(page, REPORT).getByRole('link', { name: `Download ${REPORT}` }).count(), 1);
+    }),
+  );
+
+  it(
+    'an admin sees every action; a share link made in the dialog downloads identical bytes without signing in, and refuses once used up',
+    withScreenshots('auth-share', suite, async (pages) => {
+      await suite.browser.context.clearCookies();
+      const page = await suite.newPage();
+      pages.push(page);
+      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${suite.stack.tokens.alice}`);
+      await row(page, PHOTO).waitFor();
+      await page.getByRole('button', { name: 'Upload files' }).waitFor();
+      for (const action of ['Share', 'Rename', 'Delete']) {
+        assert.equal(await row(page, PHOTO).getByRole('button', { name: `${action} ${PHOTO}` }).count(), 1, action);
+      }
+
+      await row(page, PHOTO).getByRole('button', { name: `Share ${PHOTO}` }).click();
+      const dialog = page.getByRole('dialog', { name: `Share “${PHOTO}”` });
+      await dialog.waitFor();
+      await dialog.getByLabel('Maximum downloads').fill('0');
+      await dialog.getByRole('button', { name: 'Create link' }).click();
+      await dialog.getByRole('alert').filter({ hasText: 'at least 1' }).waitFor();
+      await dialog.getByLabel('Link expires').selectOption({ label: '1 day' });
+      await dialog.getByLabel('Maximum downloads').fill('1');
+      await dialog.getByRole('button', { name: 'Create link' }).click();
+      const urlField = dialog.getByLabel('Anyone with this link can download the file');
+      await urlField.waitFor();
+      const link = await urlField.inputValue();
+      assert.match(link, new RegExp(`^${suite.stack.url}/s/`));
+      await dialog.getByText('0 of 1 downloads').waitFor();
+      await dialog.getByRole('button', { name: 'Close' }).click();
+
+      // A browser of its own: no cookie, nobody signed in.
+      const stranger = await launchBrowser();
+      try {
+        const publicPage = await stranger.context.newPage();
+        publicPage.setDefaultTimeout(UI_TIMEOUT_MS);
+        pages.push(publicPage);
+        const asked: string[] = [];
+        publicPage.on('request', (request) => asked.push(new URL(request.url()).pathname));
+        publicPage.on('websocket', (socket) => asked.push(socket.url()));
+        await publicPage.goto(link);
+        assert.equal(await publicPage.getByTestId('shared-name').innerText(), PHOTO);
+        assert.equal(await publicPage.getByTestId('shared-size').innerText(), '300 kB');
+        const [download] = await Promise.all([publicPage.waitForEvent('download'), publicPage.getByRole('link', { name: 'Download' }).click()]);
+        const saved = await download.path();
+        assert.ok((await readFile(saved)).equals(PHOTO_BYTES), 'identical bytes');
+        assert.ok(!asked.some((what) => what === ApiPath.session || what.includes(ApiPath.ws)), `no session or WebSocket: ${asked.join(' ')}`);
+        assert.equal(await tokenField(publicPage).count(), 0, 'no sign-in');
+
+        // Used up: the page says what the server says.
+        const refused = await fetch(`${suite.stack.url}${new URL(link).pathname.replace('/s/', '/api/s/')}`);
+        const { error } = (await refused.json()) as { error: string };
+        await publicPage.reload();
+        await publicPage.getByTestId('share-refusal').waitFor();
+        assert.equal(await publicPage.getByTestId('share-refusal').innerText(), error);
+        assert.ok(refused.status >= 400, `refused (${refused.status}: ${error})`);
+      } finally {
+        await stranger.close();
+      }
+
+      // The owner sees the download counted, and revokes the link.
+      await row(page, PHOTO).getByRole('button', { name: `Share ${PHOTO}` }).click();
+      await dialog.getByText('1 of 1 downloads').waitFor();
+      const id = await dialog.locator('li[data-share-id]').first().getAttribute('data-share-id');
+      await dialog.getByRole('button', { name: `Revoke link ${id} to ${PHOTO}` }).click();
+      await dialog.locator(`li[data-share-id="${id}"]`).waitFor({ state: 'detached' });
+    }),
+  );
+});
