@@ -46,8 +46,6 @@ export function startLiveSync({ client, connection, files, session, clock }: Liv
       connection.setSocket(state);
       if (state !== 'open') {
         keepAlive.stop();
-        // A socket refused or closed may be a session that ended (revoked, expired): ask.
-        if (state === 'closed') void session.load();
         return;
       }
       keepAlive.start();
@@ -80,6 +78,9 @@ export function startLiveSync({ client, connection, files, session, clock }: Liv
       }
     }),
   );
+
+  // The tor-server refused this user's sign-in (token revoked or expired): the sign-in comes back.
+  stops.push(client.onSignedOut((reason) => session.end(reason)));
 
   const onVisible = () => {
     if (document.visibilityState !== 'visible') return;

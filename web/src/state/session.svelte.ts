@@ -99,6 +99,11 @@ export class SessionState {
     }
   }
 
+  /** The session ended elsewhere (the gateway closed the WebSocket): the sign-in comes back with `reason`. */
+  end(reason: string): void {
+    if (this.#phase === 'signed-in') this.#signedOut(reason || null);
+  }
+
   async #check(): Promise<void> {
     try {
       this.#signedIn(await fetchSession());
