@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ApiPath, SESSION_COOKIE, TOKEN_FRAGMENT } from 'gateway/api';
-import { row } from './app-page.js';
+import { badge, listedNames, row } from './app-page.js';
 import { launchBrowser } from './browser.js';
 import { eventually } from 'test-support';
 import { browserSkipReason, useSuite, withScreenshots, UI_TIMEOUT_MS } from './harness.js';
@@ -165,6 +165,34 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
       const id = await dialog.locator('li[data-share-id]').first().getAttribute('data-share-id');
       await dialog.getByRole('button', { name: `Revoke link ${id} to ${PHOTO}` }).click();
       await dialog.locator(`li[data-share-id="${id}"]`).waitFor({ state: 'detached' });
+    }),
+  );
+
+  it(
+    'a token revoked while the page is open brings the sign-in back with the reason; signing in again keeps the page as it was',
+    withScreenshots('auth-revoked', suite, async (pages) => {
+      await suite.browser.context.clearCookies();
+      const dave = await suite.stack.addToken('dave', 'write');
+      const page = await suite.newPage();
+      pages.push(page);
+      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${dave}`);
+      await page.getByTestId('summary').waitFor();
+      await page.getByLabel('Search files').fill('report');
+      await eventually(async () => assert.deepEqual(await listedNames(page), [REPORT]), 'the search to list it', UI_TIMEOUT_MS);
+
+      await suite.stack.tokenAdmin('revoke', 'dave');
+      const dialog = page.getByRole('dialog', { name: 'Sign in' });
+      await dialog.waitFor();
+      const reason = await dialog.getByRole('alert').innerText();
+      assert.equal(reason, 'Invalid token', 'the tor-server\'s refusal of the revoked token, verbatim');
+      assert.ok(await tokenField(page).evaluate((field) => field === document.activeElement), 'the token field has the focus');
+
+      await signInWith(page, await suite.stack.addToken('dave-again', 'write'));
+      await dialog.waitFor({ state: 'hidden' });
+      assert.equal(await page.getByLabel('Search files').inputValue(), 'report');
+      assert.deepEqual(await listedNames(page), [REPORT]);
+      assert.equal(await whoAmI(page), 'dave-again write');
+      await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 'the socket to be back', UI_TIMEOUT_MS);
     }),
   );
 });
