@@ -52,8 +52,11 @@ export class SessionState {
 
   /** Uploads are offered unless the server is read-only (while unknown too: the server has the last word). */
   readonly canUpload: boolean = $derived(this.#access !== 'read');
-  /** Share links need write access. */
-  readonly canShare: boolean = $derived(this.#access === 'write' || this.#access === 'admin');
+  /**
+   * Share links need write access, and a sign-in: in open mode everyone can already download
+   * every file, so a link would add nothing (and the page stays as it always was there).
+   */
+  readonly canShare: boolean = $derived(this.#label !== null && (this.#access === 'write' || this.#access === 'admin'));
   /** Delete and rename are offered only when the server allows them. */
   readonly canManage: boolean = $derived(this.#access === 'admin');
   /** Signing out means something only with a token (open mode has nobody to sign out). */
