@@ -31,7 +31,7 @@ async function whoAmI(page: Page): Promise<string> {
 }
 
 describe('sign-in, levels and share links with --auth required', { skip: browserSkipReason() }, () => {
-  const suite = useSuite({ [REPORT]: 'the quarterly report\n', [PHOTO]: PHOTO_BYTES }, { auth: true, tokens: { alice: 'admin', bob: 'read', carol: 'write' } });
+  const suite = useSuite({ [REPORT]: 'the quarterly report\n', [PHOTO]: PHOTO_BYTES }, { auth: true, tokens: { alice: 'admin', bob: 'read' } });
 
   it(
     'signs in after a refused token, shows who and what level, stays signed in on reload, signs out',
@@ -169,7 +169,7 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
   );
 
   it(
-    'a token revoked while the page is open brings the sign-in back with the reason; signing in again keeps the page as it was',
+    'a write token shares but neither renames nor deletes; revoked while the page is open, it brings the sign-in back with the reason; signing in again keeps the page as it was',
     withScreenshots('auth-revoked', suite, async (pages) => {
       await suite.browser.context.clearCookies();
       const dave = await suite.stack.addToken('dave', 'write');
@@ -177,6 +177,11 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
       pages.push(page);
       await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${dave}`);
       await page.getByTestId('summary').waitFor();
+      // Write access: upload and share, not rename or delete.
+      await page.getByRole('button', { name: 'Upload files' }).waitFor();
+      assert.equal(await row(page, REPORT).getByRole('button', { name: `Share ${REPORT}` }).count(), 1);
+      assert.equal(await row(page, REPORT).getByRole('button', { name: `Rename ${REPORT}` }).count(), 0);
+      assert.equal(await row(page, REPORT).getByRole('button', { name: `Delete ${REPORT}` }).count(), 0);
       await page.getByLabel('Search files').fill('report');
       await eventually(async () => assert.deepEqual(await listedNames(page), [REPORT]), 'the search to list it', UI_TIMEOUT_MS);
 
