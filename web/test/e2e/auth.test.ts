@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ApiPath, SESSION_COOKIE, TOKEN_FRAGMENT } from 'gateway/api';
-import { badge, listedNames, row } from './app-page.js';
+import { badge, listedNames, row, transfer, uploadWithChooser } from './app-page.js';
 import { launchBrowser } from './browser.js';
 import { eventually } from 'test-support';
 import { browserSkipReason, useSuite, withScreenshots, UI_TIMEOUT_MS } from './harness.js';
@@ -198,6 +200,41 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
       assert.deepEqual(await listedNames(page), [REPORT]);
       assert.equal(await whoAmI(page), 'dave-again write');
       await eventually(async () => assert.equal(await badge(page).getAttribute('data-phase'), 'online'), 'the socket to be back', UI_TIMEOUT_MS);
+    }),
+  );
+
+  it(
+    'signing out with an upload still running asks first, and cancels it',
+    withScreenshots('auth-sign-out-upload', suite, async (pages) => {
+      await suite.browser.context.clearCookies();
+      const page = await suite.newPage();
+      pages.push(page);
+      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${suite.stack.tokens.alice}`);
+      await page.getByTestId('summary').waitFor();
+      // A frozen tor-server holds the upload at its name check: it stays running.
+      suite.stack.freezeTorServer();
+      try {
+        await uploadWithChooser(page, [{ name: 'late.txt', mimeType: 'text/plain', buffer: Buffer.from('late\n') }]);
+        await transfer(page, 'late.txt').waitFor();
+        const asked: string[] = [];
+        page.once('dialog', (dialog) => (asked.push(dialog.message()), void dialog.dismiss()));
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        assert.deepEqual(asked, ['Sign out and stop the upload still running?']);
+        assert.equal(await page.getByTestId('session-info').count(), 1, 'still signed in after Cancel');
+
+        assert.match((await transfer(page, 'late.txt').getAttribute('data-status')) ?? '', /^(queued|checking)$/, 'still running');
+
+        page.once('dialog', (dialog) => void dialog.accept());
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await tokenField(page).waitFor();
+      } finally {
+        suite.stack.thawTorServer();
+      }
+      // Signed in again once the server answers: the upload did not go on behind the sign-in.
+      await signInWith(page, suite.stack.tokens.alice!);
+      await row(page, REPORT).waitFor();
+      assert.ok(!(await listedNames(page)).includes('late.txt'));
+      assert.ok(!existsSync(path.join(suite.stack.dir, 'late.txt')));
     }),
   );
 });
