@@ -10,7 +10,7 @@ import { Authority } from './auth/authority.js';
 import { checkStateDir, openModeWarning } from './auth/state-dir.js';
 import { ChangeFeed } from './changes/feed.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
-import { clientAddress } from './client-address.js';
+import { TrustedProxies, clientAddress } from './client-address.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { HashCache } from './hash/hash-cache.js';
@@ -51,6 +51,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly hashes = new HashCache();
   readonly metrics: ServerMetrics;
   readonly auth: Authority;
+  /** The gateways that may name their users' addresses (--trusted-proxies), host names resolved. */
+  readonly trustedProxies: TrustedProxies;
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
   #partials: PartialStore | undefined;
@@ -73,6 +75,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     super();
     this.config = config;
     this.auth = auth;
+    this.trustedProxies = new TrustedProxies(config.trustedProxies);
     auth.on('revoked', (ids) => this.#signOutIdle(ids));
     this.store = store;
     this.logger = logger;
@@ -114,6 +117,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     }
     const server = new TorServer(config, store, logger, registry, auth, identity);
     try {
+      await server.resolveTrustedProxies();
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
       if (server.#tlsServer) {
@@ -168,6 +172,12 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     const identity = readTlsIdentity(tlsCert, tlsKey);
     for (const listener of [this.#server, this.#tlsServer]) if (listener && 'setSecureContext' in listener) replaceIdentity(listener as tls.Server, identity);
     this.logger.info('tls-reloaded', { cert: tlsCert });
+  }
+
+  /** Looks up the host names of --trusted-proxies again (at start, and on SIGHUP: a container may come back with a new address). */
+  async resolveTrustedProxies(): Promise<void> {
+    if (!this.trustedProxies.hasHostNames) return;
+    for (const problem of await this.trustedProxies.resolve()) this.logger.warn('trusted-proxy-unresolved', { problem });
   }
 
   /** Where the metrics are served, or undefined without a metrics port. */
@@ -229,14 +239,14 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
 
   /** Connections one address may hold: a gateway carries many users' connections and has a limit of its own. */
   #limitFor(address: string): number {
-    return this.config.trustedProxies.includes(address) ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
+    return this.trustedProxies.has(address) ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
   }
 
   #accept(socket: net.Socket): void {
     const address = clientAddress(socket.remoteAddress);
     const fromAddress = this.#perAddress.get(address) ?? 0;
     if (this.#shuttingDown) return this.#refuse(socket, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
-    const proxy = this.config.trustedProxies.includes(address);
+    const proxy = this.trustedProxies.has(address);
     const limit = this.#limitFor(address);
     if (fromAddress >= limit) {
       return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per ${proxy ? 'trusted proxy' : 'address'}`));
