@@ -43,6 +43,9 @@ export interface TorServerEvents {
   clients: [count: number];
 }
 
+/** How often the host names of --trusted-proxies are looked up again. */
+const TRUSTED_PROXY_REFRESH_MS = 10_000;
+
 /** The authoritative TFTCP server: one folder, many clients, every command checked here. */
 export class TorServer extends EventEmitter<TorServerEvents> implements ServerContext {
   readonly config: ServerConfig;
@@ -53,6 +56,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly auth: Authority;
   /** The gateways that may name their users' addresses (--trusted-proxies), host names resolved. */
   readonly trustedProxies: TrustedProxies;
+  #proxyRefresh: NodeJS.Timeout | undefined;
+  #proxyProblems = '';
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
   #partials: PartialStore | undefined;
@@ -174,10 +179,20 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     this.logger.info('tls-reloaded', { cert: tlsCert });
   }
 
-  /** Looks up the host names of --trusted-proxies again (at start, and on SIGHUP: a container may come back with a new address). */
+  /**
+   * Looks up the host names of --trusted-proxies again: at start, every TRUSTED_PROXY_REFRESH_MS
+   * (a compose service starts after this server, and may come back with a new address) and on
+   * SIGHUP. A name that does not resolve is logged once per new problem.
+   */
   async resolveTrustedProxies(): Promise<void> {
     if (!this.trustedProxies.hasHostNames) return;
-    for (const problem of await this.trustedProxies.resolve()) this.logger.warn('trusted-proxy-unresolved', { problem });
+    const problems = (await this.trustedProxies.resolve()).join('; ');
+    if (problems !== this.#proxyProblems && problems !== '') this.logger.warn('trusted-proxy-unresolved', { problem: problems });
+    this.#proxyProblems = problems;
+    if (this.#proxyRefresh === undefined && !this.#shuttingDown) {
+      this.#proxyRefresh = setInterval(() => void this.resolveTrustedProxies(), TRUSTED_PROXY_REFRESH_MS);
+      this.#proxyRefresh.unref();
+    }
   }
 
   /** Where the metrics are served, or undefined without a metrics port. */
@@ -234,6 +249,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     await this.#metricsListener?.close();
     await this.store.close();
     this.auth.close();
+    clearInterval(this.#proxyRefresh);
     this.logger.info('stopped');
   }
 
