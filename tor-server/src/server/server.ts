@@ -122,7 +122,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     }
     const server = new TorServer(config, store, logger, registry, auth, identity);
     try {
-      await server.resolveTrustedProxies();
+      // Not waited for: a name that does not resolve yet (a service starting after this one) must not hold up the start.
+      void server.resolveTrustedProxies();
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
       if (server.#tlsServer) {
