@@ -110,6 +110,10 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
     return this.#upstream.queuedCount;
   }
 
+  get pooledQueuedCount(): number {
+    return this.#upstream.pooledQueuedCount;
+  }
+
   /** Opens a connection on the Upstream, then names the user's address and signs in; a refused token fails it. */
   async connect(options: ConnectOptions = {}): Promise<TftcpClient> {
     if (this.#closed) throw new GatewayError('GW_ERR_UNAUTHORIZED', 'this sign-in has ended; sign in again');
