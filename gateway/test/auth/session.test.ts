@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { SIGN_IN_FIRST, SignInRefusal, TOKEN_EXPIRED_AT_SIGN_IN } from 'tor-server/protocol';
+import { makeCertificates, scratchDir } from 'test-support';
 import { ApiPath, SESSION_COOKIE } from '../../src/api/index.js';
 import { sessionCookie, setCookieOf, startAuthStack } from '../auth-helpers.js';
 
@@ -73,4 +76,22 @@ test('a revoked token: the next request is 401 and its cookie is cleared', async
   // A Bearer request has no cookie to clear.
   const bearer = await stack.http().get(ApiPath.files).set('authorization', `Bearer ${token}`).expect(401);
   assert.equal(setCookieOf(bearer.headers), undefined);
+});
+
+test('under HTTPS the session cookie is Secure too', async (t) => {
+  const certs = makeCertificates(await scratchDir(t, 'gw-auth-certs-'));
+  const stack = await startAuthStack(t, { app: { https: { cert: certs.cert, key: certs.key } } });
+  const token = await stack.addToken('alice', 'write');
+  await stack.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = stack.app.server.address() as AddressInfo;
+  const body = JSON.stringify({ token });
+  const cookie = await new Promise<string | undefined>((resolve, reject) => {
+    const request = https.request({ host: '127.0.0.1', port, path: ApiPath.session, method: 'POST', ca: certs.ca, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(setCookieOf(res.headers)));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+  assert.ok(cookie?.split('; ').includes('Secure'), `Secure in ${cookie}`);
 });
