@@ -52,6 +52,10 @@ test('many users at once stay within maxUpstream: idle users\' connections make 
   }
   assert.ok(most <= maxUpstream, `at most ${maxUpstream} connections (saw ${most})`);
   assert.ok(stack.app.identities.count <= users.length + 1);
+  // The pool gauges sum over every user; no token (nor its hash) is ever a label.
+  const scraped = await stack.app.metrics.registry.metrics();
+  assert.match(scraped, /^tor_gateway_upstream_pool_connections \d+$/m);
+  for (const token of users) assert.ok(!scraped.includes(token.slice(13)), 'no token in the metrics');
   // Each user's connection was signed in with that user's token: the tor-server never saw more than the bound either.
   await eventually(() => stack.server.connections.size <= maxUpstream, 'the tor-server to hold at most the bound');
 });
