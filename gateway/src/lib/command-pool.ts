@@ -133,11 +133,16 @@ export class CommandPool {
     return { client, reused: false };
   }
 
-  /** A connection is free again: the first waiting command gets it, else it waits idle. */
+  /**
+   * A connection is free again: the first waiting command gets it; else, while another pool
+   * (another user's, or a change feed) waits for a slot, it is signed out to make room; else
+   * it waits idle.
+   */
   #giveBack(client: TftcpClient): void {
     if (client.closed) return;
     if (this.#closed) return this.#signOut(client);
     if (this.#waiting.serve({ client, reused: true })) return;
+    if (this.#upstream.pooledQueuedCount > 0) return this.#signOut(client);
     this.#idle.push(client);
     this.#armIdleTimer(client);
   }

@@ -40,7 +40,7 @@ const DEFAULT_IDLE_MS = 15_000;
 export class Identities {
   readonly anonymous: Identity;
   readonly #options: IdentitiesOptions;
-  readonly #naming: ClientNaming = { trusted: true };
+  readonly #naming: ClientNaming = {};
   /** Least recently used first. */
   readonly #byKey = new Map<string, Identity>();
   /** Which identity a request used, and whether its token came in the cookie. */

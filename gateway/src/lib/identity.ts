@@ -11,9 +11,13 @@ import type { UpstreamLink } from './upstream-link.js';
 
 /** Whether the tor-server takes `client <address>` from this gateway; shared by every identity. */
 export interface ClientNaming {
-  /** False once the tor-server refused it (this gateway is not in its --trusted-proxies). */
-  trusted: boolean;
+  /** When the tor-server last refused it (this gateway is not, or not yet, in its --trusted-proxies). */
+  refusedAt?: number;
 }
+
+// After a refused `client`, connections sign in without it for this long, then try again: the
+// tor-server may learn this gateway's address later (a host name it looks up again).
+const NAMING_RETRY_MS = 60_000;
 
 export interface IdentityOptions {
   upstream: Upstream;
@@ -104,6 +108,10 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
 
   get queuedCount(): number {
     return this.#upstream.queuedCount;
+  }
+
+  get pooledQueuedCount(): number {
+    return this.#upstream.pooledQueuedCount;
   }
 
   /** Opens a connection on the Upstream, then names the user's address and signs in; a refused token fails it. */
@@ -215,13 +223,13 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
   /** `client <address>` for the tor-server's sign-in limit, unless it does not take it from this gateway. */
   async #nameClient(client: TftcpClient): Promise<void> {
     const { naming, log } = this.#options;
-    if (!naming.trusted || this.address === undefined) return;
+    if (this.address === undefined || (naming.refusedAt !== undefined && Date.now() - naming.refusedAt < NAMING_RETRY_MS)) return;
     try {
       await client.client(this.address);
     } catch (error) {
       if (!(error instanceof TftcpReplyError) || error.kind !== ErrorKind.PERMISSION_DENIED) throw error;
-      naming.trusted = false;
-      log.warn({ reply: error.reply }, 'the tor-server does not take end-user addresses from this gateway (add it to --trusted-proxies): failed sign-ins count against the gateway\'s address');
+      if (naming.refusedAt === undefined) log.warn({ reply: error.reply }, 'the tor-server does not take end-user addresses from this gateway (add it to --trusted-proxies): failed sign-ins count against the gateway\'s address');
+      naming.refusedAt = Date.now();
     }
   }
 }

@@ -47,6 +47,8 @@ export interface Connector {
   addReclaimer(reclaim: () => boolean, kind: SlotKind): () => void;
   /** Requests waiting for a slot of the Upstream right now. */
   readonly queuedCount: number;
+  /** Of those, the command pools' and change feeds' (pooled) ones. */
+  readonly pooledQueuedCount: number;
 }
 
 interface UpstreamEvents {
@@ -122,6 +124,11 @@ export class Upstream extends EventEmitter<UpstreamEvents> implements Connector 
   /** Requests waiting for a connection right now. */
   get queuedCount(): number {
     return this.#transferLine.length + this.#poolLine.length;
+  }
+
+  /** Pooled connections (command pools, change feeds) waiting for a slot right now. */
+  get pooledQueuedCount(): number {
+    return this.#poolLine.length;
   }
 
   /** True once destroyAll() ran: the gateway is closing. */
