@@ -17,6 +17,9 @@ export class SessionState {
   #busy = $state(false);
   #filesShown = $state(false);
   #checking: Promise<void> | null = null;
+  /** Bumped by every sign-in and sign-out: a check that started before one has nothing to say after it. */
+  #epoch = 0;
+  #signOutError = $state<string | null>(null);
 
   get phase(): SessionPhase {
     return this.#phase;
@@ -35,6 +38,11 @@ export class SessionState {
   /** Why the sign-in screen shows (the server's words: `Invalid token`, `Permission denied: token expired`). */
   get reason(): string | null {
     return this.#reason;
+  }
+
+  /** Why the last sign-out failed (still signed in then). */
+  get signOutError(): string | null {
+    return this.#signOutError;
   }
 
   /** True while a sign-in or sign-out is under way. */
@@ -77,6 +85,7 @@ export class SessionState {
   async signIn(token: string): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
+    this.#epoch += 1;
     try {
       this.#signedIn(await signIn(token));
     } catch (error) {
@@ -90,13 +99,15 @@ export class SessionState {
   async signOut(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
+    this.#signOutError = null;
     try {
       await signOut();
+      this.#epoch += 1;
       this.#filesShown = false;
       this.#signedOut(null);
     } catch (error) {
       // Still signed in (the cookie is the gateway's to clear): say why, stay.
-      this.#reason = messageOf(error);
+      this.#signOutError = messageOf(error);
     } finally {
       this.#busy = false;
     }
@@ -108,9 +119,12 @@ export class SessionState {
   }
 
   async #check(): Promise<void> {
+    const epoch = this.#epoch;
     try {
-      this.#signedIn(await fetchSession());
+      const session = await fetchSession();
+      if (epoch === this.#epoch) this.#signedIn(session);
     } catch (error) {
+      if (epoch !== this.#epoch) return;
       if (isSignedOut(error)) {
         // A first visit is simply not signed in yet; a session that ended (or an expired
         // cookie, 403) says why.
