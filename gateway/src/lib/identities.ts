@@ -147,7 +147,7 @@ export class Identities {
 
   #create(key: string, token: string | undefined): Identity {
     const { upstream, link, log, poolSize, queueTimeoutMs, feedLingerMs, ringSize, minBackoffMs, maxBackoffMs } = this.#options;
-    const identity = new Identity({ upstream, key, token, link, log, naming: this.#naming, poolSize, queueTimeoutMs, keepFeed: token === undefined, feedLingerMs, ringSize, minBackoffMs, maxBackoffMs });
+    const identity = new Identity({ upstream, key, token, link, log, naming: this.#naming, onRefused: (refused, reply) => this.end(refused, reply), poolSize, queueTimeoutMs, keepFeed: token === undefined, feedLingerMs, ringSize, minBackoffMs, maxBackoffMs });
     this.#byKey.set(key, identity);
     return identity;
   }

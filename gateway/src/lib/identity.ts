@@ -28,6 +28,8 @@ export interface IdentityOptions {
   link: UpstreamLink;
   log: FastifyBaseLogger;
   naming: ClientNaming;
+  /** Told when the tor-server refuses the token on the identity's own (its change feed): the registry ends it. */
+  onRefused: (identity: Identity, reply: string) => void;
   /** The command pool's size. */
   poolSize: number;
   queueTimeoutMs?: number;
@@ -208,7 +210,7 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
     const feed = new ChangeFeed({ upstream: this, link, log, ringSize, minBackoffMs, maxBackoffMs });
     feed.once('refused', (error) => {
       // Only a dead sign-in ends the sessions; a level or a file that allows no watch leaves them without events.
-      if (endsSignIn(error.kind)) this.refuse(error.reply);
+      if (endsSignIn(error.kind)) this.#options.onRefused(this, error.reply);
     });
     return feed;
   }

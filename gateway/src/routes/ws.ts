@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
 import { asGatewayError } from '../errors.js';
 import type { Identities } from '../lib/identities.js';
+import type { Identity } from '../lib/identity.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import type { UpstreamLink } from '../lib/upstream-link.js';
 import { ApiPath, WS_CLOSE_SIGNED_OUT, WS_MAX_MESSAGE_BYTES } from '../api/index.js';
@@ -47,7 +48,7 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
   await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD } });
   app.get(ApiPath.ws, { websocket: true, preValidation: assertSameOrigin(options.origins) }, (socket, request) => {
     const address = request.ip;
-    let user;
+    let user: Identity;
     try {
       user = options.identities.forRequest(request);
     } catch (error) {

@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { SIGN_IN_FIRST, SignInRefusal, TOKEN_EXPIRED_AT_SIGN_IN } from 'tor-server/protocol';
-import { makeCertificates, scratchDir } from 'test-support';
+import { eventually, makeCertificates, scratchDir } from 'test-support';
 import { ApiPath, SESSION_COOKIE } from '../../src/api/index.js';
 import { sessionCookie, setCookieOf, startAuthStack } from '../auth-helpers.js';
 
@@ -63,6 +63,8 @@ test('DELETE /api/session is 204 and clears the cookie', async (t) => {
   const res = await stack.http().delete(ApiPath.session).set('cookie', sessionCookie(token)).expect(204);
   const cleared = setCookieOf(res.headers);
   assert.ok(cleared && /^tft_session=;/.test(cleared) && /Expires=Thu, 01 Jan 1970/.test(cleared), `cleared: ${cleared}`);
+  // The user's idle connections are signed out with it.
+  await eventually(() => stack.server.connections.size === 0, 'the signed-out user\'s connections to close');
 });
 
 test('a revoked token: the next request is 401 and its cookie is cleared', async (t) => {
