@@ -35,12 +35,19 @@ async function whoAmI(page: Page): Promise<string> {
 describe('sign-in, levels and share links with --auth required', { skip: browserSkipReason() }, () => {
   const suite = useSuite({ [REPORT]: 'the quarterly report\n', [PHOTO]: PHOTO_BYTES }, { auth: true, tokens: { alice: 'admin', bob: 'read' } });
 
+  /** A new tab with no session cookie in the browser, opened on `#token=<token>` when one is given. */
+  async function freshPage(pages: Page[], token?: string): Promise<Page> {
+    await suite.browser.context.clearCookies();
+    const page = await suite.newPage();
+    pages.push(page);
+    if (token !== undefined) await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${encodeURIComponent(token)}`);
+    return page;
+  }
+
   it(
     'signs in after a refused token, shows who and what level, stays signed in on reload, signs out',
     withScreenshots('auth-sign-in', suite, async (pages) => {
-      await suite.browser.context.clearCookies();
-      const page = await suite.newPage();
-      pages.push(page);
+      const page = await freshPage(pages);
       const sockets: string[] = [];
       page.on('websocket', (socket) => sockets.push(socket.url()));
       await page.goto(suite.stack.url);
@@ -80,10 +87,7 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
   it(
     'a #token= link signs in and leaves the address; a read token sees no upload, share, rename or delete',
     withScreenshots('auth-token-link', suite, async (pages) => {
-      await suite.browser.context.clearCookies();
-      const page = await suite.newPage();
-      pages.push(page);
-      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${encodeURIComponent(suite.stack.tokens.bob!)}`);
+      const page = await freshPage(pages, suite.stack.tokens.bob);
       await page.getByTestId('summary').waitFor();
       assert.equal(page.url(), `${suite.stack.url}/`);
       assert.equal(await page.evaluate(() => location.hash), '');
@@ -102,10 +106,7 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
   it(
     'an admin sees every action; a share link made in the dialog downloads identical bytes without signing in, and refuses once used up',
     withScreenshots('auth-share', suite, async (pages) => {
-      await suite.browser.context.clearCookies();
-      const page = await suite.newPage();
-      pages.push(page);
-      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${suite.stack.tokens.alice}`);
+      const page = await freshPage(pages, suite.stack.tokens.alice);
       await row(page, PHOTO).waitFor();
       await page.getByRole('button', { name: 'Upload files' }).waitFor();
       for (const action of ['Share', 'Rename', 'Delete']) {
@@ -173,11 +174,7 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
   it(
     'a write token shares but neither renames nor deletes; revoked while the page is open, it brings the sign-in back with the reason; signing in again keeps the page as it was',
     withScreenshots('auth-revoked', suite, async (pages) => {
-      await suite.browser.context.clearCookies();
-      const dave = await suite.stack.addToken('dave', 'write');
-      const page = await suite.newPage();
-      pages.push(page);
-      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${dave}`);
+      const page = await freshPage(pages, await suite.stack.addToken('dave', 'write'));
       await page.getByTestId('summary').waitFor();
       // Write access: upload and share, not rename or delete.
       await page.getByRole('button', { name: 'Upload files' }).waitFor();
@@ -206,10 +203,7 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
   it(
     'signing out with an upload still running asks first, and cancels it',
     withScreenshots('auth-sign-out-upload', suite, async (pages) => {
-      await suite.browser.context.clearCookies();
-      const page = await suite.newPage();
-      pages.push(page);
-      await page.goto(`${suite.stack.url}/#${TOKEN_FRAGMENT}=${suite.stack.tokens.alice}`);
+      const page = await freshPage(pages, suite.stack.tokens.alice);
       await page.getByTestId('summary').waitFor();
       // A frozen tor-server holds the upload at its name check: it stays running.
       suite.stack.freezeTorServer();
