@@ -57,6 +57,7 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
       assert.ok(await tokenField(page).evaluate((field) => field === document.activeElement), 'the token field has the focus');
       assert.equal(await page.getByTestId('summary').count(), 0, 'no file manager before signing in');
 
+      assert.deepEqual(sockets, [], 'no WebSocket before signing in');
       await signInWith(page, 'tft_00000000_not-a-real-token');
       await page.getByRole('alert').filter({ hasText: 'Invalid token' }).waitFor();
       assert.equal(await page.getByRole('alert').innerText(), 'Invalid token');
@@ -64,7 +65,7 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
       await signInWith(page, suite.stack.tokens.alice!);
       await page.getByTestId('summary').waitFor();
       assert.equal(await whoAmI(page), 'alice admin');
-      assert.deepEqual(sockets.length > 0, true, 'the WebSocket opens once signed in');
+      assert.ok(sockets.length > 0, 'the WebSocket opens once signed in');
 
       const [cookie] = (await suite.browser.context.cookies(suite.stack.url)).filter((c) => c.name === SESSION_COOKIE);
       assert.ok(cookie, 'the session cookie is set');
@@ -229,6 +230,34 @@ describe('sign-in, levels and share links with --auth required', { skip: browser
       await row(page, REPORT).waitFor();
       assert.ok(!(await listedNames(page)).includes('late.txt'));
       assert.ok(!existsSync(path.join(suite.stack.dir, 'late.txt')));
+    }),
+  );
+});
+
+describe('failed sign-ins in the browser are limited', { skip: browserSkipReason() }, () => {
+  // A stack of its own: the limit holds the address of every test that would follow.
+  const suite = useSuite({ [REPORT]: 'x\n' }, { auth: true, tokens: { alice: 'admin' } });
+  /** More than the tor-server's limit per minute, so the test ends if the limit never comes. */
+  const MAX_TRIES = 30;
+
+  it(
+    "shows the server's refusal verbatim once there were too many, even for a good token",
+    withScreenshots('auth-too-many', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      await page.goto(suite.stack.url);
+      const refusal = page.getByRole('alert');
+      let shown = '';
+      for (let tries = 1; tries <= MAX_TRIES && !shown.startsWith('Too many attempts'); tries += 1) {
+        await signInWith(page, `tft_00000000_wrong-${tries}`);
+        await page.getByRole('button', { name: 'Sign in' }).waitFor();
+        await eventually(async () => (await page.getByRole('button', { name: 'Sign in' }).isEnabled()) && (await refusal.count()) > 0, 'the answer', UI_TIMEOUT_MS);
+        shown = await refusal.innerText();
+      }
+      assert.match(shown, /^Too many attempts: retry in \d+ s$/);
+      await signInWith(page, suite.stack.tokens.alice!);
+      await eventually(async () => (await page.getByRole('button', { name: 'Sign in' }).isEnabled()) && /^Too many attempts: retry in \d+ s$/.test(await refusal.innerText()), 'the refusal of the good token', UI_TIMEOUT_MS);
+      assert.equal(await page.getByTestId('summary').count(), 0);
     }),
   );
 });
