@@ -90,6 +90,9 @@ test('compose wiring: volume, healthchecks, restart policy, start order', () => 
   assert.equal(server.restart, 'unless-stopped');
   assert.equal(gateway.restart, 'unless-stopped');
   assert.equal(gateway.environment.TOR_HOST, 'tor-server');
+  // Sign-in required, and the gateway trusted by its service name to name its users' addresses.
+  assert.equal(server.environment.TOR_AUTH, '${TOR_AUTH:-required}');
+  assert.equal(server.environment.TOR_TRUSTED_PROXIES, '${TOR_TRUSTED_PROXIES:-gateway}');
   assert.deepEqual(gateway.depends_on, { 'tor-server': { condition: 'service_healthy' } });
   for (const ignored of ['**/node_modules', '**/dist', '**/tor_files']) assert.ok(read('.dockerignore').split('\n').includes(ignored), `.dockerignore has ${ignored}`);
   // The names browsers use come from .env: without them the gateway answers only localhost.

@@ -1,18 +1,21 @@
 import type { Socket } from 'node:net';
+import cookie from '@fastify/cookie';
 import { Registry } from 'prom-client';
 import type { ClientTls } from 'tor-server/client';
 import { MIN_TLS_VERSION, type TlsIdentity } from 'tor-server/options';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GatewayError, asGatewayError } from './errors.js';
 import { isClientGone } from './lib/client-gone.js';
-import { ChangeFeed } from './lib/change-feed.js';
-import { CommandPool } from './lib/command-pool.js';
+import type { ChangeFeed } from './lib/change-feed.js';
+import type { CommandPool } from './lib/command-pool.js';
 import { HostPolicy, defaultAllowedHosts } from './lib/hosts.js';
 import { closeAfterResponse } from './lib/linger.js';
 import { KnownDigests } from './lib/known-digests.js';
 import { GatewayMetrics } from './lib/metrics.js';
 import { DEFAULT_SECURITY_HEADERS, HSTS_HEADER, sendsHsts } from './lib/security-headers.js';
-import { TransferPool } from './lib/transfer-pool.js';
+import type { TransferPool } from './lib/transfer-pool.js';
+import { Identities } from './lib/identities.js';
+import { DEFAULT_MAX_TRANSFERS_PER_ADDRESS, TransferLimit } from './lib/transfer-limit.js';
 import { Upstream } from './lib/upstream.js';
 import { UpstreamLink } from './lib/upstream-link.js';
 import type { ErrorResponse } from './api/index.js';
@@ -20,6 +23,8 @@ import { fileChangesRoutes } from './routes/file-changes.js';
 import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/session.js';
+import { sharedFileRoutes } from './routes/shared-file.js';
+import { sharesRoutes } from './routes/shares.js';
 import { staticRoutes } from './routes/static.js';
 import { wsRoutes } from './routes/ws.js';
 
@@ -43,10 +48,12 @@ export interface AppOptions {
   allowedHosts?: string[];
   /** More origins whose pages may upload and open the WebSocket (`--allowed-origins`). */
   allowedOrigins?: string[];
-  /** TFTCP connections shared by every WebSocket session and listing. Default 16. */
+  /** TFTCP connections shared by one user's (one token's, or the anonymous) WebSocket sessions and listings. Default 16. */
   upstreamPool?: number;
-  /** All TFTCP connections at once (pool, downloads, uploads). Default 48. */
+  /** All TFTCP connections at once, over every user (pools, downloads, uploads, change feeds). Default 48. */
   maxUpstream?: number;
+  /** Signed-in users (tokens) kept at once, each with pools of its own. Default 10,000. */
+  maxIdentities?: number;
   /** Downloads and uploads one client address may have under way (or waiting) at once; beyond, 429. Default 16. */
   maxTransfersPerAddress?: number;
   /** How long a request waits for a free TFTCP connection before a 503. Default 30 s. */
@@ -82,11 +89,13 @@ export interface AppOptions {
 /** The gateway's TFTCP side, as tests and benchmarks look at it. */
 export interface GatewayParts {
   upstream: Upstream;
-  /** The connections shared by WebSocket sessions and listings. */
+  /** Every user's pools and change feed, by token. */
+  identities: Identities;
+  /** The anonymous user's connections shared by its WebSocket sessions and listings. */
   commandPool: CommandPool;
-  /** The connections downloads and uploads run on, kept between transfers. */
+  /** The anonymous user's connections downloads and uploads run on, kept between transfers. */
   transferPool: TransferPool;
-  /** The one `watch` subscription, shared by every WebSocket session. */
+  /** The anonymous user's `watch` subscription, shared by its WebSocket sessions. */
   changeFeed: ChangeFeed;
   /** The Prometheus metrics, and their registry. */
   metrics: GatewayMetrics;
@@ -138,15 +147,26 @@ export function buildApp(options: AppOptions): FastifyInstance {
     poolSize,
     queueTimeoutMs: options.upstreamQueueTimeoutMs,
   });
-  // While sessions are open the pool keeps one connection, whose closing tells of an outage.
-  const pool: CommandPool = new CommandPool({ upstream, size: poolSize, queueTimeoutMs: options.upstreamQueueTimeoutMs, keepOne: (): boolean => link.sessions > 0 });
-  const link: UpstreamLink = new UpstreamLink({ upstream, pool, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
-  const transferPool = new TransferPool({ upstream });
-  const feed = new ChangeFeed({ upstream, link, log: app.log, ringSize: options.changeRingSize, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
+  // Cookies are read only where a request's identity is asked for; Set-Cookie is written on send.
+  app.register(cookie, { hook: false });
+  const link: UpstreamLink = new UpstreamLink({ upstream, pool: { get hasLiveConnection() { return identities.hasLiveConnection; } }, minBackoffMs: options.wsMinBackoffMs, maxBackoffMs: options.wsMaxBackoffMs });
+  const identities: Identities = new Identities({
+    upstream,
+    link,
+    log: app.log,
+    parseCookie: (header) => app.parseCookie(header),
+    poolSize,
+    queueTimeoutMs: options.upstreamQueueTimeoutMs,
+    maxIdentities: options.maxIdentities,
+    ringSize: options.changeRingSize,
+    minBackoffMs: options.wsMinBackoffMs,
+    maxBackoffMs: options.wsMaxBackoffMs,
+  });
+  const anonymous = identities.anonymous;
   const digests = new KnownDigests();
-  const metrics = new GatewayMetrics(options.metricsRegistry ?? new Registry(), { upstream, commandPool: pool, transferPool, link });
+  const metrics = new GatewayMetrics(options.metricsRegistry ?? new Registry(), { upstream, identities, link });
   metrics.attach(app);
-  partsOf.set(app, { upstream, commandPool: pool, transferPool, changeFeed: feed, metrics });
+  partsOf.set(app, { upstream, identities, commandPool: anonymous.commandPool, transferPool: anonymous.transferPool, changeFeed: anonymous.feed!, metrics });
 
   // With a listener here Node no longer answers `Expect: 100-continue` by itself: the upload
   // routes send `100 Continue` when they want the body, and a refusal is answered before it.
@@ -175,6 +195,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (failure.statusCode !== 416) reply.removeHeader('content-range');
     // A body we did not read would be drained byte by byte before the next request: close instead.
     if (!request.raw.complete && !isUpgrade(request)) closeAfterResponse(request, reply);
+    // The tor-server refused the request's sign-in: that user's sessions end, a dead cookie goes.
+    if (failure.statusCode === 401) identities.refused(request, reply, failure.message);
+    if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', failure.retryAfterSeconds);
     const body: ErrorResponse = { error: failure.message };
     // The GW_ERR_CLIENT_GONE status (499) is never seen; any status is as good for nobody.
     const status = failure.statusCode === 499 ? 400 : failure.statusCode;
@@ -197,17 +220,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   // Whatever is still open when the server has closed (sockets signing out) is cut.
   app.addHook('onClose', async () => {
-    feed.close();
     link.close();
-    pool.close();
-    transferPool.close();
+    identities.close();
     upstream.destroyAll();
   });
 
   app.register(healthRoutes, { upstream, timeoutMs: options.healthTimeoutMs });
+  // One count of transfers per client address, over the files and the share links.
+  const transfers = new TransferLimit(options.maxTransfersPerAddress ?? DEFAULT_MAX_TRANSFERS_PER_ADDRESS, (request, reply) => metrics.transferStarted(request, reply));
   app.register(filesRoutes, {
-    pool,
-    transferPool,
+    identities,
+    transfers,
     digests,
     origins,
     metrics,
@@ -217,12 +240,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
     spoolDir: options.spoolDir,
     spoolReserveBytes: options.spoolReserveBytes,
   });
-  app.register(fileChangesRoutes, { pool, origins });
-  app.register(sessionRoutes, { pool });
+  app.register(fileChangesRoutes, { identities, origins });
+  app.register(sessionRoutes, { identities, origins });
+  app.register(sharesRoutes, { identities, origins });
+  app.register(sharedFileRoutes, { identities, digests, transfers });
   app.register(wsRoutes, {
-    pool,
+    identities,
     link,
-    feed,
     origins,
     upstreamAddress: upstream.address,
     maxPerAddress: options.maxWsPerAddress ?? 32,

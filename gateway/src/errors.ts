@@ -1,5 +1,5 @@
 import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError, type RefusalKind } from 'tor-server/client';
-import { ErrorKind } from 'tor-server/protocol';
+import { ErrorKind, SignInRefusal } from 'tor-server/protocol';
 
 /**
  * How the gateway's size-mismatch answers begin. It is the gateway's own kind, in the style of
@@ -13,6 +13,8 @@ export const GatewayErrors = {
   GW_ERR_BAD_REQUEST: 400,
   GW_ERR_INVALID_NAME: 400,
   GW_ERR_SIZE_MISMATCH: 400,
+  /** No valid sign-in: none where the tor-server requires one, or a token unknown, revoked or expired. */
+  GW_ERR_UNAUTHORIZED: 401,
   /** The tor-server's access level does not allow it (`Permission denied: ...`). */
   GW_ERR_FORBIDDEN: 403,
   GW_ERR_FORBIDDEN_ORIGIN: 403,
@@ -24,6 +26,8 @@ export const GatewayErrors = {
   GW_ERR_RANGE_NOT_SATISFIABLE: 416,
   GW_ERR_MISDIRECTED: 421,
   GW_ERR_TOO_MANY_TRANSFERS: 429,
+  /** Too many failed sign-ins from the user's address (`Too many attempts: retry in N s`, and Retry-After). */
+  GW_ERR_TOO_MANY_ATTEMPTS: 429,
   /** The client left before the answer; nothing is sent (nginx logs these as 499). */
   GW_ERR_CLIENT_GONE: 499,
   GW_ERR_INTERNAL: 500,
@@ -41,11 +45,14 @@ export type GatewayErrorCode = keyof typeof GatewayErrors;
 export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
   readonly statusCode: number;
-  constructor(code: GatewayErrorCode, message: string, options?: ErrorOptions & { statusCode?: number }) {
+  /** Sent as Retry-After (seconds) when set. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: GatewayErrorCode, message: string, options?: ErrorOptions & { statusCode?: number; retryAfterSeconds?: number }) {
     super(message, options);
     this.code = code;
     // Only client errors raised by Fastify itself carry a status outside the catalogue (405, 406...).
     this.statusCode = options?.statusCode ?? GatewayErrors[code];
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -69,6 +76,11 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
       return 'GW_ERR_FILE_EXISTS';
     case ErrorKind.PERMISSION_DENIED:
       return 'GW_ERR_FORBIDDEN';
+    case 'sign-in-needed':
+    case SignInRefusal.INVALID_TOKEN:
+      return 'GW_ERR_UNAUTHORIZED';
+    case SignInRefusal.TOO_MANY_ATTEMPTS:
+      return 'GW_ERR_TOO_MANY_ATTEMPTS';
     case ErrorKind.TOO_LARGE:
       return 'GW_ERR_TOO_LARGE';
     case ErrorKind.NO_SPACE:
@@ -85,6 +97,11 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
     case 'other':
       return 'GW_ERR_UPSTREAM_FAILED';
   }
+}
+
+/** True for a refusal that means the request has no valid sign-in (a 401): the token is dead, or none was given where one is needed. */
+export function endsSignIn(kind: RefusalKind): boolean {
+  return codeForRefusal(kind) === 'GW_ERR_UNAUTHORIZED';
 }
 
 /** HTTP status for a TFTCP refusal. */
@@ -109,7 +126,7 @@ export function asGatewayError(error: unknown): GatewayError {
     const detail = `${error.fileName} was announced as ${error.announced} bytes but ${arrived} arrived; nothing was stored`;
     return new GatewayError('GW_ERR_SIZE_MISMATCH', `${SIZE_MISMATCH}: ${detail}`, { cause: error });
   }
-  if (error instanceof TftcpReplyError) return new GatewayError(codeForRefusal(error.kind), error.reply, { cause: error });
+  if (error instanceof TftcpReplyError) return new GatewayError(codeForRefusal(error.kind), error.reply, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof TftcpConnectionError || error instanceof TftcpProtocolError) {
     return new GatewayError('GW_ERR_UPSTREAM_FAILED', `the tor-server connection failed: ${error.message}`, { cause: error });
   }

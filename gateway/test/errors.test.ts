@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from 'tor-server/client';
-import { ErrorKind, Reply, errorReply } from 'tor-server/protocol';
+import { ErrorKind, Reply, SHARE_USED_UP, SIGN_IN_FIRST, SignInRefusal, TOKEN_EXPIRED, TOKEN_EXPIRED_AT_SIGN_IN, TOKEN_REVOKED, errorReply, onlyFileReply, tooManyAttemptsReply } from 'tor-server/protocol';
 import { GatewayError, SIZE_MISMATCH, asGatewayError, statusForRefusal } from '../src/errors.js';
 
 test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
@@ -20,6 +20,15 @@ test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
     [errorReply(ErrorKind.IDLE_TIMEOUT), 503],
     [errorReply(ErrorKind.SERVER_ERROR, 'x'), 502],
     ['Something unheard of', 502],
+    // Sign-in: no valid sign-in is 401, a refused level or file 403, the sign-in limit 429.
+    [SIGN_IN_FIRST, 401],
+    [TOKEN_REVOKED, 401],
+    [TOKEN_EXPIRED, 401],
+    [TOKEN_EXPIRED_AT_SIGN_IN, 401],
+    [SignInRefusal.INVALID_TOKEN, 401],
+    [tooManyAttemptsReply(30), 429],
+    [SHARE_USED_UP, 403],
+    [onlyFileReply('a.txt'), 403],
   ];
   for (const [reply, status] of expected) {
     const error = new TftcpReplyError(reply);
@@ -28,6 +37,7 @@ test('every TFTCP refusal maps to the HTTP status a browser expects', () => {
     assert.equal(converted.statusCode, status, reply);
     assert.equal(converted.message, reply, 'the reply line is kept verbatim');
   }
+  assert.equal(asGatewayError(new TftcpReplyError(tooManyAttemptsReply(30))).retryAfterSeconds, 30, 'Retry-After comes from the reply');
   // Every kind the protocol defines is covered.
   for (const kind of Object.values(ErrorKind)) assert.equal(typeof statusForRefusal(kind), 'number', kind);
 });

@@ -38,9 +38,10 @@ export const sessionResponseSchema = {
 } as const;
 
 /**
- * `POST /api/session` request body. Answers 200 and the cookie, 401 `Invalid token`,
- * 403 `Permission denied: token expired` (or `share link used up`), 429 `Too many attempts:
- * retry in N s` (with Retry-After). `DELETE /api/session` answers 204 and clears the cookie.
+ * `POST /api/session` request body. Answers 200 and the cookie, 401 `Invalid token` (or
+ * `Permission denied: token expired`: a dead token, like any 401, which also clears the
+ * cookie), 403 `Permission denied: share link used up`, 429 `Too many attempts: retry in N s`
+ * (with Retry-After). `DELETE /api/session` answers 204 and clears the cookie.
  */
 export interface SignInRequest {
   token: string;

@@ -97,6 +97,13 @@ export type WsEvent =
 
 export type WsServerMessage = WsReply | WsEvent;
 
+/**
+ * Close code of a WebSocket whose sign-in the tor-server refused (a token revoked, expired or
+ * unknown, or none where one is required); the close reason is its reply line (at most 123
+ * bytes). Sign in again, then reconnect.
+ */
+export const WS_CLOSE_SIGNED_OUT = 4401;
+
 /** Largest WebSocket message the gateway accepts, in bytes. */
 export const WS_MAX_MESSAGE_BYTES = 64 * 1024;
 

@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ChangeEvent, TftcpClient } from 'tor-server/client';
-import type { FileChange } from '../api/index.js';
+import { TftcpReplyError, type ChangeEvent, type TftcpClient } from 'tor-server/client';
+import { HttpStatus, type FileChange } from '../api/index.js';
+import { statusForRefusal } from '../errors.js';
 import { Backoff, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MIN_BACKOFF_MS } from './backoff.js';
-import type { Upstream } from './upstream.js';
+import type { Connector } from './upstream.js';
 import type { UpstreamLink } from './upstream-link.js';
 
 export interface ChangeFeedOptions {
-  upstream: Upstream;
+  upstream: Connector;
   /** Told when the subscription drops (so sessions learn of an outage); its coming back up wakes a waiting retry. */
   link: UpstreamLink;
   log: FastifyBaseLogger;
@@ -23,6 +24,11 @@ interface ChangeFeedEvents {
   change: [FileChange];
   /** The subscription is up (true) or dropped (false). */
   subscribed: [boolean];
+  /**
+   * The tor-server refused the subscription for good (its reply line): the token is no
+   * longer valid, or its level or file does not allow a watch. The feed has stopped.
+   */
+  refused: [error: TftcpReplyError];
 }
 
 const DEFAULT_RING_SIZE = 1024;
@@ -110,6 +116,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
   async #run(): Promise<void> {
     const { upstream, link, log } = this.#options;
     while (!this.#closed) {
+      let retryAfterMs = 0;
       try {
         this.#client = await upstream.connect({ pooled: true });
         if (this.#closed) break;
@@ -120,7 +127,18 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
         for await (const event of watch) this.#take(event);
         if (!this.#closed) log.warn('the tor-server ended the change feed; subscribing again');
       } catch (error) {
+        // A refusal of the sign-in or the level will not change by asking again (each try of a
+        // dead token would count as a failed sign-in); a sign-in limit says when to try again.
+        if (isFinalRefusal(error) && !this.#closed) {
+          log.info({ reply: error.reply }, 'the tor-server refused the change feed');
+          this.#closed = true;
+          this.#settle();
+          this.#setSubscribed(false);
+          this.emit('refused', error);
+          break;
+        }
         if (!this.#closed) log.info({ err: (error as Error).message }, 'the change feed dropped; subscribing again');
+        retryAfterMs = error instanceof TftcpReplyError ? (error.retryAfterSeconds ?? 0) * 1000 : 0;
       } finally {
         if (this.#client) upstream.discard(this.#client);
         this.#client = undefined;
@@ -129,7 +147,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
       if (this.#closed) break;
       this.#setSubscribed(false);
       link.suspect();
-      await this.#pause(this.#backoff.next());
+      await this.#pause(Math.max(retryAfterMs, this.#backoff.next()));
     }
   }
 
@@ -171,6 +189,13 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
       this.#wake = done;
     });
   }
+}
+
+/** A refusal asking again would not change: no valid sign-in (401), or not allowed (403). */
+function isFinalRefusal(error: unknown): error is TftcpReplyError {
+  if (!(error instanceof TftcpReplyError)) return false;
+  const status = statusForRefusal(error.kind);
+  return status === HttpStatus.UNAUTHORIZED || status === HttpStatus.FORBIDDEN;
 }
 
 /** The browser's form of a tor-server change: a row is a FileEntry under `file`. */

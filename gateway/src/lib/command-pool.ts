@@ -1,11 +1,11 @@
 import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
 import { GatewayError } from '../errors.js';
 import { diedWhileIdle } from './died-while-idle.js';
-import type { ConnectOptions, Upstream } from './upstream.js';
+import type { ConnectOptions, Connector } from './upstream.js';
 import { WaitLine } from './wait-line.js';
 
 export interface CommandPoolOptions {
-  upstream: Upstream;
+  upstream: Connector;
   /** Most connections the pool holds (busy or idle). */
   size: number;
   /** A command waits this long for a pooled connection before it is told the tor-server is busy. */
@@ -38,7 +38,7 @@ const DEFAULT_IDLE_MS = 60_000;
  */
 export class CommandPool {
   readonly size: number;
-  readonly #upstream: Upstream;
+  readonly #upstream: Connector;
   readonly #idleMs: number;
   readonly #keepOne: () => boolean;
   /** Idle connections, most recently used last. */
@@ -83,11 +83,11 @@ export class CommandPool {
     }
   }
 
-  /** Signs every connection out and refuses new commands. */
-  close(): void {
+  /** Signs every connection out and refuses new commands; waiting ones get `reason` (default: the gateway is shutting down). */
+  close(reason: GatewayError = new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down')): void {
     this.#closed = true;
     this.#unregister();
-    this.#waiting.rejectAll(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
+    this.#waiting.rejectAll(reason);
     for (const client of this.#idle.splice(0)) this.#signOut(client);
   }
 
@@ -133,11 +133,16 @@ export class CommandPool {
     return { client, reused: false };
   }
 
-  /** A connection is free again: the first waiting command gets it, else it waits idle. */
+  /**
+   * A connection is free again: the first waiting command gets it; else, while another pool
+   * (another user's, or a change feed) waits for a slot, it is signed out to make room; else
+   * it waits idle.
+   */
   #giveBack(client: TftcpClient): void {
     if (client.closed) return;
     if (this.#closed) return this.#signOut(client);
     if (this.#waiting.serve({ client, reused: true })) return;
+    if (this.#upstream.pooledQueuedCount > 0) return this.#signOut(client);
     this.#idle.push(client);
     this.#armIdleTimer(client);
   }

@@ -2,8 +2,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GatewayErrorCode } from '../errors.js';
-import type { CommandPool } from './command-pool.js';
-import type { TransferPool } from './transfer-pool.js';
+import type { Identities } from './identities.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamLink } from './upstream-link.js';
 
@@ -19,8 +18,8 @@ const UPSTREAM_CODES = new Set<GatewayErrorCode>(['GW_ERR_UPSTREAM_FAILED', 'GW_
 /** What the metrics read at scrape time. */
 export interface GatewayMetricsSources {
   upstream: Upstream;
-  commandPool: CommandPool;
-  transferPool: TransferPool;
+  /** Every user's pools: the gauges sum over them (no token or user in any label). */
+  identities: Pick<Identities, 'commandConnections' | 'idleTransferConnections'>;
   link: UpstreamLink;
 }
 
@@ -88,8 +87,8 @@ export class GatewayMetrics {
       });
     gauge('tor_gateway_websocket_sessions', 'WebSocket sessions open now.', () => sources.link.sessions);
     gauge('tor_gateway_upstream_connections', 'tor-server connections open now (command pool, transfers and idle transfer connections).', () => sources.upstream.openCount);
-    gauge('tor_gateway_upstream_pool_connections', 'Connections of the shared command pool open now.', () => sources.commandPool.openCount);
-    gauge('tor_gateway_upstream_idle_transfer_connections', 'Transfer connections kept open for the next download or upload.', () => sources.transferPool.idleCount);
+    gauge('tor_gateway_upstream_pool_connections', 'Connections of the command pools (one per signed-in user, and the anonymous one) open now.', () => sources.identities.commandConnections);
+    gauge('tor_gateway_upstream_idle_transfer_connections', 'Transfer connections kept open for the next download or upload, over every user.', () => sources.identities.idleTransferConnections);
     gauge('tor_gateway_upstream_waiters', 'Requests waiting for a tor-server connection now.', () => sources.upstream.queuedCount);
   }
 

@@ -2,6 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import { clientGone } from './wait-line.js';
 
+/** Transfers one client address may have under way (or waiting) at once, unless configured otherwise. */
+export const DEFAULT_MAX_TRANSFERS_PER_ADDRESS = 16;
+
 /** What a client refused for holding too many transfers is told to wait, in seconds. */
 export const TRANSFER_RETRY_AFTER_SECONDS = 5;
 

@@ -1,9 +1,9 @@
 import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
 import { diedWhileIdle } from './died-while-idle.js';
-import type { Upstream } from './upstream.js';
+import type { Connector } from './upstream.js';
 
 export interface TransferPoolOptions {
-  upstream: Upstream;
+  upstream: Connector;
   /** Most connections kept idle between transfers. Default DEFAULT_MAX_IDLE (32). */
   maxIdle?: number;
   /** An idle connection is signed out after this long. Default 30 s. */
@@ -34,7 +34,7 @@ const DEFAULT_IDLE_MS = 30_000;
  * slot of the Upstream: they never keep the pool or another transfer waiting.
  */
 export class TransferPool {
-  readonly #upstream: Upstream;
+  readonly #upstream: Connector;
   readonly #maxIdle: number;
   readonly #idleMs: number;
   /** Idle connections, most recently used last. */

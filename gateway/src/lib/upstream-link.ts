@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MIN_BACKOFF_MS } from './backoff.js';
-import type { CommandPool } from './command-pool.js';
 import type { Upstream } from './upstream.js';
 
 export interface UpstreamLinkOptions {
   upstream: Upstream;
-  pool: CommandPool;
+  /** The command pools: while one of them holds a live connection, its closing would tell of an outage. */
+  pool: { readonly hasLiveConnection: boolean };
   /** A probe gives up after this long. */
   probeTimeoutMs?: number;
   /** First retry delay while the tor-server is down; it doubles up to maxBackoffMs. */
@@ -30,7 +30,7 @@ interface UpstreamLinkEvents {
  */
 export class UpstreamLink extends EventEmitter<UpstreamLinkEvents> {
   readonly #upstream: Upstream;
-  readonly #pool: CommandPool;
+  readonly #pool: { readonly hasLiveConnection: boolean };
   readonly #probeTimeoutMs: number;
   readonly #backoff: Backoff;
   readonly #idleCheckMs: number;

@@ -36,6 +36,21 @@ export interface ConnectOptions {
 /** Whose slot a connection holds: the command pool's, or a transfer's. */
 export type SlotKind = 'pooled' | 'transfer';
 
+/**
+ * What the pools and the change feed need of the way to the tor-server: the Upstream itself,
+ * or one identity's view of it (lib/identity.ts), whose connections are signed in.
+ */
+export interface Connector {
+  connect(options?: ConnectOptions): Promise<TftcpClient>;
+  release(client: TftcpClient): void;
+  discard(client: TftcpClient, error?: TftcpConnectionError): void;
+  addReclaimer(reclaim: () => boolean, kind: SlotKind): () => void;
+  /** Requests waiting for a slot of the Upstream right now. */
+  readonly queuedCount: number;
+  /** Of those, the command pools' and change feeds' (pooled) ones. */
+  readonly pooledQueuedCount: number;
+}
+
 interface UpstreamEvents {
   /** A connection closed without the gateway asking, or could not be opened: the tor-server may be gone. */
   lost: [];
@@ -59,7 +74,7 @@ export const POOL_FLOOR = 4;
  * time (the pool's own line goes first). Keeps track of every connection, so that closing
  * the gateway can cut them and tests can count them.
  */
-export class Upstream extends EventEmitter<UpstreamEvents> {
+export class Upstream extends EventEmitter<UpstreamEvents> implements Connector {
   readonly host: string;
   readonly port: number;
   readonly maxConnections: number;
@@ -109,6 +124,11 @@ export class Upstream extends EventEmitter<UpstreamEvents> {
   /** Requests waiting for a connection right now. */
   get queuedCount(): number {
     return this.#transferLine.length + this.#poolLine.length;
+  }
+
+  /** Pooled connections (command pools, change feeds) waiting for a slot right now. */
+  get pooledQueuedCount(): number {
+    return this.#poolLine.length;
   }
 
   /** True once destroyAll() ran: the gateway is closing. */

@@ -2,14 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Reply } from 'tor-server/protocol';
 import { GatewayError } from '../errors.js';
 import { clientGoneSignal } from '../lib/client-gone.js';
-import type { CommandPool } from '../lib/command-pool.js';
+import type { Identities } from '../lib/identities.js';
 import { checkFileName } from '../lib/names.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import { ApiPath, HttpStatus, fileEntrySchema, fileParamsSchema, renameRequestSchema, type FileEntry, type FileParams, type RenameRequest } from '../api/index.js';
 
 export interface FileChangesRoutesOptions {
-  /** Deletes and renames are short commands: they go over the shared command pool. */
-  pool: CommandPool;
+  /** Deletes and renames are short commands: they go over the request's user's command pool. */
+  identities: Identities;
   origins: OriginPolicy;
 }
 
@@ -22,13 +22,13 @@ const MAX_RENAME_BODY_BYTES = 4096;
  * taken name, an invalid one) are answered with their reply line through errors.ts. Both
  * change state, so pages of other origins are refused, as for uploads.
  */
-export const fileChangesRoutes: FastifyPluginAsync<FileChangesRoutesOptions> = async (app, { pool, origins }) => {
+export const fileChangesRoutes: FastifyPluginAsync<FileChangesRoutesOptions> = async (app, { identities, origins }) => {
   const sameOrigin = assertSameOrigin(origins);
 
   app.delete<{ Params: FileParams }>(ApiPath.file, { preHandler: sameOrigin, schema: { params: fileParamsSchema } }, async (request, reply) => {
     const { name } = request.params;
     checkFileName(name);
-    const deleted = await pool.run((client) => client.delete(name), { signal: clientGoneSignal(reply) });
+    const deleted = await identities.forRequest(request).commandPool.run((client) => client.delete(name), { signal: clientGoneSignal(reply) });
     if (!deleted) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
     request.log.info({ name }, 'deleted');
     return reply.code(HttpStatus.NO_CONTENT).send();
@@ -42,7 +42,7 @@ export const fileChangesRoutes: FastifyPluginAsync<FileChangesRoutesOptions> = a
       const to = request.body.name;
       checkFileName(from);
       checkFileName(to);
-      const row = await pool.run(
+      const row = await identities.forRequest(request).commandPool.run(
         async (client) => {
           if (!(await client.rename(from, to))) return undefined;
           // Someone may rename or delete it again at once: then there is no row to show.

@@ -5,7 +5,6 @@ import type { TftcpClient } from 'tor-server/client';
 import { Reply } from 'tor-server/protocol';
 import { GatewayError } from '../errors.js';
 import { clientGoneSignal } from '../lib/client-gone.js';
-import type { CommandPool } from '../lib/command-pool.js';
 import { sendContinue } from '../lib/expect-continue.js';
 import { closeAfterResponse } from '../lib/linger.js';
 import { receiveMultipart } from '../lib/multipart-upload.js';
@@ -15,9 +14,9 @@ import type { KnownDigests } from '../lib/known-digests.js';
 import type { GatewayMetrics } from '../lib/metrics.js';
 import { remoteHash } from '../lib/remote-hash.js';
 import { sendFile, statFile } from '../lib/send-file.js';
-import { TransferLimit } from '../lib/transfer-limit.js';
+import { DEFAULT_MAX_TRANSFERS_PER_ADDRESS, TransferLimit } from '../lib/transfer-limit.js';
 import { checkUploadSize, uploadExactly } from '../lib/upload.js';
-import type { TransferPool } from '../lib/transfer-pool.js';
+import type { Identities } from '../lib/identities.js';
 import {
   ApiPath,
   HASH_ALGORITHM,
@@ -41,16 +40,20 @@ import {
 } from '../api/index.js';
 
 export interface FilesRoutesOptions {
-  /** Listings and file lookups go over the shared command pool. */
-  pool: CommandPool;
-  /** Downloads, uploads and digests run on its connections, reused from one transfer to the next. */
-  transferPool: TransferPool;
+  /**
+   * Each request's user (its token, or the anonymous one): listings and lookups go over that
+   * user's command pool; downloads, uploads and digests run on its transfer pool's connections,
+   * reused from one transfer to the next.
+   */
+  identities: Identities;
   /** The sha256 digests the tor-server has told, for Repr-Digest. */
   digests: KnownDigests;
   origins: OriginPolicy;
   maxUploadSize: number;
   /** Downloads and uploads one client address may have under way (or waiting) at once. Default 16. */
   maxTransfersPerAddress?: number;
+  /** The per-address count shared with other routes that transfer (share links); default one of this plugin's own. */
+  transfers?: TransferLimit;
   /** Counts the transfers in progress. */
   metrics: GatewayMetrics;
   /** Most files stored from one multipart form. Default 1000. */
@@ -62,18 +65,17 @@ export interface FilesRoutesOptions {
 }
 
 const DEFAULT_MAX_FORM_FILES = 1000;
-const DEFAULT_MAX_TRANSFERS_PER_ADDRESS = 16;
 const DEFAULT_SPOOL_RESERVE_BYTES = 64 * 1024 * 1024;
 
 /** `/api/files`: listing and search, streamed downloads with ranges, digests, multipart and raw uploads. */
 export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, options) => {
-  const { pool, transferPool, digests, maxUploadSize } = options;
+  const { identities, digests, maxUploadSize } = options;
   if (!Number.isSafeInteger(maxUploadSize) || maxUploadSize < 0) throw new Error('filesRoutes: maxUploadSize must be a byte count');
   const spoolDir = options.spoolDir ?? os.tmpdir();
   const maxFiles = options.maxFormFiles ?? DEFAULT_MAX_FORM_FILES;
   const spoolReserveBytes = options.spoolReserveBytes ?? DEFAULT_SPOOL_RESERVE_BYTES;
   const sameOrigin = assertSameOrigin(options.origins);
-  const transfers = new TransferLimit(options.maxTransfersPerAddress ?? DEFAULT_MAX_TRANSFERS_PER_ADDRESS, (request, reply) => options.metrics.transferStarted(request, reply));
+  const transfers = options.transfers ?? new TransferLimit(options.maxTransfersPerAddress ?? DEFAULT_MAX_TRANSFERS_PER_ADDRESS, (request, reply) => options.metrics.transferStarted(request, reply));
 
   // Bodies are streamed by the handlers themselves, never buffered by a parser.
   app.removeAllContentTypeParsers();
@@ -90,7 +92,8 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     // The TFTCP limits are in UTF-8 bytes and control characters, which a JSON schema cannot say.
     const problem = searchTextProblem(text);
     if (problem) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
-    const files: FileEntry[] = await pool.run((client) => client.list(text), { signal: clientGoneSignal(reply) });
+    const { commandPool } = identities.forRequest(request);
+    const files: FileEntry[] = await commandPool.run((client) => client.list(text), { signal: clientGoneSignal(reply) });
     return reply.header('cache-control', 'no-store').send(files);
   });
 
@@ -103,7 +106,8 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     handler: (request, reply) => {
       const algorithm = request.query[QueryField.hash];
       if (algorithm !== undefined) return sendDigest(request, reply, request.params.name, algorithm);
-      return sendFile(request, reply, { pool, transferPool, transfers, digests }, request.params.name, isTrue(request.query[QueryField.inline]));
+      const { commandPool, transferPool } = identities.forRequest(request);
+      return sendFile(request, reply, { pool: commandPool, transferPool, transfers, digests }, request.params.name, isTrue(request.query[QueryField.inline]));
     },
   });
 
@@ -115,6 +119,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     if (algorithm !== HASH_ALGORITHM) throw new GatewayError('GW_ERR_BAD_REQUEST', `unknown hash "${algorithm.slice(0, 40)}"; the one available is ${HASH_ALGORITHM}`);
     checkFileName(name);
     const signal = clientGoneSignal(reply);
+    const { commandPool: pool, transferPool } = identities.forRequest(request);
     const before = await statFile(pool, name, signal);
     transfers.enter(request, reply);
     const sha256 = await remoteHash(transferPool, name, signal);
@@ -135,7 +140,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     }
     transfers.enter(request, reply);
     const outcome = await receiveMultipart(request, {
-      transferPool,
+      transferPool: identities.forRequest(request).transferPool,
       maxUploadSize,
       maxFiles,
       spoolDir,
@@ -168,6 +173,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
         sendContinue(request, reply);
       });
     // A reused connection that died idle is replaced only while no byte of the body was read.
+    const { transferPool } = identities.forRequest(request);
     const { client } = await transferPool.start(upload, clientGoneSignal(reply), () => accepted);
     transferPool.finish(client);
     const result: UploadResult = { name, size, ok: true };

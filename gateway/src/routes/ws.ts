@@ -1,17 +1,17 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
-import type { ChangeFeed } from '../lib/change-feed.js';
-import type { CommandPool } from '../lib/command-pool.js';
+import { asGatewayError } from '../errors.js';
+import type { Identities } from '../lib/identities.js';
+import type { Identity } from '../lib/identity.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import type { UpstreamLink } from '../lib/upstream-link.js';
-import { ApiPath, WS_MAX_MESSAGE_BYTES } from '../api/index.js';
+import { ApiPath, WS_CLOSE_SIGNED_OUT, WS_MAX_MESSAGE_BYTES } from '../api/index.js';
 import { WS_TRY_AGAIN_LATER, WsSession } from '../ws/session.js';
 
 export interface WsRoutesOptions {
-  pool: CommandPool;
+  /** Each session's user (the cookie, or a Bearer token; none: anonymous): its commands run on that user's pool, its events come from that user's feed. */
+  identities: Identities;
   link: UpstreamLink;
-  /** The shared change feed; the first session starts it. */
-  feed: ChangeFeed;
   origins: OriginPolicy;
   /** The tor-server's address, for messages. */
   upstreamAddress: string;
@@ -35,8 +35,8 @@ const REFUSED_CLOSE_GRACE_MS = 1000;
 const HARD_MAX_PAYLOAD = 16 * WS_MAX_MESSAGE_BYTES;
 
 /**
- * `GET /api/ws`: one WsSession per browser socket. Sessions cost gateway memory only (they
- * share the command pool), and their number is capped per client address and in total: a
+ * `GET /api/ws`: one WsSession per browser socket. Sessions cost gateway memory only (a user's
+ * sessions share that user's command pool and change feed), and their number is capped per client address and in total: a
  * socket beyond a cap is closed at once with 1013 (try again later) and a reason naming it.
  */
 export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options) => {
@@ -48,6 +48,14 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
   await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD } });
   app.get(ApiPath.ws, { websocket: true, preValidation: assertSameOrigin(options.origins) }, (socket, request) => {
     const address = request.ip;
+    let user: Identity;
+    try {
+      user = options.identities.forRequest(request);
+    } catch (error) {
+      socket.close(WS_CLOSE_SIGNED_OUT, asGatewayError(error).message);
+      setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
+      return;
+    }
     const mine = perAddress.get(address) ?? 0;
     // Behind a reverse proxy every browser has the proxy's address: raise the per-address cap there.
     const refusal =
@@ -71,10 +79,12 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
     });
+    const { identities } = options;
     const session = new WsSession(socket, {
-      pool: options.pool,
+      pool: user.commandPool,
       link: options.link,
-      feed: options.feed,
+      feed: user.join(),
+      onSignedOut: (reply) => identities.end(user, reply),
       log: request.log,
       upstreamAddress: options.upstreamAddress,
       highWaterBytes: options.highWaterBytes,
@@ -82,7 +92,13 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
       pingIntervalMs: options.pingIntervalMs,
       maxUnsentChanges: options.maxUnsentChanges,
     });
-    options.feed.start();
+    // Every session of the user ends when the tor-server refuses the user's sign-in.
+    const onRefused = (reply: string) => session.signOut(reply);
+    user.on('refused', onRefused);
+    socket.once('close', () => {
+      user.off('refused', onRefused);
+      user.leave();
+    });
     session.start();
   });
 };

@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { TftcpConnectionError, TftcpReplyError } from 'tor-server/client';
 import { WebSocket, type RawData } from 'ws';
-import { GatewayError } from '../errors.js';
+import { GatewayError, endsSignIn } from '../errors.js';
 import type { ChangeFeed } from '../lib/change-feed.js';
 import type { CommandPool } from '../lib/command-pool.js';
 import type { UpstreamLink } from '../lib/upstream-link.js';
-import { WS_PING_INTERVAL_MS, type FileChange, type WsReply, type WsRequest, type WsServerMessage } from '../api/index.js';
+import { WS_CLOSE_SIGNED_OUT, WS_PING_INTERVAL_MS, type FileChange, type WsReply, type WsRequest, type WsServerMessage } from '../api/index.js';
 import { keepAlive } from './keep-alive.js';
 import { parseWsRequest } from './parse-request.js';
 
@@ -24,7 +24,12 @@ export interface SessionOptions {
   pingIntervalMs?: number;
   /** Change events unsent at most before the session is sent one resync instead. Default MAX_UNSENT_CHANGES. */
   maxUnsentChanges?: number;
+  /** A command met a refused sign-in (its reply line): the user's sessions must end (see signOut). */
+  onSignedOut?: (reply: string) => void;
 }
+
+// RFC 6455 close reasons are at most 123 bytes of UTF-8.
+const MAX_CLOSE_REASON_BYTES = 123;
 
 /** Close code when the gateway ends a session for a reason of policy (RFC 6455). */
 export const WS_POLICY_VIOLATION = 1008;
@@ -96,6 +101,15 @@ export class WsSession {
       ([connected]) => this.#announce(connected),
       () => this.#announce(false),
     );
+  }
+
+  /** The tor-server refused this user's sign-in: the browser is told why (WS_CLOSE_SIGNED_OUT, the reply line) and the session ends. */
+  signOut(reply: string): void {
+    if (this.#closed) return;
+    this.#options.log.info({ reply }, 'websocket closed: the sign-in was refused');
+    this.#socket.close(WS_CLOSE_SIGNED_OUT, truncateUtf8(reply, MAX_CLOSE_REASON_BYTES));
+    setTimeout(() => this.#socket.terminate(), CLOSE_GRACE_MS).unref();
+    this.close();
   }
 
   /** Ends the session: stops its waiting commands and its event subscriptions. */
@@ -170,7 +184,12 @@ export class WsSession {
       return { id, ok: true, files, seq };
     } catch (error) {
       // A refusal is the server's reply line verbatim; anything else is the connection failing.
-      if (error instanceof TftcpReplyError) return { id: request.id, ok: false, error: error.reply };
+      if (error instanceof TftcpReplyError) {
+        // Told after this answer is handed to the socket, so the browser reads the reason twice, in order.
+        if (endsSignIn(error.kind)) setImmediate(() => this.#options.onSignedOut?.(error.reply));
+        return { id: request.id, ok: false, error: error.reply };
+      }
+      if (error instanceof GatewayError && error.code === 'GW_ERR_UNAUTHORIZED') return { id: request.id, ok: false, error: error.message };
       if (error instanceof TftcpConnectionError || (error instanceof GatewayError && error.code === 'GW_ERR_UPSTREAM_UNREACHABLE')) {
         link.suspect();
         return { id: request.id, ok: false, error: `the tor-server at ${this.#options.upstreamAddress} is unreachable; retrying` };
@@ -235,6 +254,13 @@ export class WsSession {
     setTimeout(() => this.#socket.terminate(), CLOSE_GRACE_MS).unref();
     this.close();
   }
+}
+
+/** `text` cut to at most `maxBytes` of UTF-8, never inside a character. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  let end = text.length;
+  while (Buffer.byteLength(text.slice(0, end)) > maxBytes) end--;
+  return text.slice(0, end);
 }
 
 function toBuffer(data: RawData): Buffer {

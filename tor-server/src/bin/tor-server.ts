@@ -43,9 +43,11 @@ async function main(): Promise<void> {
   });
 
   // With TLS, the usual signal to take a renewed certificate; a bad new pair keeps the old one
-  // serving. Without it, SIGHUP keeps its default (a closed terminal stops the server).
-  if (config.tlsCert !== undefined) {
+  // serving. With trusted proxies named by host, it looks them up again. Otherwise SIGHUP
+  // keeps its default (a closed terminal stops the server).
+  if (config.tlsCert !== undefined || server.trustedProxies.hasHostNames) {
     process.on('SIGHUP', () => {
+      void server.resolveTrustedProxies();
       try {
         server.reloadCertificate();
       } catch (error) {

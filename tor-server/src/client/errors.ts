@@ -1,7 +1,15 @@
+import { SIGN_IN_NEEDED, SignInRefusal, parseRetryAfter } from '../protocol/auth.js';
 import { ErrorKind, Reply, errorKindOf, type ErrorKindText } from '../protocol/constants.js';
 
-/** What kind of refusal a reply line is. */
-export type RefusalKind = ErrorKindText | 'not-found' | 'unknown-command' | 'other';
+/** A sign-in refusal's kind: `Invalid token` or `Too many attempts`. */
+export type SignInRefusalText = (typeof SignInRefusal)[keyof typeof SignInRefusal];
+
+/**
+ * What kind of refusal a reply line is. `sign-in-needed` is the `Permission denied` of a
+ * connection without a valid sign-in (none on a server that requires one, or a token revoked
+ * or expired): the other `Permission denied` lines are about the level or the file.
+ */
+export type RefusalKind = ErrorKindText | SignInRefusalText | 'sign-in-needed' | 'not-found' | 'unknown-command' | 'other';
 
 /** Base of every error the TFTCP client throws; `code` is stable, `message` is for people. */
 export class TftcpError extends Error {
@@ -16,10 +24,13 @@ export class TftcpError extends Error {
 export class TftcpReplyError extends TftcpError {
   readonly reply: string;
   readonly kind: RefusalKind;
+  /** For `Too many attempts: retry in N s`: N. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(reply: string) {
     super('TOR_ERR_REFUSED', reply);
     this.reply = reply;
     this.kind = refusalKind(reply);
+    this.retryAfterSeconds = parseRetryAfter(reply);
   }
 }
 
@@ -65,6 +76,9 @@ export class TftcpSizeMismatchError extends TftcpError {
 export function refusalKind(reply: string): RefusalKind {
   if (reply === Reply.NOT_FOUND) return 'not-found';
   if (reply === Reply.UNKNOWN) return 'unknown-command';
+  if (SIGN_IN_NEEDED.includes(reply)) return 'sign-in-needed';
+  if (reply === SignInRefusal.INVALID_TOKEN) return SignInRefusal.INVALID_TOKEN;
+  if (reply.startsWith(`${SignInRefusal.TOO_MANY_ATTEMPTS}:`)) return SignInRefusal.TOO_MANY_ATTEMPTS;
   return errorKindOf(reply) ?? 'other';
 }
 

@@ -16,6 +16,8 @@ import { ResumableUploads } from './resumable.js';
 export type TftcpConnectOptions = ConnectOptions & {
   /** Signs in with `auth` before any other command; a refusal fails the connect. */
   token?: string;
+  /** Sends `client <address>` first (a gateway naming its user); a refusal fails the connect. */
+  clientAddress?: string;
 };
 
 /** Who a connection signed in as. */
@@ -68,14 +70,28 @@ export class TftcpClient extends ResumableUploads {
    */
   static async connect(options: TftcpConnectOptions): Promise<TftcpClient> {
     const client = new TftcpClient(await openSocket(options), options);
-    if (options.token === undefined) return client;
+    if (options.token === undefined && options.clientAddress === undefined) return client;
     try {
-      await client.auth(options.token);
+      if (options.clientAddress !== undefined) await client.client(options.clientAddress);
+      if (options.token !== undefined) await client.auth(options.token);
     } catch (error) {
       client.destroy();
       throw error;
     }
     return client;
+  }
+
+  /**
+   * Names the end user's address (`client <address>`), for a gateway the server trusts: failed
+   * sign-ins are then counted by that address. Must come before `auth`; others get `Permission denied`.
+   */
+  client(address: string): Promise<void> {
+    return this.enqueue(async () => {
+      // A line break would smuggle a second command onto the connection; no address has one.
+      if (/[\s]/.test(address) || address === '') throw new TftcpReplyError(Reply.UNKNOWN);
+      await this.send(`${Command.CLIENT} ${address}`);
+      await this.expect(Reply.OK);
+    });
   }
 
   /** Signs in with a token (`auth`); its level applies from the next command on. */

@@ -2,8 +2,8 @@ import { ErrorKind, Reply, errorReply, parseAccessLevel, type AccessLevel } from
 import { parseDuration } from './duration.js';
 
 /**
- * Sign-in refusals after which the server closes the connection. Kept apart from ErrorKind for
- * now: the gateway's exhaustive refusal mapping learns them when it signs users in.
+ * Sign-in refusals after which the server closes the connection. Kept apart from ErrorKind:
+ * they answer `auth` only, and the client classifies them (RefusalKind) beside the kinds.
  */
 export const SignInRefusal = {
   /** `auth` with a token the server does not know (the connection closes after a short delay). */
@@ -41,6 +41,18 @@ export function onlyFileReply(only: string): string {
 export function tooManyAttemptsReply(seconds: number): string {
   return `${SignInRefusal.TOO_MANY_ATTEMPTS}: retry in ${seconds} s`;
 }
+
+/** The seconds of a `Too many attempts: retry in N s` line; undefined for any other line. */
+export function parseRetryAfter(reply: string): number | undefined {
+  const match = /^Too many attempts: retry in (\d{1,9}) s$/.exec(reply);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The `Permission denied` lines that mean "this connection has no valid sign-in": not signed in
+ * on a server that requires it, or its token revoked or expired. Signing in (again) is the way out.
+ */
+export const SIGN_IN_NEEDED: readonly string[] = [SIGN_IN_FIRST, TOKEN_REVOKED, TOKEN_EXPIRED, TOKEN_EXPIRED_AT_SIGN_IN];
 
 /** `signed in as <label> (<level>)`. */
 export function formatSignedInLine(label: string, access: AccessLevel): string {

@@ -4,7 +4,7 @@ import { TOKEN_USAGE } from './auth/token-admin.js';
 import { isIP } from 'node:net';
 import { ConfigError, InvalidValue, byteSize, count, defaults, list, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
 import { checkTlsPair, tlsServerOptions } from '../options/tls.js';
-import { clientAddress } from './client-address.js';
+import { clientAddress, parseProxyEntry } from './client-address.js';
 
 export { ConfigError, parseByteSize } from '../options/index.js';
 
@@ -15,9 +15,19 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const SERVER_PROGRAM = 'tor-server';
 const CONFIG_ERROR_CODE = 'TOR_ERR_CONFIG';
 
-/** An IP address as a socket reports it (IPv4 as such, IPv6 in its canonical form), for --trusted-proxies. */
-function ipAddress(value: string): string {
-  if (isIP(value) === 0) throw new InvalidValue('is not an IP address (a trusted proxy is named by the address it connects from)');
+/**
+ * A --trusted-proxies entry: an IP address as a socket reports it (IPv4 as such, IPv6 in its
+ * canonical form), a CIDR range, or a host name (resolved at start and on SIGHUP).
+ */
+function proxyEntry(value: string): string {
+  if (isIP(value) === 0) {
+    try {
+      parseProxyEntry(value);
+    } catch (error) {
+      throw new InvalidValue(`${(error as Error).message} (a trusted proxy is named by the address it connects from)`);
+    }
+    return value;
+  }
   const address = clientAddress(value);
   return isIP(address) === 6 ? new URL(`http://[${address}]`).hostname.slice(1, -1) : address;
 }
@@ -60,7 +70,7 @@ const SERVER_OPTIONS = {
   /** When clients must sign in with a token. */
   auth: option({ flag: 'auth', env: 'TOR_AUTH', help: 'auto (sign-in required once a token exists), required or open', parse: oneOf(AUTH_MODES), default: 'auto' }),
   /** Gateways: their own connection limit, and they may name the end user's address with `client`. */
-  trustedProxies: option({ flag: 'trusted-proxies', env: 'TOR_TRUSTED_PROXIES', help: 'comma-separated addresses of gateways that may name their users\' addresses', parse: list(ipAddress), default: [] as string[] }),
+  trustedProxies: option({ flag: 'trusted-proxies', env: 'TOR_TRUSTED_PROXIES', help: 'comma-separated addresses, CIDR ranges or host names of gateways that may name their users\' addresses', parse: list(proxyEntry), default: [] as string[] }),
   maxClientsPerProxy: option({ flag: 'max-clients-per-proxy', env: 'TOR_MAX_CLIENTS_PER_PROXY', help: 'most simultaneous connections from one trusted proxy', parse: count, default: 512 }),
   /** A resumable upload with no activity for this long is deleted. */
   partialTtlMs: option({ flag: 'partial-ttl', env: 'TOR_PARTIAL_TTL', help: 'seconds an unfinished resumable upload is kept after its last activity', parse: seconds({ above0: true }), default: 24 * 3600_000 }),

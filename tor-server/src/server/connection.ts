@@ -66,7 +66,7 @@ export class Connection implements CommandConnection {
     this.remoteAddress = clientAddress(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;
     this.access = ctx.config.openAccess;
-    this.fromTrustedProxy = ctx.config.trustedProxies.includes(this.remoteAddress);
+    this.fromTrustedProxy = ctx.trustedProxies.has(this.remoteAddress);
     socket.setNoDelay(true);
     socket.once('close', () => this.#gone.abort());
     socket.on('timeout', () => this.#onTimeout());

@@ -1,3 +1,4 @@
+import type { TrustedProxies } from './client-address.js';
 import type { Authority } from './auth/authority.js';
 import type { ChangeFeed } from './changes/feed.js';
 import type { ServerConfig } from './config.js';
@@ -21,6 +22,8 @@ export interface ServerContext {
   readonly metrics: ServerMetrics;
   /** The tokens, the sign-in mode and the failed sign-in limit. */
   readonly auth: Authority;
+  /** The gateways that may name their users' addresses (`client`). */
+  readonly trustedProxies: TrustedProxies;
   /** Set once shutdown begins: no new commands start. */
   readonly shuttingDown: boolean;
 }

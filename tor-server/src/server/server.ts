@@ -10,7 +10,7 @@ import { Authority } from './auth/authority.js';
 import { checkStateDir, openModeWarning } from './auth/state-dir.js';
 import { ChangeFeed } from './changes/feed.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
-import { clientAddress } from './client-address.js';
+import { TrustedProxies, clientAddress } from './client-address.js';
 import { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
 import { HashCache } from './hash/hash-cache.js';
@@ -43,6 +43,9 @@ export interface TorServerEvents {
   clients: [count: number];
 }
 
+/** How often the host names of --trusted-proxies are looked up again. */
+const TRUSTED_PROXY_REFRESH_MS = 10_000;
+
 /** The authoritative TFTCP server: one folder, many clients, every command checked here. */
 export class TorServer extends EventEmitter<TorServerEvents> implements ServerContext {
   readonly config: ServerConfig;
@@ -51,6 +54,10 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   readonly hashes = new HashCache();
   readonly metrics: ServerMetrics;
   readonly auth: Authority;
+  /** The gateways that may name their users' addresses (--trusted-proxies), host names resolved. */
+  readonly trustedProxies: TrustedProxies;
+  #proxyRefresh: NodeJS.Timeout | undefined;
+  #proxyProblems = '';
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
   #partials: PartialStore | undefined;
@@ -73,6 +80,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     super();
     this.config = config;
     this.auth = auth;
+    this.trustedProxies = new TrustedProxies(config.trustedProxies);
     auth.on('revoked', (ids) => this.#signOutIdle(ids));
     this.store = store;
     this.logger = logger;
@@ -114,6 +122,8 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     }
     const server = new TorServer(config, store, logger, registry, auth, identity);
     try {
+      // Not waited for: a name that does not resolve yet (a service starting after this one) must not hold up the start.
+      void server.resolveTrustedProxies();
       server.#server.listen(config.port, config.host);
       await once(server.#server, 'listening');
       if (server.#tlsServer) {
@@ -170,6 +180,22 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     this.logger.info('tls-reloaded', { cert: tlsCert });
   }
 
+  /**
+   * Looks up the host names of --trusted-proxies again: at start, every TRUSTED_PROXY_REFRESH_MS
+   * (a compose service starts after this server, and may come back with a new address) and on
+   * SIGHUP. A name that does not resolve is logged once per new problem.
+   */
+  async resolveTrustedProxies(): Promise<void> {
+    if (!this.trustedProxies.hasHostNames) return;
+    const problems = (await this.trustedProxies.resolve()).join('; ');
+    if (problems !== this.#proxyProblems && problems !== '') this.logger.warn('trusted-proxy-unresolved', { problem: problems });
+    this.#proxyProblems = problems;
+    if (this.#proxyRefresh === undefined && !this.#shuttingDown) {
+      this.#proxyRefresh = setInterval(() => void this.resolveTrustedProxies(), TRUSTED_PROXY_REFRESH_MS);
+      this.#proxyRefresh.unref();
+    }
+  }
+
   /** Where the metrics are served, or undefined without a metrics port. */
   metricsAddress(): AddressInfo | undefined {
     return this.#metricsListener?.address();
@@ -224,19 +250,20 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     await this.#metricsListener?.close();
     await this.store.close();
     this.auth.close();
+    clearInterval(this.#proxyRefresh);
     this.logger.info('stopped');
   }
 
   /** Connections one address may hold: a gateway carries many users' connections and has a limit of its own. */
   #limitFor(address: string): number {
-    return this.config.trustedProxies.includes(address) ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
+    return this.trustedProxies.has(address) ? this.config.maxClientsPerProxy : this.config.maxClientsPerAddress;
   }
 
   #accept(socket: net.Socket): void {
     const address = clientAddress(socket.remoteAddress);
     const fromAddress = this.#perAddress.get(address) ?? 0;
     if (this.#shuttingDown) return this.#refuse(socket, errorReply(ErrorKind.SHUTTING_DOWN, 'try again in a moment'));
-    const proxy = this.config.trustedProxies.includes(address);
+    const proxy = this.trustedProxies.has(address);
     const limit = this.#limitFor(address);
     if (fromAddress >= limit) {
       return this.#refuse(socket, errorReply(ErrorKind.TOO_MANY_CLIENTS, `${address} already has ${limit} ${limit === 1 ? 'connection' : 'connections'}, the limit per ${proxy ? 'trusted proxy' : 'address'}`));

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { TftcpClient, TftcpReplyError } from '../../src/client/index.js';
-import { SIGN_IN_FIRST } from '../../src/protocol/auth.js';
+import { CLIENT_NOT_TRUSTED, CLIENT_TOO_LATE, SIGN_IN_FIRST } from '../../src/protocol/auth.js';
+import { ErrorKind, Reply } from '../../src/protocol/constants.js';
 import { startAuthServer } from '../server/auth-helpers.js';
 
 describe('TftcpClient with tokens', () => {
@@ -19,6 +20,20 @@ describe('TftcpClient with tokens', () => {
     await assert.rejects(anonymous.show(), { reply: SIGN_IN_FIRST });
     assert.deepEqual(await anonymous.auth(token), { label: 'alice', access: 'write' });
     assert.deepEqual(await anonymous.show(), []);
+  });
+
+  it('client names the end user before auth, from a trusted proxy only; clientAddress does it on connect', async (t) => {
+    const server = await startAuthServer(t, { trustedProxies: ['127.0.0.1'] });
+    const token = await server.addToken('alice', 'write');
+    const client = await TftcpClient.connect({ host: '127.0.0.1', port: server.port, clientAddress: '203.0.113.9', token });
+    t.after(() => client.destroy());
+    assert.equal(await client.whoami(), 'write');
+    await assert.rejects(client.client('203.0.113.10'), { reply: CLIENT_TOO_LATE });
+    await assert.rejects(client.client('two words'), { reply: Reply.UNKNOWN });
+    const untrusting = await startAuthServer(t);
+    const refused = await TftcpClient.connect({ host: '127.0.0.1', port: untrusting.port });
+    t.after(() => refused.destroy());
+    await assert.rejects(refused.client('203.0.113.9'), (error: unknown) => error instanceof TftcpReplyError && error.reply === CLIENT_NOT_TRUSTED && error.kind === ErrorKind.PERMISSION_DENIED);
   });
 
   it('share, shares and unshare', async (t) => {

@@ -35,7 +35,10 @@ describe('parseServerConfig', () => {
     assert.equal(DEFAULTS.auth, 'auto');
     assert.deepEqual(DEFAULTS.trustedProxies, []);
     assert.deepEqual((parseServerConfig(['--trusted-proxies', '::ffff:10.0.0.2, 0:0:0:0:0:0:0:1'], {}) as { trustedProxies: string[] }).trustedProxies, ['10.0.0.2', '::1']);
-    assert.throws(() => parseServerConfig(['--trusted-proxies', 'gateway'], {}), /--trusted-proxies .*"gateway" is not an IP address/);
+    // CIDR ranges and host names (a compose service has no fixed address) are taken as written.
+    assert.deepEqual((parseServerConfig(['--trusted-proxies', '172.16.0.0/12,gateway'], {}) as { trustedProxies: string[] }).trustedProxies, ['172.16.0.0/12', 'gateway']);
+    assert.throws(() => parseServerConfig(['--trusted-proxies', 'gate_way'], {}), /--trusted-proxies .*"gate_way" is not an IP address, a CIDR range \(172\.16\.0\.0\/12\) or a host name/);
+    assert.throws(() => parseServerConfig(['--trusted-proxies', '10.0.0.0/33'], {}), /--trusted-proxies .*"10\.0\.0\.0\/33" has a prefix length outside 0-32/);
     assert.throws(() => parseServerConfig(['--auth', 'maybe'], {}), (error: unknown) => error instanceof ConfigError && /--auth .*"maybe" is not one of auto, required, open/.test(error.message));
   });
 

@@ -1,4 +1,4 @@
-import { ApiPath, type FileChange, type WsAnswers, type WsCommand, type WsEvent, type WsReply, type WsRequest, type WsServerMessage } from 'gateway/api';
+import { ApiPath, WS_CLOSE_SIGNED_OUT, type FileChange, type WsAnswers, type WsCommand, type WsEvent, type WsReply, type WsRequest, type WsServerMessage } from 'gateway/api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { WebError, WebErrorCode } from './errors.js';
 import type { Listing } from './live-listing.js';
@@ -45,9 +45,12 @@ export class WsClient {
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #stopped = true;
+  /** Closed by the gateway because the sign-in was refused: no retries until reconnectNow(). */
+  #signedOut = false;
   readonly #pending = new Map<number, Pending>();
   readonly #stateListeners = new Set<(state: SocketState) => void>();
   readonly #eventListeners = new Set<(event: WsEvent) => void>();
+  readonly #signedOutListeners = new Set<(reason: string) => void>();
 
   constructor(options: WsClientOptions) {
     const WebSocketClass = options.WebSocket ?? globalThis.WebSocket;
@@ -81,9 +84,10 @@ export class WsClient {
     this.#setState('closed');
   }
 
-  /** Skips the remaining backoff wait (the tab became visible, the network came back). */
+  /** Skips the remaining backoff wait (the tab became visible, the network came back, the user signed in again). */
   reconnectNow(): void {
-    if (this.#stopped || this.#retryTimer === null) return;
+    if (this.#stopped || (this.#retryTimer === null && !this.#signedOut)) return;
+    this.#signedOut = false;
     this.#clearRetry();
     this.#attempt = 0;
     this.#connect();
@@ -99,6 +103,15 @@ export class WsClient {
   onEvent(listener: (event: WsEvent) => void): () => void {
     this.#eventListeners.add(listener);
     return () => this.#eventListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the gateway's reason (the tor-server's line) when it closes the socket
+   * because the sign-in was refused; the socket then waits for reconnectNow(). Returns the unsubscribe function.
+   */
+  onSignedOut(listener: (reason: string) => void): () => void {
+    this.#signedOutListeners.add(listener);
+    return () => this.#signedOutListeners.delete(listener);
   }
 
   /** Replaces the socket at once (the keep-alive found it dead): pending requests fail, a new one opens. */
@@ -170,12 +183,18 @@ export class WsClient {
     };
     // 'error' is always followed by 'close', where the reconnection happens.
     socket.onerror = () => {};
-    socket.onclose = () => {
+    socket.onclose = (event: CloseEvent) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
       this.#failPending(CONNECTION_LOST);
       if (this.#stopped) return;
       this.#setState('closed');
+      // Retrying cannot help until the user signs in again.
+      if (event.code === WS_CLOSE_SIGNED_OUT) {
+        this.#signedOut = true;
+        for (const listener of this.#signedOutListeners) listener(event.reason);
+        return;
+      }
       this.#scheduleRetry();
     };
   }

@@ -79,6 +79,9 @@ export function startLiveSync({ client, connection, files, session, clock }: Liv
     }),
   );
 
+  // The tor-server refused this user's sign-in (token revoked or expired): the sign-in comes back.
+  stops.push(client.onSignedOut((reason) => session.end(reason)));
+
   const onVisible = () => {
     if (document.visibilityState !== 'visible') return;
     clock.tick();

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Scope, scratchDir, spawnGateway, spawnTorServer, type GatewayProcess, type TorServerProcess } from 'test-support';
+import type { AccessLevel } from 'gateway/api';
+import { runNode, Scope, scratchDir, spawnGateway, spawnTorServer, TOR_SERVER_BIN, type GatewayProcess, type TorServerProcess } from 'test-support';
 import { WEB_DIST, requireBuilt } from './processes.js';
 
 /** A real tor-server and gateway on port 0 over a scratch folder seeded with `files`. */
@@ -22,6 +23,15 @@ export interface Stack {
   stopGateway(): Promise<void>;
   /** Starts the gateway again on the same port. */
   restartGateway(): Promise<void>;
+  /**
+   * Runs `tor-server token <words...>` on the stack's state folder (as an operator would, while
+   * the server runs) and returns what it printed; fails when it fails. Needs `auth`.
+   */
+  tokenAdmin(...words: string[]): Promise<string>;
+  /** The tokens of `options.tokens`, by label. */
+  tokens: Record<string, string>;
+  /** Makes a token with `token add` and returns it (`tft_...`). Needs `auth`. */
+  addToken(label: string, access: AccessLevel, ...more: string[]): Promise<string>;
   /** Everything the two processes printed, for failure reports. */
   logs(): string;
   close(): Promise<void>;
@@ -30,14 +40,35 @@ export interface Stack {
 export interface StackOptions {
   /** Extra tor-server flags, kept across restarts (`['--open-access', 'admin']`). */
   torServerArgs?: readonly string[];
+  /** Sign-in required (`--auth required`), with tokens in a scratch `--state-dir`. */
+  auth?: boolean;
+  /** Tokens made (with `token add`) before the tor-server starts, by label; needs `auth`. */
+  tokens?: Record<string, AccessLevel>;
 }
+
+/** A token as `token add` prints it. */
+const TOKEN_LINE = /^tft_\S+$/m;
 
 /** Starts the stack; close() stops both processes and removes the folder. */
 export async function startStack(files: Record<string, Buffer | string> = {}, options: StackOptions = {}): Promise<Stack> {
   requireBuilt();
-  const torServerArgs = [...(options.torServerArgs ?? [])];
   // Owns the folder and every process the stack starts, restarts included.
   const scope = new Scope();
+  const stateDir = options.auth ? path.join(await scratchDir(scope, 'tft-web-e2e-state-'), 'state') : undefined;
+  const torServerArgs = [...(stateDir ? ['--auth', 'required', '--state-dir', stateDir] : []), ...(options.torServerArgs ?? [])];
+  const tokenAdmin = async (...words: string[]) => {
+    if (!stateDir) throw new Error('tokenAdmin needs a stack started with auth: true');
+    const run = await runNode(scope, TOR_SERVER_BIN, { args: ['token', ...words, '--state-dir', stateDir] });
+    if (run.code !== 0) throw new Error(`tor-server token ${words.join(' ')} failed (${run.code}): ${run.stdout}${run.stderr}`);
+    return run.stdout;
+  };
+  const addToken = async (label: string, access: AccessLevel, ...more: string[]) => {
+    const printed = await tokenAdmin('add', label, '--access', access, ...more);
+    const token = TOKEN_LINE.exec(printed)?.[0];
+    if (!token) throw new Error(`token add printed no token: ${printed}`);
+    return token;
+  };
+  const tokens: Record<string, string> = {};
   const startGateway = (port?: number) => spawnGateway(scope, { torPort, port, webDir: WEB_DIST });
   let tor: TorServerProcess;
   let gateway: GatewayProcess;
@@ -46,6 +77,7 @@ export async function startStack(files: Record<string, Buffer | string> = {}, op
   try {
     dir = await scratchDir(scope, 'tft-web-e2e-');
     for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+    for (const [label, access] of Object.entries(options.tokens ?? {})) tokens[label] = await addToken(label, access);
     tor = await spawnTorServer(scope, { dir, args: torServerArgs });
     torPort = tor.port;
     gateway = await startGateway();
@@ -73,6 +105,9 @@ export async function startStack(files: Record<string, Buffer | string> = {}, op
     thawTorServer() {
       tor.child.kill('SIGCONT');
     },
+    tokenAdmin,
+    tokens,
+    addToken,
     async stopGateway() {
       await gateway.stop();
       earlierLogs += gateway.output();

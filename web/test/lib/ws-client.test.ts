@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { WAIT_MS, eventually, within } from 'test-support';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { WsRequest } from 'gateway/api';
+import { WS_CLOSE_SIGNED_OUT, type WsRequest } from 'gateway/api';
 import { WebErrorCode, type WebError } from '../../src/lib/errors.js';
 import { socketUrl, WsClient, type SocketState, type WebSocketClass } from '../../src/lib/ws-client.js';
 
@@ -239,6 +239,33 @@ describe('WsClient', () => {
 });
 
 describe('socketUrl', () => {
+  it('a close for a refused sign-in is reported with its reason, and waits for reconnectNow() instead of retrying', async () => {
+    let connections = 0;
+    let refuse = true;
+    const { server, url } = await startServer(echoFiles);
+    servers.push(server);
+    server.on('connection', (socket) => {
+      connections += 1;
+      if (refuse) socket.close(WS_CLOSE_SIGNED_OUT, 'Invalid token');
+    });
+    const client = newClient(url);
+    const reasons: string[] = [];
+    client.onSignedOut((reason) => reasons.push(reason));
+    client.start();
+    await eventually(() => reasons.length === 1, 'the sign-out to be reported');
+    assert.deepEqual(reasons, ['Invalid token']);
+    assert.equal(client.state, 'closed');
+    // Many backoff steps later, still one connection: nothing retried on its own.
+    await new Promise((resolve) => setTimeout(resolve, FAST_BACKOFF.maxMs * 3));
+    assert.equal(connections, 1);
+
+    refuse = false;
+    client.reconnectNow();
+    await waitForState(client, 'open');
+    assert.deepEqual((await client.show()).files, files);
+    assert.equal(connections, 2);
+  });
+
   it('uses ws: for http pages and wss: for https pages', () => {
     assert.equal(socketUrl({ protocol: 'http:', host: '127.0.0.1:8080' }), 'ws://127.0.0.1:8080/api/ws');
     assert.equal(socketUrl({ protocol: 'https:', host: 'files.example' }), 'wss://files.example/api/ws');
