@@ -82,6 +82,8 @@ export interface AppOptions {
   wsMaxUnsentChanges?: number;
   /** Recent changes kept for browsers resuming with `since`. Default 1024. */
   changeRingSize?: number;
+  /** A signed-in user's change feed is closed this long after their last WebSocket session left. Default 10 s. */
+  changeFeedLingerMs?: number;
   /** Where the gateway's Prometheus metrics go; default a registry of its own (served by main.ts with --metrics-port). */
   metricsRegistry?: Registry;
 }
@@ -159,6 +161,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     queueTimeoutMs: options.upstreamQueueTimeoutMs,
     maxIdentities: options.maxIdentities,
     ringSize: options.changeRingSize,
+    feedLingerMs: options.changeFeedLingerMs,
     minBackoffMs: options.wsMinBackoffMs,
     maxBackoffMs: options.wsMaxBackoffMs,
   });

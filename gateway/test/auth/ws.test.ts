@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { SIGN_IN_FIRST, SignInRefusal, TOKEN_REVOKED } from 'tor-server/protocol';
-import { WAIT_MS, within } from 'test-support';
+import { WAIT_MS, eventually, within } from 'test-support';
 import { WS_CLOSE_SIGNED_OUT, filePath, type WsServerMessage } from '../../src/api/index.js';
 import { WsProbe, listen, replyOf } from '../helpers.js';
 import { sessionCookie, startAuthStack } from '../auth-helpers.js';
@@ -16,7 +16,7 @@ async function closeOf(probe: WsProbe): Promise<{ code: number; reason: string }
 }
 
 test('each user\'s WebSocket lists and hears what its token may see: a token limited to one file gets only that file, and no feed of the others', async (t) => {
-  const stack = await startAuthStack(t, { files: { 'a.txt': 'alpha', 'b.txt': 'beta' } });
+  const stack = await startAuthStack(t, { files: { 'a.txt': 'alpha', 'b.txt': 'beta' }, app: { changeFeedLingerMs: 50 } });
   const url = await listen(stack.app);
   const admin = await stack.addToken('ada', 'admin');
   const limited = await stack.addToken('oscar', 'read', '--only', 'a.txt');
@@ -41,6 +41,9 @@ test('each user\'s WebSocket lists and hears what its token may see: a token lim
   assert.equal(limitedWs.messages.filter(isChange).length, 0);
   // Two users, two feeds: the gateway never hands one user's feed to another.
   assert.equal(stack.app.identities.feedConnections, 1);
+  // The user's last session gone, its feed goes too.
+  await adminWs.close();
+  await eventually(() => stack.app.identities.feedConnections === 0, 'the feed of a user without sessions to close');
 });
 
 test('revoking a token ends its WebSocket sessions with WS_CLOSE_SIGNED_OUT and the tor-server\'s line', async (t) => {
