@@ -93,7 +93,12 @@ export type WsEvent =
   /** The gateway's TFTCP link went up or down. */
   | { event: 'upstream'; connected: boolean }
   /** One change to the files, by anyone (every change, in seq order). */
-  | { event: 'files-changed'; change: FileChange };
+  | { event: 'files-changed'; change: FileChange }
+  /**
+   * Sent once, after `upstream`, to a session the gateway cannot give live changes (it follows as
+   * many signed-in users as it may): no `files-changed` will come; list again to see changes.
+   */
+  | { event: 'no-live-changes'; reason: string };
 
 export type WsServerMessage = WsReply | WsEvent;
 

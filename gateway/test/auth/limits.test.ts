@@ -7,7 +7,10 @@ import { ApiPath } from '../../src/api/index.js';
 import { listen } from '../helpers.js';
 import { startAuthStack } from '../auth-helpers.js';
 
-const WRONG_TOKEN = 'tft_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+/** A token of the right shape the tor-server never made; `n` makes each one different (the gateway remembers a refused one for a few seconds). */
+function wrongToken(n: number): string {
+  return `tft_${n.toString(16).padStart(8, '0')}_${'A'.repeat(43)}`;
+}
 
 /** POSTs a sign-in from `localAddress` (any 127.x address reaches the gateway on 127.0.0.1). */
 function signIn(baseUrl: string, token: string, localAddress: string): Promise<{ status: number; body: { error?: string }; retryAfter?: string }> {
@@ -28,14 +31,14 @@ test('failed sign-ins are limited by the browser\'s address, not the gateway\'s:
   const url = await listen(stack.app);
   const token = await stack.addToken('alice', 'write');
   // The tor-server allows 10 failures a minute per address; the 11th attempt is refused unlooked.
-  for (let i = 0; i < 10; i++) assert.deepEqual(await signIn(url, WRONG_TOKEN, '127.0.0.2'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
+  for (let i = 0; i < 10; i++) assert.deepEqual(await signIn(url, wrongToken(i), '127.0.0.2'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
   const limited = await signIn(url, token, '127.0.0.2');
   assert.equal(limited.status, 429);
   const seconds = /^Too many attempts: retry in (\d+) s$/.exec(limited.body.error ?? '')?.[1];
   assert.ok(seconds, limited.body.error);
   assert.equal(limited.retryAfter, seconds);
   // Another browser behind the same gateway is not held back by the first one's failures.
-  assert.deepEqual(await signIn(url, WRONG_TOKEN, '127.0.0.3'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
+  assert.deepEqual(await signIn(url, wrongToken(10), '127.0.0.3'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
   assert.deepEqual(await signIn(url, token, '127.0.0.3'), { status: 200, body: { access: 'write', label: 'alice' } });
 });
 
