@@ -63,6 +63,8 @@ export interface AppOptions {
   maxChangeFeeds?: number;
   /** Sign-ins of tokens not yet accepted that one end-user address may have under way at once; more wait their turn. Default 4. */
   maxSignInsPerAddress?: number;
+  /** The tor-server's `Invalid token` for a token is answered from memory this long (no connection). Default 5 s. */
+  refusedTokenMs?: number;
   /** Downloads and uploads one client address may have under way (or waiting) at once; beyond, 429. Default 16. */
   maxTransfersPerAddress?: number;
   /** How long a request waits for a free TFTCP connection before a 503. Default 30 s. */
@@ -180,6 +182,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     queueTimeoutMs: options.upstreamQueueTimeoutMs,
     maxIdentities: options.maxIdentities,
     maxFeeds: options.maxChangeFeeds ?? Math.max(1, Math.floor(upstream.maxConnections / FEED_SHARE_DIVISOR)),
+    refusedTokenMs: options.refusedTokenMs,
     signIns: { ...(options.maxSignInsPerAddress !== undefined && { perAddress: options.maxSignInsPerAddress }) },
     ringSize: options.changeRingSize,
     feedLingerMs: options.changeFeedLingerMs,
