@@ -55,6 +55,8 @@ export interface AppOptions {
   maxUpstream?: number;
   /** Signed-in users (tokens) kept at once, each with pools of its own. Default 10,000. */
   maxIdentities?: number;
+  /** A signed-in user with no connection, no WebSocket and no request under way is forgotten after this long. Default 15 s. */
+  identityIdleMs?: number;
   /**
    * Change feeds of signed-in users at once, each holding a TFTCP connection while the user has
    * a WebSocket open; beyond, a new user's WebSocket goes without live changes. Default a
@@ -181,6 +183,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     poolSize,
     queueTimeoutMs: options.upstreamQueueTimeoutMs,
     maxIdentities: options.maxIdentities,
+    idleMs: options.identityIdleMs,
     maxFeeds: options.maxChangeFeeds ?? Math.max(1, Math.floor(upstream.maxConnections / FEED_SHARE_DIVISOR)),
     refusedTokenMs: options.refusedTokenMs,
     signIns: { ...(options.maxSignInsPerAddress !== undefined && { perAddress: options.maxSignInsPerAddress }) },
