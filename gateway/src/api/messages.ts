@@ -90,15 +90,14 @@ export type WsReply = WsAnswers[WsCommand] | WsErrorReply;
 
 /** Gateway → browser, unprompted. */
 export type WsEvent =
-  /** The gateway's TFTCP link went up or down. */
-  | { event: 'upstream'; connected: boolean }
-  /** One change to the files, by anyone (every change, in seq order). */
-  | { event: 'files-changed'; change: FileChange }
   /**
-   * Sent once, after `upstream`, to a session the gateway cannot give live changes (it follows as
-   * many signed-in users as it may): no `files-changed` will come; list again to see changes.
+   * The gateway's TFTCP link went up or down. `liveChanges: false` (with `reason`) on a session
+   * the gateway cannot give live changes (it follows as many signed-in users as it may): no
+   * `files-changed` will come to it; list again to see changes, or reconnect later.
    */
-  | { event: 'no-live-changes'; reason: string };
+  | { event: 'upstream'; connected: boolean; liveChanges?: false; reason?: string }
+  /** One change to the files, by anyone (every change, in seq order). */
+  | { event: 'files-changed'; change: FileChange };
 
 export type WsServerMessage = WsReply | WsEvent;
 

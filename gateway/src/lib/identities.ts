@@ -144,12 +144,18 @@ export class Identities {
    */
   forRequest(request: FastifyRequest): Identity {
     const found = requestToken(request, this.#options.parseCookie);
-    if (!found) return this.#use(request, this.#touch(this.anonymous), false);
+    if (!found) {
+      this.#use(request, this.#touch(this.anonymous), false);
+      return this.anonymous;
+    }
     if (!isTokenShaped(found.token)) {
+      // Remembered all the same: the 401 clears a cookie that holds no token.
       this.#use(request, undefined, found.fromCookie);
       throw invalidToken();
     }
-    return this.#use(request, this.forToken(found.token), found.fromCookie);
+    const identity = this.forToken(found.token);
+    this.#use(request, identity, found.fromCookie);
+    return identity;
   }
 
   /** The identity of a token (a share link's, a sign-in's), made when new; a token the tor-server just refused is 401 at once. */
@@ -171,7 +177,9 @@ export class Identities {
    */
   forRequestToken(request: FastifyRequest, token: string): Identity {
     if (!isTokenShaped(token)) throw invalidToken();
-    return this.#use(request, this.forToken(token), false);
+    const identity = this.forToken(token);
+    this.#use(request, identity, false);
+    return identity;
   }
 
   /** The request no longer holds its identity (a WebSocket once its session has joined). */
@@ -239,23 +247,22 @@ export class Identities {
   }
 
   /** Counts `request` on `identity` until its response closes (once per request). */
-  #use(request: FastifyRequest, identity: Identity | undefined, fromCookie: boolean): Identity {
+  #use(request: FastifyRequest, identity: Identity | undefined, fromCookie: boolean): void {
     const before = this.#requests.get(request);
-    if (before?.identity === identity && identity) return identity;
+    if (before && before.identity === identity) return;
     before?.release();
-    let released = identity === undefined;
+    let held = identity !== undefined;
     const release = () => {
-      if (released) return;
-      released = true;
-      identity!.requests--;
-      identity!.lastUsed = Date.now();
+      if (!held || !identity) return;
+      held = false;
+      identity.requests--;
+      identity.lastUsed = Date.now();
     };
     if (identity) identity.requests++;
     this.#requests.set(request, { identity, fromCookie, release });
     const reply = this.#replies.get(request);
     if (reply?.raw.destroyed) release();
     else reply?.raw.once('close', release);
-    return identity!;
   }
 
   /** Marks an identity used just now: it moves to the end of the line idle connections are taken from. */

@@ -12,7 +12,7 @@ import { parseWsRequest } from './parse-request.js';
 export interface SessionOptions {
   pool: CommandPool;
   link: UpstreamLink;
-  /** The user's change feed; undefined when every feed slot is taken (the session then gets no live changes, and is told so). */
+  /** The user's change feed; undefined when every feed slot is taken (the session then gets no live changes, and its `upstream` events say so). */
   feed: ChangeFeed | undefined;
   /** The browser's address, named on any connection opened for its commands. */
   clientAddress: string;
@@ -34,7 +34,7 @@ export interface SessionOptions {
 // RFC 6455 close reasons are at most 123 bytes of UTF-8.
 const MAX_CLOSE_REASON_BYTES = 123;
 
-/** What a session without a change feed is told (the `no-live-changes` event). */
+/** What a session without a change feed is told (with `liveChanges: false` on its `upstream` events). */
 export const NO_FEED_REASON = 'live changes are unavailable: the gateway is following as many users as it may; list again to see changes, or reload later';
 
 /** Close code when the gateway ends a session for a reason of policy (RFC 6455). */
@@ -107,7 +107,6 @@ export class WsSession {
       ([connected]) => this.#announce(connected),
       () => this.#announce(false),
     );
-    if (!this.#options.feed) this.#queue = this.#queue.then(() => this.#send({ event: 'no-live-changes', reason: NO_FEED_REASON }));
   }
 
   /** The tor-server refused this user's sign-in: the browser is told why (WS_CLOSE_SIGNED_OUT, the reply line) and the session ends. */
@@ -209,7 +208,7 @@ export class WsSession {
   #announce(connected: boolean): void {
     if (this.#announced === connected) return;
     this.#announced = connected;
-    this.#send({ event: 'upstream', connected });
+    this.#send({ event: 'upstream', connected, ...(!this.#options.feed && { liveChanges: false, reason: NO_FEED_REASON }) });
   }
 
   /** Sends one change; a session too far behind gets one resync instead, once it has caught up. */
