@@ -40,6 +40,7 @@ export const ANONYMOUS = 'anonymous';
 
 const DEFAULT_MAX_IDENTITIES = 10_000;
 const DEFAULT_IDLE_MS = 15_000;
+const MAX_RESPONSE_CLOSE_LISTENERS = 32;
 
 /** What a request used: its identity (none when its token was refused unlooked), whether the token came in the cookie, and how its count ends. */
 interface RequestUse {
@@ -134,6 +135,9 @@ export class Identities {
   /** An onRequest hook: remembers each request's reply, so that a request counts on its identity until its response closes. */
   readonly onRequest: onRequestHookHandler = (request, reply, done) => {
     this.#replies.set(request, reply);
+    // A download's response has a dozen 'close' listeners, each of its own owner (the stream
+    // pipeline, the transfer count, the metrics, the user count...): not a leak to warn of.
+    reply.raw.setMaxListeners(MAX_RESPONSE_CLOSE_LISTENERS);
     done();
   };
 
