@@ -16,6 +16,7 @@ import { DEFAULT_SECURITY_HEADERS, HSTS_HEADER, sendsHsts } from './lib/security
 import type { TransferPool } from './lib/transfer-pool.js';
 import { Identities } from './lib/identities.js';
 import { DEFAULT_MAX_TRANSFERS_PER_ADDRESS, TransferLimit } from './lib/transfer-limit.js';
+import { redactTokens } from './lib/token-id.js';
 import { Upstream } from './lib/upstream.js';
 import { UpstreamLink } from './lib/upstream-link.js';
 import type { ErrorResponse } from './api/index.js';
@@ -54,6 +55,18 @@ export interface AppOptions {
   maxUpstream?: number;
   /** Signed-in users (tokens) kept at once, each with pools of its own. Default 10,000. */
   maxIdentities?: number;
+  /** A signed-in user with no connection, no WebSocket and no request under way is forgotten after this long. Default 15 s. */
+  identityIdleMs?: number;
+  /**
+   * Change feeds of signed-in users at once, each holding a TFTCP connection while the user has
+   * a WebSocket open; beyond, a new user's WebSocket goes without live changes. Default a
+   * quarter of maxUpstream (at least 1), so feeds never take the slots commands and transfers need.
+   */
+  maxChangeFeeds?: number;
+  /** Sign-ins of tokens not yet accepted that one end-user address may have under way at once; more wait their turn. Default 4. */
+  maxSignInsPerAddress?: number;
+  /** The tor-server's `Invalid token` for a token is answered from memory this long (no connection). Default 5 s. */
+  refusedTokenMs?: number;
   /** Downloads and uploads one client address may have under way (or waiting) at once; beyond, 429. Default 16. */
   maxTransfersPerAddress?: number;
   /** How long a request waits for a free TFTCP connection before a 503. Default 30 s. */
@@ -82,6 +95,8 @@ export interface AppOptions {
   wsMaxUnsentChanges?: number;
   /** Recent changes kept for browsers resuming with `since`. Default 1024. */
   changeRingSize?: number;
+  /** A signed-in user's change feed is closed this long after their last WebSocket session left. Default 10 s. */
+  changeFeedLingerMs?: number;
   /** Where the gateway's Prometheus metrics go; default a registry of its own (served by main.ts with --metrics-port). */
   metricsRegistry?: Registry;
 }
@@ -117,6 +132,15 @@ const FILE_HEADERS = ['content-disposition', 'content-length', 'etag', 'last-mod
 // A browser finishes its handshake in milliseconds; Node's default (120 s) lets idle sockets pile up.
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+// Signed-in users' change feeds get this share of maxUpstream by default: with each such user's
+// command pool keeping one connection too, half the slots stay for commands and transfers.
+const FEED_SHARE_DIVISOR = 4;
+
+/** Fastify's request log fields, with any token in the URL cut down to its public id. */
+function serializeRequest(request: FastifyRequest) {
+  return { method: request.method, url: redactTokens(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort };
+}
+
 // File names are up to 255 bytes of UTF-8, i.e. up to 765 characters percent-encoded.
 const MAX_PARAM_LENGTH = 1024;
 
@@ -129,7 +153,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // Fastify types an HTTPS instance apart from an HTTP one; every route here works on both.
   const app = Fastify({
     ...(options.https && { https: { ...options.https, minVersion: MIN_TLS_VERSION, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS } }),
-    logger: { level: options.logLevel ?? 'warn' },
+    // Share links carry their token in the path: logs name it by its public id only.
+    logger: { level: options.logLevel ?? 'warn', serializers: { req: serializeRequest } },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's own answer to a URL it cannot decode carries no hooks: answer it here.
     frameworkErrors: (error, request, reply) =>
@@ -158,7 +183,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     poolSize,
     queueTimeoutMs: options.upstreamQueueTimeoutMs,
     maxIdentities: options.maxIdentities,
+    idleMs: options.identityIdleMs,
+    maxFeeds: options.maxChangeFeeds ?? Math.max(1, Math.floor(upstream.maxConnections / FEED_SHARE_DIVISOR)),
+    refusedTokenMs: options.refusedTokenMs,
+    signIns: { ...(options.maxSignInsPerAddress !== undefined && { perAddress: options.maxSignInsPerAddress }) },
     ringSize: options.changeRingSize,
+    feedLingerMs: options.changeFeedLingerMs,
     minBackoffMs: options.wsMinBackoffMs,
     maxBackoffMs: options.wsMaxBackoffMs,
   });
@@ -180,23 +210,27 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // First of all, for every route, the WebSocket and the 404s alike: is this our host at all?
   app.addHook('onRequest', hosts.hook());
+  app.addHook('onRequest', identities.onRequest);
 
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
 
   function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const failure = asGatewayError(error);
     metrics.answeredWith(failure.code);
+    // A message may quote the path, and a share link's path is its token.
+    const logged = redactTokens(failure.message);
     if (isClientGone(error, request)) request.log.info({ code: (error as { code?: string }).code ?? failure.code }, 'the client went away');
-    else if (upstream.shuttingDown) request.log.info({ code: failure.code }, `cut by the shutdown: ${failure.message}`);
-    else if (failure.statusCode < 500) request.log.info({ code: failure.code }, failure.message);
-    else if (failure.code !== 'GW_ERR_INTERNAL') request.log.warn({ code: failure.code }, failure.message);
+    else if (upstream.shuttingDown) request.log.info({ code: failure.code }, `cut by the shutdown: ${logged}`);
+    else if (failure.statusCode < 500) request.log.info({ code: failure.code }, logged);
+    else if (failure.code !== 'GW_ERR_INTERNAL') request.log.warn({ code: failure.code }, logged);
     else request.log.error({ err: error, code: failure.code }, failure.message);
     for (const header of FILE_HEADERS) reply.removeHeader(header);
     if (failure.statusCode !== 416) reply.removeHeader('content-range');
     // A body we did not read would be drained byte by byte before the next request: close instead.
     if (!request.raw.complete && !isUpgrade(request)) closeAfterResponse(request, reply);
     // The tor-server refused the request's sign-in: that user's sessions end, a dead cookie goes.
-    if (failure.statusCode === 401) identities.refused(request, reply, failure.message);
+    // A 401 of the gateway's own (none other is made) would end nobody.
+    if (failure.signInRefused) identities.refused(request, reply, failure.message);
     if (failure.retryAfterSeconds !== undefined) reply.header('retry-after', failure.retryAfterSeconds);
     const body: ErrorResponse = { error: failure.message };
     // The GW_ERR_CLIENT_GONE status (499) is never seen; any status is as good for nobody.
@@ -243,7 +277,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(fileChangesRoutes, { identities, origins });
   app.register(sessionRoutes, { identities, origins });
   app.register(sharesRoutes, { identities, origins });
-  app.register(sharedFileRoutes, { identities, digests, transfers });
+  app.register(sharedFileRoutes, { identities, digests, transfers, origins });
   app.register(wsRoutes, {
     identities,
     link,

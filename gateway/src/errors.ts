@@ -1,5 +1,5 @@
 import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError, type RefusalKind } from 'tor-server/client';
-import { ErrorKind, SignInRefusal } from 'tor-server/protocol';
+import { ErrorKind, SHARE_USED_UP, SignInRefusal } from 'tor-server/protocol';
 
 /**
  * How the gateway's size-mismatch answers begin. It is the gateway's own kind, in the style of
@@ -26,6 +26,8 @@ export const GatewayErrors = {
   GW_ERR_RANGE_NOT_SATISFIABLE: 416,
   GW_ERR_MISDIRECTED: 421,
   GW_ERR_TOO_MANY_TRANSFERS: 429,
+  /** Too many sign-ins of tokens not yet known good from one address under way at once (and Retry-After). */
+  GW_ERR_TOO_MANY_SIGN_INS: 429,
   /** Too many failed sign-ins from the user's address (`Too many attempts: retry in N s`, and Retry-After). */
   GW_ERR_TOO_MANY_ATTEMPTS: 429,
   /** The client left before the answer; nothing is sent (nginx logs these as 499). */
@@ -47,12 +49,18 @@ export class GatewayError extends Error {
   readonly statusCode: number;
   /** Sent as Retry-After (seconds) when set. */
   readonly retryAfterSeconds: number | undefined;
-  constructor(code: GatewayErrorCode, message: string, options?: ErrorOptions & { statusCode?: number; retryAfterSeconds?: number }) {
+  /**
+   * True when the token of the request is dead for good (the tor-server refused its sign-in, or
+   * it cannot be a token at all): only then does a 401 clear the session cookie and end the user.
+   */
+  readonly signInRefused: boolean;
+  constructor(code: GatewayErrorCode, message: string, options?: ErrorOptions & { statusCode?: number; retryAfterSeconds?: number; signInRefused?: boolean }) {
     super(message, options);
     this.code = code;
     // Only client errors raised by Fastify itself carry a status outside the catalogue (405, 406...).
     this.statusCode = options?.statusCode ?? GatewayErrors[code];
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.signInRefused = options?.signInRefused ?? false;
   }
 }
 
@@ -104,6 +112,14 @@ export function endsSignIn(kind: RefusalKind): boolean {
   return codeForRefusal(kind) === 'GW_ERR_UNAUTHORIZED';
 }
 
+/**
+ * True for a refusal after which the tor-server has signed the connection out (its token was
+ * revoked or expired, or a share link is used up): the connection must never serve again.
+ */
+export function signsOut(error: unknown): boolean {
+  return error instanceof TftcpReplyError && (endsSignIn(error.kind) || error.reply === SHARE_USED_UP);
+}
+
 /** HTTP status for a TFTCP refusal. */
 export function statusForRefusal(kind: RefusalKind): number {
   return GatewayErrors[codeForRefusal(kind)];
@@ -126,7 +142,9 @@ export function asGatewayError(error: unknown): GatewayError {
     const detail = `${error.fileName} was announced as ${error.announced} bytes but ${arrived} arrived; nothing was stored`;
     return new GatewayError('GW_ERR_SIZE_MISMATCH', `${SIZE_MISMATCH}: ${detail}`, { cause: error });
   }
-  if (error instanceof TftcpReplyError) return new GatewayError(codeForRefusal(error.kind), error.reply, { cause: error, retryAfterSeconds: error.retryAfterSeconds });
+  if (error instanceof TftcpReplyError) {
+    return new GatewayError(codeForRefusal(error.kind), error.reply, { cause: error, retryAfterSeconds: error.retryAfterSeconds, signInRefused: endsSignIn(error.kind) });
+  }
   if (error instanceof TftcpConnectionError || error instanceof TftcpProtocolError) {
     return new GatewayError('GW_ERR_UPSTREAM_FAILED', `the tor-server connection failed: ${error.message}`, { cause: error });
   }

@@ -10,6 +10,8 @@ export class TftcpProxy {
   readonly server: net.Server;
   /** The first word of every command line, in the order they arrived. */
   readonly commands: string[] = [];
+  /** Every command line whole, in the order they arrived. */
+  readonly lines: string[] = [];
   /** Connections accepted so far. */
   connections = 0;
   readonly #sockets = new Set<net.Socket>();
@@ -62,7 +64,9 @@ export class TftcpProxy {
     client.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
       for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
-        this.commands.push(pending.slice(0, end).replace(/\r$/, '').split(/[ \t]/)[0]!);
+        const line = pending.slice(0, end).replace(/\r$/, '');
+        this.lines.push(line);
+        this.commands.push(line.split(/[ \t]/)[0]!);
         pending = pending.slice(end + 1);
       }
     });

@@ -90,8 +90,12 @@ export type WsReply = WsAnswers[WsCommand] | WsErrorReply;
 
 /** Gateway → browser, unprompted. */
 export type WsEvent =
-  /** The gateway's TFTCP link went up or down. */
-  | { event: 'upstream'; connected: boolean }
+  /**
+   * The gateway's TFTCP link went up or down. `liveChanges: false` (with `reason`) on a session
+   * the gateway cannot give live changes (it follows as many signed-in users as it may): no
+   * `files-changed` will come to it; list again to see changes, or reconnect later.
+   */
+  | { event: 'upstream'; connected: boolean; liveChanges?: false; reason?: string }
   /** One change to the files, by anyone (every change, in seq order). */
   | { event: 'files-changed'; change: FileChange };
 

@@ -17,6 +17,8 @@ export interface ChangeFeedOptions {
   /** Retry bounds while the tor-server is down. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The end-user address of the session that started it, named on its connections. */
+  clientAddress?: string;
 }
 
 interface ChangeFeedEvents {
@@ -118,7 +120,7 @@ export class ChangeFeed extends EventEmitter<ChangeFeedEvents> {
     while (!this.#closed) {
       let retryAfterMs = 0;
       try {
-        this.#client = await upstream.connect({ pooled: true });
+        this.#client = await upstream.connect({ pooled: true, clientAddress: this.#options.clientAddress });
         if (this.#closed) break;
         const watch = await this.#client.watch(this.#position);
         this.#setSubscribed(true, watch.seq);

@@ -1,8 +1,14 @@
 import type { FastifyReply } from 'fastify';
 
+// One signal per response, however many steps of its route ask: each would be a 'close' listener.
+const signals = new WeakMap<FastifyReply, AbortSignal>();
+
 /** Aborts when the client goes away before its response is complete (to leave a line it waits in). */
 export function clientGoneSignal(reply: FastifyReply): AbortSignal {
+  const known = signals.get(reply);
+  if (known) return known;
   const controller = new AbortController();
+  signals.set(reply, controller.signal);
   const response = reply.raw;
   if (response.destroyed) controller.abort();
   else response.once('close', () => {

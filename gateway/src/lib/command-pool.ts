@@ -1,5 +1,5 @@
 import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
-import { GatewayError } from '../errors.js';
+import { GatewayError, signsOut } from '../errors.js';
 import { diedWhileIdle } from './died-while-idle.js';
 import type { ConnectOptions, Connector } from './upstream.js';
 import { WaitLine } from './wait-line.js';
@@ -72,13 +72,13 @@ export class CommandPool {
 
   /** Runs one command on a pooled connection; TFTCP refusals and connection errors reach the caller. */
   async run<T>(task: (client: TftcpClient) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
-    const lease = await this.#lease(options.signal, false);
+    const lease = await this.#lease(options, false);
     try {
       return await this.#runOn(lease.client, task);
     } catch (error) {
       // Only a connection that sat idle can have died unnoticed; a fresh one failing is news.
       if (!lease.reused || !diedWhileIdle(error)) throw error;
-      const fresh = await this.#lease(options.signal, true);
+      const fresh = await this.#lease(options, true);
       return await this.#runOn(fresh.client, task);
     }
   }
@@ -96,8 +96,9 @@ export class CommandPool {
     try {
       result = await task(client);
     } catch (error) {
-      // After a plain refusal the connection is still in step; after anything else it may not be.
-      if (error instanceof TftcpReplyError && !diedWhileIdle(error)) this.#giveBack(client);
+      // After a plain refusal the connection is still in step; after anything else it may not be,
+      // and after a refusal that signed it out it is no longer this user's.
+      if (error instanceof TftcpReplyError && !diedWhileIdle(error) && !signsOut(error)) this.#giveBack(client);
       else this.#upstream.discard(client);
       throw error;
     }
@@ -105,21 +106,22 @@ export class CommandPool {
     return result;
   }
 
-  #lease(signal: AbortSignal | undefined, fresh: boolean): Promise<Lease> {
+  #lease({ signal, clientAddress }: ConnectOptions, fresh: boolean): Promise<Lease> {
     if (this.#closed) return Promise.reject(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down'));
     if (!fresh) {
       const idle = this.#takeIdle();
       if (idle) return Promise.resolve({ client: idle, reused: true });
     }
-    if (this.#count < this.size && this.#waiting.length === 0) return this.#open(signal);
-    return this.#waiting.wait(signal);
+    if (this.#count < this.size && this.#waiting.length === 0) return this.#open(signal, clientAddress);
+    return this.#waiting.wait(signal, clientAddress);
   }
 
-  async #open(signal: AbortSignal | undefined): Promise<Lease> {
+  /** Opens a connection named for `clientAddress` (the request it is opened for). */
+  async #open(signal: AbortSignal | undefined, clientAddress: string | undefined): Promise<Lease> {
     this.#count++;
     let client: TftcpClient;
     try {
-      client = await this.#upstream.connect({ signal, pooled: true });
+      client = await this.#upstream.connect({ signal, pooled: true, clientAddress });
     } catch (error) {
       this.#count--;
       this.#serveWaiter();
@@ -150,7 +152,7 @@ export class CommandPool {
   /** Room for one more connection: open it for the first waiting command. */
   #serveWaiter(): void {
     if (this.#closed || this.#count >= this.size || this.#waiting.length === 0) return;
-    this.#waiting.serve(this.#open(undefined));
+    this.#waiting.serve(this.#open(undefined, this.#waiting.firstNote));
   }
 
   #takeIdle(): TftcpClient | undefined {

@@ -5,6 +5,7 @@ import { ErrorKind } from 'tor-server/protocol';
 import { GatewayError, endsSignIn } from '../errors.js';
 import { ChangeFeed } from './change-feed.js';
 import { CommandPool } from './command-pool.js';
+import type { SignInGate } from './sign-in-gate.js';
 import { TransferPool } from './transfer-pool.js';
 import type { ConnectOptions, Connector, SlotKind, Upstream } from './upstream.js';
 import type { UpstreamLink } from './upstream-link.js';
@@ -30,6 +31,10 @@ export interface IdentityOptions {
   naming: ClientNaming;
   /** Told when the tor-server refuses the token on the identity's own (its change feed): the registry ends it. */
   onRefused: (identity: Identity, reply: string) => void;
+  /** Turns per end-user address for sign-ins of a token not yet accepted. */
+  signInGate: SignInGate;
+  /** The bound on token change feeds: take() is false when none is free; give() returns one. */
+  feedSlots: FeedSlots;
   /** The command pool's size. */
   poolSize: number;
   queueTimeoutMs?: number;
@@ -42,12 +47,20 @@ export interface IdentityOptions {
   maxBackoffMs?: number;
 }
 
+/** A bound on change feeds, shared by every identity. */
+export interface FeedSlots {
+  take(): boolean;
+  give(): void;
+}
+
 interface IdentityEvents {
   /** The tor-server refused the token (its reply line): its sessions must sign in again. */
   refused: [reply: string];
 }
 
 const DEFAULT_FEED_LINGER_MS = 10_000;
+/** Hex digits of the token hash that logs name an identity by. */
+export const KEY_LOG_LENGTH = 12;
 
 /**
  * One user of the gateway as the tor-server knows them: a token, or nobody (the anonymous
@@ -60,12 +73,12 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
   readonly key: string;
   readonly commandPool: CommandPool;
   readonly transferPool: TransferPool;
-  /** The end user's address of the last request: named with `client` on the next connection. */
-  address: string | undefined;
   /** What the last sign-in answered. */
   signedIn: SignedIn | undefined;
   /** When a request or session last used it (Date.now()). */
   lastUsed = Date.now();
+  /** Requests being served with it now (Identities counts them): it is never dropped meanwhile. */
+  requests = 0;
   readonly #options: IdentityOptions;
   readonly #upstream: Upstream;
   readonly #reclaimers = new Map<() => boolean, SlotKind>();
@@ -74,7 +87,10 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
   #sessions = 0;
   /** Connections open or being opened for it. */
   #open = 0;
-  #closed = false;
+  /** Set once closed: what a later connect answers. */
+  #closedBecause: GatewayError | undefined;
+  /** The feed holds one of the shared feed slots. */
+  #feedSlot = false;
 
   constructor(options: IdentityOptions) {
     super();
@@ -85,7 +101,7 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
     this.#upstream = options.upstream;
     this.commandPool = new CommandPool({ upstream: this, size: options.poolSize, queueTimeoutMs: options.queueTimeoutMs, keepOne: () => this.#sessions > 0 });
     this.transferPool = new TransferPool({ upstream: this });
-    if (options.keepFeed) this.#feed = this.#newFeed();
+    if (options.keepFeed) this.#feed = this.#newFeed(undefined);
   }
 
   /** True for a user signed in with a token. */
@@ -116,9 +132,28 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
     return this.#upstream.pooledQueuedCount;
   }
 
-  /** Opens a connection on the Upstream, then names the user's address and signs in; a refused token fails it. */
+  /** True once closed (refused, set aside, or the gateway closing). */
+  get closed(): boolean {
+    return this.#closedBecause !== undefined;
+  }
+
+  /**
+   * Opens a connection on the Upstream, then names the end user's address (`clientAddress`,
+   * the request's own) and signs in; a refused token fails it. Until a sign-in of the token
+   * has been accepted, each one waits for a turn of its address (lib/sign-in-gate.ts).
+   */
   async connect(options: ConnectOptions = {}): Promise<TftcpClient> {
-    if (this.#closed) throw new GatewayError('GW_ERR_UNAUTHORIZED', 'this sign-in has ended; sign in again');
+    if (this.#closedBecause) throw this.#closedBecause;
+    const { token, signInGate } = this.#options;
+    const endTurn = token !== undefined && this.signedIn === undefined ? await signInGate.enter(options.clientAddress, options.signal) : undefined;
+    try {
+      return await this.#connectSignedIn(token, options);
+    } finally {
+      endTurn?.();
+    }
+  }
+
+  async #connectSignedIn(token: string | undefined, options: ConnectOptions): Promise<TftcpClient> {
     this.#open++;
     let client: TftcpClient;
     try {
@@ -128,15 +163,14 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
       throw error;
     }
     client.once('close', () => this.#open--);
-    const { token } = this.#options;
     if (token === undefined) return client;
     try {
-      await this.#nameClient(client);
+      await this.#nameClient(client, options.clientAddress);
       this.signedIn = await client.auth(token);
     } catch (error) {
       // After `Invalid token` the server closes anyway; after anything else the exchange is unknown.
       this.#upstream.discard(client);
-      if (error instanceof TftcpReplyError) this.#options.log.info({ identity: this.key, reply: error.reply }, 'the tor-server refused the sign-in');
+      if (error instanceof TftcpReplyError) this.#options.log.info({ identity: this.key.slice(0, KEY_LOG_LENGTH), reply: error.reply }, 'the tor-server refused the sign-in');
       throw error;
     }
     return client;
@@ -161,14 +195,18 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
     return false;
   }
 
-  /** A WebSocket session of this user opens: its change feed starts (or stays). */
-  join(): ChangeFeed {
+  /**
+   * A WebSocket session of this user opens (from `clientAddress`): its change feed starts (or
+   * stays). Undefined when the user has no feed and every feed slot is taken: the session then
+   * goes without live changes.
+   */
+  join(clientAddress: string): ChangeFeed | undefined {
     this.#sessions++;
     this.lastUsed = Date.now();
     clearTimeout(this.#feedTimer);
     this.#feedTimer = undefined;
-    this.#feed ??= this.#newFeed();
-    this.#feed.start();
+    if (!this.#feed && (this.#options.keepFeed || (this.#feedSlot = this.#options.feedSlots.take()))) this.#feed = this.#newFeed(clientAddress);
+    this.#feed?.start();
     return this.#feed;
   }
 
@@ -192,22 +230,25 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
   refuse(reply: string): void {
     this.emit('refused', reply);
     this.#dropFeed();
-    if (this.signsIn) this.close(new GatewayError('GW_ERR_UNAUTHORIZED', reply));
+    if (this.signsIn) this.close(new GatewayError('GW_ERR_UNAUTHORIZED', reply, { signInRefused: true }));
   }
 
-  /** Signs its idle connections out and ends its feed; waiting commands get `reason`. */
-  close(reason?: GatewayError): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  /**
+   * Signs its idle connections out and ends its feed; waiting commands, and any later
+   * connect, get `reason` (default: the gateway is shutting down).
+   */
+  close(reason: GatewayError = new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down')): void {
+    if (this.#closedBecause) return;
+    this.#closedBecause = reason;
     clearTimeout(this.#feedTimer);
-    this.#feed?.close();
+    this.#dropFeed();
     this.commandPool.close(reason);
     this.transferPool.close();
   }
 
-  #newFeed(): ChangeFeed {
+  #newFeed(clientAddress: string | undefined): ChangeFeed {
     const { link, log, ringSize, minBackoffMs, maxBackoffMs } = this.#options;
-    const feed = new ChangeFeed({ upstream: this, link, log, ringSize, minBackoffMs, maxBackoffMs });
+    const feed = new ChangeFeed({ upstream: this, link, log, ringSize, minBackoffMs, maxBackoffMs, clientAddress });
     feed.once('refused', (error) => {
       // Only a dead sign-in ends the sessions; a level or a file that allows no watch leaves them without events.
       if (endsSignIn(error.kind)) this.#options.onRefused(this, error.reply);
@@ -218,16 +259,18 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
   #dropFeed(): void {
     const feed = this.#feed;
     if (!feed) return;
-    this.#feed = this.#options.keepFeed ? this.#newFeed() : undefined;
+    this.#feed = this.#options.keepFeed && !this.#closedBecause ? this.#newFeed(undefined) : undefined;
     feed.close();
+    if (this.#feedSlot) this.#options.feedSlots.give();
+    this.#feedSlot = false;
   }
 
   /** `client <address>` for the tor-server's sign-in limit, unless it does not take it from this gateway. */
-  async #nameClient(client: TftcpClient): Promise<void> {
+  async #nameClient(client: TftcpClient, address: string | undefined): Promise<void> {
     const { naming, log } = this.#options;
-    if (this.address === undefined || (naming.refusedAt !== undefined && Date.now() - naming.refusedAt < NAMING_RETRY_MS)) return;
+    if (address === undefined || (naming.refusedAt !== undefined && Date.now() - naming.refusedAt < NAMING_RETRY_MS)) return;
     try {
-      await client.client(this.address);
+      await client.client(address);
     } catch (error) {
       if (!(error instanceof TftcpReplyError) || error.kind !== ErrorKind.PERMISSION_DENIED) throw error;
       if (naming.refusedAt === undefined) log.warn({ reply: error.reply }, 'the tor-server does not take end-user addresses from this gateway (add it to --trusted-proxies): failed sign-ins count against the gateway\'s address');

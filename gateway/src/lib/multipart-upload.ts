@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
 import { ErrorKind, errorReply, parseSize } from 'tor-server/protocol';
 import { FormField, type UploadResult } from '../api/index.js';
-import { GatewayError, asGatewayError } from '../errors.js';
+import { GatewayError, asGatewayError, signsOut } from '../errors.js';
 import { isClientGone } from './client-gone.js';
 import { diedWhileIdle } from './died-while-idle.js';
 import { checkFileName } from './names.js';
@@ -29,6 +29,8 @@ export interface MultipartUploadOptions {
   spoolReserveBytes: number;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** The end user's address, named on the connection opened for the form. */
+  clientAddress: string;
   /** Called once the tor-server connection is open, before the body is read (a `100 Continue` goes out then). */
   onReady?(): void;
   /** Called after each file is stored. */
@@ -61,7 +63,7 @@ interface Outcome {
  * failure's status when none were.
  */
 export async function receiveMultipart(request: FastifyRequest, options: MultipartUploadOptions): Promise<MultipartOutcome> {
-  const connection = new FormConnection(options.transferPool, options.signal);
+  const connection = new FormConnection(options.transferPool, options.signal, options.clientAddress);
   // Connect before reading the body, so a down tor-server is a prompt 503, not one after the upload.
   await connection.get();
   options.onReady?.();
@@ -98,8 +100,9 @@ export async function receiveMultipart(request: FastifyRequest, options: Multipa
         options.onStored(result);
       } catch (error) {
         if (isClientGone(error, request)) throw error;
-        // After a refusal the connection is still in step; after anything else it may not be.
-        if (!(error instanceof TftcpReplyError)) connection.discard();
+        // After a refusal the connection is still in step; after anything else it may not be,
+        // and after a refusal that signed it out it is no longer this user's.
+        if (!(error instanceof TftcpReplyError) || signsOut(error)) connection.discard();
         const failure = asGatewayError(error);
         const size = (announced !== undefined && parseSize(announced.trim())) || part.file.bytesRead;
         outcomes.push({ result: { name, size, ok: false, error: failure.message }, status: failure.statusCode });
@@ -140,15 +143,17 @@ export function formStatus(outcomes: readonly { result: { ok: boolean }; status:
 class FormConnection {
   readonly #transferPool: TransferPool;
   readonly #signal: AbortSignal;
+  readonly #clientAddress: string;
   #client: TftcpClient | undefined;
 
-  constructor(transferPool: TransferPool, signal: AbortSignal) {
+  constructor(transferPool: TransferPool, signal: AbortSignal, clientAddress: string) {
     this.#transferPool = transferPool;
     this.#signal = signal;
+    this.#clientAddress = clientAddress;
   }
 
   async get(): Promise<TftcpClient> {
-    if (!this.#client || this.#client.closed) this.#client = (await this.#transferPool.start(async () => undefined, this.#signal)).client;
+    if (!this.#client || this.#client.closed) this.#client = (await this.#transferPool.start(async () => undefined, this.#signal, undefined, this.#clientAddress)).client;
     return this.#client;
   }
 

@@ -46,6 +46,21 @@ function originOf(protocol: string, host: string): string | undefined {
   }
 }
 
+/**
+ * A Fastify hook refusing any request another site's page makes (`Sec-Fetch-Site: cross-site`,
+ * an <img> or a fetch alike) with 403, unless its Origin is deliberately allowed: for routes
+ * that cost the visitor something even when read (a share link signs in with its token, and a
+ * failed sign-in counts against the visitor's address).
+ */
+export function assertNotCrossSite(policy: OriginPolicy): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    if (request.headers['sec-fetch-site'] !== 'cross-site') return;
+    const { origin } = request.headers;
+    if (origin !== undefined && isAllowedOrigin(origin, { protocol: request.protocol, host: request.headers.host }, policy)) return;
+    throw new GatewayError('GW_ERR_FORBIDDEN_ORIGIN', 'another site\'s page may not open share links through this gateway; open the share link itself');
+  };
+}
+
 /** A Fastify hook refusing requests from another site's pages with 403. */
 export function assertSameOrigin(policy: OriginPolicy): (request: FastifyRequest) => Promise<void> {
   return async (request) => {

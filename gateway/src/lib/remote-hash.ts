@@ -6,7 +6,7 @@ import type { TransferPool } from './transfer-pool.js';
  * command pool that listings and lookups need. `signal` (the browser leaving) cuts the
  * connection, and the tor-server then stops reading the file.
  */
-export async function remoteHash(transferPool: TransferPool, name: string, signal: AbortSignal): Promise<string | undefined> {
+export async function remoteHash(transferPool: TransferPool, name: string, signal: AbortSignal, clientAddress: string): Promise<string | undefined> {
   const { client, result } = await transferPool.start(async (connection) => {
     const cut = () => transferPool.cut(connection);
     if (signal.aborted) cut();
@@ -16,7 +16,7 @@ export async function remoteHash(transferPool: TransferPool, name: string, signa
     } finally {
       signal.removeEventListener('abort', cut);
     }
-  }, signal);
+  }, signal, undefined, clientAddress);
   transferPool.finish(client);
   return result;
 }

@@ -19,11 +19,13 @@ export interface SendFileContext {
   transferPool: TransferPool;
   transfers: TransferLimit;
   digests: KnownDigests;
+  /** The end user's address, named on any connection opened for this request. */
+  clientAddress: string;
 }
 
 /** The tor-server's row of exactly `name` (its `stat`), over the shared command pool; 404 when there is none. */
-export async function statFile(pool: CommandPool, name: string, signal: AbortSignal): Promise<FileEntry> {
-  const entry = await pool.run((client) => client.stat(name), { signal });
+export async function statFile(pool: CommandPool, name: string, signal: AbortSignal, clientAddress: string): Promise<FileEntry> {
+  const entry = await pool.run((client) => client.stat(name), { signal, clientAddress });
   if (!entry) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
   return entry;
 }
@@ -40,7 +42,7 @@ export async function statFile(pool: CommandPool, name: string, signal: AbortSig
 export async function sendFile(request: FastifyRequest, reply: FastifyReply, context: SendFileContext, name: string, inline: boolean): Promise<FastifyReply> {
   checkFileName(name);
   const signal = clientGoneSignal(reply);
-  const entry = await statFile(context.pool, name, signal);
+  const entry = await statFile(context.pool, name, signal, context.clientAddress);
 
   const etag = etagFor(entry);
   const validators = { etag, 'last-modified': lastModifiedFor(entry), 'cache-control': 'private, no-cache' };
@@ -73,7 +75,7 @@ export async function sendFile(request: FastifyRequest, reply: FastifyReply, con
   if (head) return reply.header('content-length', length).send();
 
   const { transferPool } = context;
-  const { client, result: incoming } = await transferPool.start((c) => (partial ? c.range(name, wanted.start, length) : c.download(name)), signal);
+  const { client, result: incoming } = await transferPool.start((c) => (partial ? c.range(name, wanted.start, length) : c.download(name)), signal, undefined, context.clientAddress);
   if (incoming.size !== length) {
     // The file changed since the lookup: the headers would lie.
     incoming.stream.destroy();

@@ -1,7 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SignInRefusal } from 'tor-server/protocol';
-import { GatewayError } from '../errors.js';
-import { BEARER_PREFIX, SESSION_COOKIE, signInRequestSchema } from '../api/index.js';
+import { BEARER_PREFIX, SESSION_COOKIE } from '../api/index.js';
 
 /** The token a request carries, and whether it came in the session cookie (which a 401 clears). */
 export interface RequestToken {
@@ -16,12 +14,13 @@ export type CookieParser = (header: string) => Record<string, string | undefined
 // own expiry still applies: the tor-server refuses it then, and the 401 clears the cookie.
 const SESSION_COOKIE_MAX_AGE_S = 400 * 24 * 60 * 60;
 
-const MAX_TOKEN_LENGTH = signInRequestSchema.properties.token.maxLength;
+// The page's origin, when the browser says it is HTTPS (behind a TLS-terminating proxy the
+// gateway itself speaks plain HTTP, but the browser's cookie must still be Secure).
+const HTTPS_ORIGIN = /^https:\/\//i;
 
 /**
  * The token of a request: `Authorization: Bearer <token>` (API clients), else the session
- * cookie (browsers); undefined when it has neither. A token longer than any real one is
- * refused as the tor-server would refuse it, without asking it.
+ * cookie (browsers); undefined when it has neither. Its shape is not checked here.
  */
 export function requestToken(request: FastifyRequest, parseCookie: CookieParser): RequestToken | undefined {
   const authorization = request.headers.authorization;
@@ -32,7 +31,6 @@ export function requestToken(request: FastifyRequest, parseCookie: CookieParser)
     const token = parseCookie(request.headers.cookie)[SESSION_COOKIE];
     if (token) found = { token, fromCookie: true };
   }
-  if (found && found.token.length > MAX_TOKEN_LENGTH) throw new GatewayError('GW_ERR_UNAUTHORIZED', SignInRefusal.INVALID_TOKEN);
   return found;
 }
 
@@ -46,7 +44,12 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
   reply.clearCookie(SESSION_COOKIE, cookieAttributes(request));
 }
 
+/** True when the browser reached the gateway over HTTPS: itself, or through a TLS-terminating proxy (the page's Origin says so). */
+export function browserUsesHttps(request: FastifyRequest): boolean {
+  return request.protocol === 'https' || HTTPS_ORIGIN.test(request.headers.origin ?? '');
+}
+
 function cookieAttributes(request: FastifyRequest) {
   // HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it.
-  return { httpOnly: true, sameSite: 'strict', path: '/', secure: request.protocol === 'https' } as const;
+  return { httpOnly: true, sameSite: 'strict', path: '/', secure: browserUsesHttps(request) } as const;
 }

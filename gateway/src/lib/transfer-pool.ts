@@ -1,4 +1,5 @@
 import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
+import { signsOut } from '../errors.js';
 import { diedWhileIdle } from './died-while-idle.js';
 import type { Connector } from './upstream.js';
 
@@ -61,15 +62,15 @@ export class TransferPool {
    * on it. A reused connection the tor-server closed while it was idle is replaced by a fresh
    * one, once, provided `moved()` says the command had not yet taken any bytes from its source.
    * Refusals and failures reach the caller with the connection already given back (a refusal
-   * leaves it in step) or cut.
+   * leaves it in step) or cut. A new connection names `clientAddress` (the request's end user).
    */
-  async start<T>(begin: (client: TftcpClient) => Promise<T>, signal?: AbortSignal, moved: () => boolean = () => false): Promise<TransferLease<T>> {
+  async start<T>(begin: (client: TftcpClient) => Promise<T>, signal?: AbortSignal, moved: () => boolean = () => false, clientAddress?: string): Promise<TransferLease<T>> {
     const reused = this.#takeIdle();
     try {
-      return await this.#begin(reused ?? (await this.#upstream.connect({ signal })), begin);
+      return await this.#begin(reused ?? (await this.#upstream.connect({ signal, clientAddress })), begin);
     } catch (error) {
       if (!reused || !diedWhileIdle(error) || moved() || signal?.aborted) throw error;
-      return await this.#begin(await this.#upstream.connect({ signal }), begin);
+      return await this.#begin(await this.#upstream.connect({ signal, clientAddress }), begin);
     }
   }
 
@@ -103,8 +104,9 @@ export class TransferPool {
     try {
       return { client, result: await begin(client) };
     } catch (error) {
-      // After a plain refusal the connection is still in step; after anything else it may not be.
-      if (diedWhileIdle(error) || !(error instanceof TftcpReplyError)) this.cut(client);
+      // After a plain refusal the connection is still in step; after anything else it may not be,
+      // and after a refusal that signed it out it is no longer this user's.
+      if (diedWhileIdle(error) || !(error instanceof TftcpReplyError) || signsOut(error)) this.cut(client);
       else this.finish(client);
       throw error;
     }

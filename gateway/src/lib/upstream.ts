@@ -31,6 +31,8 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The command pool's own connection: it may use the slots kept for the pool, and goes first in line. */
   pooled?: boolean;
+  /** The end user's address of the request the connection is opened for, named to the tor-server with `client`. */
+  clientAddress?: string;
 }
 
 /** Whose slot a connection holds: the command pool's, or a transfer's. */

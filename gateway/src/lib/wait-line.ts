@@ -14,6 +14,8 @@ export interface WaitLineOptions {
 interface Waiter<T> {
   resolve(value: T | PromiseLike<T>): void;
   reject(error: Error): void;
+  /** What the caller said of itself (the address it waits for). */
+  note: string | undefined;
 }
 
 /**
@@ -38,8 +40,13 @@ export class WaitLine<T> {
     return this.#waiters.length >= this.#options.maxLength;
   }
 
-  /** Waits for serve(); refused when the line is full, after timeoutMs, or when `signal` aborts. */
-  wait(signal?: AbortSignal): Promise<T> {
+  /** The note of the first caller in line. */
+  get firstNote(): string | undefined {
+    return this.#waiters[0]?.note;
+  }
+
+  /** Waits for serve(); refused when the line is full, after timeoutMs, or when `signal` aborts. `note` is kept for firstNote. */
+  wait(signal?: AbortSignal, note?: string): Promise<T> {
     const { timeoutMs, maxLength, noun, busy } = this.#options;
     if (signal?.aborted) return Promise.reject(clientGone());
     if (this.full) return Promise.reject(busy(`${maxLength} ${noun} are already waiting`));
@@ -59,6 +66,7 @@ export class WaitLine<T> {
           done();
           reject(error);
         },
+        note,
       };
       const timer = setTimeout(() => waiter.reject(busy(`none became free within ${timeoutMs / 1000} s`)), timeoutMs);
       const onAbort = () => waiter.reject(clientGone());

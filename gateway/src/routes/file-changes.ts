@@ -28,7 +28,7 @@ export const fileChangesRoutes: FastifyPluginAsync<FileChangesRoutesOptions> = a
   app.delete<{ Params: FileParams }>(ApiPath.file, { preHandler: sameOrigin, schema: { params: fileParamsSchema } }, async (request, reply) => {
     const { name } = request.params;
     checkFileName(name);
-    const deleted = await identities.forRequest(request).commandPool.run((client) => client.delete(name), { signal: clientGoneSignal(reply) });
+    const deleted = await identities.forRequest(request).commandPool.run((client) => client.delete(name), { signal: clientGoneSignal(reply), clientAddress: request.ip });
     if (!deleted) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
     request.log.info({ name }, 'deleted');
     return reply.code(HttpStatus.NO_CONTENT).send();
@@ -48,7 +48,7 @@ export const fileChangesRoutes: FastifyPluginAsync<FileChangesRoutesOptions> = a
           // Someone may rename or delete it again at once: then there is no row to show.
           return (await client.stat(to)) ?? null;
         },
-        { signal: clientGoneSignal(reply) },
+        { signal: clientGoneSignal(reply), clientAddress: request.ip },
       );
       if (row === undefined) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
       if (row === null) throw new GatewayError('GW_ERR_NOT_FOUND', `${to} was renamed, then changed again before it could be shown; list the files again`);

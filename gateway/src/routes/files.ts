@@ -93,7 +93,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     const problem = searchTextProblem(text);
     if (problem) throw new GatewayError('GW_ERR_BAD_REQUEST', problem);
     const { commandPool } = identities.forRequest(request);
-    const files: FileEntry[] = await commandPool.run((client) => client.list(text), { signal: clientGoneSignal(reply) });
+    const files: FileEntry[] = await commandPool.run((client) => client.list(text), { signal: clientGoneSignal(reply), clientAddress: request.ip });
     return reply.header('cache-control', 'no-store').send(files);
   });
 
@@ -107,7 +107,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
       const algorithm = request.query[QueryField.hash];
       if (algorithm !== undefined) return sendDigest(request, reply, request.params.name, algorithm);
       const { commandPool, transferPool } = identities.forRequest(request);
-      return sendFile(request, reply, { pool: commandPool, transferPool, transfers, digests }, request.params.name, isTrue(request.query[QueryField.inline]));
+      return sendFile(request, reply, { pool: commandPool, transferPool, transfers, digests, clientAddress: request.ip }, request.params.name, isTrue(request.query[QueryField.inline]));
     },
   });
 
@@ -120,12 +120,12 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
     checkFileName(name);
     const signal = clientGoneSignal(reply);
     const { commandPool: pool, transferPool } = identities.forRequest(request);
-    const before = await statFile(pool, name, signal);
+    const before = await statFile(pool, name, signal, request.ip);
     transfers.enter(request, reply);
-    const sha256 = await remoteHash(transferPool, name, signal);
+    const sha256 = await remoteHash(transferPool, name, signal, request.ip);
     if (sha256 === undefined) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
     // Remembered for this version only when no other file took the name meanwhile.
-    const after = await pool.run((client) => client.stat(name), { signal });
+    const after = await pool.run((client) => client.stat(name), { signal, clientAddress: request.ip });
     if (after && sameVersion(before, after)) digests.remember(after, sha256);
     reply.header('cache-control', 'no-store');
     if (request.method === 'HEAD') return reply.type('application/json; charset=utf-8').send();
@@ -146,6 +146,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
       spoolDir,
       spoolReserveBytes,
       signal: clientGoneSignal(reply),
+      clientAddress: request.ip,
       // Each part is checked as it arrives, so the body is wanted right away.
       onReady: () => sendContinue(request, reply),
       onStored: stored,
@@ -174,7 +175,7 @@ export const filesRoutes: FastifyPluginAsync<FilesRoutesOptions> = async (app, o
       });
     // A reused connection that died idle is replaced only while no byte of the body was read.
     const { transferPool } = identities.forRequest(request);
-    const { client } = await transferPool.start(upload, clientGoneSignal(reply), () => accepted);
+    const { client } = await transferPool.start(upload, clientGoneSignal(reply), () => accepted, request.ip);
     transferPool.finish(client);
     const result: UploadResult = { name, size, ok: true };
     stored(result);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { clientGoneSignal } from '../lib/client-gone.js';
 import type { Identities } from '../lib/identities.js';
+import { KEY_LOG_LENGTH } from '../lib/identity.js';
 import { jsonBodiesOnly } from '../lib/json-body.js';
 import { assertSameOrigin, type OriginPolicy } from '../lib/origin.js';
 import { clearSessionCookie, setSessionCookie } from '../lib/session-cookie.js';
@@ -29,7 +30,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
 
   app.get(ApiPath.session, { schema: { response: responses } }, async (request, reply) => {
     const user = identities.forRequest(request);
-    const access = await user.commandPool.run((client) => client.whoami(), { signal: clientGoneSignal(reply) });
+    const access = await user.commandPool.run((client) => client.whoami(), { signal: clientGoneSignal(reply), clientAddress: request.ip });
     const label = user.signsIn ? user.signedIn?.label : undefined;
     return reply.header('cache-control', 'no-store').send({ access, ...(label !== undefined && { label }) } satisfies SessionResponse);
   });
@@ -38,18 +39,18 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
     ApiPath.session,
     { preHandler: sameOrigin, bodyLimit: MAX_SIGN_IN_BODY_BYTES, schema: { body: signInRequestSchema, response: responses } },
     async (request, reply) => {
-      const user = identities.forToken(request.body.token, request.ip);
-      identities.remember(request, user);
+      const user = identities.forRequestToken(request, request.body.token);
       // Over a connection signed in with the token: a refused one never becomes a cookie.
-      const access = await user.commandPool.run((client) => client.whoami(), { signal: clientGoneSignal(reply) });
+      const access = await user.commandPool.run((client) => client.whoami(), { signal: clientGoneSignal(reply), clientAddress: request.ip });
       setSessionCookie(request, reply, request.body.token);
-      request.log.info({ identity: user.key.slice(0, 12), label: user.signedIn?.label, access }, 'signed in');
+      request.log.info({ identity: user.key.slice(0, KEY_LOG_LENGTH), label: user.signedIn?.label, access }, 'signed in');
       return reply.header('cache-control', 'no-store').send({ access, ...(user.signedIn && { label: user.signedIn.label }) } satisfies SessionResponse);
     },
   );
 
   app.delete(ApiPath.session, { preHandler: sameOrigin }, async (request, reply) => {
-    identities.signOut(identities.forRequest(request));
+    // Whatever the cookie holds (a dead or malformed token too), signing out clears it.
+    identities.signOut(request);
     clearSessionCookie(request, reply);
     return reply.code(HttpStatus.NO_CONTENT).send();
   });

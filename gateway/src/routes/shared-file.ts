@@ -5,6 +5,8 @@ import { clientGoneSignal } from '../lib/client-gone.js';
 import type { Identities } from '../lib/identities.js';
 import type { Identity } from '../lib/identity.js';
 import type { KnownDigests } from '../lib/known-digests.js';
+import { assertNotCrossSite, type OriginPolicy } from '../lib/origin.js';
+import { isTokenShaped } from '../lib/token-id.js';
 import { sendFile } from '../lib/send-file.js';
 import type { TransferLimit } from '../lib/transfer-limit.js';
 import { ApiPath, HttpStatus, sharedFileSchema, type SharedFileResponse } from '../api/index.js';
@@ -15,6 +17,8 @@ export interface SharedFileRoutesOptions {
   digests: KnownDigests;
   /** The per-address count of transfers, shared with the file routes. */
   transfers: TransferLimit;
+  /** Origins besides the gateway's own whose pages may call these routes across sites. */
+  origins: OriginPolicy;
 }
 
 interface SharedParams {
@@ -28,20 +32,24 @@ const sharedParamsSchema = { type: 'object', properties: { token: { type: 'strin
  * but the link itself. The stat and the bytes come over connections signed in with the link's
  * token, which the tor-server limits to that file (its `show` lists only it); whole downloads
  * count toward the link's maximum there, HEAD and ranges do not. The download is always an
- * attachment, sent by the same code as /api/files.
+ * attachment, sent by the same code as /api/files. Every link tried costs a sign-in counted
+ * against the visitor's address: another site's page is refused (403) before any, and a token
+ * that cannot be one is 404 without asking the tor-server.
  */
-export const sharedFileRoutes: FastifyPluginAsync<SharedFileRoutesOptions> = async (app, { identities, digests, transfers }) => {
+export const sharedFileRoutes: FastifyPluginAsync<SharedFileRoutesOptions> = async (app, { identities, digests, transfers, origins }) => {
+  const notCrossSite = assertNotCrossSite(origins);
+
   /** The link's identity, and the one file it opens (404 once that file is gone). */
   async function sharedFile(request: FastifyRequest<{ Params: SharedParams }>, signal: AbortSignal): Promise<{ link: Identity; file: FileEntry }> {
-    const link = identities.forToken(request.params.token, request.ip);
-    identities.remember(request, link);
-    const files = await link.commandPool.run((client) => client.show(), { signal });
+    if (!isTokenShaped(request.params.token)) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
+    const link = identities.forRequestToken(request, request.params.token);
+    const files = await link.commandPool.run((client) => client.show(), { signal, clientAddress: request.ip });
     const file = files.length === 1 ? files[0] : undefined;
     if (!file) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
     return { link, file };
   }
 
-  app.get<{ Params: SharedParams }>(ApiPath.sharedFile, { schema: { params: sharedParamsSchema, response: { [HttpStatus.OK]: sharedFileSchema } } }, async (request, reply) => {
+  app.get<{ Params: SharedParams }>(ApiPath.sharedFile, { preHandler: notCrossSite, schema: { params: sharedParamsSchema, response: { [HttpStatus.OK]: sharedFileSchema } } }, async (request, reply) => {
     const { file } = await sharedFile(request, clientGoneSignal(reply));
     return reply.header('cache-control', 'no-store').send(file satisfies SharedFileResponse);
   });
@@ -50,10 +58,11 @@ export const sharedFileRoutes: FastifyPluginAsync<SharedFileRoutesOptions> = asy
     method: ['GET', 'HEAD'],
     url: ApiPath.sharedDownload,
     exposeHeadRoute: false,
+    preHandler: notCrossSite,
     schema: { params: sharedParamsSchema },
     handler: async (request, reply) => {
       const { link, file } = await sharedFile(request, clientGoneSignal(reply));
-      return sendFile(request, reply, { pool: link.commandPool, transferPool: link.transferPool, transfers, digests }, file.name, false);
+      return sendFile(request, reply, { pool: link.commandPool, transferPool: link.transferPool, transfers, digests, clientAddress: request.ip }, file.name, false);
     },
   });
 };

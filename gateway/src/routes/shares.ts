@@ -36,7 +36,7 @@ export const sharesRoutes: FastifyPluginAsync<SharesRoutesOptions> = async (app,
   jsonBodiesOnly(app);
 
   app.get(ApiPath.shares, { schema: { response: { [HttpStatus.OK]: sharesSchema } } }, async (request, reply) => {
-    const shares: SharesResponse = await identities.forRequest(request).commandPool.run((client) => client.shares(), { signal: clientGoneSignal(reply) });
+    const shares: SharesResponse = await identities.forRequest(request).commandPool.run((client) => client.shares(), { signal: clientGoneSignal(reply), clientAddress: request.ip });
     return reply.header('cache-control', 'no-store').send(shares);
   });
 
@@ -46,7 +46,7 @@ export const sharesRoutes: FastifyPluginAsync<SharesRoutesOptions> = async (app,
     async (request, reply) => {
       const { name, expires, maxDownloads } = request.body;
       checkFileName(name);
-      const made = await identities.forRequest(request).commandPool.run((client) => client.share({ name, expires, maxDownloads }), { signal: clientGoneSignal(reply) });
+      const made = await identities.forRequest(request).commandPool.run((client) => client.share({ name, expires, maxDownloads }), { signal: clientGoneSignal(reply), clientAddress: request.ip });
       if (!made) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
       const id = tokenId(made.token);
       request.log.info({ share: id, name }, 'share link made');
@@ -57,7 +57,7 @@ export const sharesRoutes: FastifyPluginAsync<SharesRoutesOptions> = async (app,
 
   app.delete<{ Params: { id: string } }>(ApiPath.share, { preHandler: sameOrigin }, async (request, reply) => {
     const { id } = request.params;
-    const revoked = await identities.forRequest(request).commandPool.run((client) => client.unshare(id), { signal: clientGoneSignal(reply) });
+    const revoked = await identities.forRequest(request).commandPool.run((client) => client.unshare(id), { signal: clientGoneSignal(reply), clientAddress: request.ip });
     if (!revoked) throw new GatewayError('GW_ERR_NOT_FOUND', Reply.NOT_FOUND);
     request.log.info({ share: id }, 'share link revoked');
     return reply.code(HttpStatus.NO_CONTENT).send();

@@ -52,7 +52,9 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
     try {
       user = options.identities.forRequest(request);
     } catch (error) {
-      socket.close(WS_CLOSE_SIGNED_OUT, asGatewayError(error).message);
+      const failure = asGatewayError(error);
+      // Only a refused sign-in signs the browser out; anything else (the gateway busy) is "try again".
+      socket.close(failure.signInRefused ? WS_CLOSE_SIGNED_OUT : WS_TRY_AGAIN_LATER, failure.message);
       setTimeout(() => socket.terminate(), REFUSED_CLOSE_GRACE_MS).unref();
       return;
     }
@@ -65,6 +67,7 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
           ? `too many WebSocket sessions from ${address.slice(0, 45)} (limit ${maxPerAddress} per address)`
           : undefined;
     if (refusal) {
+      options.identities.release(request);
       request.log.info({ address, sessions: total, fromAddress: mine }, 'websocket refused: session limit');
       socket.close(WS_TRY_AGAIN_LATER, refusal);
       // A client that does not answer the close frame is cut soon, not after ws's 30 s.
@@ -83,7 +86,8 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
     const session = new WsSession(socket, {
       pool: user.commandPool,
       link: options.link,
-      feed: user.join(),
+      feed: user.join(address),
+      clientAddress: address,
       onSignedOut: (reply) => identities.end(user, reply),
       log: request.log,
       upstreamAddress: options.upstreamAddress,
@@ -99,6 +103,8 @@ export const wsRoutes: FastifyPluginAsync<WsRoutesOptions> = async (app, options
       user.off('refused', onRefused);
       user.leave();
     });
+    // The session holds the user from here on (user.sessions), not the handshake request.
+    identities.release(request);
     session.start();
   });
 };

@@ -12,7 +12,10 @@ import { parseWsRequest } from './parse-request.js';
 export interface SessionOptions {
   pool: CommandPool;
   link: UpstreamLink;
-  feed: ChangeFeed;
+  /** The user's change feed; undefined when every feed slot is taken (the session then gets no live changes, and its `upstream` events say so). */
+  feed: ChangeFeed | undefined;
+  /** The browser's address, named on any connection opened for its commands. */
+  clientAddress: string;
   log: FastifyBaseLogger;
   /** The tor-server's address, for messages. */
   upstreamAddress: string;
@@ -30,6 +33,9 @@ export interface SessionOptions {
 
 // RFC 6455 close reasons are at most 123 bytes of UTF-8.
 const MAX_CLOSE_REASON_BYTES = 123;
+
+/** What a session without a change feed is told (with `liveChanges: false` on its `upstream` events). */
+export const NO_FEED_REASON = 'live changes are unavailable: the gateway is following as many users as it may; list again to see changes, or reload later';
 
 /** Close code when the gateway ends a session for a reason of policy (RFC 6455). */
 export const WS_POLICY_VIOLATION = 1008;
@@ -92,12 +98,12 @@ export class WsSession {
     this.#socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     this.#socket.once('close', () => this.close());
     this.#socket.on('error', (error) => this.#options.log.debug({ err: error }, 'websocket error'));
-    this.#options.feed.on('change', this.#onChange);
+    this.#options.feed?.on('change', this.#onChange);
     this.#options.link.on('change', this.#onLinkChange);
     this.#stopKeepAlive = keepAlive(this.#socket, this.#options.pingIntervalMs ?? WS_PING_INTERVAL_MS, () => this.#dropSilentPeer());
     // The link state is the first message; requests queue up behind it, and behind the change
     // feed's first subscription, so no change after a first listing can be missed.
-    this.#queue = Promise.all([this.#options.link.join(), this.#options.feed.settled]).then(
+    this.#queue = Promise.all([this.#options.link.join(), this.#options.feed?.settled]).then(
       ([connected]) => this.#announce(connected),
       () => this.#announce(false),
     );
@@ -118,7 +124,7 @@ export class WsSession {
     this.#closed = true;
     this.#stop.abort();
     this.#stopKeepAlive?.();
-    this.#options.feed.off('change', this.#onChange);
+    this.#options.feed?.off('change', this.#onChange);
     this.#options.link.off('change', this.#onLinkChange);
     this.#options.link.leave();
   }
@@ -173,13 +179,13 @@ export class WsSession {
     const { id } = request;
     if (request.command === 'ping') return { id, ok: true, pong: true };
     if (request.command === 'since') {
-      const changes = feed.since(request.seq);
-      return changes ? { id, ok: true, changes, seq: feed.seq } : { id, ok: true, resync: true, seq: feed.seq };
+      const changes = feed?.since(request.seq);
+      return changes ? { id, ok: true, changes, seq: feed!.seq } : { id, ok: true, resync: true, seq: feed?.seq ?? 0 };
     }
     // Taken before the listing is asked for: every change after it is sent as an event, to apply on top.
-    const seq = feed.seq;
+    const seq = feed?.seq ?? 0;
     try {
-      const files = await pool.run((client) => client.list(request.command === 'search' ? request.text : ''), { signal: this.#stop.signal });
+      const files = await pool.run((client) => client.list(request.command === 'search' ? request.text : ''), { signal: this.#stop.signal, clientAddress: this.#options.clientAddress });
       link.confirmUp();
       return { id, ok: true, files, seq };
     } catch (error) {
@@ -202,7 +208,7 @@ export class WsSession {
   #announce(connected: boolean): void {
     if (this.#announced === connected) return;
     this.#announced = connected;
-    this.#send({ event: 'upstream', connected });
+    this.#send({ event: 'upstream', connected, ...(!this.#options.feed && { liveChanges: false, reason: NO_FEED_REASON }) });
   }
 
   /** Sends one change; a session too far behind gets one resync instead, once it has caught up. */
@@ -217,7 +223,7 @@ export class WsSession {
       this.#unsentChanges--;
       if (this.#unsentChanges > 0 || !this.#missedChanges) return;
       this.#missedChanges = false;
-      this.#pushChange({ type: 'resync', seq: this.#options.feed.seq });
+      this.#pushChange({ type: 'resync', seq: this.#options.feed?.seq ?? 0 });
     });
   }
 

@@ -7,7 +7,10 @@ import { ApiPath } from '../../src/api/index.js';
 import { listen } from '../helpers.js';
 import { startAuthStack } from '../auth-helpers.js';
 
-const WRONG_TOKEN = 'tft_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+/** A token of the right shape the tor-server never made; `n` makes each one different (the gateway remembers a refused one for a few seconds). */
+function wrongToken(n: number): string {
+  return `tft_${n.toString(16).padStart(8, '0')}_${'A'.repeat(43)}`;
+}
 
 /** POSTs a sign-in from `localAddress` (any 127.x address reaches the gateway on 127.0.0.1). */
 function signIn(baseUrl: string, token: string, localAddress: string): Promise<{ status: number; body: { error?: string }; retryAfter?: string }> {
@@ -28,27 +31,34 @@ test('failed sign-ins are limited by the browser\'s address, not the gateway\'s:
   const url = await listen(stack.app);
   const token = await stack.addToken('alice', 'write');
   // The tor-server allows 10 failures a minute per address; the 11th attempt is refused unlooked.
-  for (let i = 0; i < 10; i++) assert.deepEqual(await signIn(url, WRONG_TOKEN, '127.0.0.2'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
+  for (let i = 0; i < 10; i++) assert.deepEqual(await signIn(url, wrongToken(i), '127.0.0.2'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
   const limited = await signIn(url, token, '127.0.0.2');
   assert.equal(limited.status, 429);
   const seconds = /^Too many attempts: retry in (\d+) s$/.exec(limited.body.error ?? '')?.[1];
   assert.ok(seconds, limited.body.error);
   assert.equal(limited.retryAfter, seconds);
   // Another browser behind the same gateway is not held back by the first one's failures.
-  assert.deepEqual(await signIn(url, WRONG_TOKEN, '127.0.0.3'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
+  assert.deepEqual(await signIn(url, wrongToken(10), '127.0.0.3'), { status: 401, body: { error: SignInRefusal.INVALID_TOKEN } });
   assert.deepEqual(await signIn(url, token, '127.0.0.3'), { status: 200, body: { access: 'write', label: 'alice' } });
 });
 
 test('many users at once stay within maxUpstream: idle users\' connections make room for new ones', async (t) => {
   const maxUpstream = 6;
-  const stack = await startAuthStack(t, { files: { 'a.txt': 'alpha' }, app: { maxUpstream, upstreamPool: 2 } });
-  const users = await Promise.all(Array.from({ length: 12 }, (_, i) => stack.addToken(`user${i}`, 'read')));
+  const count = 12;
+  const fileOf = (i: number) => `f${i}.txt`;
+  const files = Object.fromEntries(Array.from({ length: count }, (_, i) => [fileOf(i), `file ${i}`]));
+  const stack = await startAuthStack(t, { files, app: { maxUpstream, upstreamPool: 2 } });
+  // Each user may see one file of their own: a listing shows whose token its connection signed in with.
+  const users = await Promise.all(Array.from({ length: count }, (_, i) => stack.addToken(`user${i}`, 'read', '--only', fileOf(i))));
   let most = 0;
   const watch = setInterval(() => (most = Math.max(most, stack.app.upstream.openCount)), 1);
   t.after(() => clearInterval(watch));
   for (let round = 0; round < 2; round++) {
     const answers = await Promise.all(users.map((token) => stack.http().get(ApiPath.files).set('authorization', `Bearer ${token}`)));
-    for (const answer of answers) assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    answers.forEach((answer, i) => {
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.deepEqual(answer.body.map((row: { name: string }) => row.name), [fileOf(i)], `user${i}'s listing`);
+    });
   }
   assert.ok(most <= maxUpstream, `at most ${maxUpstream} connections (saw ${most})`);
   assert.ok(stack.app.identities.count <= users.length + 1);
@@ -56,6 +66,6 @@ test('many users at once stay within maxUpstream: idle users\' connections make 
   const scraped = await stack.app.metrics.registry.metrics();
   assert.match(scraped, /^tor_gateway_upstream_pool_connections \d+$/m);
   for (const token of users) assert.ok(!scraped.includes(token.slice(13)), 'no token in the metrics');
-  // Each user's connection was signed in with that user's token: the tor-server never saw more than the bound either.
+  // The tor-server never saw more than the bound either.
   await eventually(() => stack.server.connections.size <= maxUpstream, 'the tor-server to hold at most the bound');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { SIGN_IN_FIRST, SignInRefusal, TOKEN_REVOKED } from 'tor-server/protocol';
-import { WAIT_MS, within } from 'test-support';
+import { WAIT_MS, eventually, within } from 'test-support';
 import { WS_CLOSE_SIGNED_OUT, filePath, type WsServerMessage } from '../../src/api/index.js';
 import { WsProbe, listen, replyOf } from '../helpers.js';
 import { sessionCookie, startAuthStack } from '../auth-helpers.js';
@@ -16,11 +16,13 @@ async function closeOf(probe: WsProbe): Promise<{ code: number; reason: string }
 }
 
 test('each user\'s WebSocket lists and hears what its token may see: a token limited to one file gets only that file, and no feed of the others', async (t) => {
-  const stack = await startAuthStack(t, { files: { 'a.txt': 'alpha', 'b.txt': 'beta' } });
+  const stack = await startAuthStack(t, { files: { 'a.txt': 'alpha', 'b.txt': 'beta' }, app: { changeFeedLingerMs: 50 } });
   const url = await listen(stack.app);
   const admin = await stack.addToken('ada', 'admin');
   const limited = await stack.addToken('oscar', 'read', '--only', 'a.txt');
+  const reader = await stack.addToken('rita', 'read');
   const adminWs = await WsProbe.open(t, url, { authorization: `Bearer ${admin}` });
+  const readerWs = await WsProbe.open(t, url, { cookie: sessionCookie(reader) });
   const limitedWs = await WsProbe.open(t, url, { cookie: sessionCookie(limited) });
   adminWs.send({ id: 1, command: 'show' });
   limitedWs.send({ id: 1, command: 'show' });
@@ -33,14 +35,25 @@ test('each user\'s WebSocket lists and hears what its token may see: a token lim
   assert.deepEqual(await names(limitedWs), ['a.txt']);
 
   await stack.http().put(filePath('c.txt')).set('authorization', `Bearer ${admin}`).set('content-type', 'application/octet-stream').send('gamma').expect(201);
-  const change = await adminWs.next(isChange);
-  assert.deepEqual('event' in change && change.event === 'files-changed' && change.change.type === 'added' && change.change.file.name, 'c.txt');
+  for (const probe of [adminWs, readerWs]) {
+    const change = await probe.next(isChange);
+    assert.deepEqual('event' in change && change.event === 'files-changed' && change.change.type === 'added' && change.change.file.name, 'c.txt');
+  }
   // The limited session is still open and answering, and heard nothing of c.txt.
   limitedWs.send({ id: 2, command: 'ping' });
   await limitedWs.next((message) => 'id' in message && message.id === 2);
   assert.equal(limitedWs.messages.filter(isChange).length, 0);
   // Two users, two feeds: the gateway never hands one user's feed to another.
-  assert.equal(stack.app.identities.feedConnections, 1);
+  // Two users who may watch, two feeds, each on its own connection signed in as its user (the
+  // limited token's watch is refused by the tor-server: it gets none).
+  assert.equal(stack.app.identities.feedConnections, 2);
+  const watchers = [...stack.server.connections].filter((conn) => conn.activity.kind === 'watching').map((conn) => conn.session?.label).sort();
+  assert.deepEqual(watchers, ['ada', 'rita']);
+  // The user's last session gone, its feed goes too; the other user's stays.
+  await adminWs.close();
+  await eventually(() => stack.app.identities.feedConnections === 1, 'the feed of a user without sessions to close');
+  await readerWs.close();
+  await eventually(() => stack.app.identities.feedConnections === 0, 'the last feed to close');
 });
 
 test('revoking a token ends its WebSocket sessions with WS_CLOSE_SIGNED_OUT and the tor-server\'s line', async (t) => {
