@@ -132,11 +132,6 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
     return this.#upstream.pooledQueuedCount;
   }
 
-  /** True once closed (refused, set aside, or the gateway closing). */
-  get closed(): boolean {
-    return this.#closedBecause !== undefined;
-  }
-
   /**
    * Opens a connection on the Upstream, then names the end user's address (`clientAddress`,
    * the request's own) and signs in; a refused token fails it. Until a sign-in of the token
@@ -205,7 +200,11 @@ export class Identity extends EventEmitter<IdentityEvents> implements Connector 
     this.lastUsed = Date.now();
     clearTimeout(this.#feedTimer);
     this.#feedTimer = undefined;
-    if (!this.#feed && (this.#options.keepFeed || (this.#feedSlot = this.#options.feedSlots.take()))) this.#feed = this.#newFeed(clientAddress);
+    if (!this.#feed) {
+      // The anonymous feed is always there; a token's takes one of the shared slots, if any is free.
+      this.#feedSlot = !this.#options.keepFeed && this.#options.feedSlots.take();
+      if (this.#options.keepFeed || this.#feedSlot) this.#feed = this.#newFeed(clientAddress);
+    }
     this.#feed?.start();
     return this.#feed;
   }
