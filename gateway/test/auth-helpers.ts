@@ -1,7 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { AccessLevel } from 'tor-server/protocol';
 import type { ServerConfig } from 'tor-server/server';
-import { TOR_SERVER_BIN, runNode, scratchDir, type Owner } from 'test-support';
+import { TOR_SERVER_BIN, runNode, type Owner } from 'test-support';
 import request from 'supertest';
 import { SESSION_COOKIE } from '../src/api/index.js';
 import type { AppOptions } from '../src/app.js';
@@ -19,8 +21,16 @@ export interface AuthStack extends TestStack {
 
 /** A tor-server that requires sign-in (unless told otherwise), seeded with `files`, and the gateway in front of it. */
 export async function startAuthStack(owner: Owner, options: { tor?: Partial<ServerConfig>; app?: Partial<AppOptions>; files?: Record<string, string | Buffer> } = {}): Promise<AuthStack> {
-  const stateDir = path.join(await scratchDir(owner, 'gw-state-'), 'state');
-  const stack = await startStack(owner, { ...options, tor: { stateDir, auth: 'required', ...options.tor } });
+  // Removed only after the stack has closed (clean-ups run in the order they were registered):
+  // a tor-server still counting a share download writes its token file into this folder.
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'gw-state-'));
+  const stateDir = path.join(parent, 'state');
+  let stack: TestStack;
+  try {
+    stack = await startStack(owner, { ...options, tor: { stateDir, auth: 'required', ...options.tor } });
+  } finally {
+    owner.after(() => rm(parent, { recursive: true, force: true }));
+  }
   const admin = async (words: string[]) => {
     const run = await runNode(owner, TOR_SERVER_BIN, { args: ['token', ...words, '--state-dir', stateDir] });
     if (run.code !== 0) throw new Error(`token ${words.join(' ')}: ${run.stderr}`);
