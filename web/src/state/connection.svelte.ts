@@ -8,6 +8,7 @@ export class ConnectionState {
   #socket = $state<SocketState>('closed');
   #upstream = $state<boolean | null>(null);
   #everOpened = $state(false);
+  #noLiveChanges = $state<string | null>(null);
 
   /** The WebSocket to the gateway. */
   get socket(): SocketState {
@@ -17,6 +18,11 @@ export class ConnectionState {
   /** Whether the gateway reaches the tor-server; null until known. */
   get upstream(): boolean | null {
     return this.#upstream;
+  }
+
+  /** Why this page gets no live changes (the gateway follows as many users as it may), or null when it does. */
+  get noLiveChanges(): string | null {
+    return this.#noLiveChanges;
   }
 
   readonly phase: ConnectionPhase = $derived.by(() => {
@@ -30,7 +36,15 @@ export class ConnectionState {
     this.#socket = state;
     if (state === 'open') this.#everOpened = true;
     // The upstream is only known through an open socket.
-    else this.#upstream = null;
+    else {
+      this.#upstream = null;
+      this.#noLiveChanges = null;
+    }
+  }
+
+  /** Records whether the gateway follows changes for this page (null) or why not. */
+  setNoLiveChanges(reason: string | null): void {
+    this.#noLiveChanges = reason;
   }
 
   /** Records whether the tor-server is reachable. */

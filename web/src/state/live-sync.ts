@@ -62,6 +62,7 @@ export function startLiveSync({ client, connection, files, session, clock }: Liv
       if (event.event === 'files-changed') {
         files.receive(event.change);
       } else if (event.connected) {
+        connection.setNoLiveChanges(event.liveChanges === false ? (event.reason ?? 'live changes are unavailable: list again to see changes') : null);
         // The socket's first word is `connected` too: only a link that went down needs a new listing.
         const wasDown = connection.upstream === false || downTimer !== null;
         cancelDown();

@@ -40,6 +40,8 @@ export interface Stack {
 export interface StackOptions {
   /** Extra tor-server flags, kept across restarts (`['--open-access', 'admin']`). */
   torServerArgs?: readonly string[];
+  /** Extra gateway flags, kept across restarts (`['--max-upstream', '4']`). */
+  gatewayArgs?: readonly string[];
   /** Sign-in required (`--auth required`), with tokens in a scratch `--state-dir`. */
   auth?: boolean;
   /** Tokens made (with `token add`) before the tor-server starts, by label; needs `auth`. */
@@ -69,7 +71,7 @@ export async function startStack(files: Record<string, Buffer | string> = {}, op
     return token;
   };
   const tokens: Record<string, string> = {};
-  const startGateway = (port?: number) => spawnGateway(scope, { torPort, port, webDir: WEB_DIST });
+  const startGateway = (port?: number) => spawnGateway(scope, { torPort, port, webDir: WEB_DIST, args: options.gatewayArgs });
   let tor: TorServerProcess;
   let gateway: GatewayProcess;
   let dir: string;
