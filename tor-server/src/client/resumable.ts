@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { Command, ErrorKind, Reply, errorKindOf } from '../protocol/constants.js';
+import { Command, ErrorKind, Reply, STATUS_DETAILS, errorKindOf } from '../protocol/constants.js';
 import { parseRanges, type ByteRange } from '../protocol/ranges.js';
-import { formatBeginArguments, isUploadId, parseHaveLine, parseUploadIdLine } from '../protocol/resumable.js';
+import { formatBeginArguments, isUploadId, parseHaveLine, parsePartialLine, parseUploadIdLine, type PartialDetails } from '../protocol/resumable.js';
 import { SourceSizeError, sendExactly } from '../protocol/write.js';
 import { checkFileName } from './checks.js';
 import { TftcpConnection } from './connection.js';
@@ -81,6 +81,20 @@ export abstract class ResumableUploads extends TftcpConnection {
       await this.send(`${Command.STATUS} ${id}`);
       await this.expect(Reply.OK);
       return this.#readHave();
+    });
+  }
+
+  /** The byte ranges the server holds of the upload, with its size, name and expiry. */
+  details(id: string): Promise<PartialUpload & PartialDetails> {
+    return this.enqueue(async () => {
+      this.#checkId(id);
+      await this.send(`${Command.STATUS} ${id} ${STATUS_DETAILS}`);
+      await this.expect(Reply.OK);
+      const have = await this.#readHave();
+      const line = await this.readLine();
+      const details = parsePartialLine(line);
+      if (details === undefined) throw this.protocolError(`expected "${Reply.PARTIAL} <size> <expires> <name>", got "${line.slice(0, 80)}"`);
+      return { id, have, ...details };
     });
   }
 

@@ -69,6 +69,8 @@ export const Reply = {
   UPLOAD_ID: 'upload',
   /** First word of the byte ranges a partial upload holds: `have <ranges>`. */
   HAVE: 'have',
+  /** First word of `status <id> details`'s last line: `partial <size> <expires ISO> <name>`. */
+  PARTIAL: 'partial',
   /** A `put`'s bytes are durably stored. */
   STORED: 'stored',
 } as const;
@@ -78,6 +80,9 @@ export const NO_RANGES = 'none';
 
 /** In `begin`, the sha256 argument of a client that does not give one. */
 export const NO_SHA256 = '-';
+
+/** The word after `status <id>` that asks for the `partial <size> <expires> <name>` line too. */
+export const STATUS_DETAILS = 'details';
 
 /**
  * What a client may do, each level including the ones before it: `read` lists, stats, hashes,
