@@ -21,6 +21,7 @@ import { filesRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/session.js';
 import { staticRoutes } from './routes/static.js';
+import { uploadsRoutes } from './routes/uploads.js';
 import { wsRoutes } from './routes/ws.js';
 
 export interface AppOptions {
@@ -218,6 +219,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     spoolReserveBytes: options.spoolReserveBytes,
   });
   app.register(fileChangesRoutes, { pool, origins });
+  app.register(uploadsRoutes, { transferPool, origins, metrics, maxUploadSize: options.maxUploadSize, maxTransfersPerAddress: options.maxTransfersPerAddress, spoolDir: options.spoolDir, spoolReserveBytes: options.spoolReserveBytes });
   app.register(sessionRoutes, { pool });
   app.register(wsRoutes, {
     pool,

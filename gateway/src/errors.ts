@@ -18,11 +18,17 @@ export const GatewayErrors = {
   GW_ERR_FORBIDDEN_ORIGIN: 403,
   GW_ERR_NOT_FOUND: 404,
   GW_ERR_FILE_EXISTS: 409,
+  /** A tus PATCH whose Upload-Offset is not where the upload stands. */
+  GW_ERR_OFFSET_MISMATCH: 409,
   GW_ERR_LENGTH_REQUIRED: 411,
+  /** A tus request without `Tus-Resumable: 1.0.0`. */
+  GW_ERR_TUS_VERSION: 412,
   GW_ERR_TOO_LARGE: 413,
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   GW_ERR_RANGE_NOT_SATISFIABLE: 416,
   GW_ERR_MISDIRECTED: 421,
+  /** A tus PATCH whose bytes do not match its Upload-Checksum: nothing of it was stored. */
+  GW_ERR_CHECKSUM_MISMATCH: 460,
   GW_ERR_TOO_MANY_TRANSFERS: 429,
   /** The client left before the answer; nothing is sent (nginx logs these as 499). */
   GW_ERR_CLIENT_GONE: 499,
