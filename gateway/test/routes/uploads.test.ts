@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { CutRelay, eventually, sha256 } from 'test-support';
+import { Upload } from 'tus-js-client';
+import { ApiPath } from '../../src/api/index.js';
+import { listen, startApp, startStack, storedNames } from '../helpers.js';
+import { offsetOf, partialFiles, runTus } from './uploads-helpers.js';
+
+const MiB = 1024 * 1024;
+
+/** Bytes that differ at every offset, so a chunk stored at the wrong place shows. */
+function pattern(size: number): Buffer {
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) data.writeUInt32LE(i >>> 0, i);
+  return data;
+}
+
+describe('tus-js-client uploads through the gateway', () => {
+  it('a cut upload is resumed by a new client with the same URL, from where the server stands, to identical bytes', async (t) => {
+    const { app, dir } = await startStack(t);
+    const base = await listen(app);
+    const relay = await CutRelay.start(t, Number(new URL(base).port), 5 * MiB);
+    const data = pattern(12 * MiB);
+    let url = '';
+    const first = runTus(data, {
+      endpoint: `http://127.0.0.1:${relay.port}${ApiPath.uploads}`,
+      metadata: { filename: 'big.bin' },
+      onUploadUrlAvailable: () => (url = first.upload.url!),
+    });
+    await assert.rejects(first.done);
+    assert.equal(relay.cuts, 1);
+    assert.match(url, /\/api\/uploads\/[a-z0-9]{32}$/);
+    // The server keeps what it had of the cut PATCH: some, not all.
+    const kept = await eventually(async () => {
+      const offset = await offsetOf(url);
+      return offset > 0 && offset;
+    }, 'the cut PATCH kept its first bytes');
+    assert.ok(kept < data.length);
+    assert.deepEqual(await storedNames(dir), []);
+
+    relay.cutEvery = Infinity;
+    const sentBefore = relay.bytesUp;
+    const second = runTus(data, { uploadUrl: url, metadata: { filename: 'big.bin' } });
+    await second.done;
+    assert.equal(sha256(await readFile(path.join(dir, 'big.bin'))), sha256(data));
+    assert.deepEqual(await partialFiles(dir), []);
+    // Resumed, not sent again from zero.
+    assert.ok(relay.bytesUp - sentBefore < data.length - kept + MiB, `${relay.bytesUp - sentBefore} bytes sent to resume`);
+  });
+
+  it('with retries, one client finishes by itself through a link cut every 3 MiB, in chunks', async (t) => {
+    const { app, dir } = await startStack(t);
+    const base = await listen(app);
+    const relay = await CutRelay.start(t, Number(new URL(base).port), 3 * MiB);
+    const data = pattern(10 * MiB);
+    const { done } = runTus(data, {
+      endpoint: `http://127.0.0.1:${relay.port}${ApiPath.uploads}`,
+      metadata: { filename: 'flaky.bin' },
+      chunkSize: 2 * MiB,
+      retryDelays: [0, 50, 100, 200, 200, 200, 200, 200, 200, 200],
+    });
+    await done;
+    assert.ok(relay.cuts >= 3, `${relay.cuts} cuts`);
+    assert.equal(sha256(await readFile(path.join(dir, 'flaky.bin'))), sha256(data));
+    assert.deepEqual(await partialFiles(dir), []);
+  });
+
+  it('a restarted gateway resumes the upload: it keeps nothing of it', async (t) => {
+    const { app, dir, server } = await startStack(t);
+    const firstBase = await listen(app);
+    const relay = await CutRelay.start(t, Number(new URL(firstBase).port), 4 * MiB);
+    const data = pattern(9 * MiB);
+    let url = '';
+    const first = runTus(data, { endpoint: `http://127.0.0.1:${relay.port}${ApiPath.uploads}`, metadata: { filename: 'restart.bin' }, onUploadUrlAvailable: () => (url = first.upload.url!) });
+    await assert.rejects(first.done);
+    await eventually(async () => (await offsetOf(url)) > 0, 'the cut PATCH kept its first bytes');
+    await app.close();
+
+    const again = await startApp(t, server.address().port);
+    const secondBase = await listen(again);
+    const second = runTus(data, { uploadUrl: `${secondBase}${new URL(url).pathname}`, metadata: { filename: 'restart.bin' } });
+    await second.done;
+    assert.equal(sha256(await readFile(path.join(dir, 'restart.bin'))), sha256(data));
+  });
+
+  it('creation-with-upload: the whole small file goes in the POST', async (t) => {
+    const { app, dir } = await startStack(t);
+    const base = await listen(app);
+    const data = pattern(64 * 1024);
+    await runTus(data, { endpoint: `${base}${ApiPath.uploads}`, metadata: { filename: 'small.bin' }, uploadDataDuringCreation: true }).done;
+    assert.deepEqual(await readFile(path.join(dir, 'small.bin')), data);
+  });
+
+  it('termination: Upload.terminate throws the partial away', async (t) => {
+    const { app, dir } = await startStack(t);
+    const base = await listen(app);
+    const relay = await CutRelay.start(t, Number(new URL(base).port), 2 * MiB);
+    const data = pattern(4 * MiB);
+    let url = '';
+    const first = runTus(data, { endpoint: `http://127.0.0.1:${relay.port}${ApiPath.uploads}`, metadata: { filename: 'term.bin' }, onUploadUrlAvailable: () => (url = first.upload.url!) });
+    await assert.rejects(first.done);
+    await eventually(async () => (await partialFiles(dir)).length > 0, 'the partial is on the server');
+    await Upload.terminate(`${base}${new URL(url).pathname}`, { retryDelays: [0, 100, 200, 400] });
+    assert.deepEqual(await partialFiles(dir), []);
+    assert.deepEqual(await storedNames(dir), []);
+  });
+});
