@@ -105,6 +105,19 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     return { id, size, name, offset, expires };
   }
 
+  /**
+   * `begin`, always of a new upload. The tor-server resumes its partial of the same name and size
+   * (how a TFTCP client that lost its id resumes), but a tus POST is a new upload, maybe of other
+   * bytes with that name and size: the old partial is thrown away rather than mixed in. A POST
+   * while another client still writes it fails (503, Range busy) and changes nothing.
+   */
+  async function beginFresh(client: TftcpClient, name: string, size: number): Promise<string> {
+    const begun = await client.begin(name, size);
+    if (begun.have.length === 0) return begun.id;
+    await client.abort(begun.id);
+    return (await client.begin(name, size)).id;
+  }
+
   /** Sends one chunk at `chunk.offset` (spooled and checked first when it carries an Upload-Checksum), then reads the state back. */
   async function writeChunk(request: FastifyRequest, reply: FastifyReply, chunk: Omit<Chunk, 'body'>): Promise<UploadState> {
     const checksum = parseChecksum(header(request, TusHeader.uploadChecksum));
@@ -154,7 +167,7 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     const length = withBody ? bodyLength(request) : 0;
     if (length > size) throw pastTheEnd(0, length, size);
     if (withBody) transfers.enter(request, reply);
-    const id = await upstream(request, reply, async (client) => (await client.begin(name, size)).id);
+    const id = await upstream(request, reply, (client) => beginFresh(client, name, size));
     // creation-with-upload: the first bytes go at 0 (overwriting is harmless when `begin` resumed a partial of the same file).
     const state = withBody ? await writeChunk(request, reply, { id, offset: 0, length }) : await upstream(request, reply, (client) => stateOf(client, id));
     request.log.info({ id, name, size }, 'upload created');

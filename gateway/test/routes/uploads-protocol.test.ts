@@ -89,6 +89,19 @@ describe('tus 1.0.0 at /api/uploads/: the exact exchange', () => {
     assert.equal(await readFile(path.join(dir, 'w.bin'), 'utf8'), 'abc');
   });
 
+  it('a POST is always a new upload: a partial of the same name and size is thrown away, not mixed in', async (t) => {
+    const { app, dir } = await startStack(t);
+    const base = await listen(app);
+    const first = await createUpload(base, 'same.bin', 6);
+    assert.equal((await patch(first, 0, Buffer.from('old'))).status, 204);
+    const second = await createUpload(base, 'same.bin', 6);
+    assert.notEqual(second, first);
+    assert.equal(await offsetOf(second), 0);
+    assert.equal((await head(first)).status, 404);
+    assert.equal((await patch(second, 0, Buffer.from('newnew'))).status, 204);
+    assert.equal(await readFile(path.join(dir, 'same.bin'), 'utf8'), 'newnew');
+  });
+
   it('an empty file is stored by its POST', async (t) => {
     const { app, dir } = await startStack(t);
     const base = await listen(app);
