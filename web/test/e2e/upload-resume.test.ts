@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Page, Route } from 'playwright-core';
+import { ApiPath, TUS_CHUNK_BYTES } from 'gateway/api';
+import { eventually, Scope, scratchDir, sha256 } from 'test-support';
+import { openApp, transfer } from './app-page.js';
+import { browserSkipReason, useSuite, withScreenshots, UI_TIMEOUT_MS } from './harness.js';
+
+/** Two and a half chunks: a first one stored, the rest still to send. */
+const FILE_BYTES = 2 * TUS_CHUNK_BYTES + TUS_CHUNK_BYTES / 2;
+
+/** The tus requests the page makes, with the offset each PATCH starts at. */
+function tusRequests(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (request) => {
+    if (!request.url().includes(ApiPath.uploads)) return;
+    const offset = request.headers()['upload-offset'];
+    seen.push(offset === undefined ? request.method() : `${request.method()} ${offset}`);
+  });
+  return seen;
+}
+
+/** Holds the page's first PATCH (sent once the POST has stored the first chunk) until released. */
+async function holdFirstPatch(page: Page): Promise<{ held: Promise<Route>; stop(): Promise<void> }> {
+  const pattern = `**${ApiPath.uploads}*`;
+  let hold!: (route: Route) => void;
+  const held = new Promise<Route>((resolve) => (hold = resolve));
+  let holding = true;
+  await page.route(pattern, (route) => {
+    if (holding && route.request().method() === 'PATCH') {
+      holding = false;
+      hold(route);
+    } else void route.continue();
+  });
+  return { held, stop: () => page.unroute(pattern) };
+}
+
+async function chooseFile(page: Page, file: string): Promise<void> {
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Upload files' }).click()]);
+  // From a file on disk, so the page sees the same modification time when it is picked again.
+  await chooser.setFiles(file);
+}
+
+describe('resumable uploads in the browser', { skip: browserSkipReason() }, () => {
+  const suite = useSuite({});
+  // The files the page picks, on disk.
+  const scope = new Scope();
+  after(() => scope.close());
+
+  async function scratchFile(name: string): Promise<{ file: string; data: Buffer }> {
+    const file = path.join(await scratchDir(scope, 'tft-resume-'), name);
+    const data = randomBytes(FILE_BYTES);
+    await writeFile(file, data);
+    return { file, data };
+  }
+
+  async function assertStoredSame(page: Page, name: string, data: Buffer): Promise<void> {
+    await eventually(async () => assert.equal(await transfer(page, name).getAttribute('data-status'), 'done'), `${name} uploaded`, UI_TIMEOUT_MS);
+    assert.equal(sha256(await readFile(path.join(suite.stack.dir, name))), sha256(data), `${name} is stored byte for byte`);
+  }
+
+  it(
+    'an upload cut by going offline resumes by itself when the browser is back online, with identical bytes',
+    withScreenshots('upload-offline', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      const { file, data } = await scratchFile('offline.bin');
+      const requests = tusRequests(page);
+      await openApp(page, suite.stack.url);
+      const hold = await holdFirstPatch(page);
+      await chooseFile(page, file);
+      const patch = await hold.held;
+      const item = transfer(page, 'offline.bin');
+      await eventually(async () => assert.match(await item.innerText(), /8\.4 MB of 21 MB/), 'the first chunk counted', UI_TIMEOUT_MS);
+
+      await page.context().setOffline(true);
+      // The held PATCH goes on now, into a network that is gone.
+      await patch.continue().catch(() => {});
+      await hold.stop();
+      await eventually(async () => assert.match(await item.innerText(), /Offline: resumes when the network is back/), 'the upload waits for the network', UI_TIMEOUT_MS);
+      assert.equal(await item.getAttribute('data-status'), 'uploading');
+
+      await page.context().setOffline(false);
+      await assertStoredSame(page, 'offline.bin', data);
+      // Resumed where the server stood: a HEAD, then the rest from the first chunk's end; never from 0 again.
+      const afterCut = requests.slice(requests.indexOf(`PATCH ${TUS_CHUNK_BYTES}`) + 1);
+      assert.ok(afterCut.includes('HEAD'), `asked where to resume: ${requests.join(', ')}`);
+      assert.equal(requests.filter((request) => request.startsWith('POST')).length, 1, `one upload created: ${requests.join(', ')}`);
+      assert.ok(!requests.includes('PATCH 0'), `nothing sent again from 0: ${requests.join(', ')}`);
+    }),
+  );
+
+  it(
+    'after a reload the unfinished upload is listed with its progress, and picking the file again resumes it',
+    withScreenshots('upload-reload', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      // Leaving a page with uploads running asks first; the user says leave.
+      page.on('dialog', (dialog) => void dialog.accept());
+      const { file, data } = await scratchFile('reload.bin');
+      await openApp(page, suite.stack.url);
+      const hold = await holdFirstPatch(page);
+      await chooseFile(page, file);
+      await hold.held;
+      await eventually(async () => assert.match(await transfer(page, 'reload.bin').innerText(), /8\.4 MB of 21 MB/), 'the first chunk counted', UI_TIMEOUT_MS);
+      await hold.stop();
+
+      await page.reload();
+      await page.getByTestId('summary').waitFor();
+      const unfinished = page.locator('li[data-name="reload.bin"][data-status="unfinished"]');
+      await unfinished.waitFor();
+      assert.match(await unfinished.innerText(), /40%[\s\S]*8\.4 MB of 21 MB stored · Pick the file again to resume/);
+      assert.equal(await readFile(path.join(suite.stack.dir, 'reload.bin')).catch(() => 'absent'), 'absent');
+
+      const requests = tusRequests(page);
+      await chooseFile(page, file);
+      await assertStoredSame(page, 'reload.bin', data);
+      assert.equal(await unfinished.count(), 0, 'no longer listed as unfinished');
+      assert.deepEqual(requests.slice(0, 2), ['HEAD', `PATCH ${TUS_CHUNK_BYTES}`], `resumed from the stored chunk: ${requests.join(', ')}`);
+      assert.ok(!requests.includes('POST'), `no new upload: ${requests.join(', ')}`);
+    }),
+  );
+});
