@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { TftcpClient } from 'tor-server/client';
 import { ApiPath, TUS_CONTENT_TYPE, TUS_MAX_CHECKSUM_CHUNK_BYTES } from '../../src/api/index.js';
 import { listen, startStack, storedNames } from '../helpers.js';
 import { TUS, checksumOf, createUpload, head, nameMetadata, offsetOf, partialFiles, patch } from './uploads-helpers.js';
@@ -100,6 +101,21 @@ describe('tus 1.0.0 at /api/uploads/: the exact exchange', () => {
     assert.equal((await head(first)).status, 404);
     assert.equal((await patch(second, 0, Buffer.from('newnew'))).status, 204);
     assert.equal(await readFile(path.join(dir, 'same.bin'), 'utf8'), 'newnew');
+  });
+
+  it('a HEAD that finds every byte stored commits the file (a gateway stopped between the last put and its commit)', async (t) => {
+    const { app, dir, server } = await startStack(t);
+    const base = await listen(app);
+    const url = await createUpload(base, 'late.bin', 5);
+    // The last bytes reach the tor-server, but no commit follows.
+    const client = await TftcpClient.connect({ host: '127.0.0.1', port: server.address().port });
+    t.after(() => client.destroy());
+    await client.put(url.slice(url.lastIndexOf('/') + 1), 0, Buffer.from('late!'));
+    assert.deepEqual(await storedNames(dir), []);
+    const response = await head(url);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('upload-offset'), '5');
+    assert.equal(await readFile(path.join(dir, 'late.bin'), 'utf8'), 'late!');
   });
 
   it('an empty file is stored by its POST', async (t) => {
