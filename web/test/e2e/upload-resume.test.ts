@@ -94,6 +94,30 @@ describe('resumable uploads in the browser', { skip: browserSkipReason() }, () =
   );
 
   it(
+    'an upload cut by a gateway restart resumes by itself once the gateway is back, with identical bytes',
+    withScreenshots('upload-gateway-restart', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      const { file, data } = await scratchFile('restart.bin');
+      const requests = tusRequests(page);
+      await openApp(page, suite.stack.url);
+      const hold = await holdFirstPatch(page);
+      await chooseFile(page, file);
+      const patch = await hold.held;
+      await eventually(async () => assert.match(await transfer(page, 'restart.bin').innerText(), /8\.4 MB of 21 MB/), 'the first chunk counted', UI_TIMEOUT_MS);
+
+      await suite.stack.stopGateway();
+      // The held PATCH goes on now, to a gateway that is gone; the retries meet it down, then back.
+      await patch.continue().catch(() => {});
+      await hold.stop();
+      await suite.stack.restartGateway();
+      await assertStoredSame(page, 'restart.bin', data);
+      assert.equal(requests.filter((request) => request.startsWith('POST')).length, 1, `one upload created: ${requests.join(', ')}`);
+      assert.ok(!requests.includes('PATCH 0'), `nothing sent again from 0: ${requests.join(', ')}`);
+    }),
+  );
+
+  it(
     'after a reload the unfinished upload is listed with its progress, and picking the file again resumes it',
     withScreenshots('upload-reload', suite, async (pages) => {
       const page = await suite.newPage();
