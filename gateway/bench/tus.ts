@@ -6,15 +6,13 @@
  * `tor-client --parallel 4` against `--parallel 1` on loopback. One run; temp files removed.
  */
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultHttpStack, Upload, type HttpRequest, type HttpResponse, type HttpStack } from 'tus-js-client';
-import { CutRelay, GATEWAY_BIN, Scope, TOR_CLIENT_BIN, TOR_SERVER_BIN, sha256File, spawnGateway, spawnTorServer } from 'test-support';
-import { log, mbps, printTable, writeRandomFile, type Row } from 'test-support/bench';
+import { CutRelay, GATEWAY_BIN, Scope, TOR_SERVER_BIN, sha256File, spawnGateway, spawnTorServer } from 'test-support';
+import { cliUpload, log, mbps, printTable, writeRandomFile, type Row } from 'test-support/bench';
 import { ApiPath, TUS_CHUNK_BYTES, TusHeader } from '../src/api/index.js';
 
 const MiB = 1024 * 1024;
@@ -76,20 +74,6 @@ async function checkStored(dir: string, name: string, expected: string): Promise
   if (hash !== expected) throw new Error(`${name} differs from the source (sha256 ${hash})`);
 }
 
-/** `tor-client --parallel <n> upload <file>`, from spawn to exit; milliseconds. */
-async function torClientUpload(port: number, home: string, file: string, parallel: number): Promise<number> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [TOR_CLIENT_BIN, '--host', '127.0.0.1', '--port', String(port), '--home', home, '--parallel', String(parallel), 'upload', file], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TOR_'))),
-  });
-  let errors = '';
-  child.stderr.on('data', (text: Buffer) => (errors += text.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`tor-client exited ${code}: ${errors}`);
-  return performance.now() - started;
-}
-
 function resentRow(name: string, relay: CutRelay, ms: number): Row {
   const resent = (relay.bytesUp - SIZE) / SIZE;
   return {
@@ -142,12 +126,12 @@ async function main(): Promise<void> {
     rows.push({ name: 'tus 8 MiB chunks, sha256 each (checked by the gateway)', value: `${mbps(SIZE, summed).toFixed(0)} MB/s`, ratio: (plain / summed).toFixed(2) });
 
     log('tor-client upload --parallel 1 and 4');
-    const one = await torClientUpload(tor.port, home, source, 1);
-    await checkStored(serverDir, 'source.bin', sourceHash);
-    const four = await torClientUpload(tor.port, home, source, 4);
-    await checkStored(serverDir, 'source.bin', sourceHash);
-    rows.push({ name: 'tor-client upload --parallel 1', value: `${mbps(SIZE, one).toFixed(0)} MB/s` });
-    rows.push({ name: 'tor-client upload --parallel 4', value: `${mbps(SIZE, four).toFixed(0)} MB/s`, ratio: (one / four).toFixed(2) });
+    const one = await cliUpload(tor.port, source, SIZE, 'cli-1.bin', home, 1);
+    await checkStored(serverDir, 'cli-1.bin', sourceHash);
+    const four = await cliUpload(tor.port, source, SIZE, 'cli-4.bin', home, 4);
+    await checkStored(serverDir, 'cli-4.bin', sourceHash);
+    rows.push({ name: 'tor-client upload --parallel 1', value: `${one.mbps.toFixed(0)} MB/s` });
+    rows.push({ name: 'tor-client upload --parallel 4', value: `${four.mbps.toFixed(0)} MB/s`, ratio: (four.mbps / one.mbps).toFixed(2) });
   } finally {
     await scope.close();
     await fs.rm(work, { recursive: true, force: true });
