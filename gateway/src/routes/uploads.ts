@@ -126,9 +126,10 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     }
     sendContinue(request, reply);
     const spooled = checksum ? await spoolChecked({ ...chunk, body: request.raw }, checksum, spool) : undefined;
+    // The spool file's stream owns its handle: destroyed here whatever happens, then the file removed.
+    const body: Readable = spooled ? spooledBytes(spooled) : request.raw;
     try {
-      const body: Readable = spooled ? spooledBytes(spooled) : request.raw;
-      const chunks = body.iterator({ destroyOnReturn: spooled !== undefined }) as AsyncIterable<Buffer>;
+      const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
       return await upstream(
         request,
         reply,
@@ -139,7 +140,10 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
         () => body.readableDidRead,
       );
     } finally {
-      await spooled?.remove();
+      if (spooled) {
+        body.destroy();
+        await spooled.remove();
+      }
     }
   }
 
