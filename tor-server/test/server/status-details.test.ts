@@ -30,6 +30,23 @@ describe('status <id> details', () => {
     assert.equal(await client.request('show'), Reply.OK);
   });
 
+  it('waits for a put under way to end, so the bytes a cut put kept are in its ranges', async (t) => {
+    const { port } = await startServer(t);
+    const writer = await LineClient.connect(t, port);
+    const asker = await LineClient.connect(t, port);
+    const { id } = await begin(writer, 1000, undefined, 'cut.bin');
+    assert.equal(await writer.request(`put ${id} 0 1000`), Reply.OK);
+    writer.send(patternBytes(400, 1));
+    // Plain status answers at once, without the bytes of the put under way.
+    assert.equal(await status(asker, id), 'have none');
+    // Asked while the put is under way (claimed at its `ok`), answered once it ended.
+    const answer = asker.request(`status ${id} details`);
+    writer.destroy();
+    assert.equal(await answer, Reply.OK);
+    assert.equal(await asker.line(), 'have 0-400');
+    assert.match(await asker.line(), /^partial 1000 /);
+  });
+
   it('refuses an unknown id as plain status does', async (t) => {
     const { port } = await startServer(t);
     const client = await LineClient.connect(t, port);

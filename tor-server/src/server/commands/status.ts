@@ -3,10 +3,15 @@ import { formatHaveLine, formatPartialLine, parseStatusArgument } from '../../pr
 import type { CommandHandler } from './command.js';
 import { partialArgument } from './partial-argument.js';
 
+/** How long `status <id> details` waits for the upload's puts under way to end. */
+export const DETAILS_SETTLE_MS = 2000;
+
 /**
  * `status <id>`: `ok`, then `have <ranges>`, the bytes of the upload stored so far.
  * `status <id> details` adds `partial <size> <expires ISO> <name>`, for a client (the gateway's
- * tus endpoint) that keeps nothing of the upload but its id.
+ * tus endpoint) that keeps nothing of the upload but its id; it first waits (a bounded time)
+ * for puts of the upload under way to end, so that the bytes a put cut a moment ago kept are in
+ * the ranges: a tus client resuming right after a cut then sends none of them again.
  */
 export const status: CommandHandler = {
   name: Command.STATUS,
@@ -14,7 +19,12 @@ export const status: CommandHandler = {
   access: 'write',
   async run(conn, argument, ctx) {
     const { id, details } = parseStatusArgument(argument);
-    const partial = partialArgument(conn, ctx, id);
+    let partial = partialArgument(conn, ctx, id);
+    if (details) {
+      await partial.settled(DETAILS_SETTLE_MS);
+      // Committed or aborted meanwhile: unknown now.
+      partial = partialArgument(conn, ctx, id);
+    }
     partial.touch();
     const lines = [Reply.OK, formatHaveLine(partial.ranges)];
     if (details) {
