@@ -30,6 +30,8 @@ export const GatewayErrors = {
   /** A tus PATCH whose bytes do not match its Upload-Checksum: nothing of it was stored. */
   GW_ERR_CHECKSUM_MISMATCH: 460,
   GW_ERR_TOO_MANY_TRANSFERS: 429,
+  /** The tor-server's bound on unfinished resumable uploads: one must be committed or aborted first (waiting alone does not help). */
+  GW_ERR_TOO_MANY_PARTIALS: 429,
   /** The client left before the answer; nothing is sent (nginx logs these as 499). */
   GW_ERR_CLIENT_GONE: 499,
   GW_ERR_INTERNAL: 500,
@@ -75,6 +77,8 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
       return 'GW_ERR_FILE_EXISTS';
     case ErrorKind.PERMISSION_DENIED:
       return 'GW_ERR_FORBIDDEN';
+    case ErrorKind.TOO_MANY_UPLOADS:
+      return 'GW_ERR_TOO_MANY_PARTIALS';
     case ErrorKind.TOO_LARGE:
       return 'GW_ERR_TOO_LARGE';
     case ErrorKind.NO_SPACE:
@@ -83,7 +87,6 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
       return 'GW_ERR_RANGE_NOT_SATISFIABLE';
     case ErrorKind.TOO_MANY_CLIENTS:
     case ErrorKind.RANGE_BUSY:
-    case ErrorKind.TOO_MANY_UPLOADS:
     case ErrorKind.SHUTTING_DOWN:
     case ErrorKind.IDLE_TIMEOUT:
       return 'GW_ERR_UPSTREAM_BUSY';

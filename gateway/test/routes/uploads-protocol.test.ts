@@ -196,6 +196,15 @@ describe('tus 1.0.0 at /api/uploads/: the exact exchange', () => {
     assert.equal((await post({ 'upload-length': '1001', 'upload-metadata': nameMetadata('big.bin') })).status, 413);
   });
 
+  it("the tor-server's bound on unfinished uploads is a 429 with its words (a tus client does not retry it)", async (t) => {
+    const { app } = await startStack(t, { tor: { maxPartialsPerOwner: 1 } });
+    const base = await listen(app);
+    await createUpload(base, 'one.bin', 10);
+    const refused = await fetch(`${base}${ApiPath.uploads}`, { method: 'POST', headers: { ...TUS, 'upload-length': '10', 'upload-metadata': nameMetadata('two.bin') } });
+    assert.equal(refused.status, 429);
+    assert.equal(((await refused.json()) as { error: string }).error, 'Too many partial uploads: at most 1: commit or abort one first');
+  });
+
   it('an unknown or malformed upload id is 404 for HEAD, PATCH and DELETE', async (t) => {
     const { app } = await startStack(t);
     const base = await listen(app);
