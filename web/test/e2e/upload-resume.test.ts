@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Page, Route } from 'playwright-core';
 import { ApiPath, TUS_CHUNK_BYTES } from 'gateway/api';
+import { PARTIALS_DIR_NAME } from 'tor-server/server';
 import { eventually, Scope, scratchDir, sha256 } from 'test-support';
 import { openApp, transfer } from './app-page.js';
 import { browserSkipReason, useSuite, withScreenshots, UI_TIMEOUT_MS } from './harness.js';
@@ -144,6 +145,22 @@ describe('resumable uploads in the browser', { skip: browserSkipReason() }, () =
       const resumed = requests.slice(sentBefore);
       assert.deepEqual(resumed.slice(0, 2), ['HEAD', `PATCH ${TUS_CHUNK_BYTES}`], `resumed from the stored chunk: ${resumed.join(', ')}`);
       assertResumed(requests);
+    }),
+  );
+
+  it(
+    'an unfinished upload listed after a reload can be discarded: gone from the list and from the server',
+    withScreenshots('upload-discard', suite, async (pages) => {
+      const { page, release } = await uploadFirstChunk(pages, 'discard.bin');
+      await release();
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.reload();
+      const unfinished = page.locator('li[data-name="discard.bin"][data-status="unfinished"]');
+      await unfinished.getByRole('button', { name: 'Discard the unfinished upload of discard.bin' }).click();
+      await eventually(async () => assert.equal(await unfinished.count(), 0), 'the entry gone', UI_TIMEOUT_MS);
+      await eventually(async () => assert.deepEqual(await readdir(path.join(suite.stack.dir, PARTIALS_DIR_NAME)), []), 'the partial gone from the server', UI_TIMEOUT_MS);
+      // Forgotten in the browser too: tus-js-client's URL storage holds nothing more.
+      assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('tus::'))), []);
     }),
   );
 });
