@@ -21,6 +21,7 @@ describe('reply words and error kinds', () => {
       SHARE: 'share',
       UPLOAD_ID: 'upload',
       HAVE: 'have',
+      PARTIAL: 'partial',
       STORED: 'stored',
     });
   });
