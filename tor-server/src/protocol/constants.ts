@@ -33,6 +33,8 @@ export const Command = {
   UNSHARE: 'unshare',
   // TFTCP/1.1 resumable uploads
   BEGIN: 'begin',
+  /** As `begin`, but always a new upload: never resumes one of the same name, size and sha256. */
+  CREATE: 'create',
   PUT: 'put',
   STATUS: 'status',
   COMMIT: 'commit',
@@ -71,6 +73,8 @@ export const Reply = {
   HAVE: 'have',
   /** First word of `status <id> details`'s last line: `partial <size> <expires ISO> <name>`. */
   PARTIAL: 'partial',
+  /** Last line of `status <id> details` for an upload committed a while ago: `committed <size> <name>`. */
+  COMMITTED: 'committed',
   /** A `put`'s bytes are durably stored. */
   STORED: 'stored',
 } as const;

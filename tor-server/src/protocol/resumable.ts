@@ -91,6 +91,27 @@ export function parsePartialLine(line: string): PartialDetails | undefined {
   return Number.isSafeInteger(size) ? { size, expires: match[2]!, name: match[3]! } : undefined;
 }
 
+/** What `status <id> details` tells of an upload committed a while ago. */
+export interface CommittedDetails {
+  size: number;
+  name: string;
+}
+
+const COMMITTED_LINE = /^committed (\d{1,16}) (.+)$/s;
+
+/** `committed <size> <name>`. */
+export function formatCommittedLine({ size, name }: CommittedDetails): string {
+  return `${Reply.COMMITTED} ${size} ${name}`;
+}
+
+/** The details of a `committed <size> <name>` line; undefined when it is not one. */
+export function parseCommittedLine(line: string): CommittedDetails | undefined {
+  const match = COMMITTED_LINE.exec(line);
+  if (!match) return undefined;
+  const size = Number(match[1]);
+  return Number.isSafeInteger(size) ? { size, name: match[2]! } : undefined;
+}
+
 /** Splits `status`'s argument: the id, and whether ` details` follows it. */
 export function parseStatusArgument(argument: string): { id: string; details: boolean } {
   const suffix = ` ${STATUS_DETAILS}`;

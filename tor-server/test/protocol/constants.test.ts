@@ -22,6 +22,7 @@ describe('reply words and error kinds', () => {
       UPLOAD_ID: 'upload',
       HAVE: 'have',
       PARTIAL: 'partial',
+      COMMITTED: 'committed',
       STORED: 'stored',
     });
   });

@@ -60,7 +60,8 @@ describe('status <id> details', () => {
     const { id } = await client.begin('d.bin', 10);
     await client.put(id, 2, Buffer.from('abc'));
     const details = await client.details(id);
-    assert.deepEqual({ ...details, expires: undefined }, { id, have: [[2, 5]], size: 10, name: 'd.bin', expires: undefined });
+    assert.ok(!details.committed);
+    assert.deepEqual({ ...details, expires: undefined }, { id, have: [[2, 5]], size: 10, name: 'd.bin', expires: undefined, committed: false });
     assert.ok(Date.parse(details.expires) > Date.now());
   });
 });
