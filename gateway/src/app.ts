@@ -62,6 +62,8 @@ export interface AppOptions {
   spoolDir?: string;
   /** Bytes the spool folder must keep free; default 64 MiB. */
   spoolReserveBytes?: number;
+  /** A tus PATCH (or POST) body that sends no byte for this long is cut. Default 30 s. */
+  tusBodyIdleMs?: number;
   /** Most files stored from one multipart form; default 1000. */
   maxFormFiles?: number;
   upstreamConnectTimeoutMs?: number;
@@ -219,7 +221,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     spoolReserveBytes: options.spoolReserveBytes,
   });
   app.register(fileChangesRoutes, { pool, origins });
-  app.register(uploadsRoutes, { transferPool, origins, metrics, maxUploadSize: options.maxUploadSize, maxTransfersPerAddress: options.maxTransfersPerAddress, spoolDir: options.spoolDir, spoolReserveBytes: options.spoolReserveBytes });
+  app.register(uploadsRoutes, { transferPool, origins, metrics, maxUploadSize: options.maxUploadSize, maxTransfersPerAddress: options.maxTransfersPerAddress, spoolDir: options.spoolDir, spoolReserveBytes: options.spoolReserveBytes, bodyIdleMs: options.tusBodyIdleMs });
   app.register(sessionRoutes, { pool });
   app.register(wsRoutes, {
     pool,

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { TftcpClient } from 'tor-server/client';
-import { isUploadId, type ByteRange } from 'tor-server/protocol';
+import { TftcpReplyError, type TftcpClient } from 'tor-server/client';
+import { ErrorKind, isUploadId, type ByteRange } from 'tor-server/protocol';
 import {
   ApiPath,
   HttpStatus,
@@ -25,6 +25,7 @@ import type { TransferPool } from '../lib/transfer-pool.js';
 import { checkUploadSize } from '../lib/upload.js';
 import { parseChecksum } from '../lib/tus/checksum.js';
 import { putPieces, spoolChecked, spooledBytes, type Chunk } from '../lib/tus/chunk.js';
+import { cutWhenIdle } from '../lib/tus/idle.js';
 import { formatNameMetadata, metadataFileName, parseMetadata } from '../lib/tus/metadata.js';
 
 export interface UploadsRoutesOptions {
@@ -40,10 +41,13 @@ export interface UploadsRoutesOptions {
   spoolDir?: string;
   /** Bytes the spool folder's file system must keep free. Default 64 MiB. */
   spoolReserveBytes?: number;
+  /** A PATCH (or POST) body that sends no byte for this long is cut, its range freed. Default 30 s. */
+  bodyIdleMs?: number;
 }
 
 const DEFAULT_MAX_TRANSFERS_PER_ADDRESS = 16;
 const DEFAULT_SPOOL_RESERVE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_BODY_IDLE_MS = 30_000;
 const BYTE_COUNT = /^\d{1,16}$/;
 
 /** What the gateway knows of an upload: all from the tor-server, nothing kept here. */
@@ -53,8 +57,8 @@ interface UploadState {
   name: string;
   /** Where the bytes held from 0 on end: the tus Upload-Offset. */
   offset: number;
-  /** ISO 8601. */
-  expires: string;
+  /** ISO 8601; undefined once committed (it never expires then). */
+  expires: string | undefined;
 }
 
 /**
@@ -72,6 +76,7 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
   const sameOrigin = assertSameOrigin(options.origins);
   const transfers = new TransferLimit(options.maxTransfersPerAddress ?? DEFAULT_MAX_TRANSFERS_PER_ADDRESS, (request, reply) => options.metrics.transferStarted(request, reply));
   const uploadUrl = `${ApiPath.uploads}:id`;
+  const bodyIdleMs = options.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS;
 
   // Bodies are streamed to the tor-server by the handlers, never parsed.
   app.removeAllContentTypeParsers();
@@ -97,25 +102,46 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     return result;
   }
 
-  /** The upload's state, committing it when every byte is there (after a PATCH, or a gateway that stopped before its commit). */
-  async function stateOf(client: TftcpClient, id: string): Promise<UploadState> {
-    const { have, size, name, expires } = await client.details(id);
+  /**
+   * The upload's state, committing it when every byte is there (after a PATCH, or a gateway that
+   * stopped before its commit). One committed a while ago (its answer lost) is complete. A name
+   * taken meanwhile is a 409 with the tor-server's words, and the partial is aborted: its bytes
+   * can never be stored under that name, and the client picks another one and uploads again.
+   */
+  async function stateOf(request: FastifyRequest, client: TftcpClient, id: string): Promise<UploadState> {
+    const details = await client.details(id);
+    if (details.committed) return { id, size: details.size, name: details.name, offset: details.size, expires: undefined };
+    const { have, size, name, expires } = details;
     const offset = contiguousEnd(have);
-    if (offset === size) await client.commit(id);
+    if (offset === size) {
+      try {
+        await client.commit(id);
+      } catch (error) {
+        if (error instanceof TftcpReplyError && error.kind === ErrorKind.FILE_EXISTS) await client.abort(id).catch((abortError: unknown) => logAbortFailed(request, id, abortError));
+        throw error;
+      }
+      return { id, size, name, offset, expires: undefined };
+    }
     return { id, size, name, offset, expires };
   }
 
   /**
-   * `begin`, always of a new upload. The tor-server resumes its partial of the same name and size
-   * (how a TFTCP client that lost its id resumes), but a tus POST is a new upload, maybe of other
-   * bytes with that name and size: the old partial is thrown away rather than mixed in. A POST
-   * while another client still writes it fails (503, Range busy) and changes nothing.
+   * Throws away the partial of a creation whose first chunk failed: no Location was sent, so no
+   * client can resume it, and it would count against the owner's bound until it expired. Best
+   * effort, on a connection of its own (the client may be gone); `status details` first lets a
+   * put cut a moment ago end, or `abort` would find it busy.
    */
-  async function beginFresh(client: TftcpClient, name: string, size: number): Promise<string> {
-    const begun = await client.begin(name, size);
-    if (begun.have.length === 0) return begun.id;
-    await client.abort(begun.id);
-    return (await client.begin(name, size)).id;
+  async function discard(request: FastifyRequest, id: string): Promise<void> {
+    const pool = transferPoolFor(request);
+    try {
+      const { client } = await pool.start(async (c) => {
+        await c.details(id);
+        await c.abort(id);
+      });
+      pool.finish(client);
+    } catch (error) {
+      logAbortFailed(request, id, error);
+    }
   }
 
   /** Sends one chunk at `chunk.offset` (spooled and checked first when it carries an Upload-Checksum), then reads the state back. */
@@ -125,23 +151,28 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
       throw new GatewayError('GW_ERR_TOO_LARGE', `a chunk with an Upload-Checksum carries at most ${spool.maxBytes} bytes (this one ${chunk.length}): send smaller chunks`);
     }
     sendContinue(request, reply);
-    const spooled = checksum ? await spoolChecked({ ...chunk, body: request.raw }, checksum, spool) : undefined;
+    // A sender that stops midway (a half-open connection) would hold the chunk's range for minutes.
+    const arriving = cutWhenIdle(request.raw.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, bodyIdleMs, () => {
+      request.log.info({ id: chunk.id, idleMs: bodyIdleMs }, 'upload body idle: cut');
+      request.raw.destroy(new GatewayError('GW_ERR_BAD_REQUEST', `no byte of the chunk arrived for ${bodyIdleMs} ms: what arrived is kept, ask HEAD`));
+    });
+    const spooled = checksum ? await spoolChecked({ ...chunk, body: arriving }, checksum, spool) : undefined;
     // The spool file's stream owns its handle: destroyed here whatever happens, then the file removed.
-    const body: Readable = spooled ? spooledBytes(spooled) : request.raw;
+    const body: Readable | undefined = spooled ? spooledBytes(spooled) : undefined;
     try {
-      const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+      const chunks = body ? (body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) : arriving;
       return await upstream(
         request,
         reply,
         async (client) => {
           await putPieces(client, chunk, chunks);
-          return stateOf(client, chunk.id);
+          return stateOf(request, client, chunk.id);
         },
-        () => body.readableDidRead,
+        () => (body ?? request.raw).readableDidRead,
       );
     } finally {
       if (spooled) {
-        body.destroy();
+        body?.destroy();
         await spooled.remove();
       }
     }
@@ -171,23 +202,23 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     const length = withBody ? bodyLength(request) : 0;
     if (length > size) throw pastTheEnd(0, length, size);
     if (withBody) transfers.enter(request, reply);
-    const id = await upstream(request, reply, (client) => beginFresh(client, name, size));
-    // creation-with-upload: the first bytes go at 0 (overwriting is harmless when `begin` resumed a partial of the same file).
-    const state = withBody ? await writeChunk(request, reply, { id, offset: 0, length }) : await upstream(request, reply, (client) => stateOf(client, id));
+    // `create`, not `begin`: a tus POST is a new upload even when another of that name and size is under way.
+    const { id } = await upstream(request, reply, (client) => client.create(name, size));
+    const state = withBody ? await writeChunk(request, reply, { id, offset: 0, length }).catch(async (error: unknown) => {
+      await discard(request, id);
+      throw error;
+    }) : await upstream(request, reply, (client) => stateOf(request, client, id));
     request.log.info({ id, name, size }, 'upload created');
     reply.code(HttpStatus.CREATED).header('location', uploadPath(id));
     if (withBody) reply.header(TusHeader.uploadOffset, String(state.offset));
-    return reply.header(TusHeader.uploadExpires, httpDate(state.expires)).send();
+    return withExpiry(reply, state).send();
   });
 
   app.head<{ Params: { id: string } }>(uploadUrl, { preHandler: [checkTusVersion, sameOrigin] }, async (request, reply) => {
-    const state = await upstream(request, reply, (client) => stateOf(client, uploadId(request.params.id)));
-    return reply
-      .header(TusHeader.uploadOffset, String(state.offset))
-      .header(TusHeader.uploadLength, String(state.size))
-      .header(TusHeader.uploadMetadata, formatNameMetadata(state.name))
-      .header(TusHeader.uploadExpires, httpDate(state.expires))
-      .send();
+    const state = await upstream(request, reply, (client) => stateOf(request, client, uploadId(request.params.id)));
+    // The tor-server keeps the name alone of the creation's metadata: `filename` is all HEAD echoes.
+    const answer = reply.header(TusHeader.uploadOffset, String(state.offset)).header(TusHeader.uploadLength, String(state.size)).header(TusHeader.uploadMetadata, formatNameMetadata(state.name));
+    return withExpiry(answer, state).send();
   });
 
   app.patch<{ Params: { id: string } }>(uploadUrl, { preHandler: [checkTusVersion, sameOrigin] }, async (request, reply) => {
@@ -198,12 +229,12 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     const length = bodyLength(request);
     transfers.enter(request, reply);
     const before = await upstream(request, reply, (client) => client.details(id));
-    const at = contiguousEnd(before.have);
+    const at = before.committed ? before.size : contiguousEnd(before.have);
     if (offset !== at) throw new GatewayError('GW_ERR_OFFSET_MISMATCH', `Upload-Offset is ${offset} but the upload stands at ${at}: ask HEAD and send from there`);
     if (offset + length > before.size) throw pastTheEnd(offset, length, before.size);
     const state = await writeChunk(request, reply, { id, offset, length });
     if (state.offset === state.size) request.log.info({ id, name: state.name, size: state.size }, 'stored');
-    return reply.code(HttpStatus.NO_CONTENT).header(TusHeader.uploadOffset, String(state.offset)).header(TusHeader.uploadExpires, httpDate(state.expires)).send();
+    return withExpiry(reply.code(HttpStatus.NO_CONTENT).header(TusHeader.uploadOffset, String(state.offset)), state).send();
   });
 
   app.delete<{ Params: { id: string } }>(uploadUrl, { preHandler: [checkTusVersion, sameOrigin] }, async (request, reply) => {
@@ -265,6 +296,15 @@ function uploadId(id: string): string {
 export function contiguousEnd(have: readonly ByteRange[]): number {
   const first = have[0];
   return first && first[0] === 0 ? first[1] : 0;
+}
+
+/** Upload-Expires, for an upload that has not been committed yet. */
+function withExpiry(reply: FastifyReply, state: UploadState): FastifyReply {
+  return state.expires === undefined ? reply : reply.header(TusHeader.uploadExpires, httpDate(state.expires));
+}
+
+function logAbortFailed(request: FastifyRequest, id: string, error: unknown): void {
+  request.log.info({ id, reason: (error as Error).message }, 'could not abort the upload: it expires after the partial TTL');
 }
 
 /** An ISO 8601 time as an HTTP date (Upload-Expires). */

@@ -18,7 +18,8 @@ export interface Chunk {
   id: string;
   offset: number;
   length: number;
-  body: Readable;
+  /** The bytes as they arrive. */
+  body: AsyncIterable<Buffer>;
 }
 
 /**
@@ -51,8 +52,7 @@ export interface SpoolPlace {
  */
 export async function spoolChecked(chunk: Chunk, checksum: Checksum, place: SpoolPlace): Promise<Spooled> {
   const check = new ChecksumCheck(checksum);
-  const hashed = chunk.body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-  const spooled = await spoolToFile(Readable.from(check.through(hashed)), place.dir, { maxBytes: place.maxBytes, reserveBytes: place.reserveBytes });
+  const spooled = await spoolToFile(Readable.from(check.through(chunk.body)), place.dir, { maxBytes: place.maxBytes, reserveBytes: place.reserveBytes });
   try {
     if (spooled.size !== chunk.length) {
       throw new GatewayError('GW_ERR_SIZE_MISMATCH', `${SIZE_MISMATCH}: the chunk was announced as ${chunk.length} bytes but ${spooled.size} arrived; nothing of it was stored`);
