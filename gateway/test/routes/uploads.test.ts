@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { CutRelay, eventually, sha256 } from 'test-support';
-import { Upload } from 'tus-js-client';
+import { DefaultHttpStack, Upload, type HttpRequest, type HttpResponse, type HttpStack } from 'tus-js-client';
 import { ApiPath } from '../../src/api/index.js';
 import { listen, startApp, startStack, storedNames } from '../helpers.js';
 import { offsetOf, partialFiles, runTus } from './uploads-helpers.js';
@@ -35,6 +35,41 @@ async function cutUpload(t: TestContext, gatewayBase: string, name: string, size
   assert.equal(relay.cuts, 1);
   assert.match(url, /\/api\/uploads\/[a-z0-9]{32}$/);
   return { url, relay, data };
+}
+
+/**
+ * tus-js-client's own HTTP stack, but the answer to the PATCH that completes the upload is lost
+ * once: the request went through (the gateway committed), the client sees a cut connection.
+ */
+class LosingLastAnswer implements HttpStack {
+  readonly #inner = new DefaultHttpStack({});
+  readonly #size: number;
+  /** Requests sent, by method. */
+  readonly sent: string[] = [];
+  lost = false;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  createRequest(method: string, url: string): HttpRequest {
+    const request = this.#inner.createRequest(method, url);
+    this.sent.push(method);
+    const send = request.send.bind(request);
+    request.send = async (body: unknown): Promise<HttpResponse> => {
+      const response = await send(body);
+      if (method === 'PATCH' && !this.lost && response.getHeader('Upload-Offset') === String(this.#size)) {
+        this.lost = true;
+        throw new Error('the connection was cut before the answer was read');
+      }
+      return response;
+    };
+    return request;
+  }
+
+  getName(): string {
+    return 'losing-last-answer';
+  }
 }
 
 describe('tus-js-client uploads through the gateway', () => {
@@ -114,5 +149,18 @@ describe('tus-js-client uploads through the gateway', () => {
     await Upload.terminate(`${base}${new URL(url).pathname}`, { retryDelays: [0, 100, 200, 400] });
     assert.deepEqual(await partialFiles(dir), []);
     assert.deepEqual(await storedNames(dir), []);
+  });
+
+  it("the last PATCH answer lost: the retry's HEAD finds the upload complete and the client finishes, without a second POST", async (t) => {
+    const { app, dir } = await startStack(t);
+    const base = await listen(app);
+    const data = pattern(3 * MiB);
+    const httpStack = new LosingLastAnswer(data.length);
+    await runTus(data, { endpoint: `${base}${ApiPath.uploads}`, metadata: { filename: 'once.bin' }, chunkSize: MiB, httpStack, retryDelays: [0, 100] }).done;
+    assert.equal(httpStack.lost, true);
+    assert.deepEqual(httpStack.sent.filter((method) => method === 'POST'), ['POST']);
+    assert.equal(httpStack.sent.at(-1), 'HEAD');
+    assert.deepEqual(await storedNames(dir), ['once.bin']);
+    assert.deepEqual(await readFile(path.join(dir, 'once.bin')), data);
   });
 });
