@@ -36,6 +36,13 @@ export type TusChecksumAlgorithm = (typeof TUS_CHECKSUM_ALGORITHMS)[number];
 /** The `Upload-Metadata` keys a file's name is read from, in this order (Uppy and tus-js-client send `filename`). */
 export const TUS_NAME_KEYS = ['filename', 'name'] as const;
 
+/**
+ * How the message of a 409 begins when the upload's name was taken before it was committed (the
+ * tor-server's words): unlike a 409 for a stale Upload-Offset, trying again cannot help, and
+ * the upload is gone. The upload is to be sent again under another name.
+ */
+export const TUS_NAME_TAKEN = 'File already exists';
+
 /** The status of a `PATCH` whose bytes do not match its `Upload-Checksum` (tus's checksum extension). */
 export const TUS_CHECKSUM_MISMATCH_STATUS = 460;
 

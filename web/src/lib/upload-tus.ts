@@ -1,5 +1,6 @@
 import { DefaultHttpStack, Upload, type DetailedError, type HttpRequest, type HttpResponse } from 'tus-js-client';
-import { ApiPath, HttpStatus, TUS_CHECKSUM_MISMATCH_STATUS, TUS_CHUNK_BYTES, TusHeader } from 'gateway/api';
+import { ApiPath, HttpStatus, TUS_CHECKSUM_MISMATCH_STATUS, TUS_CHUNK_BYTES, TUS_NAME_TAKEN, TusHeader } from 'gateway/api';
+import { errorBodyMessage } from './errors.js';
 import { UploadHttpStack } from './upload-http-stack.js';
 import type { RunningUpload, UploadJob, UploadOutcome } from './upload-queue.js';
 import { uploadErrorMessage } from './upload-transport.js';
@@ -44,12 +45,13 @@ export function uploadFingerprint(name: string, file: { size: number; lastModifi
  * Whether a failed request is tried again: a lost connection and 5xx (a gateway or tor-server
  * restarting), a PATCH at a stale offset (409: HEAD tells the right one), a chunk damaged on
  * the way (460: it is read from the file again). Not while offline (the `online` event resumes
- * it then), and not a refusal (a taken name, too large, no permission).
+ * it then), and not a refusal (a taken name, also one taken before the last PATCH committed
+ * the file: the queue offers another name; too large, no permission). `body` is the answer's.
  */
-export function shouldRetry(status: number, method: string | undefined, online: boolean): boolean {
+export function shouldRetry(status: number, method: string | undefined, online: boolean, body = ''): boolean {
   if (!online) return false;
   if (status === 0 || status >= 500) return true;
-  if (status === HttpStatus.CONFLICT) return method === 'PATCH';
+  if (status === HttpStatus.CONFLICT) return method === 'PATCH' && !errorBodyMessage(body)?.startsWith(TUS_NAME_TAKEN);
   return status === TUS_CHECKSUM_MISMATCH_STATUS;
 }
 
@@ -90,7 +92,7 @@ export function tusTransport(options: TusTransportOptions = {}): (job: UploadJob
           // Every offset the gateway tells is stored on the tor-server: progress counts only those.
           if (response.getStatus() < 300 && Number.isSafeInteger(offset)) job.onProgress(offset);
         },
-        onShouldRetry: (error: DetailedError) => shouldRetry(error.originalResponse?.getStatus() ?? 0, error.originalRequest?.getMethod(), network.online()),
+        onShouldRetry: (error: DetailedError) => shouldRetry(error.originalResponse?.getStatus() ?? 0, error.originalRequest?.getMethod(), network.online(), error.originalResponse?.getBody()),
         onSuccess: () => resolve({ ok: true }),
         onError: (error) => {
           if (cancelled) return;

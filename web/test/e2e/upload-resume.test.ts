@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Page, Route } from 'playwright-core';
-import { ApiPath, TUS_CHUNK_BYTES } from 'gateway/api';
+import { ApiPath, TUS_CHUNK_BYTES, TUS_CONTENT_TYPE, TusHeader } from 'gateway/api';
 import { PARTIALS_DIR_NAME } from 'tor-server/server';
 import { eventually, Scope, scratchDir, sha256 } from 'test-support';
 import { openApp, transfer } from './app-page.js';
@@ -22,6 +22,26 @@ function tusRequests(page: Page): string[] {
     seen.push(offset === undefined ? request.method() : `${request.method()} ${offset}`);
   });
   return seen;
+}
+
+/** The Upload-Checksum of every request that carries bytes (the creation's POST and the PATCHes), with its offset. */
+function chunkChecksums(page: Page): { offset: number; checksum: string | undefined }[] {
+  const seen: { offset: number; checksum: string | undefined }[] = [];
+  page.on('request', (request) => {
+    const headers = request.headers();
+    if (!request.url().includes(ApiPath.uploads) || headers['content-type'] !== TUS_CONTENT_TYPE) return;
+    seen.push({ offset: Number(headers[TusHeader.uploadOffset] ?? 0), checksum: headers[TusHeader.uploadChecksum] });
+  });
+  return seen;
+}
+
+/** Asserts that every chunk sent carried the sha256 of its own bytes of `data`. */
+function assertChecksummed(sent: { offset: number; checksum: string | undefined }[], data: Buffer): void {
+  assert.ok(sent.length >= 3, `the chunks were seen: ${sent.length}`);
+  for (const { offset, checksum } of sent) {
+    const expected = createHash('sha256').update(data.subarray(offset, offset + TUS_CHUNK_BYTES)).digest('base64');
+    assert.equal(checksum, `sha256 ${expected}`, `the chunk at ${offset}`);
+  }
 }
 
 /** Holds the page's first PATCH (sent once the POST has stored the first chunk) until released. */
@@ -72,13 +92,14 @@ describe('resumable uploads in the browser', { skip: browserSkipReason() }, () =
     pages.push(page);
     const { file, data } = await scratchFile(name);
     const requests = tusRequests(page);
+    const checksums = chunkChecksums(page);
     await openApp(page, suite.stack.url);
     const hold = await holdFirstPatch(page);
     await chooseFile(page, file);
     const patch = await hold.held;
     const item = transfer(page, name);
     await eventually(async () => assert.match(await item.innerText(), /8\.4 MB of 21 MB/), 'the first chunk counted', UI_TIMEOUT_MS);
-    return { page, file, data, requests, item, patch, release: hold.stop };
+    return { page, file, data, requests, checksums, item, patch, release: hold.stop };
   }
 
   /** Neither a second upload created, nor a byte sent again from 0. */
@@ -90,7 +111,7 @@ describe('resumable uploads in the browser', { skip: browserSkipReason() }, () =
   it(
     'an upload cut by going offline resumes by itself when the browser is back online, with identical bytes',
     withScreenshots('upload-offline', suite, async (pages) => {
-      const { page, data, requests, item, patch, release } = await uploadFirstChunk(pages, 'offline.bin');
+      const { page, data, requests, checksums, item, patch, release } = await uploadFirstChunk(pages, 'offline.bin');
 
       await page.context().setOffline(true);
       // The held PATCH goes on now, into a network that is gone.
@@ -105,6 +126,7 @@ describe('resumable uploads in the browser', { skip: browserSkipReason() }, () =
       const afterCut = requests.slice(requests.indexOf(`PATCH ${TUS_CHUNK_BYTES}`) + 1);
       assert.ok(afterCut.includes('HEAD'), `asked where to resume: ${requests.join(', ')}`);
       assertResumed(requests);
+      assertChecksummed(checksums, data);
     }),
   );
 

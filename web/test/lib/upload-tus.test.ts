@@ -13,6 +13,9 @@ describe('tus uploads', () => {
     assert.equal(shouldRetry(460, 'PATCH', true), true);
     // A POST's 409 is a taken name: the queue offers another.
     assert.equal(shouldRetry(409, 'POST', true), false);
+    // So is a PATCH's whose commit found the name taken meanwhile (the upload is gone); a stale offset is retried.
+    assert.equal(shouldRetry(409, 'PATCH', true, JSON.stringify({ error: 'File already exists: a.bin' })), false);
+    assert.equal(shouldRetry(409, 'PATCH', true, JSON.stringify({ error: 'Upload-Offset is 0 but the upload stands at 8: ask HEAD and send from there' })), true);
     for (const status of [400, 403, 404, 413, 415]) assert.equal(shouldRetry(status, 'PATCH', true), false, String(status));
     // Offline, the `online` event resumes it instead of burning the retries.
     assert.equal(shouldRetry(0, 'PATCH', false), false);

@@ -34,7 +34,11 @@ export function metadataFileName(metadata: Map<string, string>): string {
   throw new GatewayError('GW_ERR_BAD_REQUEST', `Upload-Metadata must carry the file name as "${TUS_NAME_KEYS[0]}" (base64 of its UTF-8)`);
 }
 
-/** `Upload-Metadata` for a HEAD answer: the name under the key the tus clients use. */
+/**
+ * `Upload-Metadata` for a HEAD answer: the name under the key the tus clients use. It is all
+ * HEAD echoes of the creation's metadata (filetype and the rest are not): the tor-server keeps
+ * an upload's name and nothing else, and the gateway keeps nothing.
+ */
 export function formatNameMetadata(name: string): string {
   return `${TUS_NAME_KEYS[0]} ${Buffer.from(name, 'utf8').toString('base64')}`;
 }
