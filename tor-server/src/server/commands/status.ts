@@ -33,7 +33,7 @@ export const status: CommandHandler = {
     partial.touch();
     const lines = [Reply.OK, formatHaveLine(partial.ranges)];
     if (details) {
-      const expires = new Date(partial.touchedAt + ctx.config.partialTtlMs).toISOString();
+      const expires = new Date(ctx.partials.expiresAt(partial)).toISOString();
       lines.push(formatPartialLine({ size: partial.size, expires, name: partial.name }));
     }
     await conn.sendLines(lines);

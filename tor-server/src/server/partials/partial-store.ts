@@ -19,6 +19,13 @@ const DATA_MODE = 0o644;
 // Expired partials are looked for this often at most (more often with a shorter TTL).
 const MAX_SWEEP_MS = 60_000;
 /**
+ * A partial that holds no byte yet expires after this without activity (or after the TTL, when
+ * shorter): a creation whose client vanished before its first byte (a gateway stopped, a page
+ * closed between its POST and its first PATCH) takes a place in the owner's bound for minutes,
+ * not for a day. A client that is there touches it with every `status`.
+ */
+export const EMPTY_PARTIAL_TTL_MS = 10 * 60_000;
+/**
  * Committed uploads remembered per owner (the oldest forgotten first): enough for every upload
  * a client may have under way at once to be told "committed" after a lost answer.
  */
@@ -60,7 +67,7 @@ export class PartialStore {
   private constructor(dir: string, options: PartialStoreOptions) {
     this.dir = dir;
     this.#options = options;
-    this.#sweeper = setInterval(() => void this.sweep(), Math.min(MAX_SWEEP_MS, Math.max(1, Math.floor(options.ttlMs / 2))));
+    this.#sweeper = setInterval(() => void this.sweep(), Math.min(MAX_SWEEP_MS, Math.max(1, Math.floor(Math.min(options.ttlMs, EMPTY_PARTIAL_TTL_MS) / 2))));
     this.#sweeper.unref();
   }
 
@@ -144,6 +151,12 @@ export class PartialStore {
     await partial.remove();
   }
 
+  /** When the partial expires unless it moves again (ms since the epoch): sooner while it holds no byte. */
+  expiresAt(partial: Partial): number {
+    const ttl = partial.stored === 0 ? Math.min(this.#options.ttlMs, EMPTY_PARTIAL_TTL_MS) : this.#options.ttlMs;
+    return partial.touchedAt + ttl;
+  }
+
   /** Deletes a committed partial's files and remembers its id for the TTL, so a client whose answer was lost learns it is done. */
   async committedNow(partial: Partial, now = Date.now()): Promise<void> {
     let mine = this.#committed.get(partial.owner);
@@ -153,14 +166,14 @@ export class PartialStore {
     await this.remove(partial);
   }
 
-  /** Deletes the partials idle for longer than the TTL (never one a put or commit is using), and forgets old commits. */
+  /** Deletes the partials idle for longer than their TTL (never one a put or commit is using), and forgets old commits. */
   async sweep(now = Date.now()): Promise<void> {
     for (const [owner, mine] of this.#committed) {
       for (const [id, entry] of mine) if (now - entry.at >= this.#options.ttlMs) mine.delete(id);
       if (mine.size === 0) this.#committed.delete(owner);
     }
     for (const partial of this.list()) {
-      if (partial.active || now - partial.touchedAt < this.#options.ttlMs) continue;
+      if (partial.active || now < this.expiresAt(partial)) continue;
       this.#options.logger.info('partial-expired', { id: partial.id, name: partial.name, owner: partial.owner, stored: partial.stored, size: partial.size });
       await this.remove(partial);
     }
