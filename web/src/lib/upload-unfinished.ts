@@ -16,7 +16,7 @@ export interface UnfinishedUpload {
 /**
  * The uploads tus-js-client remembers in `storage` (the browser's localStorage) that are still
  * on the server, with the bytes it holds of each (a HEAD each); the ones the server no longer
- * has (committed elsewhere, expired, cancelled) are forgotten.
+ * has (expired, cancelled) or holds complete (committed) are forgotten.
  */
 export async function findUnfinished(storage: UrlStorage): Promise<UnfinishedUpload[]> {
   const found: UnfinishedUpload[] = [];
@@ -24,7 +24,8 @@ export async function findUnfinished(storage: UrlStorage): Promise<UnfinishedUpl
     const described = describe(upload);
     if (!described) continue;
     const offset = await offsetOf(described.url);
-    if (offset === 'gone') await storage.removeUpload(upload.urlStorageKey);
+    // Complete: stored under its name (its last answer lost, or the page closed right then).
+    if (offset === 'gone' || offset === described.size) await storage.removeUpload(upload.urlStorageKey);
     else found.push({ ...described, offset });
   }
   return found;

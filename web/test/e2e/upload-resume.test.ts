@@ -181,8 +181,49 @@ describe('resumable uploads in the browser', { skip: browserSkipReason() }, () =
       await unfinished.getByRole('button', { name: 'Discard the unfinished upload of discard.bin' }).click();
       await eventually(async () => assert.equal(await unfinished.count(), 0), 'the entry gone', UI_TIMEOUT_MS);
       await eventually(async () => assert.deepEqual(await readdir(path.join(suite.stack.dir, PARTIALS_DIR_NAME)), []), 'the partial gone from the server', UI_TIMEOUT_MS);
-      // Forgotten in the browser too: tus-js-client's URL storage holds nothing more.
-      assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('tus::'))), []);
+      // Forgotten in the browser too, once the DELETE's answer is in: tus-js-client's URL storage holds nothing more.
+      await eventually(
+        async () => assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('tus::'))), []),
+        'the stored URL forgotten',
+        UI_TIMEOUT_MS,
+      );
+    }),
+  );
+
+  it(
+    'an upload whose last answer was lost is complete on the server: after a reload it is not listed as unfinished, and forgotten',
+    withScreenshots('upload-lost-answer', suite, async (pages) => {
+      const page = await suite.newPage();
+      pages.push(page);
+      const { file, data } = await scratchFile('lost.bin');
+      await openApp(page, suite.stack.url);
+      let blocking = true;
+      const pattern = `**${ApiPath.uploads}*`;
+      await page.route(pattern, async (route) => {
+        const request = route.request();
+        const last = request.method() === 'PATCH' && request.headers()[TusHeader.uploadOffset] === String(2 * TUS_CHUNK_BYTES);
+        if (!blocking) return route.continue();
+        if (last) {
+          // The gateway gets it and commits; its answer never reaches the page.
+          await route.fetch();
+          return route.abort('connectionreset');
+        }
+        // The retries cannot ask either, until the reload.
+        return request.method() === 'HEAD' ? route.abort('connectionreset') : route.continue();
+      });
+      await chooseFile(page, file);
+      await eventually(async () => assert.equal(sha256(await readFile(path.join(suite.stack.dir, 'lost.bin'))), sha256(data)), 'lost.bin committed', UI_TIMEOUT_MS);
+      blocking = false;
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.reload();
+      await page.getByTestId('summary').waitFor();
+      await eventually(
+        async () => assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('tus::') && key.includes('lost.bin'))), []),
+        'the complete upload forgotten',
+        UI_TIMEOUT_MS,
+      );
+      assert.equal(await page.locator('li[data-name="lost.bin"][data-status="unfinished"]').count(), 0);
+      await page.unroute(pattern);
     }),
   );
 });
