@@ -7,7 +7,6 @@ import {
   ApiPath,
   HttpStatus,
   TUS_CHECKSUM_ALGORITHMS,
-  TUS_CONTENT_TYPE,
   TUS_EXTENSIONS,
   TUS_MAX_CHECKSUM_CHUNK_BYTES,
   TUS_VERSION,
@@ -26,6 +25,7 @@ import { checkUploadSize } from '../lib/upload.js';
 import { parseChecksum } from '../lib/tus/checksum.js';
 import { putPieces, spoolChecked, spooledBytes, type Chunk } from '../lib/tus/chunk.js';
 import { cutWhenIdle } from '../lib/tus/idle.js';
+import { bodyLength, byteCount, checkBodyType, checkTusVersion, hasBody, header } from '../lib/tus/request.js';
 import { formatNameMetadata, metadataFileName, parseMetadata } from '../lib/tus/metadata.js';
 
 export interface UploadsRoutesOptions {
@@ -48,7 +48,6 @@ export interface UploadsRoutesOptions {
 const DEFAULT_MAX_TRANSFERS_PER_ADDRESS = 16;
 const DEFAULT_SPOOL_RESERVE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_BODY_IDLE_MS = 30_000;
-const BYTE_COUNT = /^\d{1,16}$/;
 
 /** What the gateway knows of an upload: all from the tor-server, nothing kept here. */
 interface UploadState {
@@ -243,44 +242,6 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     return reply.code(HttpStatus.NO_CONTENT).send();
   });
 };
-
-/** 412 (with the version spoken) for a request that does not speak tus 1.0.0. */
-async function checkTusVersion(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const version = header(request, TusHeader.resumable);
-  if (version !== TUS_VERSION) {
-    reply.header(TusHeader.version, TUS_VERSION);
-    throw new GatewayError('GW_ERR_TUS_VERSION', `send Tus-Resumable: ${TUS_VERSION}${version === undefined ? '' : ` (not "${version.slice(0, 20)}")`}`);
-  }
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
-}
-
-/** A byte count header; undefined when absent, 400 when it is not one. */
-function byteCount(request: FastifyRequest, name: string): number | undefined {
-  const text = header(request, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!BYTE_COUNT.test(text) || !Number.isSafeInteger(value)) throw new GatewayError('GW_ERR_BAD_REQUEST', `${name} must be a byte count, not "${text.slice(0, 20)}"`);
-  return value;
-}
-
-function hasBody(request: FastifyRequest): boolean {
-  return request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
-}
-
-function bodyLength(request: FastifyRequest): number {
-  const length = byteCount(request, 'content-length');
-  if (length === undefined) throw new GatewayError('GW_ERR_LENGTH_REQUIRED', 'send the chunk with a Content-Length: the tor-server needs the length before the bytes');
-  return length;
-}
-
-function checkBodyType(request: FastifyRequest): void {
-  const type = header(request, 'content-type')?.split(';')[0]?.trim().toLowerCase();
-  if (type !== TUS_CONTENT_TYPE) throw new GatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', `send the bytes as Content-Type: ${TUS_CONTENT_TYPE}`);
-}
 
 function pastTheEnd(offset: number, length: number, size: number): GatewayError {
   return new GatewayError('GW_ERR_TOO_LARGE', `the chunk ends at ${offset + length}, past the upload's length of ${size} bytes`);
