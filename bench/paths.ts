@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File, type Scope } from 'test-support';
-import { cliDownload, middleRange, multipartUpload, rangeLatency, rawBaseline, rawSocketDownload, rawSocketUpload } from 'test-support/bench';
+import { cliDownload, cliUpload, middleRange, multipartUpload, rangeLatency, rawBaseline, rawSocketDownload, rawSocketUpload } from 'test-support/bench';
 import { curlGet, curlPut } from './curl.js';
 import { keepAliveLoad, type LoadOptions } from './load.js';
 import type { BenchPath } from './rounds.js';
@@ -49,6 +49,15 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
   }
   paths.push(
     { name: 'TFTCP upload, raw socket writer', unit: 'MB/s', against: { reference: putReference, target: 0.95 }, watched: [serverWatch], measure: () => uploads.measure(stack.serverDir, (name) => rawSocketUpload(tor.port, source, size, name)) },
+    ...[1, 4].map(
+      (parallel): BenchPath => ({
+        name: `tor-client upload --parallel ${parallel} (resumable, from a tmpfs home)`,
+        unit: 'MB/s',
+        against: { reference: putReference, note: '(begin/put/commit over that many connections)' },
+        watched: [serverWatch],
+        measure: () => uploads.measure(stack.serverDir, async (name) => (await cliUpload(tor.port, source, size, name, stack.home, parallel)).mbps),
+      }),
+    ),
     { name: 'gateway PUT (curl -T)', unit: 'MB/s', against: { reference: putReference, target: 0.75 }, watched: gatewayWatch, measure: () => uploads.measure(stack.serverDir, (name) => curlPut(`${gateway.url}/api/files/${name}`, source, size)) },
     {
       name: 'gateway multipart upload (browser-shaped, size field first)',

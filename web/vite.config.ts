@@ -21,8 +21,8 @@ const vouchForDevPages: ProxyOptions['configure'] = (proxy) => {
   proxy.on('proxyReqWs', rewrite);
 };
 
-/** The shipped JavaScript must stay under this many gzipped bytes: the app loads fast on a slow link. */
-const JS_GZIP_LIMIT_BYTES = 60 * 1024;
+/** The shipped JavaScript must stay under this many gzipped bytes: the app loads fast on a slow link (issue 13 let it grow to 80 KB for tus-js-client). */
+const JS_GZIP_LIMIT_BYTES = 80 * 1024;
 
 export default defineConfig({
   plugins: [svelte(), gzipSizeReport({ jsLimitBytes: JS_GZIP_LIMIT_BYTES })],

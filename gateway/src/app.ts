@@ -27,6 +27,7 @@ import { sessionRoutes } from './routes/session.js';
 import { sharedFileRoutes } from './routes/shared-file.js';
 import { sharesRoutes } from './routes/shares.js';
 import { staticRoutes } from './routes/static.js';
+import { uploadsRoutes } from './routes/uploads.js';
 import { wsRoutes } from './routes/ws.js';
 
 export interface AppOptions {
@@ -81,6 +82,8 @@ export interface AppOptions {
   spoolDir?: string;
   /** Bytes the spool folder must keep free; default 64 MiB. */
   spoolReserveBytes?: number;
+  /** A tus PATCH (or POST) body that sends no byte for this long is cut. Default 30 s. */
+  tusBodyIdleMs?: number;
   /** Most files stored from one multipart form; default 1000. */
   maxFormFiles?: number;
   upstreamConnectTimeoutMs?: number;
@@ -275,6 +278,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     spoolReserveBytes: options.spoolReserveBytes,
   });
   app.register(fileChangesRoutes, { identities, origins });
+  app.register(uploadsRoutes, { identities, transfers, origins, metrics, maxUploadSize: options.maxUploadSize, spoolDir: options.spoolDir, spoolReserveBytes: options.spoolReserveBytes, bodyIdleMs: options.tusBodyIdleMs });
   app.register(sessionRoutes, { identities, origins });
   app.register(sharesRoutes, { identities, origins });
   app.register(sharedFileRoutes, { identities, digests, transfers, origins });

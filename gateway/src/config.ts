@@ -33,7 +33,7 @@ const GATEWAY_OPTIONS = {
   webDir: option({ flag: 'web-dir', env: 'GATEWAY_WEB_DIR', help: 'the built web app', parse: (dir) => path.resolve(dir), default: path.resolve(PACKAGE_DIR, '../web/dist') }),
   logLevel: option({ flag: 'log-level', env: 'GATEWAY_LOG_LEVEL', help: 'fatal, error, warn, info, debug, trace or silent', parse: oneOf(LOG_LEVELS), default: 'warn' }),
   /** TFTCP connections shared by every WebSocket session and listing. */
-  upstreamPool: option({ flag: 'upstream-pool', env: 'GATEWAY_UPSTREAM_POOL', help: 'tor-server connections one user's WebSocket sessions and listings share', parse: count, default: 16 }),
+  upstreamPool: option({ flag: 'upstream-pool', env: 'GATEWAY_UPSTREAM_POOL', help: "tor-server connections shared by one user's WebSocket sessions and listings (one user: one token, or everyone in open mode)", parse: count, default: 16 }),
   /**
    * All TFTCP connections at once (pool, downloads, uploads); more requests wait in line. The
    * default stays below the tor-server's default limit of 64 connections per address, with room for a probe.

@@ -20,16 +20,24 @@ export const GatewayErrors = {
   GW_ERR_FORBIDDEN_ORIGIN: 403,
   GW_ERR_NOT_FOUND: 404,
   GW_ERR_FILE_EXISTS: 409,
+  /** A tus PATCH whose Upload-Offset is not where the upload stands. */
+  GW_ERR_OFFSET_MISMATCH: 409,
   GW_ERR_LENGTH_REQUIRED: 411,
+  /** A tus request without `Tus-Resumable: 1.0.0`. */
+  GW_ERR_TUS_VERSION: 412,
   GW_ERR_TOO_LARGE: 413,
   GW_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   GW_ERR_RANGE_NOT_SATISFIABLE: 416,
   GW_ERR_MISDIRECTED: 421,
+  /** A tus PATCH whose bytes do not match its Upload-Checksum: nothing of it was stored. */
+  GW_ERR_CHECKSUM_MISMATCH: 460,
   GW_ERR_TOO_MANY_TRANSFERS: 429,
   /** Too many sign-ins of tokens not yet known good from one address under way at once (and Retry-After). */
   GW_ERR_TOO_MANY_SIGN_INS: 429,
   /** Too many failed sign-ins from the user's address (`Too many attempts: retry in N s`, and Retry-After). */
   GW_ERR_TOO_MANY_ATTEMPTS: 429,
+  /** The tor-server's bound on unfinished resumable uploads: one must be committed or aborted first (waiting alone does not help). */
+  GW_ERR_TOO_MANY_PARTIALS: 429,
   /** The client left before the answer; nothing is sent (nginx logs these as 499). */
   GW_ERR_CLIENT_GONE: 499,
   GW_ERR_INTERNAL: 500,
@@ -89,6 +97,8 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
       return 'GW_ERR_UNAUTHORIZED';
     case SignInRefusal.TOO_MANY_ATTEMPTS:
       return 'GW_ERR_TOO_MANY_ATTEMPTS';
+    case ErrorKind.TOO_MANY_UPLOADS:
+      return 'GW_ERR_TOO_MANY_PARTIALS';
     case ErrorKind.TOO_LARGE:
       return 'GW_ERR_TOO_LARGE';
     case ErrorKind.NO_SPACE:
@@ -97,7 +107,6 @@ export function codeForRefusal(kind: RefusalKind): GatewayErrorCode {
       return 'GW_ERR_RANGE_NOT_SATISFIABLE';
     case ErrorKind.TOO_MANY_CLIENTS:
     case ErrorKind.RANGE_BUSY:
-    case ErrorKind.TOO_MANY_UPLOADS:
     case ErrorKind.SHUTTING_DOWN:
     case ErrorKind.IDLE_TIMEOUT:
       return 'GW_ERR_UPSTREAM_BUSY';

@@ -24,5 +24,6 @@ export {
 export { memoryOf, openFds } from './proc-stats.js';
 export { Scope, type Owner } from './scope.js';
 export { scratchDir } from './scratch.js';
+export { CutRelay } from './cut-relay.js';
 export { WAIT_MS, eventually, within } from './wait.js';
 export { Scrape, scrape } from './metrics.js';

@@ -9,3 +9,4 @@ export * from './status.js';
 export * from './schemas.js';
 export * from './messages.js';
 export * from './auth.js';
+export * from './tus.js';

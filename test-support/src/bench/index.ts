@@ -7,4 +7,4 @@ export { FOLDER_FILES, RANGE_BYTES, fillFolder, middleRange, percentile, rangeLa
 export { rawBaseline, rawSocketDownload, rawSocketUpload } from './raw.js';
 export { log, mbps, memoryRow, printTable, ratioRow, zeroRow, type Row } from './report.js';
 export { tftcpDownload, tftcpUpload } from './tftcp.js';
-export { cliDownload } from './tor-client.js';
+export { cliDownload, cliUpload } from './tor-client.js';

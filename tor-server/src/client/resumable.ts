@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { Command, ErrorKind, Reply, errorKindOf } from '../protocol/constants.js';
+import { Command, ErrorKind, Reply, STATUS_DETAILS, errorKindOf } from '../protocol/constants.js';
 import { parseRanges, type ByteRange } from '../protocol/ranges.js';
-import { formatBeginArguments, isUploadId, parseHaveLine, parseUploadIdLine } from '../protocol/resumable.js';
+import { formatBeginArguments, isUploadId, parseCommittedLine, parseHaveLine, parsePartialLine, parseUploadIdLine, type PartialDetails } from '../protocol/resumable.js';
 import { SourceSizeError, sendExactly } from '../protocol/write.js';
 import { checkFileName } from './checks.js';
 import { TftcpConnection } from './connection.js';
@@ -13,6 +13,12 @@ export interface PartialUpload {
   /** Stored byte ranges, [start, end) each, sorted. */
   have: ByteRange[];
 }
+
+/**
+ * What `status <id> details` tells: an unfinished upload (its size, expiry and name), or one
+ * committed a while ago (`committed`: every byte is stored under its name; no expiry).
+ */
+export type UploadDetails = PartialUpload & ((PartialDetails & { committed: false }) | { committed: true; size: number; name: string });
 
 /** Bytes for a `put`: a buffer, or a stream of exactly `length` bytes. */
 export type PutSource = Buffer | { length: number; data: AsyncIterable<Buffer> | Iterable<Buffer> | Readable };
@@ -36,9 +42,18 @@ export abstract class ResumableUploads extends TftcpConnection {
    * `sha256` (64 lower-case hex digits), when given, is checked at commit.
    */
   begin(name: string, size: number, sha256?: string): Promise<PartialUpload> {
+    return this.#begin(Command.BEGIN, name, size, sha256);
+  }
+
+  /** As `begin`, but always a new upload (`have` is empty): never one of the same name, size and sha256 begun before. */
+  create(name: string, size: number, sha256?: string): Promise<PartialUpload> {
+    return this.#begin(Command.CREATE, name, size, sha256);
+  }
+
+  #begin(word: typeof Command.BEGIN | typeof Command.CREATE, name: string, size: number, sha256: string | undefined): Promise<PartialUpload> {
     return this.enqueue(async () => {
       if (!this.namesChecked) checkFileName(name);
-      await this.send(`${Command.BEGIN} ${formatBeginArguments({ size, sha256, name })}`);
+      await this.send(`${word} ${formatBeginArguments({ size, sha256, name })}`);
       await this.expect(Reply.OK);
       const idLine = await this.readLine();
       const id = parseUploadIdLine(idLine);
@@ -81,6 +96,22 @@ export abstract class ResumableUploads extends TftcpConnection {
       await this.send(`${Command.STATUS} ${id}`);
       await this.expect(Reply.OK);
       return this.#readHave();
+    });
+  }
+
+  /** The byte ranges the server holds of the upload, with its size, name and expiry; or that it was committed. */
+  details(id: string): Promise<UploadDetails> {
+    return this.enqueue(async () => {
+      this.#checkId(id);
+      await this.send(`${Command.STATUS} ${id} ${STATUS_DETAILS}`);
+      await this.expect(Reply.OK);
+      const have = await this.#readHave();
+      const line = await this.readLine();
+      const partial = parsePartialLine(line);
+      if (partial) return { id, have, ...partial, committed: false };
+      const committed = parseCommittedLine(line);
+      if (committed) return { id, have, ...committed, committed: true };
+      throw this.protocolError(`expected "${Reply.PARTIAL} <size> <expires> <name>" or "${Reply.COMMITTED} <size> <name>", got "${line.slice(0, 80)}"`);
     });
   }
 

@@ -33,6 +33,8 @@ export const Command = {
   UNSHARE: 'unshare',
   // TFTCP/1.1 resumable uploads
   BEGIN: 'begin',
+  /** As `begin`, but always a new upload: never resumes one of the same name, size and sha256. */
+  CREATE: 'create',
   PUT: 'put',
   STATUS: 'status',
   COMMIT: 'commit',
@@ -69,6 +71,10 @@ export const Reply = {
   UPLOAD_ID: 'upload',
   /** First word of the byte ranges a partial upload holds: `have <ranges>`. */
   HAVE: 'have',
+  /** First word of `status <id> details`'s last line: `partial <size> <expires ISO> <name>`. */
+  PARTIAL: 'partial',
+  /** Last line of `status <id> details` for an upload committed a while ago: `committed <size> <name>`. */
+  COMMITTED: 'committed',
   /** A `put`'s bytes are durably stored. */
   STORED: 'stored',
 } as const;
@@ -78,6 +84,9 @@ export const NO_RANGES = 'none';
 
 /** In `begin`, the sha256 argument of a client that does not give one. */
 export const NO_SHA256 = '-';
+
+/** The word after `status <id>` that asks for the `partial <size> <expires> <name>` line too. */
+export const STATUS_DETAILS = 'details';
 
 /**
  * What a client may do, each level including the ones before it: `read` lists, stats, hashes,

@@ -1,4 +1,4 @@
-import { NO_SHA256, Reply } from './constants.js';
+import { NO_SHA256, Reply, STATUS_DETAILS } from './constants.js';
 import { formatRanges, parseRanges, type ByteRange } from './ranges.js';
 
 /** The arguments of `begin <size> <sha256-hex or -> <name>`. */
@@ -66,4 +66,54 @@ export function parseUploadIdLine(line: string): string | undefined {
   const prefix = `${Reply.UPLOAD_ID} `;
   const id = line.startsWith(prefix) ? line.slice(prefix.length) : '';
   return isUploadId(id) ? id : undefined;
+}
+
+/** What `status <id> details` tells of an upload beside its ranges. */
+export interface PartialDetails {
+  size: number;
+  /** When the upload expires unless it moves again (ISO 8601, UTC). */
+  expires: string;
+  name: string;
+}
+
+const PARTIAL_LINE = /^partial (\d{1,16}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) (.+)$/s;
+
+/** `partial <size> <expires ISO> <name>`. */
+export function formatPartialLine({ size, expires, name }: PartialDetails): string {
+  return `${Reply.PARTIAL} ${size} ${expires} ${name}`;
+}
+
+/** The details of a `partial <size> <expires> <name>` line; undefined when it is not one. */
+export function parsePartialLine(line: string): PartialDetails | undefined {
+  const match = PARTIAL_LINE.exec(line);
+  if (!match) return undefined;
+  const size = Number(match[1]);
+  return Number.isSafeInteger(size) ? { size, expires: match[2]!, name: match[3]! } : undefined;
+}
+
+/** What `status <id> details` tells of an upload committed a while ago. */
+export interface CommittedDetails {
+  size: number;
+  name: string;
+}
+
+const COMMITTED_LINE = /^committed (\d{1,16}) (.+)$/s;
+
+/** `committed <size> <name>`. */
+export function formatCommittedLine({ size, name }: CommittedDetails): string {
+  return `${Reply.COMMITTED} ${size} ${name}`;
+}
+
+/** The details of a `committed <size> <name>` line; undefined when it is not one. */
+export function parseCommittedLine(line: string): CommittedDetails | undefined {
+  const match = COMMITTED_LINE.exec(line);
+  if (!match) return undefined;
+  const size = Number(match[1]);
+  return Number.isSafeInteger(size) ? { size, name: match[2]! } : undefined;
+}
+
+/** Splits `status`'s argument: the id, and whether ` details` follows it. */
+export function parseStatusArgument(argument: string): { id: string; details: boolean } {
+  const suffix = ` ${STATUS_DETAILS}`;
+  return argument.endsWith(suffix) ? { id: argument.slice(0, -suffix.length), details: true } : { id: argument, details: false };
 }

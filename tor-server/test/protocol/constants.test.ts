@@ -21,6 +21,8 @@ describe('reply words and error kinds', () => {
       SHARE: 'share',
       UPLOAD_ID: 'upload',
       HAVE: 'have',
+      PARTIAL: 'partial',
+      COMMITTED: 'committed',
       STORED: 'stored',
     });
   });

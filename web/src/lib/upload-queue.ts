@@ -30,6 +30,8 @@ export interface UploadItem<S extends UploadSource = UploadSource> {
   readonly error: string | null;
   /** In `conflict`: the free name to offer instead, checked with the server like the first. */
   readonly suggestion: string | null;
+  /** While uploading: why it is waiting (offline), or null. */
+  readonly notice: string | null;
 }
 
 /** How one upload ended: `status` is the HTTP status, 0 when the request never got an answer. */
@@ -40,6 +42,8 @@ export interface UploadJob<S> {
   name: string;
   /** Called with the bytes sent so far. */
   onProgress(loaded: number): void;
+  /** Called with why the upload waits (the browser is offline), and with null when it goes on. */
+  onNotice?(notice: string | null): void;
 }
 
 export interface RunningUpload {
@@ -135,7 +139,7 @@ export class UploadQueue<S extends UploadSource> {
     const running = entry.running;
     entry.running = null;
     entry.generation += 1;
-    this.#update(entry, { status: 'cancelled', rate: null, eta: null, suggestion: null });
+    this.#update(entry, { status: 'cancelled', rate: null, eta: null, suggestion: null, notice: null });
     running?.abort();
     this.#startQueued();
   }
@@ -245,6 +249,9 @@ export class UploadQueue<S extends UploadSource> {
         const total = entry.item.total;
         this.#update(entry, { loaded: Math.min(loaded, total), rate: entry.meter.rate(), eta: entry.meter.eta(total - loaded) });
       },
+      onNotice: (notice) => {
+        if (entry.running === running) this.#update(entry, { notice });
+      },
     });
     entry.running = running;
     running.done.then(
@@ -258,14 +265,14 @@ export class UploadQueue<S extends UploadSource> {
     if (entry.running !== running) return;
     entry.running = null;
     if (outcome.ok) {
-      this.#update(entry, { status: 'done', loaded: entry.item.total, rate: null, eta: 0 });
+      this.#update(entry, { status: 'done', notice: null, loaded: entry.item.total, rate: null, eta: 0 });
       this.#onStored(entry.item);
     } else if (outcome.status === HTTP_CONFLICT) {
       // Its slot stays taken for the moment the suggestion needs; #conflict frees it.
       void this.#conflict(entry, outcome.error);
       return;
     } else {
-      this.#update(entry, { status: 'failed', rate: null, eta: null, error: outcome.error });
+      this.#update(entry, { status: 'failed', rate: null, eta: null, notice: null, error: outcome.error });
     }
     this.#startQueued();
   }
@@ -296,5 +303,6 @@ function freshItem<S extends UploadSource>(id: number, source: S, name: string):
     eta: null,
     error: null,
     suggestion: null,
+    notice: null,
   };
 }

@@ -71,7 +71,7 @@ export async function startStack(files: Record<string, Buffer | string> = {}, op
     return token;
   };
   const tokens: Record<string, string> = {};
-  const startGateway = (port?: number) => spawnGateway(scope, { torPort, port, webDir: WEB_DIST, args: options.gatewayArgs });
+  const startGateway = (port?: number) => spawnGateway(scope, { torPort, port, webDir: WEB_DIST, args: options.gatewayArgs && [...options.gatewayArgs] });
   let tor: TorServerProcess;
   let gateway: GatewayProcess;
   let dir: string;

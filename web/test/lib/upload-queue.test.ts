@@ -75,6 +75,21 @@ describe('UploadQueue', () => {
     assert.ok(h.changes() >= 4);
   });
 
+  it("shows the transport's notice while it waits (offline), and clears it when it goes on or ends", async () => {
+    const h = harness();
+    const [id] = h.queue.add([file('a', 10)]);
+    assert.equal(h.item(id!).notice, null);
+    h.calls[0]!.job.onNotice?.('Offline: resumes when the network is back');
+    assert.equal(h.item(id!).notice, 'Offline: resumes when the network is back');
+    assert.equal(h.item(id!).status, 'uploading');
+    h.calls[0]!.job.onNotice?.(null);
+    assert.equal(h.item(id!).notice, null);
+    h.calls[0]!.job.onNotice?.('Offline: resumes when the network is back');
+    h.calls[0]!.finish({ ok: true });
+    await settle();
+    assert.equal(h.item(id!).notice, null);
+  });
+
   it('cancels a running upload by aborting it, and ignores its late answer', async () => {
     const h = harness(1);
     const [first, second] = h.queue.add([file('a', 10), file('b', 10)]);

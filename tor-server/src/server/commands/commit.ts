@@ -63,7 +63,7 @@ async function store(client: string, ctx: ServerContext, partial: Partial): Prom
   } finally {
     await upload?.abort();
   }
-  await ctx.partials.remove(partial);
+  await ctx.partials.committedNow(partial);
   ctx.logger.info('upload-committed', { client, id: partial.id, name: partial.name, size: partial.size });
 }
 

@@ -1,6 +1,6 @@
 import { auth, client } from './auth.js';
 import { abort } from './abort.js';
-import { begin } from './begin.js';
+import { begin, create } from './begin.js';
 import { remove, rename } from './change-files.js';
 import type { CommandHandler } from './command.js';
 import { exit } from './exit.js';
@@ -15,7 +15,7 @@ import { upload } from './upload.js';
 import { watch } from './watch.js';
 import { whoami } from './whoami.js';
 
-const REGISTRY = new Map<string, CommandHandler>([show, search, download, range, upload, exit, stat, hash, remove, rename, watch, whoami, auth, client, share, shares, unshare, begin, put, status, commit, abort].map((c) => [c.name, c]));
+const REGISTRY = new Map<string, CommandHandler>([show, search, download, range, upload, exit, stat, hash, remove, rename, watch, whoami, auth, client, share, shares, unshare, begin, create, put, status, commit, abort].map((c) => [c.name, c]));
 
 /** The handler for a command word; undefined when TFTCP has no such command. */
 export function findCommand(word: string): CommandHandler | undefined {

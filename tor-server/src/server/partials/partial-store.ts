@@ -18,6 +18,18 @@ const ID_BYTES = 16;
 const DATA_MODE = 0o644;
 // Expired partials are looked for this often at most (more often with a shorter TTL).
 const MAX_SWEEP_MS = 60_000;
+/**
+ * A partial that holds no byte yet expires after this without activity (or after the TTL, when
+ * shorter): a creation whose client vanished before its first byte (a gateway stopped, a page
+ * closed between its POST and its first PATCH) takes a place in the owner's bound for minutes,
+ * not for a day. A client that is there touches it with every `status`.
+ */
+export const EMPTY_PARTIAL_TTL_MS = 10 * 60_000;
+/**
+ * Committed uploads remembered per owner (the oldest forgotten first): enough for every upload
+ * a client may have under way at once to be told "committed" after a lost answer.
+ */
+export const MAX_COMMITTED_PER_OWNER = 256;
 
 export interface PartialStoreOptions {
   /** A partial with no activity for this long is deleted. */
@@ -35,18 +47,27 @@ export interface Begun {
   resumed: boolean;
 }
 
+/** An upload committed a while ago, as `status <id> details` tells of it. */
+export interface Committed {
+  size: number;
+  name: FileName;
+  at: number;
+}
+
 /** The resumable uploads of a served folder, each owned by the owner that began it. */
 export class PartialStore {
   readonly dir: string;
   readonly #options: PartialStoreOptions;
   readonly #partials = new Map<string, Partial>();
+  /** Per owner, the ids committed within the TTL (in memory only: a restart forgets them), oldest first. */
+  readonly #committed = new Map<string, Map<string, Committed>>();
   #beginning: Promise<unknown> = Promise.resolve();
   readonly #sweeper: NodeJS.Timeout;
 
   private constructor(dir: string, options: PartialStoreOptions) {
     this.dir = dir;
     this.#options = options;
-    this.#sweeper = setInterval(() => void this.sweep(), Math.min(MAX_SWEEP_MS, Math.max(1, Math.floor(options.ttlMs / 2))));
+    this.#sweeper = setInterval(() => void this.sweep(), Math.min(MAX_SWEEP_MS, Math.max(1, Math.floor(Math.min(options.ttlMs, EMPTY_PARTIAL_TTL_MS) / 2))));
     this.#sweeper.unref();
   }
 
@@ -75,21 +96,27 @@ export class PartialStore {
     return partial && partial.owner === owner && !partial.gone ? partial : undefined;
   }
 
+  /** The owner's upload with this id committed within the TTL; undefined otherwise. */
+  committed(owner: string, id: string, now = Date.now()): Committed | undefined {
+    const entry = this.#committed.get(owner)?.get(id);
+    return entry && now - entry.at < this.#options.ttlMs ? entry : undefined;
+  }
+
   /**
-   * The owner's partial of `name` with this size and sha256 when there is one (resumed), else a
-   * new one; 'too-many' when the owner has as many as allowed already.
+   * With `resume`, the owner's partial of `name` with this size and sha256 when there is one
+   * (resumed), else a new one; 'too-many' when the owner has as many as allowed already.
    */
-  begin(owner: string, name: FileName, size: number, sha256: string | undefined): Promise<Begun | 'too-many'> {
+  begin(owner: string, name: FileName, size: number, sha256: string | undefined, resume = true): Promise<Begun | 'too-many'> {
     // One at a time: the limit and the lookup of a partial to resume must see the ones begun
     // just before, or twelve `begin`s at once pass a limit of four and make duplicates.
-    const result = this.#beginning.then(() => this.#begin(owner, name, size, sha256));
+    const result = this.#beginning.then(() => this.#begin(owner, name, size, sha256, resume));
     this.#beginning = result.catch(() => {});
     return result;
   }
 
-  async #begin(owner: string, name: FileName, size: number, sha256: string | undefined): Promise<Begun | 'too-many'> {
+  async #begin(owner: string, name: FileName, size: number, sha256: string | undefined, resume: boolean): Promise<Begun | 'too-many'> {
     const mine = this.list().filter((p) => p.owner === owner && !p.gone);
-    const same = mine.find((p) => p.name === name && p.size === size && p.sha256 === sha256);
+    const same = resume ? mine.find((p) => p.name === name && p.size === size && p.sha256 === sha256) : undefined;
     if (same) {
       same.touch();
       return { partial: same, resumed: true };
@@ -124,10 +151,29 @@ export class PartialStore {
     await partial.remove();
   }
 
-  /** Deletes the partials idle for longer than the TTL (never one a put or commit is using). */
+  /** When the partial expires unless it moves again (ms since the epoch): sooner while it holds no byte. */
+  expiresAt(partial: Partial): number {
+    const ttl = partial.stored === 0 ? Math.min(this.#options.ttlMs, EMPTY_PARTIAL_TTL_MS) : this.#options.ttlMs;
+    return partial.touchedAt + ttl;
+  }
+
+  /** Deletes a committed partial's files and remembers its id for the TTL, so a client whose answer was lost learns it is done. */
+  async committedNow(partial: Partial, now = Date.now()): Promise<void> {
+    let mine = this.#committed.get(partial.owner);
+    if (!mine) this.#committed.set(partial.owner, (mine = new Map()));
+    mine.set(partial.id, { size: partial.size, name: partial.name, at: now });
+    if (mine.size > MAX_COMMITTED_PER_OWNER) mine.delete(mine.keys().next().value!);
+    await this.remove(partial);
+  }
+
+  /** Deletes the partials idle for longer than their TTL (never one a put or commit is using), and forgets old commits. */
   async sweep(now = Date.now()): Promise<void> {
+    for (const [owner, mine] of this.#committed) {
+      for (const [id, entry] of mine) if (now - entry.at >= this.#options.ttlMs) mine.delete(id);
+      if (mine.size === 0) this.#committed.delete(owner);
+    }
     for (const partial of this.list()) {
-      if (partial.active || now - partial.touchedAt < this.#options.ttlMs) continue;
+      if (partial.active || now < this.expiresAt(partial)) continue;
       this.#options.logger.info('partial-expired', { id: partial.id, name: partial.name, owner: partial.owner, stored: partial.stored, size: partial.size });
       await this.remove(partial);
     }

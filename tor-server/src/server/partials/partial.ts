@@ -29,6 +29,8 @@ export class Partial {
   #record: PartialRecord;
   /** Ranges being written by a put right now: no other put may touch them. */
   readonly #busy = new Set<ByteRange>();
+  /** What waits for the puts under way to end ({@link settled}). */
+  readonly #settling: (() => void)[] = [];
   /** The chain of index writes, so a later one never lands before an earlier one. */
   #saving: Promise<void> = Promise.resolve();
   #committing = false;
@@ -87,6 +89,28 @@ export class Partial {
   /** Gives a claimed range back. */
   unclaim(range: ByteRange): void {
     this.#busy.delete(range);
+    if (this.#busy.size > 0) return;
+    for (const settle of this.#settling.splice(0)) settle();
+  }
+
+  /**
+   * Resolves once no put writes this upload (at once when none does), or after `timeoutMs`: a put
+   * whose connection was just cut records what it kept only when it ends, so its ranges are final then.
+   */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.#busy.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const index = this.#settling.indexOf(done);
+        if (index >= 0) this.#settling.splice(index, 1);
+        resolve();
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#settling.push(done);
+    });
   }
 
   /** Claims the whole upload for its commit: false while a put writes. */
