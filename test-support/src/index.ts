@@ -26,3 +26,4 @@ export { Scope, type Owner } from './scope.js';
 export { scratchDir } from './scratch.js';
 export { WAIT_MS, eventually, within } from './wait.js';
 export { Scrape, scrape } from './metrics.js';
+export { S3_SKIPPED, dropBucket, s3Bucket, s3Engine, type S3Engine } from './s3.js';

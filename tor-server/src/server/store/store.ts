@@ -58,6 +58,8 @@ export interface StoredFile {
   readonly size: number;
   /** The version of the bytes this handle reads (see StoredEntry). */
   readonly version: string;
+  /** The sha256 of the bytes when the store keeps it with them (an object's metadata), so hashing needs no read. */
+  readonly sha256?: string | undefined;
   /**
    * Streams bytes [offset, offset + count), which must lie within the file. The stream becomes
    * the one owner of whatever the file held open and releases it when it ends or is destroyed.

@@ -1,0 +1,53 @@
+import { S3Client } from '@aws-sdk/client-s3';
+
+/** Where an S3 store keeps its files: the engine, the bucket, and the key prefix inside it. */
+export interface S3Settings {
+  /** The engine's URL (http://127.0.0.1:7480); undefined for AWS S3 itself. */
+  endpoint: string | undefined;
+  bucket: string;
+  /** Keys start with this ('' or ending in '/'): several teams can share one bucket. */
+  prefix: string;
+  region: string;
+  /** How often the bucket is listed to see changes made by others. */
+  pollIntervalMs: number;
+}
+
+/**
+ * The S3 client every request goes through. Path-style addressing and checksums only where an
+ * operation requires them: non-AWS engines (Ceph radosgw, MinIO) refuse the aws-chunked bodies
+ * with trailing checksums that the SDK sends by default. Credentials come from the standard
+ * AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the credentials file), never a flag.
+ */
+export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region'>): S3Client {
+  // The SDK would print a notice about its future Node versions on every start, into the
+  // server's structured log on stderr; the project's engines field already says what it runs on.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new S3Client({
+    ...(settings.endpoint !== undefined && { endpoint: settings.endpoint }),
+    region: settings.region,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: SOCKET_IDLE_TIMEOUT_MS },
+  });
+}
+
+/** An engine that does not accept a connection within this long is reported unreachable. */
+const CONNECT_TIMEOUT_MS = 5000;
+/**
+ * A connection to the engine silent for this long is cut. Longer than the tor-server's stall
+ * timeout: a download's body stream waits while its client is slow, and that client is cut first.
+ */
+const SOCKET_IDLE_TIMEOUT_MS = 120_000;
+
+/** The prefix as keys use it: empty, or ending in exactly one '/'. */
+export function normalPrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? '' : `${trimmed}/`;
+}
+
+/** How the store is shown to the operator: `s3 endpoint/bucket/prefix`. */
+export function describeS3(settings: S3Settings): string {
+  const endpoint = (settings.endpoint ?? `https://s3.${settings.region}.amazonaws.com`).replace(/\/+$/, '');
+  return `s3 ${endpoint}/${settings.bucket}/${settings.prefix}`;
+}

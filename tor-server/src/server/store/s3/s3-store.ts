@@ -1,0 +1,280 @@
+import { AbortMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { compareByName } from '../../../protocol/file-row.js';
+import { silentLogger, type Logger } from '../../logger.js';
+import { FolderLock } from '../folder-lock.js';
+import { TEMP_DIR_NAME } from '../fs-store.js';
+import { storeErrorOf } from '../fs-upload.js';
+import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredEntry, type StoredFile } from '../store.js';
+import { S3Bucket, deadline, etagOf, wholeSeconds } from './s3-bucket.js';
+import { copyObject } from './s3-copy.js';
+import { s3Problem, s3StoreError } from './s3-errors.js';
+import { S3StoredFile } from './s3-file.js';
+import { describeS3, s3Client, type S3Settings } from './s3-settings.js';
+import { MAX_PARTS, S3Upload, type S3UploadContext } from './s3-upload.js';
+
+/** Parts are at least this big (bigger when the largest allowed file would need more than 10,000). */
+const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+/**
+ * A pending marker older than this that no upload or rename of ours is using was left by a run
+ * that stopped between claiming a name and completing: it is deleted when a listing meets it.
+ * (A marker lives from the claim to the CompleteMultipartUpload that replaces it: seconds.)
+ */
+export const STALE_MARKER_MS = 15 * 60_000;
+// HEADs at once when a listing checks its zero-byte objects for pending markers.
+const HEAD_BATCH = 32;
+
+/** Whether the engine answered the last request, for the operator console. */
+export interface StoreState {
+  description: string;
+  state: string;
+}
+
+/**
+ * Files as objects under a prefix of an S3 bucket (any S3-compatible engine). A name is a key;
+ * uploads spool parts in a local work folder (the served `--dir`, locked as for the folder
+ * store, so one server works on it at a time) and are invisible until committed, never over a
+ * file. Changes others make in the bucket are found by listing it every `pollIntervalMs`.
+ */
+export class S3Store implements Store {
+  /** The local work folder: spooled parts, resumable uploads. */
+  readonly root: string;
+  readonly tempDir: string;
+  readonly settings: S3Settings;
+  readonly #bucket: S3Bucket;
+  readonly #client: S3Client;
+  readonly #lock: FolderLock;
+  readonly #logger: Logger;
+  readonly #partBytes: number;
+  readonly #reserved = new Set<string>();
+  #lastProblem: string | undefined;
+
+  private constructor(root: string, lock: FolderLock, settings: S3Settings, client: S3Client, logger: Logger, maxFileSize: number) {
+    this.root = root;
+    this.tempDir = path.join(root, TEMP_DIR_NAME);
+    this.settings = settings;
+    this.#client = client;
+    this.#bucket = new S3Bucket(client, settings.bucket, settings.prefix);
+    this.#lock = lock;
+    this.#logger = logger;
+    const perPart = Math.ceil(maxFileSize / MAX_PARTS / (1024 * 1024)) * 1024 * 1024;
+    this.#partBytes = Math.max(DEFAULT_PART_BYTES, perPart);
+  }
+
+  /**
+   * Locks the local work folder `workDir`, then checks that the bucket answers: a missing bucket
+   * or refused credentials fail the start with a clear message. Call {@link clearAbandonedUploads} before use.
+   */
+  static async open(settings: S3Settings, workDir: string, options: { logger?: Logger; maxFileSize: number }): Promise<S3Store> {
+    await fs.mkdir(workDir, { recursive: true });
+    const root = await fs.realpath(workDir);
+    const lock = await FolderLock.acquire(root);
+    const client = s3Client(settings);
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: settings.bucket }), deadline());
+    } catch (error) {
+      client.destroy();
+      await lock.release();
+      const problem = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ? 'the bucket does not exist: create it first' : s3Problem(error);
+      throw new StoreError('unavailable', `${describeS3(settings)}: ${problem}`, { reason: problem, cause: error });
+    }
+    return new S3Store(root, lock, settings, client, options.logger ?? silentLogger, options.maxFileSize);
+  }
+
+  /** The store and whether the engine answered its last request, for the operator console. */
+  state(): StoreState {
+    return { description: describeS3(this.settings), state: this.#lastProblem === undefined ? 'reachable' : `last error: ${this.#lastProblem}` };
+  }
+
+  /** Empties the spool, aborts the multipart uploads and deletes the pending markers an earlier run left. */
+  async clearAbandonedUploads(): Promise<void> {
+    await fs.rm(this.tempDir, { recursive: true, force: true });
+    await fs.mkdir(this.tempDir, { mode: 0o700 });
+    await this.#track(async () => {
+      const bucket = this.#bucket;
+      let keyMarker: string | undefined;
+      let idMarker: string | undefined;
+      do {
+        const page = await this.#client.send(
+          new ListMultipartUploadsCommand({ Bucket: bucket.bucket, Prefix: bucket.prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }),
+          deadline(),
+        );
+        for (const upload of page.Uploads ?? []) {
+          await this.#client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: upload.Key, UploadId: upload.UploadId }), deadline());
+          this.#logger.info('s3-upload-aborted', { key: upload.Key, note: 'left unfinished by an earlier run' });
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker !== undefined);
+      await this.#listEntries(undefined, 0);
+    }, 'clear abandoned uploads');
+  }
+
+  async close(): Promise<void> {
+    this.#client.destroy();
+    await this.#lock.release();
+  }
+
+  list(options: ListOptions = {}): Promise<StoredEntry[]> {
+    return this.#track(() => this.#listEntries(options.filter, STALE_MARKER_MS), 'list the files');
+  }
+
+  async stat(name: FileName): Promise<StoredEntry | undefined> {
+    const head = await this.#track(() => this.#bucket.head(name), `look up ${name}`);
+    return head && !head.pending ? { name, size: head.size, modified: head.modified, version: head.etag } : undefined;
+  }
+
+  async openRead(name: FileName): Promise<StoredFile | undefined> {
+    const head = await this.#track(() => this.#bucket.head(name), `open ${name}`);
+    return head && !head.pending ? new S3StoredFile(this.#bucket, name, head) : undefined;
+  }
+
+  async reserve(name: FileName): Promise<void> {
+    if (this.#reserved.has(name)) throw new StoreError('exists', `${name} is being uploaded right now`);
+    this.#reserved.add(name);
+    try {
+      const head = await this.#track(() => this.#bucket.head(name), `look up ${name}`);
+      if (head && !head.pending) throw new StoreError('exists', name);
+    } catch (error) {
+      this.#reserved.delete(name);
+      throw error;
+    }
+  }
+
+  release(name: FileName): void {
+    this.#reserved.delete(name);
+  }
+
+  /** An object store has no free space to ask about: nothing is refused here; a full quota fails the upload as `no-space`. */
+  async checkSpace(): Promise<void> {}
+
+  /** Unknown, so unbounded (the metric shows +Inf). */
+  async freeBytes(): Promise<number> {
+    return Number.POSITIVE_INFINITY;
+  }
+
+  async beginUpload(name: FileName): Promise<S3Upload> {
+    return new S3Upload(this.#uploadContext(), name);
+  }
+
+  /** An upload of `name` made of `file`, a complete local file (a resumable upload's data), which stays its owner's. */
+  async adoptUpload(name: FileName, file: string, sha256?: string): Promise<S3Upload> {
+    const stat = await fs.stat(file).catch((error: unknown) => {
+      throw storeErrorOf(error);
+    });
+    return new S3Upload(this.#uploadContext(), name, { file, size: stat.size, ...(sha256 !== undefined && { sha256 }) });
+  }
+
+  async remove(name: FileName): Promise<void> {
+    await this.#track(async () => {
+      const head = await this.#bucket.head(name);
+      if (!head || head.pending) throw new StoreError('not-found', name);
+      await this.#bucket.delete(name);
+    }, `delete ${name}`);
+  }
+
+  /** Claims `to` with a pending marker (never over a file), copies, then deletes `from`. */
+  async rename(from: FileName, to: FileName): Promise<StoredEntry> {
+    if (this.#reserved.has(to)) throw new StoreError('exists', `${to} is being uploaded right now`);
+    this.#reserved.add(to);
+    try {
+      return await this.#track(async () => {
+        const source = await this.#bucket.head(from);
+        if (!source || source.pending) throw new StoreError('not-found', from);
+        if (!(await this.#claim(to))) throw new StoreError('exists', to);
+        try {
+          await copyObject(this.#bucket, from, to, source.size, source.etag);
+        } catch (error) {
+          await this.#bucket.delete(to).catch(() => {});
+          throw error;
+        }
+        await this.#bucket.delete(from);
+        const head = await this.#bucket.head(to);
+        return { name: to, size: head?.size ?? source.size, modified: head?.modified ?? source.modified, version: head?.etag ?? source.etag };
+      }, `rename ${from}`);
+    } finally {
+      this.#reserved.delete(to);
+    }
+  }
+
+  /** Others' changes in the bucket show at the next listing: a hint every poll interval. */
+  watch(onHint: (name?: string) => void): () => void {
+    const timer = setInterval(() => onHint(), this.settings.pollIntervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  #uploadContext(): S3UploadContext {
+    return { bucket: this.#bucket, spoolDir: this.tempDir, partBytes: this.#partBytes, logger: this.#logger, claim: (name) => this.#track(() => this.#claim(name), `claim ${name}`) };
+  }
+
+  /**
+   * Claims `name` (reserved by the caller) with a pending marker: false when a file has it. A
+   * pending marker already there is an earlier run's (the name is reserved, so not ours): it is
+   * replaced.
+   */
+  async #claim(name: string): Promise<boolean> {
+    if (await this.#bucket.claim(name)) return true;
+    const head = await this.#bucket.head(name);
+    if (!head?.pending) return false;
+    this.#logger.info('s3-stale-marker-removed', { name });
+    await this.#bucket.delete(name);
+    return this.#bucket.claim(name);
+  }
+
+  /** Every visible object, sorted: pending markers are left out, and deleted once older than `staleMs` (0: any not ours). */
+  async #listEntries(filter: ((name: string) => boolean) | undefined, staleMs: number): Promise<StoredEntry[]> {
+    const entries: StoredEntry[] = [];
+    const empties: StoredEntry[] = [];
+    const times = new Map<string, number>();
+    for await (const page of this.#bucket.pages()) {
+      for (const object of page) {
+        const entry = this.#entryOf(object, filter);
+        if (!entry) continue;
+        if (entry.size === 0) {
+          empties.push(entry);
+          times.set(entry.name, object.LastModified?.getTime() ?? 0);
+        } else entries.push(entry);
+      }
+    }
+    // Only a zero-byte object can be a pending marker, and only a HEAD shows its metadata.
+    for (let i = 0; i < empties.length; i += HEAD_BATCH) {
+      const batch = empties.slice(i, i + HEAD_BATCH);
+      const heads = await Promise.all(batch.map((entry) => this.#bucket.head(entry.name)));
+      for (const [j, head] of heads.entries()) {
+        const entry = batch[j]!;
+        if (!head) continue;
+        if (!head.pending) entries.push(entry);
+        else if (!this.#reserved.has(entry.name) && Date.now() - times.get(entry.name)! >= staleMs) {
+          this.#logger.info('s3-stale-marker-removed', { name: entry.name });
+          await this.#bucket.delete(entry.name);
+        }
+      }
+    }
+    return entries.sort(compareByName);
+  }
+
+  #entryOf(object: _Object, filter: ((name: string) => boolean) | undefined): StoredEntry | undefined {
+    const name = object.Key === undefined ? undefined : this.#bucket.nameOf(object.Key);
+    if (name === undefined) return undefined;
+    const checked = toFileName(name);
+    // Keys the TFTCP name rules refuse (hidden ones included) are not served, as on the folder store.
+    if (checked.problem !== undefined || (filter !== undefined && !filter(name))) return undefined;
+    return { name, size: object.Size ?? 0, modified: wholeSeconds(object.LastModified), version: etagOf(object.ETag) };
+  }
+
+  /** Runs a request to the engine, noting whether it answered (for the console); errors become StoreErrors. */
+  async #track<T>(run: () => Promise<T>, doing: string): Promise<T> {
+    try {
+      const result = await run();
+      this.#lastProblem = undefined;
+      return result;
+    } catch (error) {
+      const storeError = s3StoreError(error, doing);
+      if (storeError.kind === 'unavailable') this.#lastProblem = storeError.reason ?? storeError.message;
+      else this.#lastProblem = undefined;
+      throw storeError;
+    }
+  }
+}
