@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -46,9 +46,34 @@ export async function storedBytes(server: TorServer, name: string): Promise<Buff
   return Buffer.concat(chunks);
 }
 
+/** Waits until no upload holds `name` any more (a cut upload's clean-up runs on after its connection closed). */
+export async function nameFreed(server: TorServer, name: string): Promise<void> {
+  const checked = toFileName(name);
+  if (checked.problem !== undefined) throw new Error(checked.problem);
+  await eventually(async () => {
+    const free = await server.store.reserve(checked.name).then(
+      () => true,
+      () => false,
+    );
+    if (free) server.store.release(checked.name);
+    return free;
+  }, `${name} to be free again`);
+}
+
 /** The names the server's store lists, sorted (on either store). */
 export async function storedNames(server: TorServer): Promise<string[]> {
   return (await server.store.list()).map((entry) => entry.name);
+}
+
+/** The listing row a file should have, from the store's backend directly (the folder's stat, or the object's HEAD). */
+export async function storedRow(server: TorServer, name: string): Promise<string> {
+  const { config } = server;
+  if (config.store === 'fs') {
+    const s = await stat(path.join(config.dir, name));
+    return `${name}\t${s.size}\t${s.mtime.toISOString()}`;
+  }
+  const head = await s3Engine()!.client.send(new HeadObjectCommand({ Bucket: config.s3Bucket, Key: normalPrefix(config.s3Prefix) + name }));
+  return `${name}\t${head.ContentLength}\t${head.LastModified!.toISOString()}`;
 }
 
 /** Puts a file into the store behind the server's back, as an operator or another program would: into the folder, or the bucket. */
