@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '../../logger.js';
 
 /** Where an S3 store keeps its files: the engine, the bucket, and the key prefix inside it. */
 export interface S3Settings {
@@ -18,7 +19,7 @@ export interface S3Settings {
  * with trailing checksums that the SDK sends by default. Credentials come from the standard
  * AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the credentials file), never a flag.
  */
-export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region'>): S3Client {
+export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region'>, logger: Logger): S3Client {
   // The SDK would print a notice about its future Node versions on every start, into the
   // server's structured log on stderr; the project's engines field already says what it runs on.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -29,6 +30,15 @@ export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region'>): S3C
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: SOCKET_IDLE_TIMEOUT_MS },
+    // The SDK's own remarks (it warns on console about every failed streamed request): debug
+    // lines in the server's log; the store reports the failures themselves.
+    logger: {
+      trace: () => {},
+      debug: () => {},
+      info: () => {},
+      warn: (...args: unknown[]) => logger.debug('s3-sdk', { message: args.map(String).join(' ') }),
+      error: (...args: unknown[]) => logger.debug('s3-sdk', { message: args.map(String).join(' ') }),
+    },
   });
 }
 

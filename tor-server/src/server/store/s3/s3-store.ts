@@ -70,7 +70,8 @@ export class S3Store implements Store {
     await fs.mkdir(workDir, { recursive: true });
     const root = await fs.realpath(workDir);
     const lock = await FolderLock.acquire(root);
-    const client = s3Client(settings);
+    const logger = options.logger ?? silentLogger;
+    const client = s3Client(settings, logger);
     try {
       await client.send(new HeadBucketCommand({ Bucket: settings.bucket }), deadline());
     } catch (error) {
@@ -79,7 +80,7 @@ export class S3Store implements Store {
       const problem = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ? 'the bucket does not exist: create it first' : s3Problem(error);
       throw new StoreError('unavailable', `${describeS3(settings)}: ${problem}`, { reason: problem, cause: error });
     }
-    return new S3Store(root, lock, settings, client, options.logger ?? silentLogger, options.maxFileSize);
+    return new S3Store(root, lock, settings, client, logger, options.maxFileSize);
   }
 
   /** The store and whether the engine answered its last request, for the operator console. */
