@@ -130,7 +130,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
         ttlMs: config.partialTtlMs,
         maxPerOwner: config.maxPartialsPerOwner,
         logger,
-        adopt: (name, file) => store.adoptUpload(name, file),
+        adopt: (name, file, sha256) => store.adoptUpload(name, file, sha256),
       });
     } catch (error) {
       server.#setReady(false);
