@@ -1,8 +1,12 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
-import type { StoredFile } from '../store.js';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StoreError, type StoredFile } from '../store.js';
 import type { S3Bucket } from './s3-bucket.js';
 import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
+
+// Bytes of a download buffered between the engine and the client's socket.
+const READ_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * An object opened for reading: its size and ETag as the HEAD saw them. Reads are ranged GETs
@@ -26,9 +30,9 @@ export class S3StoredFile implements StoredFile {
   }
 
   /**
-   * The GET's body as a stream, pulled as the consumer reads: a slow client leaves the body
-   * paused, so the engine's connection waits too (backpressure end to end). Destroying the
-   * stream destroys the body.
+   * The GET's body as a stream, piped with backpressure: a slow client leaves the body paused,
+   * so the engine's connection waits too. Destroying the stream ends the GET (before or after
+   * its answer came).
    */
   read(offset: number, count: number): Readable {
     if (this.#used) throw new Error('the file was already read or closed');
@@ -36,23 +40,21 @@ export class S3StoredFile implements StoredFile {
     if (count === 0) return Readable.from([]);
     const bucket = this.#bucket;
     const name = this.#name;
-    const etag = this.version;
-    async function* chunks(): AsyncGenerator<Buffer> {
-      let body: Readable | undefined;
-      try {
-        const got = await bucket.client.send(
-          new GetObjectCommand({ Bucket: bucket.bucket, Key: bucket.key(name), Range: `bytes=${offset}-${offset + count - 1}`, ...(etag !== '' && { IfMatch: `"${etag}"` }) }),
-        );
-        body = got.Body as Readable;
-        for await (const chunk of body) yield chunk as Buffer;
-      } catch (error) {
-        if (isPreconditionFailed(error)) throw s3StoreError(Object.assign(new Error('replaced'), { name: 'ObjectChanged' }), `read ${name}: it was replaced while being read`);
-        throw s3StoreError(error, `read ${name}`);
-      } finally {
-        body?.destroy();
-      }
-    }
-    return Readable.from(chunks(), { objectMode: false, highWaterMark: 256 * 1024 });
+    const out = new PassThrough({ highWaterMark: READ_BUFFER_BYTES });
+    const stop = new AbortController();
+    out.once('close', () => stop.abort());
+    const ifMatch = this.version === '' ? {} : { IfMatch: `"${this.version}"` };
+    bucket.client
+      .send(new GetObjectCommand({ Bucket: bucket.bucket, Key: bucket.key(name), Range: `bytes=${offset}-${offset + count - 1}`, ...ifMatch }), { abortSignal: stop.signal })
+      .then(
+        // pipeline destroys the body when `out` is destroyed, and `out` when the body fails.
+        (got) => pipeline(got.Body as Readable, out).catch(() => {}),
+        (error: unknown) => {
+          const replaced = isPreconditionFailed(error);
+          out.destroy(replaced ? new StoreError('unavailable', `read ${name}: it was replaced while being read`, { reason: 'the file was replaced' }) : s3StoreError(error, `read ${name}`));
+        },
+      );
+    return out;
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,8 @@ import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
 
 /** S3's smallest part (every part of a multipart upload but the last must be at least this). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
+/** Parts of one upload going up at once, while the next fills on local disk. */
+const PARTS_IN_FLIGHT = 2;
 /** S3's most parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
 
@@ -47,8 +49,8 @@ interface SpoolPart {
 
 /**
  * An upload to the bucket, invisible until {@link commit}. Bytes are spooled to local part files;
- * each whole part (at least 5 MiB) goes up while the next one fills, one at a time, so an upload
- * holds at most two parts of local disk. An upload smaller than one part is stored at commit with
+ * each whole part (at least 5 MiB) goes up while the next one fills, two at a time, so an upload
+ * holds at most three parts of local disk. An upload smaller than one part is stored at commit with
  * one conditional PutObject (If-None-Match: *); a larger one is a multipart upload, its name
  * claimed by a pending marker right before it completes, since completing overwrites.
  */
@@ -67,8 +69,8 @@ export class S3Upload implements Upload {
   #toSend: SpoolPart[] = [];
   #uploadId: string | undefined;
   readonly #sent: CompletedPart[] = [];
-  /** The part going up now: the next waits for it. */
-  #sending: Promise<void> = Promise.resolve();
+  /** The parts going up now (at most PARTS_IN_FLIGHT): the next waits for one to land. */
+  readonly #sending = new Set<Promise<void>>();
   #chain: Promise<void> = Promise.resolve();
   #error: StoreError | undefined;
   #flushed = false;
@@ -108,7 +110,7 @@ export class S3Upload implements Upload {
       return;
     }
     for (const part of this.#toSend.splice(0)) await this.#queuePart(part);
-    await this.#sending;
+    await this.#allSent();
     if (this.#error) throw this.#error;
     this.#flushed = true;
   }
@@ -134,7 +136,7 @@ export class S3Upload implements Upload {
     if (this.#done) return;
     this.#done = true;
     await this.#chain;
-    await this.#sending;
+    await this.#allSent();
     await this.#closePart();
     await this.#dropSpool();
     if (this.#uploadId !== undefined) {
@@ -186,9 +188,14 @@ export class S3Upload implements Upload {
     if (error) throw storeErrorOf(error);
   }
 
-  /** Waits for the part going up, then sends this one (so at most one is in flight and one filling). */
+  /** Every part sent so far has landed (or failed). */
+  async #allSent(): Promise<void> {
+    while (this.#sending.size > 0) await Promise.all(this.#sending);
+  }
+
+  /** Waits for room among the parts going up, then sends this one: an upload holds at most PARTS_IN_FLIGHT + 1 parts of local disk. */
   async #queuePart(part: SpoolPart): Promise<void> {
-    await this.#sending;
+    while (this.#sending.size >= PARTS_IN_FLIGHT) await Promise.race(this.#sending);
     if (this.#error) return;
     const { bucket } = this.#ctx;
     if (this.#uploadId === undefined) {
@@ -202,7 +209,7 @@ export class S3Upload implements Upload {
     const number = this.#sent.length + 1;
     const slot: CompletedPart = { PartNumber: number };
     this.#sent.push(slot);
-    this.#sending = bucket.client
+    const sending: Promise<void> = bucket.client
       .send(
         new UploadPartCommand({
           Bucket: bucket.bucket,
@@ -210,7 +217,7 @@ export class S3Upload implements Upload {
           UploadId: this.#uploadId,
           PartNumber: number,
           ContentLength: part.bytes,
-          Body: createReadStream(part.path, { start: part.start, end: part.start + part.bytes - 1 }),
+          Body: readPart(part),
         }),
       )
       .then(
@@ -221,7 +228,11 @@ export class S3Upload implements Upload {
           this.#error ??= s3StoreError(error, `send part ${number} of ${this.#name}`);
         },
       )
-      .finally(() => (part.owned ? fs.rm(part.path, { force: true }).catch(() => {}) : undefined));
+      .finally(async () => {
+        if (part.owned) await fs.rm(part.path, { force: true }).catch(() => {});
+        this.#sending.delete(sending);
+      });
+    this.#sending.add(sending);
   }
 
   /** The whole (small) upload in one PutObject that never overwrites. */
@@ -236,7 +247,7 @@ export class S3Upload implements Upload {
           Key: bucket.key(this.#name),
           IfNoneMatch: '*',
           ContentLength: this.#size,
-          Body: part && part.bytes > 0 ? createReadStream(part.path, { start: part.start, end: part.start + part.bytes - 1 }) : Buffer.alloc(0),
+          Body: part && part.bytes > 0 ? readPart(part) : Buffer.alloc(0),
           ...(sha256 && { Metadata: { [SHA256_META]: sha256 } }),
         }),
       );
@@ -271,6 +282,13 @@ export class S3Upload implements Upload {
   async #dropSpool(): Promise<void> {
     for (const part of this.#toSend.splice(0)) if (part.owned) await fs.rm(part.path, { force: true }).catch(() => {});
   }
+}
+
+// Bytes read from a part file at a time on its way up: fewer, larger reads than the 64 KiB default.
+const PART_READ_BYTES = 1024 * 1024;
+
+function readPart(part: SpoolPart) {
+  return createReadStream(part.path, { start: part.start, end: part.start + part.bytes - 1, highWaterMark: PART_READ_BYTES });
 }
 
 /** A complete local file as parts of `partBytes` (the last one longer rather than under 5 MiB). */
