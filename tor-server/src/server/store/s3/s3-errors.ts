@@ -27,6 +27,8 @@ export function isPreconditionFailed(error: unknown): boolean {
 // Network failures the SDK passes on from Node: the engine is down or unreachable.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
 
+const VAGUE_NAMES = new Set(['UnknownError', 'Unknown', 'Forbidden', 'NotFound', 'BadRequest']);
+
 /**
  * A short, clear account of what went wrong with the engine, for the client's `Server error`
  * line and the log: from the error's name and HTTP status, never its message.
@@ -38,10 +40,12 @@ export function s3Problem(error: unknown): string {
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'ECONNABORTED') return 'the S3 engine did not answer in time';
   const status = statusOf(error);
   const name = e.name ?? e.Code ?? 'error';
-  if (status === 403) return `the S3 engine refused access (${name === 'UnknownError' ? 403 : name}): check the credentials and the bucket policy`;
+  // What the SDK calls an error when the engine sent no code (a HEAD's bare status, radosgw's empty bodies).
+  const named = VAGUE_NAMES.has(name) ? '' : ` ${name}`;
+  if (status === 403) return `the S3 engine refused access (403${named}): check the credentials and the bucket policy`;
   if (status === 404 && name === 'NoSuchBucket') return 'the S3 bucket does not exist';
-  if (status !== undefined && status >= 500) return `the S3 engine failed (${status}${name === 'UnknownError' ? '' : ` ${name}`})`;
-  if (status !== undefined) return `the S3 engine answered ${status}${name === 'UnknownError' ? '' : ` ${name}`}`;
+  if (status !== undefined && status >= 500) return `the S3 engine failed (${status}${named})`;
+  if (status !== undefined) return `the S3 engine answered ${status}${named}`;
   return `the S3 request failed (${code ?? name})`;
 }
 
