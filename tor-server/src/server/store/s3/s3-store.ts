@@ -190,8 +190,16 @@ export class S3Store implements Store {
           await this.#bucket.delete(to).catch(() => {});
           throw error;
         }
-        await this.#bucket.delete(from);
-        const head = await this.#bucket.head(to);
+        try {
+          await this.#bucket.delete(from);
+        } catch (error) {
+          // Not renamed after all: the file must not stay under both names.
+          await this.#bucket.delete(to).catch((undo: unknown) => {
+            this.#logger.error('rename-undo-failed', { from, to, error: (undo as Error).message, note: 'the file is now under both names' });
+          });
+          throw error;
+        }
+        const head = await this.#bucket.head(to).catch(() => undefined);
         return { name: to, size: head?.size ?? source.size, modified: head?.modified ?? source.modified, version: head?.etag ?? source.etag };
       }, `rename ${from}`);
     } finally {

@@ -14,7 +14,7 @@ import type { Logger } from '../../logger.js';
 import { BatchedFileWriter } from '../batched-writer.js';
 import { storeErrorOf } from '../fs-upload.js';
 import { StoreError, type FileName, type StoredEntry, type Upload } from '../store.js';
-import { SHA256_META, deadline, type S3Bucket } from './s3-bucket.js';
+import { SHA256_META, deadline, wholeSeconds, type S3Bucket } from './s3-bucket.js';
 import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
 
 /** S3's smallest part (every part of a multipart upload but the last must be at least this). */
@@ -127,9 +127,14 @@ export class S3Upload implements Upload {
       throw error;
     }
     await this.#dropSpool();
-    const head = await bucket.head(this.#name);
-    if (!head) throw new StoreError('unavailable', `${this.#name} was stored but is not there any more`, { reason: 'the file went away right after it was stored' });
-    return { name: this.#name, size: head.size, modified: head.modified, version: head.etag };
+    // The file is stored: a HEAD that fails now (or a file deleted at once) must not turn that
+    // into a failure. Its row is then what we know; the next listing corrects the time.
+    const head = await bucket.head(this.#name).catch((error: unknown) => {
+      this.#ctx.logger.warn('s3-head-after-store-failed', { name: this.#name, error: (error as Error).message });
+      return undefined;
+    });
+    if (head) return { name: this.#name, size: head.size, modified: head.modified, version: head.etag };
+    return { name: this.#name, size: this.#size, modified: wholeSeconds(new Date()), version: '' };
   }
 
   async abort(): Promise<void> {
