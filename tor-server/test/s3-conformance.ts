@@ -20,6 +20,7 @@ export const CONFORMANCE_FILES = [
   'server/watch.test.ts',
   'server/resumable.test.ts',
   'server/transfer-out.test.ts',
+  'server/change-races.test.ts',
   'server/connection.test.ts',
   'client/tftcp-client.test.ts',
   'client/tftcp-client-files.test.ts',

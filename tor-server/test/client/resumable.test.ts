@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { eventually, sha256 } from 'test-support';
@@ -18,7 +16,7 @@ async function connect(t: TestContext, port: number): Promise<TftcpClient> {
 
 describe('TftcpClient resumable uploads', () => {
   it('begin, put (buffer and stream), status, commit', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(100_000, 4);
     const client = await connect(t, port);
     const { id, have } = await client.begin('c.bin', data.length, sha256(data));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { TftcpConnectionError, TftcpReplyError } from '../../src/client/errors.js';
@@ -28,7 +28,7 @@ async function take(iterator: AsyncIterator<ChangeEvent>, count: number): Promis
 
 describe('TftcpClient TFTCP/1.1 commands', () => {
   it('stat, hash, rename, delete and whoami', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     const data = patternBytes(5000, 3);
     await placeFile(server, 'a b.bin', data);
     const client = await connect(t, port);

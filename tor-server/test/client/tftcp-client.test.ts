@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -55,7 +55,7 @@ function isRefusal(reply: string, kind: TftcpReplyError['kind']) {
 
 describe('TftcpClient against a real server', () => {
   it('show and search return the listing as entries', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'b clip.mp4', 'bb');
     await placeFile(server, 'a.txt', 'a');
     const client = await connect(t, port);
@@ -69,7 +69,7 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('list is show for an empty or absent text, and search otherwise', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'b clip.mp4', 'bb');
     await placeFile(server, 'a.txt', 'a');
     const client = await connect(t, port);
@@ -80,7 +80,7 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('download and range stream exactly the bytes', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(2_000_000);
     await placeFile(server, 'v.mp4', data);
     await placeFile(server, 'empty', '');
@@ -101,7 +101,7 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('upload stores the bytes and reports progress', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(1_500_000, 3);
     const client = await connect(t, port);
     const progress: number[] = [];
@@ -136,7 +136,7 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('refusals throw TftcpReplyError with the reply verbatim and its kind, and the connection stays usable', async (t) => {
-    const { port, dir, server } = await startServer(t, { maxFileSize: 10 });
+    const { port, server } = await startServer(t, { maxFileSize: 10 });
     await placeFile(server, 'a.txt', 'abc');
     const client = await connect(t, port);
     await assert.rejects(client.download('missing'), isRefusal(Reply.NOT_FOUND, 'not-found'));
@@ -180,7 +180,7 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('an abandoned download (stream destroyed) closes the connection', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'big.bin', patternBytes(16 * 1024 * 1024));
     const client = await connect(t, port);
     const { stream } = await client.download('big.bin');
@@ -298,7 +298,7 @@ describe('TftcpClient connection trouble', () => {
 
 describe('TftcpClient arguments', () => {
   it('regression: a line break in a name or search text cannot smuggle a second command onto the connection', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a.txt', 'abc');
     const client = await connect(t, port);
     const controlChars = 'Invalid file name: the name must not contain control characters';

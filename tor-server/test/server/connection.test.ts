@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, WAIT_MS, within } from 'test-support';
 import { ErrorKind, MAX_LINE_BYTES, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
-import { LineClient, patternBytes, placeFile, startServer, storedNames, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { LineClient, patternBytes, placeFile, startServer, storedNames, tempFolderEmpty } from '../helpers.js';
 
 describe('command lines', () => {
   it('unknown words, wrong case, missing or extra arguments get the unknown-command reply and the connection stays usable', async (t) => {
@@ -17,7 +15,7 @@ describe('command lines', () => {
   });
 
   it('accepts CRLF line endings', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a b.txt', 'abc');
     const client = await LineClient.connect(t, port);
     client.send('show\r\n');
@@ -34,7 +32,7 @@ describe('command lines', () => {
   });
 
   it('answers pipelined commands in order, from one write', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a.txt', 'AAAA');
     const client = await LineClient.connect(t, port);
     client.send('show\nbogus\ndownload a.txt\nrange 1 2 a.txt\ndownload nope\nupload b.txt\n3\nxyzsearch b\nexit\nshow\n');
@@ -54,7 +52,7 @@ describe('command lines', () => {
   });
 
   it('a client that half-closes after its commands (echo show | nc) still gets every reply', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a.txt', 'abc');
     const client = await LineClient.connect(t, port);
     client.socket.end('download a.txt\nupload b.txt\n5\nhello');
@@ -95,7 +93,7 @@ describe('command lines', () => {
   });
 
   it('a line over the limit gets the unknown-command reply and that connection closes; another client keeps working', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a.txt', 'a');
     const bystander = await LineClient.connect(t, port);
     assert.equal(await bystander.request('show'), Reply.OK);
@@ -179,7 +177,7 @@ describe('limits and timeouts', () => {
   });
 
   it('an uploader that never sends its size line is closed', async (t) => {
-    const { port, dir, server } = await startServer(t, { stallTimeoutMs: 300 });
+    const { port, server } = await startServer(t, { stallTimeoutMs: 300 });
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload never.bin'), Reply.OK);
     const line = await client.line();
@@ -189,7 +187,7 @@ describe('limits and timeouts', () => {
   });
 
   it('a downloader that stops reading is cut after the stall timeout; other clients are served meanwhile', async (t) => {
-    const { port, dir, server } = await startServer(t, { stallTimeoutMs: 300 });
+    const { port, server } = await startServer(t, { stallTimeoutMs: 300 });
     // Larger than every socket buffer between the two ends, so the server's writes must block.
     const size = 64 * 1024 * 1024;
     await placeFile(server, 'big.bin', Buffer.alloc(size, 1));
@@ -271,7 +269,7 @@ describe('first command deadline and lines that trickle in', () => {
   });
 
   it('an upload whose size line arrives a byte at a time is closed after the stall timeout and frees the name', async (t) => {
-    const { port, dir, server } = await startServer(t, { stallTimeoutMs: 500 });
+    const { port, server } = await startServer(t, { stallTimeoutMs: 500 });
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload slow.bin'), Reply.OK);
     const drip = dripBytes(client, '1234567890123');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, stat as fsStat, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { stat as fsStat, symlink, utimes, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Reply } from '../../src/protocol/constants.js';
@@ -32,7 +32,7 @@ describe('stat', () => {
 
 describe('hash', () => {
   it('answers ok and sha256 with 64 lower-case hex digits, or ok and Not found file', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(3 * 1024 * 1024 + 17, 5);
     await placeFile(server, 'data.bin', data);
     await placeFile(server, 'empty.txt', '');
@@ -45,7 +45,7 @@ describe('hash', () => {
 
 describe('delete', () => {
   it('admin: ok then deleted, and the file is gone; a second delete gets ok then Not found file', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     await placeFile(server, 'old report.pdf', 'x');
     const client = await LineClient.connect(t, port);
     assert.deepEqual([await client.request('delete old report.pdf'), await client.line()], ['ok', 'deleted']);
@@ -66,7 +66,7 @@ describe('delete', () => {
 
 describe('rename', () => {
   it('admin: ok then renamed; the bytes move, the old name is gone', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     await placeFile(server, 'a.txt', 'abc');
     const client = await LineClient.connect(t, port);
     assert.deepEqual([await client.request('rename a.txt\tb c.txt'), await client.line()], ['ok', 'renamed']);
@@ -75,7 +75,7 @@ describe('rename', () => {
   });
 
   it('never overwrites: File already exists, both files untouched', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     await placeFile(server, 'a.txt', 'A');
     await placeFile(server, 'b.txt', 'B');
     const client = await LineClient.connect(t, port);
@@ -86,7 +86,7 @@ describe('rename', () => {
   });
 
   it('a missing file: ok then Not found file; a name being uploaded is taken', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     await placeFile(server, 'a.txt', 'A');
     const client = await LineClient.connect(t, port);
     assert.deepEqual([await client.request('rename missing.txt\tx.txt'), await client.line()], ['ok', 'Not found file']);
@@ -97,7 +97,7 @@ describe('rename', () => {
   });
 
   it('a malformed argument is an unknown command; an invalid name is refused instead of ok', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     await placeFile(server, 'a.txt', 'A');
     const client = await LineClient.connect(t, port);
     for (const line of ['rename', 'rename a.txt', 'rename a.txt b.txt', 'rename a.txt\tb\tc', 'rename \tb.txt', 'rename a.txt\t'])
@@ -120,7 +120,7 @@ describe('whoami and access levels', () => {
   });
 
   it('write (the default): delete and rename are refused with Permission denied instead of ok, nothing changes', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a.txt', 'A');
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('delete a.txt'), 'Permission denied: delete needs admin access (this server gives write)');
@@ -132,7 +132,7 @@ describe('whoami and access levels', () => {
   });
 
   it('read: upload is refused too, while every reading command works', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'read' });
+    const { port, server } = await startServer(t, { openAccess: 'read' });
     await placeFile(server, 'a.txt', 'A');
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload b.txt'), 'Permission denied: upload needs write access (this server gives read)');
@@ -150,7 +150,7 @@ describe('whoami and access levels', () => {
   });
 
   it('admin may do everything', async (t) => {
-    const { port, dir, server } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     const client = await LineClient.connect(t, port);
     assert.deepEqual(await client.upload('a.txt', Buffer.from('A')), ['ok', 'ok', 'end']);
     assert.deepEqual([await client.request('rename a.txt\tb.txt'), await client.line()], ['ok', 'renamed']);

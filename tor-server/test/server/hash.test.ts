@@ -28,7 +28,7 @@ function fileName(name: string): FileName {
 describe('hash cache over TCP', () => {
   it('a second hash of an unchanged file does not read it again (the bytes were swapped under the same version)', { skip: FOLDER_ONLY }, async (t) => {
     const { logger, text } = memoryLogger();
-    const { port, dir, server } = await startServer(t, { logger });
+    const { port, dir } = await startServer(t, { logger });
     const file = path.join(dir, 'data.bin');
     const original = patternBytes(256 * 1024, 1);
     await writeFile(file, original);
@@ -43,7 +43,7 @@ describe('hash cache over TCP', () => {
   });
 
   it('a file changed on disk (new mtime) is hashed again', { skip: FOLDER_ONLY }, async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, dir } = await startServer(t);
     const file = path.join(dir, 'data.bin');
     await writeFile(file, 'one');
     await utimes(file, SECONDS, SECONDS);
@@ -78,7 +78,7 @@ describe('hash cache over TCP', () => {
 
   it('a client that leaves mid-hash stops it; the server keeps serving and hashes afresh later', async (t) => {
     const { logger, text } = memoryLogger();
-    const { port, dir, server } = await startServer(t, { logger });
+    const { port, server } = await startServer(t, { logger });
     const data = Buffer.alloc(96 * 1024 * 1024, 7);
     await placeFile(server, 'big.bin', data);
     const leaver = await LineClient.connect(t, port);

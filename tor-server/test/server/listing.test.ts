@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { scratchDir } from 'test-support';
@@ -21,7 +21,7 @@ describe('show', () => {
   });
 
   it('lists every visible file as name TAB size TAB ISO time, sorted by name', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const files: Record<string, string> = { 'b.txt': 'bb', 'A.txt': 'a', 'a b.txt': '', 'été.mp4': 'ééé', '10.log': '1', '9.log': '99' };
     for (const [name, content] of Object.entries(files)) await placeFile(server, name, content);
     const client = await LineClient.connect(t, port);
@@ -73,7 +73,7 @@ describe('show', () => {
   });
 
   it('regression: a file named with a leading byte order mark is not listed as a second copy of the name without it', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a.txt', 'real');
     await placeFile(server, '\ufeffa.txt', 'look-alike');
     const client = await LineClient.connect(t, port);
@@ -83,7 +83,7 @@ describe('show', () => {
   });
 
   it('does not list an upload in progress', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'done.txt', 'd');
     const uploader = await LineClient.connect(t, port);
     assert.equal(await uploader.request('upload partial.bin'), Reply.OK);
@@ -127,7 +127,7 @@ describe('show', () => {
 
 describe('search', () => {
   it('lists the files whose name contains the text, case-insensitively, sorted', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     for (const name of ['Holiday Clip.MP4', 'holiday notes.txt', 'clip.mp4', 'other.bin', 'ÉTÉ clip.mov']) await placeFile(server, name, name);
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('search CLIP'), Reply.OK);
@@ -142,7 +142,7 @@ describe('search', () => {
   });
 
   it('no match is ok then end, and hidden files are never found', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, '.secret-clip', 's');
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('search clip'), Reply.OK);

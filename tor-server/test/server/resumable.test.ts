@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { eventually, sha256 } from 'test-support';
 import { ErrorKind, Reply, errorReply } from '../../src/protocol/constants.js';
 import { PARTIALS_DIR_NAME } from '../../src/server/partials/partial-store.js';
-import { FOLDER_ONLY, LineClient, patternBytes, startServer, storedBytes, storedNames, visibleNames } from '../helpers.js';
+import { FOLDER_ONLY, LineClient, patternBytes, startServer, storedBytes, storedNames } from '../helpers.js';
 import { begin, put, status } from './resumable-helpers.js';
 
 const UNKNOWN = errorReply(ErrorKind.UNKNOWN_UPLOAD, 'no upload of yours has this id (it may have expired, been committed or aborted): begin again');
@@ -55,7 +55,7 @@ describe('resumable uploads', () => {
   });
 
   it('commits an empty file, with the mode an upload gets', { skip: FOLDER_ONLY }, async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, dir } = await startServer(t);
     const client = await LineClient.connect(t, port);
     const { id, have } = await begin(client, 0, sha256(Buffer.alloc(0)), 'empty.txt');
     assert.equal(have, 'have none');
@@ -67,7 +67,7 @@ describe('resumable uploads', () => {
   });
 
   it('takes four connections putting at once', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(4 * 256 * 1024, 5);
     const first = await LineClient.connect(t, port);
     const { id } = await begin(first, data.length, undefined, 'four.bin');
@@ -114,7 +114,7 @@ describe('resumable uploads', () => {
   });
 
   it('refuses a range another connection is writing before ok, so its bytes are never sent', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(200_000, 7);
     const a = await LineClient.connect(t, port);
     const { id } = await begin(a, data.length, undefined, 'busy.bin');
@@ -145,7 +145,7 @@ describe('resumable uploads', () => {
   });
 
   it('abort removes the partial and its bytes', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, dir } = await startServer(t);
     const client = await LineClient.connect(t, port);
     const { id } = await begin(client, 10, undefined, 'gone.bin');
     await put(client, id, 0, Buffer.alloc(5, 1));
@@ -155,7 +155,7 @@ describe('resumable uploads', () => {
   });
 
   it('two partials racing to commit one name: one end, one File already exists', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const one = patternBytes(100_000, 1);
     const two = patternBytes(100_001, 2);
     const a = await LineClient.connect(t, port);
@@ -204,7 +204,7 @@ describe('resumable uploads', () => {
   });
 
   it('expires a partial after the TTL of inactivity', async (t) => {
-    const { port, dir, server } = await startServer(t, { partialTtlMs: 300 });
+    const { port, dir } = await startServer(t, { partialTtlMs: 300 });
     const client = await LineClient.connect(t, port);
     const { id } = await begin(client, 10, undefined, 'old.bin');
     await eventually(async () => (await readdir(path.join(dir, PARTIALS_DIR_NAME))).length === 0, 'the partial expired');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, statfs, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, statfs, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, sha256 } from 'test-support';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { FOLDER_ONLY, LineClient, patternBytes, placeFile, startServer, storedBytes, storedNames, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { FOLDER_ONLY, LineClient, patternBytes, placeFile, startServer, storedBytes, storedNames, tempFolderEmpty } from '../helpers.js';
 
 const INVALID_SIZE = errorReply(ErrorKind.INVALID_SIZE, 'send the size in bytes as a decimal number');
 
@@ -26,7 +26,7 @@ describe('upload', () => {
   });
 
   it('stores an empty file', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     assert.deepEqual(await client.upload('empty.txt', Buffer.alloc(0)), [Reply.OK, Reply.OK, Reply.END]);
     assert.equal(((await storedBytes(server, 'empty.txt'))).length, 0);
@@ -43,7 +43,7 @@ describe('upload', () => {
   });
 
   it('refuses an existing name, before any size is asked, and leaves the file alone', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     await placeFile(server, 'a.txt', 'original');
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload a.txt'), errorReply(ErrorKind.FILE_EXISTS, 'a.txt'));
@@ -54,7 +54,7 @@ describe('upload', () => {
   });
 
   it('refuses a name held by a folder or a symlink in the served folder', { skip: FOLDER_ONLY }, async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, dir } = await startServer(t);
     await mkdir(path.join(dir, 'folder'));
     await symlink('/nonexistent/target', path.join(dir, 'dangling'));
     const client = await LineClient.connect(t, port);
@@ -75,7 +75,7 @@ describe('upload', () => {
   });
 
   it('refuses a size over maxFileSize with File too large, accepts exactly the limit', async (t) => {
-    const { port, dir, server } = await startServer(t, { maxFileSize: 1000 });
+    const { port, server } = await startServer(t, { maxFileSize: 1000 });
     const client = await LineClient.connect(t, port);
     assert.deepEqual(await client.upload('big.bin', Buffer.alloc(1001)), [Reply.OK, errorReply(ErrorKind.TOO_LARGE, '1001 bytes, the limit is 1000 bytes')]);
     // The connection is back at commands, and the name is free again.
@@ -84,7 +84,7 @@ describe('upload', () => {
   });
 
   it('refuses a size larger than the free disk space with Not enough space', { skip: FOLDER_ONLY }, async (t) => {
-    const { port, dir, server } = await startServer(t, { maxFileSize: Number.MAX_SAFE_INTEGER });
+    const { port, server } = await startServer(t, { maxFileSize: Number.MAX_SAFE_INTEGER });
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload huge.bin'), Reply.OK);
     const reply = await client.request(String(2 ** 52));
@@ -114,7 +114,7 @@ describe('upload', () => {
   });
 
   it('refuses a size line that is not a decimal byte count with Invalid size', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     for (const size of ['', 'ten', '-1', '+5', '1.5', '1e3', '0x10', ' 5', '5 ', '12345678901234567']) {
       assert.equal(await client.request('upload s.txt'), Reply.OK, size);
@@ -160,7 +160,7 @@ describe('upload', () => {
   });
 
   it('an overlong size line gets the unknown-command reply, closes the connection and frees the name', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload long.bin'), Reply.OK);
     client.send(`${'9'.repeat(5000)}\n`);
@@ -172,7 +172,7 @@ describe('upload', () => {
   });
 
   it('a connection cut between the name and the size leaves nothing and frees the name', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload early.bin'), Reply.OK);
     client.destroy();
@@ -213,7 +213,7 @@ describe('the same-name race', () => {
   });
 
   it('the loser of a race cut mid-bytes never disturbs the winner', async (t) => {
-    const { port, dir, server } = await startServer(t);
+    const { port, server } = await startServer(t);
     const a = await LineClient.connect(t, port);
     const b = await LineClient.connect(t, port);
     assert.equal(await a.request('upload same.bin'), Reply.OK);
