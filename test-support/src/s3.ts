@@ -19,8 +19,6 @@ export interface S3Engine {
   region: string;
   /** Credentials, as the standard AWS variables carry them to a tor-server child process. */
   env: Record<string, string>;
-  /** The engine's data folder and port, when the tests may stop and start it (S3_DATA_DIR, S3_PORT). */
-  dataDir: string | undefined;
   client: S3Client;
 }
 
@@ -29,16 +27,17 @@ let engine: S3Engine | undefined;
 
 /**
  * The engine named by S3_ENDPOINT (with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or S3_ACCESS_KEY_ID /
- * S3_SECRET_ACCESS_KEY), or undefined after printing {@link S3_SKIPPED} once. With REQUIRE_S3=1 (CI) a
- * missing engine throws instead.
+ * S3_SECRET_ACCESS_KEY), or undefined after printing {@link S3_SKIPPED} once (unless `quiet`: test
+ * files skip with a reason of their own, and the run prints the line once). With REQUIRE_S3=1 (CI)
+ * a missing engine throws instead.
  */
-export function s3Engine(): S3Engine | undefined {
+export function s3Engine(options: { quiet?: boolean } = {}): S3Engine | undefined {
   if (engine) return engine;
   const env = process.env;
   const endpoint = env.S3_ENDPOINT;
   if (!endpoint) {
     if (env.REQUIRE_S3 === '1') throw new Error('FAILED: the S3 tests are required (REQUIRE_S3=1) but S3_ENDPOINT is not set: run scripts/s3-engine/start.sh and source its s3.env');
-    if (!skipped) console.log(S3_SKIPPED);
+    if (!skipped && !options.quiet) console.log(S3_SKIPPED);
     skipped = true;
     return undefined;
   }
@@ -53,7 +52,7 @@ export function s3Engine(): S3Engine | undefined {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  engine = { endpoint, region, env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: region }, dataDir: env.S3_DATA_DIR || undefined, client };
+  engine = { endpoint, region, env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: region }, client };
   return engine;
 }
 

@@ -28,7 +28,7 @@ export const FOLDER_ONLY = TEST_STORE === 's3' ? 'looks at the served folder on 
 
 /** The settings that put a server on a new bucket of its own on the test engine (deleted after the test). */
 export async function s3StoreOptions(t: Owner): Promise<Partial<ServerConfig>> {
-  const engine = s3Engine();
+  const engine = s3Engine({ quiet: true });
   if (!engine) throw new Error('the S3 store needs an engine: set S3_ENDPOINT (scripts/s3-engine/start.sh)');
   // The in-process server's SDK reads its credentials from the standard variables, as the program does.
   Object.assign(process.env, engine.env);

@@ -4,8 +4,8 @@ import { s3Bucket, s3Engine, type S3Engine } from 'test-support';
 import type { ServerConfig } from '../../src/server/index.js';
 import { startServer, type TestServer } from '../helpers.js';
 
-/** The engine, or undefined (after one SKIPPED line) when these tests cannot run here. */
-export const engine: S3Engine | undefined = s3Engine();
+/** The engine, or undefined when these tests cannot run here (`npm run test:s3` prints the one SKIPPED line). */
+export const engine: S3Engine | undefined = s3Engine({ quiet: true });
 
 /** Why an S3 test is skipped, or false when it runs. */
 export const NO_ENGINE = engine ? false : 'no S3 engine (S3_ENDPOINT)';

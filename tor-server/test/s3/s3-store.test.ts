@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, sha256 } from 'test-support';
 import { ErrorKind, Reply, errorReply } from '../../src/protocol/constants.js';
+import { formatStoreLine } from '../../src/server/console.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
 import { LineClient, patternBytes } from '../helpers.js';
 import { rawWatcher } from '../server/watch-helpers.js';
@@ -81,8 +82,9 @@ describe('S3 store', { skip: NO_ENGINE }, () => {
     assert.deepEqual(rows.slice(0, 1), [`file-00000.txt\t14\t${rows[0]!.split('\t')[2]}`]);
   });
 
-  it('a prefix keeps two servers apart in one bucket', async (t) => {
+  it('a prefix keeps two servers apart in one bucket; the console names endpoint, bucket and prefix', async (t) => {
     const a = await startS3Server(t, { s3Prefix: 'team-a' });
+    assert.equal(formatStoreLine(a.server.storeState()), `store s3 ${engine!.endpoint}/${a.bucket}/team-a/ (reachable)`);
     const b = await startS3Server(t, { bucket: a.bucket, s3Prefix: 'team-b/' });
     const ca = await LineClient.connect(t, a.port);
     const cb = await LineClient.connect(t, b.port);
