@@ -15,6 +15,12 @@ export type StoreKind = (typeof STORE_KINDS)[number];
 export const DEFAULT_S3_REGION = 'us-east-1';
 /** How often the bucket is listed for changes made by others, by default. */
 export const DEFAULT_S3_POLL_MS = 5000;
+/**
+ * How long a connection to the engine may stay silent before its request is cut, by default.
+ * Longer than the tor-server's stall timeout: a download's body waits while its client is slow,
+ * and that client is cut first.
+ */
+export const DEFAULT_S3_IDLE_MS = 120_000;
 
 // S3's bucket naming rules (3 to 63 characters: lower-case letters, digits, dots and hyphens).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -36,7 +42,7 @@ function bucketName(value: string): string {
   return value;
 }
 
-/** The option rows of the store (TOR_STORE, TOR_S3_ENDPOINT, TOR_S3_BUCKET, TOR_S3_PREFIX, TOR_S3_REGION, TOR_S3_POLL_INTERVAL). */
+/** The option rows of the store (TOR_STORE, TOR_S3_ENDPOINT, TOR_S3_BUCKET, TOR_S3_PREFIX, TOR_S3_REGION, TOR_S3_POLL_INTERVAL, TOR_S3_TIMEOUT). */
 export function storeOptions() {
   return {
     store: option({ flag: 'store', env: 'TOR_STORE', help: 'where the files live: fs (the --dir folder) or s3 (a bucket; --dir then holds only work files)', parse: oneOf(STORE_KINDS), default: 'fs' }),
@@ -45,6 +51,7 @@ export function storeOptions() {
     s3Prefix: option({ flag: 's3-prefix', env: 'TOR_S3_PREFIX', help: 'key prefix inside the bucket (a "folder"), so several servers can share one bucket', parse: text, default: '' }),
     s3Region: option({ flag: 's3-region', env: 'TOR_S3_REGION', help: 'signing region', parse: text, default: DEFAULT_S3_REGION }),
     s3PollIntervalMs: option({ flag: 's3-poll-interval', env: 'TOR_S3_POLL_INTERVAL', help: 'seconds between listings of the bucket that find changes made by others', parse: seconds({ above0: true }), default: DEFAULT_S3_POLL_MS }),
+    s3IdleTimeoutMs: option({ flag: 's3-timeout', env: 'TOR_S3_TIMEOUT', help: 'seconds a request to the S3 engine may go without a byte moving before it fails (uploads, downloads, copies and lookups alike)', parse: seconds({ above0: true }), default: DEFAULT_S3_IDLE_MS }),
   };
 }
 

@@ -36,8 +36,8 @@ describe('store options', () => {
 
   it('a prefix is a folder of keys; the console shows endpoint/bucket/prefix', () => {
     assert.deepEqual(['', '/', 'a', 'a/', '/a/b//'].map(normalPrefix), ['', '', 'a/', 'a/', 'a/b/']);
-    assert.equal(describeS3({ endpoint: 'http://127.0.0.1:7480/', bucket: 'files', prefix: 'team-a/', region: 'us-east-1', pollIntervalMs: 5000 }), 's3 http://127.0.0.1:7480/files/team-a/');
-    assert.equal(describeS3({ endpoint: undefined, bucket: 'files', prefix: '', region: 'eu-west-1', pollIntervalMs: 5000 }), 's3 https://s3.eu-west-1.amazonaws.com/files/');
+    assert.equal(describeS3({ endpoint: 'http://127.0.0.1:7480/', bucket: 'files', prefix: 'team-a/', region: 'us-east-1' }), 's3 http://127.0.0.1:7480/files/team-a/');
+    assert.equal(describeS3({ endpoint: undefined, bucket: 'files', prefix: '', region: 'eu-west-1' }), 's3 https://s3.eu-west-1.amazonaws.com/files/');
   });
 
   it('engine errors are told by their name and status, never their (often empty) message', () => {

@@ -10,6 +10,8 @@ export class CuttableProxy {
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
   #down = false;
+  /** Requests starting with this (`PUT `) are taken and never answered: a hung engine. */
+  #stallPrefix: string | undefined;
 
   private constructor(server: net.Server) {
     this.#server = server;
@@ -22,6 +24,7 @@ export class CuttableProxy {
     const server = net.createServer((client) => {
       if (!proxy || proxy.#down) return client.resetAndDestroy();
       const upstream = net.connect(Number(port), hostname);
+      let stalled = false;
       for (const [from, to] of [
         [client, upstream],
         [upstream, client],
@@ -32,8 +35,16 @@ export class CuttableProxy {
           proxy!.#sockets.delete(from);
           to.destroy();
         });
-        from.pipe(to);
       }
+      client.on('data', (chunk: Buffer) => {
+        // A stalled connection stays stalled: the engine hung in the middle of that request.
+        if (stalled || (proxy!.#stallPrefix !== undefined && chunk.subarray(0, proxy!.#stallPrefix.length).toString('latin1') === proxy!.#stallPrefix)) stalled = true;
+        else if (!upstream.write(chunk)) {
+          client.pause();
+          upstream.once('drain', () => client.resume());
+        }
+      });
+      upstream.pipe(client);
     });
     proxy = new CuttableProxy(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,9 +64,18 @@ export class CuttableProxy {
     for (const socket of this.#sockets) socket.resetAndDestroy();
   }
 
-  /** The engine is back. */
+  /** The engine is back (and answers every request again). */
   up(): void {
     this.#down = false;
+    this.#stallPrefix = undefined;
+  }
+
+  /**
+   * The engine hangs on requests starting with `prefix` (`PUT ` for uploads, copies and claims):
+   * the connection stays open, the request is taken and never answered. Others go through.
+   */
+  stall(prefix: string): void {
+    this.#stallPrefix = prefix;
   }
 
   close(): Promise<void> {

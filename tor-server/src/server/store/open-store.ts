@@ -16,6 +16,7 @@ export function openStore(config: ServerConfig, logger: Logger): Promise<ServedS
     prefix: normalPrefix(config.s3Prefix),
     region: config.s3Region,
     pollIntervalMs: config.s3PollIntervalMs,
+    idleTimeoutMs: config.s3IdleTimeoutMs,
   };
   return S3Store.open(settings, config.dir, { logger, maxFileSize: config.maxFileSize });
 }

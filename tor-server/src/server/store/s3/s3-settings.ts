@@ -11,6 +11,12 @@ export interface S3Settings {
   region: string;
   /** How often the bucket is listed to see changes made by others. */
   pollIntervalMs: number;
+  /**
+   * A request whose connection moves no byte for this long fails (an idle deadline, not a total
+   * one: a long healthy download or upload keeps going), so a hung engine never holds a commit,
+   * rename or delete for good.
+   */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -19,7 +25,7 @@ export interface S3Settings {
  * with trailing checksums that the SDK sends by default. Credentials come from the standard
  * AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the credentials file), never a flag.
  */
-export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region'>, logger: Logger): S3Client {
+export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region' | 'idleTimeoutMs'>, logger: Logger): S3Client {
   // The SDK would print a notice about its future Node versions on every start, into the
   // server's structured log on stderr; the project's engines field already says what it runs on.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -29,7 +35,9 @@ export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region'>, logg
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: SOCKET_IDLE_TIMEOUT_MS },
+    // socketTimeout, not requestTimeout: the SDK only warns when a request outlives requestTimeout
+    // (unless throwOnRequestTimeout), and a total deadline would cut long healthy transfers.
+    requestHandler: { connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, settings.idleTimeoutMs), socketTimeout: settings.idleTimeoutMs },
     // The SDK's own remarks (it warns on console about every failed streamed request): debug
     // lines in the server's log; the store reports the failures themselves.
     logger: {
@@ -44,11 +52,6 @@ export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region'>, logg
 
 /** An engine that does not accept a connection within this long is reported unreachable. */
 const CONNECT_TIMEOUT_MS = 5000;
-/**
- * A connection to the engine silent for this long is cut. Longer than the tor-server's stall
- * timeout: a download's body stream waits while its client is slow, and that client is cut first.
- */
-const SOCKET_IDLE_TIMEOUT_MS = 120_000;
 
 /** The prefix as keys use it: empty, or ending in exactly one '/'. */
 export function normalPrefix(prefix: string): string {
@@ -57,7 +60,7 @@ export function normalPrefix(prefix: string): string {
 }
 
 /** How the store is shown to the operator: `s3 endpoint/bucket/prefix`. */
-export function describeS3(settings: S3Settings): string {
+export function describeS3(settings: Pick<S3Settings, 'endpoint' | 'bucket' | 'prefix' | 'region'>): string {
   const endpoint = (settings.endpoint ?? `https://s3.${settings.region}.amazonaws.com`).replace(/\/+$/, '');
   return `s3 ${endpoint}/${settings.bucket}/${settings.prefix}`;
 }

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Reply } from '../../src/protocol/constants.js';
+import { LineClient } from '../helpers.js';
+import { CuttableProxy } from './cuttable-proxy.js';
+import { NO_ENGINE, engine, getObject, startS3Server } from './s3-helpers.js';
+
+// The engine's silence the server waits out (--s3-timeout), short so the test stays quick.
+const IDLE_MS = 1500;
+// A reply after a hung request: the idle deadline, its retries, and a loaded machine.
+const REPLY_MS = 30_000;
+
+describe('an S3 engine that hangs (takes requests and never answers)', { skip: NO_ENGINE }, () => {
+  it('uploads and renames fail with a Server error after --s3-timeout of silence, and commits, renames and deletes work again once it answers', async (t) => {
+    const proxy = await CuttableProxy.start(t, engine!.endpoint);
+    const { port, bucket } = await startS3Server(t, { endpoint: proxy.url, s3IdleTimeoutMs: IDLE_MS, openAccess: 'admin' });
+    const client = await LineClient.connect(t, port);
+    assert.deepEqual(await client.upload('keep.txt', Buffer.from('kept')), [Reply.OK, Reply.OK, Reply.END]);
+
+    // Every PUT (the stored object, a name's claim, a copy) hangs; lookups still answer.
+    proxy.stall('PUT ');
+    assert.equal(await client.request('upload hung.txt'), Reply.OK);
+    assert.equal(await client.request('4'), Reply.OK);
+    client.send(Buffer.from('hung'));
+    assert.equal(await client.line(REPLY_MS), 'Server error: the upload could not be stored and was discarded');
+    assert.equal(await client.request('rename keep.txt\tmoved.txt', REPLY_MS), 'Server error: could not rename keep.txt');
+
+    // Nothing waits forever inside the change feed's lock: the next changes go through.
+    proxy.up();
+    assert.deepEqual([await client.request('rename keep.txt\tmoved.txt', REPLY_MS), await client.line(REPLY_MS)], [Reply.OK, 'renamed']);
+    assert.deepEqual([await client.request('delete moved.txt', REPLY_MS), await client.line(REPLY_MS)], [Reply.OK, 'deleted']);
+    assert.deepEqual(await client.upload('hung.txt', Buffer.from('second try'), REPLY_MS), [Reply.OK, Reply.OK, Reply.END]);
+    assert.equal(String(await getObject(bucket, 'hung.txt')), 'second try');
+    assert.equal(await getObject(bucket, 'keep.txt'), undefined);
+  });
+});
