@@ -6,6 +6,10 @@ export const STATE_META = 'tor-state';
 export const PENDING = 'pending';
 /** Metadata key holding the sha256 of the bytes (64 lower-case hex digits), set when it was known at writing. */
 export const SHA256_META = 'tor-sha256';
+/** Metadata key of the server (its lease's owner id) that wrote a pending marker or the lease. */
+export const OWNER_META = 'tor-owner';
+/** Metadata key of when that server wrote it (ISO time): a marker's claim, the lease's last renewal. */
+export const AT_META = 'tor-at';
 /** A request about metadata (not a transfer of bytes) that takes longer than this fails as "did not answer in time". */
 export const METADATA_TIMEOUT_MS = 30_000;
 // Keys one listing page asks for (S3's own maximum).
@@ -19,6 +23,10 @@ export interface ObjectHead {
   modified: string;
   pending: boolean;
   sha256: string | undefined;
+  /** Who wrote it (pending markers, the lease), when it says. */
+  owner: string | undefined;
+  /** How long ago its writer says it wrote it (else its LastModified), in ms. */
+  ageMs: number;
 }
 
 /** The bucket under one prefix: names in, keys out, one deadline per metadata request. */
@@ -68,6 +76,8 @@ export class S3Bucket {
         modified: wholeSeconds(head.LastModified),
         pending: head.Metadata?.[STATE_META] === PENDING,
         sha256: head.Metadata?.[SHA256_META],
+        owner: head.Metadata?.[OWNER_META],
+        ageMs: Date.now() - (Date.parse(head.Metadata?.[AT_META] ?? '') || head.LastModified?.getTime() || 0),
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -78,12 +88,13 @@ export class S3Bucket {
   /**
    * Claims `name` with a zero-byte object marked pending, only where no object is (If-None-Match: *,
    * which radosgw and S3 honour on PutObject, unlike on CompleteMultipartUpload and CopyObject):
-   * false when the name is taken.
+   * false when the name is taken. The marker names its `owner` and when it was made, so only
+   * an abandoned one is ever taken over.
    */
-  async claim(name: string): Promise<boolean> {
+  async claim(name: string, owner: string): Promise<boolean> {
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(name), Body: Buffer.alloc(0), ContentLength: 0, IfNoneMatch: '*', Metadata: { [STATE_META]: PENDING } }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(name), Body: Buffer.alloc(0), ContentLength: 0, IfNoneMatch: '*', Metadata: { [STATE_META]: PENDING, [OWNER_META]: owner, [AT_META]: new Date().toISOString() } }),
         deadline(),
       );
       return true;

@@ -7,19 +7,22 @@ import { FolderLock } from '../folder-lock.js';
 import { TEMP_DIR_NAME } from '../fs-store.js';
 import { storeErrorOf } from '../fs-upload.js';
 import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredEntry, type StoredFile } from '../store.js';
-import { S3Bucket, deadline, etagOf, wholeSeconds } from './s3-bucket.js';
+import { S3Bucket, deadline, etagOf, wholeSeconds, type ObjectHead } from './s3-bucket.js';
 import { copyObject } from './s3-copy.js';
 import { s3Problem, s3StoreError } from './s3-errors.js';
 import { S3StoredFile } from './s3-file.js';
+import { S3Lease } from './s3-lease.js';
 import { describeS3, s3Client, type S3Settings } from './s3-settings.js';
 import { MAX_PARTS, S3Upload, type S3UploadContext } from './s3-upload.js';
 
 /** Parts are at least this big (bigger when the largest allowed file would need more than 10,000). */
 const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 /**
- * A pending marker older than this that no upload or rename of ours is using was left by a run
- * that stopped between claiming a name and completing: it is deleted when a listing meets it.
- * (A marker lives from the claim to the CompleteMultipartUpload that replaces it: seconds.)
+ * A pending marker of another server older than this was left by a run that stopped between
+ * claiming a name and completing: it is deleted when a listing meets it, and an upload or rename
+ * may take its name. (A marker lives from the claim to the CompleteMultipartUpload that replaces
+ * it: seconds.) Multipart uploads of other servers initiated longer ago than this are aborted
+ * at start-up and by the sweep that runs every this long.
  */
 export const STALE_MARKER_MS = 15 * 60_000;
 // HEADs at once when a listing checks its zero-byte objects for pending markers.
@@ -48,14 +51,19 @@ export class S3Store implements Store {
   readonly #logger: Logger;
   readonly #partBytes: number;
   readonly #reserved = new Set<string>();
+  readonly #lease: S3Lease;
+  /** Multipart upload ids of this server's uploads in progress: never swept. */
+  readonly #liveUploads = new Set<string>();
+  #sweep: NodeJS.Timeout | undefined;
   #lastProblem: string | undefined;
 
-  private constructor(root: string, lock: FolderLock, settings: S3Settings, client: S3Client, logger: Logger, maxFileSize: number) {
+  private constructor(root: string, lock: FolderLock, settings: S3Settings, client: S3Client, bucket: S3Bucket, lease: S3Lease, logger: Logger, maxFileSize: number) {
     this.root = root;
     this.tempDir = path.join(root, TEMP_DIR_NAME);
     this.settings = settings;
     this.#client = client;
-    this.#bucket = new S3Bucket(client, settings.bucket, settings.prefix);
+    this.#bucket = bucket;
+    this.#lease = lease;
     this.#lock = lock;
     this.#logger = logger;
     const perPart = Math.ceil(maxFileSize / MAX_PARTS / (1024 * 1024)) * 1024 * 1024;
@@ -64,7 +72,8 @@ export class S3Store implements Store {
 
   /**
    * Locks the local work folder `workDir`, then checks that the bucket answers: a missing bucket
-   * or refused credentials fail the start with a clear message. Call {@link clearAbandonedUploads} before use.
+   * or refused credentials fail the start with a clear message. Takes the prefix's lease: another
+   * server serving the same bucket and prefix fails the start too. Call {@link clearAbandonedUploads} before use.
    */
   static async open(settings: S3Settings, workDir: string, options: { logger?: Logger; maxFileSize: number }): Promise<S3Store> {
     await fs.mkdir(workDir, { recursive: true });
@@ -80,45 +89,51 @@ export class S3Store implements Store {
       const problem = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404 ? 'the bucket does not exist: create it first' : s3Problem(error);
       throw new StoreError('unavailable', `${describeS3(settings)}: ${problem}`, { reason: problem, cause: error });
     }
-    return new S3Store(root, lock, settings, client, logger, options.maxFileSize);
+    const bucket = new S3Bucket(client, settings.bucket, settings.prefix);
+    let lease: S3Lease;
+    try {
+      lease = await S3Lease.acquire(bucket, describeS3(settings), logger);
+    } catch (error) {
+      client.destroy();
+      await lock.release();
+      throw error instanceof StoreError ? error : s3StoreError(error, `${describeS3(settings)}: take the lease`);
+    }
+    return new S3Store(root, lock, settings, client, bucket, lease, logger, options.maxFileSize);
   }
 
   /** The store and whether the engine answered its last request, for the operator console. */
   state(): StoreState {
-    return { description: describeS3(this.settings), state: this.#lastProblem === undefined ? 'reachable' : `last error: ${this.#lastProblem}` };
+    const problem = this.#lease.lost ?? this.#lastProblem;
+    return { description: describeS3(this.settings), state: problem === undefined ? 'reachable' : `last error: ${problem}` };
   }
 
-  /** Empties the spool, aborts the multipart uploads and deletes the pending markers an earlier run left. */
+  /**
+   * Empties the spool, aborts the multipart uploads and deletes the pending markers earlier runs
+   * left (older than STALE_MARKER_MS: a younger one may be a live server's), then sweeps the
+   * uploads again every STALE_MARKER_MS.
+   */
   async clearAbandonedUploads(): Promise<void> {
     await fs.rm(this.tempDir, { recursive: true, force: true });
     await fs.mkdir(this.tempDir, { mode: 0o700 });
     await this.#track(async () => {
-      const bucket = this.#bucket;
-      let keyMarker: string | undefined;
-      let idMarker: string | undefined;
-      do {
-        const page = await this.#client.send(
-          new ListMultipartUploadsCommand({ Bucket: bucket.bucket, Prefix: bucket.prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }),
-          deadline(),
-        );
-        for (const upload of page.Uploads ?? []) {
-          await this.#client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: upload.Key, UploadId: upload.UploadId }), deadline());
-          this.#logger.info('s3-upload-aborted', { key: upload.Key, note: 'left unfinished by an earlier run' });
-        }
-        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-        idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-      } while (keyMarker !== undefined);
-      await this.#listEntries(undefined, 0);
+      await this.#abortAbandonedUploads();
+      await this.#listEntries(undefined);
     }, 'clear abandoned uploads');
+    this.#sweep = setInterval(() => {
+      this.#abortAbandonedUploads().catch((error: unknown) => this.#logger.warn('s3-sweep-failed', { error: s3StoreError(error, 'sweep abandoned uploads').message }));
+    }, STALE_MARKER_MS);
+    this.#sweep.unref();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    await this.#lease.release();
     this.#client.destroy();
     await this.#lock.release();
   }
 
   list(options: ListOptions = {}): Promise<StoredEntry[]> {
-    return this.#track(() => this.#listEntries(options.filter, STALE_MARKER_MS), 'list the files');
+    return this.#track(() => this.#listEntries(options.filter), 'list the files');
   }
 
   async stat(name: FileName): Promise<StoredEntry | undefined> {
@@ -215,36 +230,76 @@ export class S3Store implements Store {
   }
 
   #uploadContext(): S3UploadContext {
-    return { bucket: this.#bucket, spoolDir: this.tempDir, partBytes: this.#partBytes, logger: this.#logger, claim: (name) => this.#track(() => this.#claim(name), `claim ${name}`) };
+    return {
+      bucket: this.#bucket,
+      spoolDir: this.tempDir,
+      partBytes: this.#partBytes,
+      logger: this.#logger,
+      liveUploads: this.#liveUploads,
+      claim: (name) => this.#track(() => this.#claim(name), `claim ${name}`),
+      checkLease: () => this.#checkLease(),
+    };
+  }
+
+  /** Refuses every write once another server took this bucket and prefix over. */
+  #checkLease(): void {
+    const lost = this.#lease.lost;
+    if (lost !== undefined) throw new StoreError('unavailable', lost, { reason: lost });
   }
 
   /**
-   * Claims `name` (reserved by the caller) with a pending marker: false when a file has it. A
-   * pending marker already there is an earlier run's (the name is reserved, so not ours): it is
-   * replaced.
+   * Claims `name` (reserved by the caller) with a pending marker: false when a file or a live
+   * claim has it. Only an abandoned marker ({@link #abandoned}) is replaced.
    */
   async #claim(name: string): Promise<boolean> {
-    if (await this.#bucket.claim(name)) return true;
+    this.#checkLease();
+    const owner = this.#lease.owner;
+    if (await this.#bucket.claim(name, owner)) return true;
     const head = await this.#bucket.head(name);
-    if (!head?.pending) return false;
-    this.#logger.info('s3-stale-marker-removed', { name });
+    if (!head?.pending || !this.#abandoned(head)) return false;
+    this.#logger.info('s3-stale-marker-removed', { name, owner: head.owner ?? 'unknown' });
     await this.#bucket.delete(name);
-    return this.#bucket.claim(name);
+    return this.#bucket.claim(name, owner);
   }
 
-  /** Every visible object, sorted: pending markers are left out, and deleted once older than `staleMs` (0: any not ours). */
-  async #listEntries(filter: ((name: string) => boolean) | undefined, staleMs: number): Promise<StoredEntry[]> {
+  /**
+   * Whether a pending marker is left over rather than a claim in progress: this server's own
+   * (the caller checks that no upload or rename of ours holds the name), or another's older
+   * than STALE_MARKER_MS (this server holds the lease, so that one's is not fresh).
+   */
+  #abandoned(head: ObjectHead): boolean {
+    return head.owner === this.#lease.owner || head.ageMs >= STALE_MARKER_MS;
+  }
+
+  /** Aborts the multipart uploads under the prefix that are not ours and older than STALE_MARKER_MS. */
+  async #abortAbandonedUploads(): Promise<void> {
+    const bucket = this.#bucket;
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    do {
+      const page = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: bucket.bucket, Prefix: bucket.prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }), deadline());
+      for (const upload of page.Uploads ?? []) {
+        // Keys in deeper "folders" belong to servers on longer prefixes.
+        if (upload.Key === undefined || bucket.nameOf(upload.Key) === undefined || this.#liveUploads.has(upload.UploadId ?? '')) continue;
+        if (Date.now() - (upload.Initiated?.getTime() ?? 0) < STALE_MARKER_MS) continue;
+        await this.#client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: upload.Key, UploadId: upload.UploadId }), deadline());
+        this.#logger.info('s3-upload-aborted', { key: upload.Key, note: 'left unfinished by an earlier run' });
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
+
+  /** Every visible object, sorted: pending markers are left out, and abandoned ones deleted. */
+  async #listEntries(filter: ((name: string) => boolean) | undefined): Promise<StoredEntry[]> {
     const entries: StoredEntry[] = [];
     const empties: StoredEntry[] = [];
-    const times = new Map<string, number>();
     for await (const page of this.#bucket.pages()) {
       for (const object of page) {
         const entry = this.#entryOf(object, filter);
         if (!entry) continue;
-        if (entry.size === 0) {
-          empties.push(entry);
-          times.set(entry.name, object.LastModified?.getTime() ?? 0);
-        } else entries.push(entry);
+        if (entry.size === 0) empties.push(entry);
+        else entries.push(entry);
       }
     }
     // Only a zero-byte object can be a pending marker, and only a HEAD shows its metadata.
@@ -255,13 +310,26 @@ export class S3Store implements Store {
         const entry = batch[j]!;
         if (!head) continue;
         if (!head.pending) entries.push(entry);
-        else if (!this.#reserved.has(entry.name) && Date.now() - times.get(entry.name)! >= staleMs) {
-          this.#logger.info('s3-stale-marker-removed', { name: entry.name });
-          await this.#bucket.delete(entry.name);
-        }
+        else if (!this.#reserved.has(entry.name) && this.#abandoned(head)) await this.#removeStaleMarker(entry.name, head);
       }
     }
     return entries.sort(compareByName);
+  }
+
+  /**
+   * Deletes an abandoned marker, holding its name meanwhile so no upload or rename of ours claims
+   * it between the HEAD and the DELETE. A failure (no delete permission, say) only leaves it.
+   */
+  async #removeStaleMarker(name: string, head: ObjectHead): Promise<void> {
+    this.#reserved.add(name);
+    try {
+      await this.#bucket.delete(name);
+      this.#logger.info('s3-stale-marker-removed', { name, owner: head.owner ?? 'unknown' });
+    } catch (error) {
+      this.#logger.warn('s3-stale-marker-kept', { name, error: (error as Error).message });
+    } finally {
+      this.#reserved.delete(name);
+    }
   }
 
   #entryOf(object: _Object, filter: ((name: string) => boolean) | undefined): StoredEntry | undefined {

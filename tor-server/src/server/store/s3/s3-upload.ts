@@ -36,6 +36,10 @@ export interface S3UploadContext {
    * before a multipart upload completes (which would overwrite), never for a single PutObject.
    */
   claim(name: FileName): Promise<boolean>;
+  /** Throws when this server may no longer write (another took the bucket and prefix over). */
+  checkLease(): void;
+  /** Multipart upload ids in progress, which the store's sweep leaves alone. */
+  liveUploads: Set<string>;
 }
 
 /** One part file on local disk: its bytes go up as one UploadPart. */
@@ -122,6 +126,7 @@ export class S3Upload implements Upload {
       if (this.#uploadId === undefined) await this.#putWhole();
       else await this.#complete();
       this.#done = true;
+      this.#ctx.liveUploads.delete(this.#uploadId ?? '');
     } catch (error) {
       await this.abort();
       throw error;
@@ -150,6 +155,8 @@ export class S3Upload implements Upload {
         // Left for the start-up clean-up of the next run (or the bucket's lifecycle rule).
         this.#ctx.logger.warn('s3-abort-failed', { name: this.#name, error: s3StoreError(error, 'abort').message });
       });
+      // Its abort failed or not, the sweep may take it from here.
+      this.#ctx.liveUploads.delete(this.#uploadId);
     }
   }
 
@@ -210,6 +217,7 @@ export class S3Upload implements Upload {
           throw s3StoreError(error, `start the upload of ${this.#name}`);
         });
       this.#uploadId = created.UploadId;
+      if (this.#uploadId !== undefined) this.#ctx.liveUploads.add(this.#uploadId);
     }
     const number = this.#sent.length + 1;
     const slot: CompletedPart = { PartNumber: number };
@@ -243,6 +251,7 @@ export class S3Upload implements Upload {
   /** The whole (small) upload in one PutObject that never overwrites. */
   async #putWhole(): Promise<void> {
     const { bucket } = this.#ctx;
+    this.#ctx.checkLease();
     const part = this.#toSend[0];
     const sha256 = this.#knownSha256 ?? this.#hash?.digest('hex');
     const put = () =>
