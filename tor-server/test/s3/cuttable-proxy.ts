@@ -12,6 +12,8 @@ export class CuttableProxy {
   #down = false;
   /** Requests starting with this (`PUT `) are taken and never answered: a hung engine. */
   #stallPrefix: string | undefined;
+  /** Whether a stalled request still reaches the engine (done there, only its answer lost). */
+  #stallApplied = false;
 
   private constructor(server: net.Server) {
     this.#server = server;
@@ -38,8 +40,12 @@ export class CuttableProxy {
       }
       client.on('data', (chunk: Buffer) => {
         // A stalled connection stays stalled: the engine hung in the middle of that request.
-        if (stalled || (proxy!.#stallPrefix !== undefined && chunk.subarray(0, proxy!.#stallPrefix.length).toString('latin1') === proxy!.#stallPrefix)) stalled = true;
-        else if (!upstream.write(chunk)) {
+        if (!stalled && proxy!.#stallPrefix !== undefined && chunk.subarray(0, proxy!.#stallPrefix.length).toString('latin1') === proxy!.#stallPrefix) {
+          stalled = true;
+          if (proxy!.#stallApplied) upstream.unpipe(client);
+        }
+        if (stalled && !proxy!.#stallApplied) return;
+        if (!upstream.write(chunk)) {
           client.pause();
           upstream.once('drain', () => client.resume());
         }
@@ -72,10 +78,12 @@ export class CuttableProxy {
 
   /**
    * The engine hangs on requests starting with `prefix` (`PUT ` for uploads, copies and claims):
-   * the connection stays open, the request is taken and never answered. Others go through.
+   * the connection stays open, the request is taken and never answered (`applied`: it reaches the
+   * engine, which does it; only the answer is lost). Others go through.
    */
-  stall(prefix: string): void {
+  stall(prefix: string, options: { applied: boolean } = { applied: false }): void {
     this.#stallPrefix = prefix;
+    this.#stallApplied = options.applied;
   }
 
   close(): Promise<void> {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { eventually, sha256 } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
-import { LineClient } from '../helpers.js';
+import { LineClient, patternBytes } from '../helpers.js';
 import { CuttableProxy } from './cuttable-proxy.js';
 import { NO_ENGINE, engine, getObject, startS3Server } from './s3-helpers.js';
 
@@ -32,5 +34,29 @@ describe('an S3 engine that hangs (takes requests and never answers)', { skip: N
     assert.deepEqual(await client.upload('hung.txt', Buffer.from('second try'), REPLY_MS), [Reply.OK, Reply.OK, Reply.END]);
     assert.equal(String(await getObject(bucket, 'hung.txt')), 'second try');
     assert.equal(await getObject(bucket, 'keep.txt'), undefined);
+  });
+
+  it('a delete or complete the engine did but never answered: the rename is done and the upload stored, under one name, never lost', async (t) => {
+    const proxy = await CuttableProxy.start(t, engine!.endpoint);
+    const { port, bucket } = await startS3Server(t, { endpoint: proxy.url, s3IdleTimeoutMs: IDLE_MS, openAccess: 'admin' });
+    const client = await LineClient.connect(t, port);
+    assert.deepEqual(await client.upload('keep.txt', Buffer.from('kept')), [Reply.OK, Reply.OK, Reply.END]);
+
+    proxy.stall('DELETE ', { applied: true });
+    assert.deepEqual([await client.request('rename keep.txt\tmoved.txt', REPLY_MS), await client.line(REPLY_MS)], [Reply.OK, 'renamed']);
+    assert.equal(String(await getObject(bucket, 'moved.txt')), 'kept');
+    assert.equal(await getObject(bucket, 'keep.txt'), undefined);
+    proxy.up();
+
+    // A multipart upload (over one part): its parts go up, then only CompleteMultipartUpload's answer is lost.
+    const data = patternBytes(20 * 1024 * 1024, 3);
+    assert.equal(await client.request('upload big.bin'), Reply.OK);
+    assert.equal(await client.request(String(data.length)), Reply.OK);
+    client.send(data.subarray(0, data.length - 1));
+    await eventually(async () => ((await engine!.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).length > 0, 'a multipart upload under way');
+    proxy.stall('POST ', { applied: true });
+    client.send(data.subarray(data.length - 1));
+    assert.equal(await client.line(REPLY_MS * 2), Reply.END);
+    assert.equal(sha256((await getObject(bucket, 'big.bin'))!), sha256(data));
   });
 });

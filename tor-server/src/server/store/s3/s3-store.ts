@@ -208,11 +208,7 @@ export class S3Store implements Store {
         try {
           await this.#bucket.delete(from);
         } catch (error) {
-          // Not renamed after all: the file must not stay under both names.
-          await this.#bucket.delete(to).catch((undo: unknown) => {
-            this.#logger.error('rename-undo-failed', { from, to, error: (undo as Error).message, note: 'the file is now under both names' });
-          });
-          throw error;
+          if (await this.#undoCopy(from, to, source.etag)) throw error;
         }
         const head = await this.#bucket.head(to).catch(() => undefined);
         return { name: to, size: head?.size ?? source.size, modified: head?.modified ?? source.modified, version: head?.etag ?? source.etag };
@@ -220,6 +216,27 @@ export class S3Store implements Store {
     } finally {
       this.#reserved.delete(to);
     }
+  }
+
+  /**
+   * After deleting `from` failed: true when the rename did not happen, false when the delete
+   * landed anyway (a deadline cut only its answer) and the rename is done. Otherwise the copy `to` is deleted while `from` is still the
+   * same file; when that is unknown or it changed, both names are kept rather than risk losing it.
+   */
+  async #undoCopy(from: string, to: string, etag: string): Promise<boolean> {
+    const now = await this.#bucket.head(from).then(
+      (head) => head ?? 'gone',
+      () => 'unknown' as const,
+    );
+    if (now === 'gone') return false;
+    if (now === 'unknown' || now.etag !== etag) {
+      this.#logger.error('rename-undo-skipped', { from, to, note: 'the file is now under both names: delete one' });
+      return true;
+    }
+    await this.#bucket.delete(to).catch((undo: unknown) => {
+      this.#logger.error('rename-undo-failed', { from, to, error: (undo as Error).message, note: 'the file is now under both names: delete one' });
+    });
+    return true;
   }
 
   /** Others' changes in the bucket show at the next listing: a hint every poll interval. */

@@ -288,7 +288,10 @@ export class S3Upload implements Upload {
         new CompleteMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(this.#name), UploadId: this.#uploadId, MultipartUpload: { Parts: this.#sent } }),
       );
     } catch (error) {
-      await bucket.delete(this.#name).catch(() => {});
+      // The engine may have completed it and only the answer was lost: look before removing the claim.
+      const now = await bucket.head(this.#name).catch(() => undefined);
+      if (now && !now.pending && now.size === this.#size) return;
+      if (now) await bucket.delete(this.#name).catch(() => {});
       throw s3StoreError(error, `complete the upload of ${this.#name}`);
     }
   }
