@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { FsStore } from './fs-store.js';
 import { S3Store, type StoreState } from './s3/s3-store.js';
-import { normalPrefix } from './s3/s3-settings.js';
+import { normalPrefix, socketsFor } from './s3/s3-settings.js';
 
 /** A store the server can serve: either keeps a local folder (`root`) for its work files and resumable uploads. */
 export type ServedStore = FsStore | S3Store;
@@ -17,6 +17,7 @@ export function openStore(config: ServerConfig, logger: Logger): Promise<ServedS
     region: config.s3Region,
     pollIntervalMs: config.s3PollIntervalMs,
     idleTimeoutMs: config.s3IdleTimeoutMs,
+    maxSockets: socketsFor(config.maxClients),
   };
   return S3Store.open(settings, config.dir, { logger, maxFileSize: config.maxFileSize });
 }

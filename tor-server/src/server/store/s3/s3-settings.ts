@@ -17,6 +17,22 @@ export interface S3Settings {
    * rename or delete for good.
    */
   idleTimeoutMs: number;
+  /** Connections to the engine at once: see {@link socketsFor}. */
+  maxSockets: number;
+}
+
+/** Parts of one upload going up at once (each holds a connection to the engine). */
+export const PARTS_IN_FLIGHT = 2;
+// Connections kept for lookups, listings, claims and deletes beyond what transfers can hold.
+const METADATA_SOCKETS = 64;
+
+/**
+ * Connections to the engine a server with `maxClients` connections needs so that transfers never
+ * starve lookups: each client runs one command at a time, which holds at most one download's or
+ * PARTS_IN_FLIGHT parts' connections for as long as it runs (the SDK's default pool is 50).
+ */
+export function socketsFor(maxClients: number): number {
+  return maxClients * PARTS_IN_FLIGHT + METADATA_SOCKETS;
 }
 
 /**
@@ -25,7 +41,7 @@ export interface S3Settings {
  * with trailing checksums that the SDK sends by default. Credentials come from the standard
  * AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, the credentials file), never a flag.
  */
-export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region' | 'idleTimeoutMs'>, logger: Logger): S3Client {
+export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region' | 'idleTimeoutMs' | 'maxSockets'>, logger: Logger): S3Client {
   // The SDK would print a notice about its future Node versions on every start, into the
   // server's structured log on stderr; the project's engines field already says what it runs on.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -37,7 +53,12 @@ export function s3Client(settings: Pick<S3Settings, 'endpoint' | 'region' | 'idl
     responseChecksumValidation: 'WHEN_REQUIRED',
     // socketTimeout, not requestTimeout: the SDK only warns when a request outlives requestTimeout
     // (unless throwOnRequestTimeout), and a total deadline would cut long healthy transfers.
-    requestHandler: { connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, settings.idleTimeoutMs), socketTimeout: settings.idleTimeoutMs },
+    requestHandler: {
+      connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, settings.idleTimeoutMs),
+      socketTimeout: settings.idleTimeoutMs,
+      httpAgent: { keepAlive: true, maxSockets: settings.maxSockets },
+      httpsAgent: { keepAlive: true, maxSockets: settings.maxSockets },
+    },
     // The SDK's own remarks (it warns on console about every failed streamed request): debug
     // lines in the server's log; the store reports the failures themselves.
     logger: {

@@ -16,11 +16,10 @@ import { storeErrorOf } from '../fs-upload.js';
 import { StoreError, type FileName, type StoredEntry, type Upload } from '../store.js';
 import { SHA256_META, deadline, wholeSeconds, type S3Bucket } from './s3-bucket.js';
 import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
+import { PARTS_IN_FLIGHT } from './s3-settings.js';
 
 /** S3's smallest part (every part of a multipart upload but the last must be at least this). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
-/** Parts of one upload going up at once, while the next fills on local disk. */
-const PARTS_IN_FLIGHT = 2;
 /** S3's most parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
 
