@@ -14,6 +14,7 @@ export class CuttableProxy {
   #stallPrefix: string | undefined;
   /** Whether a stalled request still reaches the engine (done there, only its answer lost). */
   #stallApplied = false;
+  #stalledOpen = 0;
 
   private constructor(server: net.Server) {
     this.#server = server;
@@ -42,6 +43,8 @@ export class CuttableProxy {
         // A stalled connection stays stalled: the engine hung in the middle of that request.
         if (!stalled && proxy!.#stallPrefix !== undefined && chunk.subarray(0, proxy!.#stallPrefix.length).toString('latin1') === proxy!.#stallPrefix) {
           stalled = true;
+          proxy!.#stalledOpen++;
+          client.once('close', () => proxy!.#stalledOpen--);
           if (proxy!.#stallApplied) upstream.unpipe(client);
         }
         if (stalled && !proxy!.#stallApplied) return;
@@ -68,6 +71,11 @@ export class CuttableProxy {
   down(): void {
     this.#down = true;
     for (const socket of this.#sockets) socket.resetAndDestroy();
+  }
+
+  /** Connections open now whose request was stalled (and not yet given up by the client). */
+  get stalledOpen(): number {
+    return this.#stalledOpen;
   }
 
   /** The engine is back (and answers every request again). */

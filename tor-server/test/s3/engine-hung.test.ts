@@ -5,12 +5,16 @@ import { eventually, sha256 } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { LineClient, patternBytes } from '../helpers.js';
 import { CuttableProxy } from './cuttable-proxy.js';
-import { NO_ENGINE, engine, getObject, startS3Server } from './s3-helpers.js';
+import { STALE_MARKER_MS } from '../../src/server/store/s3/s3-store.js';
+import { NO_ENGINE, engine, getObject, putObject, startS3Server } from './s3-helpers.js';
 
 // The engine's silence the server waits out (--s3-timeout), short so the test stays quick.
 const IDLE_MS = 1500;
 // A reply after a hung request: the idle deadline, its retries, and a loaded machine.
 const REPLY_MS = 30_000;
+// A listing left hanging for longer than the polls below take (cut by the server's deadline after).
+const LISTING_IDLE_MS = 10_000;
+const POLL_MS = 100;
 
 describe('an S3 engine that hangs (takes requests and never answers)', { skip: NO_ENGINE }, () => {
   it('uploads and renames fail with a Server error after --s3-timeout of silence, and commits, renames and deletes work again once it answers', async (t) => {
@@ -58,5 +62,22 @@ describe('an S3 engine that hangs (takes requests and never answers)', { skip: N
     client.send(data.subarray(data.length - 1));
     assert.equal(await client.line(REPLY_MS * 2), Reply.END);
     assert.equal(sha256((await getObject(bucket, 'big.bin'))!), sha256(data));
+  });
+
+  it('polls wait for a slow listing rather than pile up, and a stale marker that cannot be deleted does not fail show', async (t) => {
+    const proxy = await CuttableProxy.start(t, engine!.endpoint);
+    const { port, bucket } = await startS3Server(t, { endpoint: proxy.url, s3IdleTimeoutMs: LISTING_IDLE_MS, s3PollIntervalMs: POLL_MS });
+    proxy.stall('GET ');
+    await eventually(() => proxy.stalledOpen > 0, 'a poll listing the bucket');
+    // Many poll intervals pass during the one hung listing: no second listing starts meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS * 10));
+    assert.equal(proxy.stalledOpen, 1);
+    proxy.up();
+
+    await putObject(bucket, 'left.bin', '', { 'tor-state': 'pending', 'tor-owner': 'another-server', 'tor-at': new Date(Date.now() - STALE_MARKER_MS - 60_000).toISOString() });
+    proxy.stall('DELETE ');
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('show', REPLY_MS), Reply.OK);
+    assert.deepEqual(await client.listing(), []);
   });
 });

@@ -55,6 +55,8 @@ export class S3Store implements Store {
   /** Multipart upload ids of this server's uploads in progress: never swept. */
   readonly #liveUploads = new Set<string>();
   #sweep: NodeJS.Timeout | undefined;
+  /** Listings running now: a poll waits for them rather than piling another on a slow engine. */
+  #listings = 0;
   #lastProblem: string | undefined;
 
   private constructor(root: string, lock: FolderLock, settings: S3Settings, client: S3Client, bucket: S3Bucket, lease: S3Lease, logger: Logger, maxFileSize: number) {
@@ -117,7 +119,9 @@ export class S3Store implements Store {
     await fs.mkdir(this.tempDir, { mode: 0o700 });
     await this.#track(async () => {
       await this.#abortAbandonedUploads();
-      await this.#listEntries(undefined);
+      const removals: Promise<void>[] = [];
+      await this.#listEntries(undefined, removals);
+      await Promise.all(removals);
     }, 'clear abandoned uploads');
     this.#sweep = setInterval(() => {
       this.#abortAbandonedUploads().catch((error: unknown) => this.#logger.warn('s3-sweep-failed', { error: s3StoreError(error, 'sweep abandoned uploads').message }));
@@ -132,8 +136,13 @@ export class S3Store implements Store {
     await this.#lock.release();
   }
 
-  list(options: ListOptions = {}): Promise<StoredEntry[]> {
-    return this.#track(() => this.#listEntries(options.filter), 'list the files');
+  async list(options: ListOptions = {}): Promise<StoredEntry[]> {
+    this.#listings++;
+    try {
+      return await this.#track(() => this.#listEntries(options.filter), 'list the files');
+    } finally {
+      this.#listings--;
+    }
   }
 
   async stat(name: FileName): Promise<StoredEntry | undefined> {
@@ -239,9 +248,14 @@ export class S3Store implements Store {
     return true;
   }
 
-  /** Others' changes in the bucket show at the next listing: a hint every poll interval. */
+  /**
+   * Others' changes in the bucket show at the next listing: a hint every poll interval, skipped
+   * while a listing still runs (a large bucket or a slow engine), so listings never pile up.
+   */
   watch(onHint: (name?: string) => void): () => void {
-    const timer = setInterval(() => onHint(), this.settings.pollIntervalMs);
+    const timer = setInterval(() => {
+      if (this.#listings === 0) onHint();
+    }, this.settings.pollIntervalMs);
     timer.unref();
     return () => clearInterval(timer);
   }
@@ -307,8 +321,11 @@ export class S3Store implements Store {
     } while (keyMarker !== undefined);
   }
 
-  /** Every visible object, sorted: pending markers are left out, and abandoned ones deleted. */
-  async #listEntries(filter: ((name: string) => boolean) | undefined): Promise<StoredEntry[]> {
+  /**
+   * Every visible object, sorted: pending markers are left out, and abandoned ones deleted on
+   * the side (the deletes go into `removals` when given; the listing never waits for them).
+   */
+  async #listEntries(filter: ((name: string) => boolean) | undefined, removals: Promise<void>[] = []): Promise<StoredEntry[]> {
     const entries: StoredEntry[] = [];
     const empties: StoredEntry[] = [];
     for await (const page of this.#bucket.pages()) {
@@ -327,7 +344,7 @@ export class S3Store implements Store {
         const entry = batch[j]!;
         if (!head) continue;
         if (!head.pending) entries.push(entry);
-        else if (!this.#reserved.has(entry.name) && this.#abandoned(head)) await this.#removeStaleMarker(entry.name, head);
+        else if (!this.#reserved.has(entry.name) && this.#abandoned(head)) removals.push(this.#removeStaleMarker(entry.name, head));
       }
     }
     return entries.sort(compareByName);
