@@ -27,4 +27,18 @@ describe('resumable uploads on the S3 store', { skip: NO_ENGINE }, () => {
     assert.equal(await again.request('show'), Reply.OK);
     assert.deepEqual((await again.listing()).map((row) => row.split('\t').slice(0, 2).join('\t')), [`resumed.bin\t${data.length}`]);
   });
+
+  it('a commit without an announced sha256 stores the one it computed, for a small file and a multipart one', async (t) => {
+    const { port, bucket } = await startS3Server(t);
+    const client = await LineClient.connect(t, port);
+    for (const [name, data] of [
+      ['small.bin', patternBytes(1000, 12)],
+      ['large.bin', patternBytes(9 * 1024 * 1024 + 7, 13)],
+    ] as const) {
+      const { id } = await begin(client, data.length, undefined, name);
+      assert.deepEqual(await put(client, id, 0, data), [Reply.OK, Reply.STORED]);
+      assert.deepEqual([await client.request(`commit ${id}`, 60_000)], [Reply.END]);
+      assert.equal((await metadataOf(bucket, name))['tor-sha256'], sha256(data), name);
+    }
+  });
 });

@@ -53,7 +53,8 @@ async function store(client: string, ctx: ServerContext, partial: Partial): Prom
   }
   let upload: Upload | undefined;
   try {
-    upload = await ctx.partials.adopt(partial);
+    // The sha256 just computed goes into the object's metadata, announced or not.
+    upload = await ctx.partials.adopt(partial, hex);
     const stored = await ctx.feed.commitUpload(upload);
     upload = undefined;
     ctx.hashes.put(partial.name, stored.version, hex);

@@ -137,8 +137,8 @@ export class PartialStore {
   }
 
   /** Makes the Upload that commits the partial's data under its name. */
-  adopt(partial: Partial): Promise<Upload> {
-    return this.#options.adopt(partial.name, partial.dataPath, partial.sha256);
+  adopt(partial: Partial, sha256 = partial.sha256): Promise<Upload> {
+    return this.#options.adopt(partial.name, partial.dataPath, sha256);
   }
 
   /** Stops the expiry timer. */
