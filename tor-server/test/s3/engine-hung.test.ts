@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, DeleteObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { eventually, sha256 } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { LineClient, patternBytes } from '../helpers.js';
@@ -28,8 +28,8 @@ describe('an S3 engine that hangs (takes requests and never answers)', { skip: N
     assert.equal(await client.request('upload hung.txt'), Reply.OK);
     assert.equal(await client.request('4'), Reply.OK);
     client.send(Buffer.from('hung'));
-    assert.equal(await client.line(REPLY_MS), 'Server error: the upload could not be stored and was discarded');
-    assert.equal(await client.request('rename keep.txt\tmoved.txt', REPLY_MS), 'Server error: could not rename keep.txt');
+    assert.equal(await client.line(REPLY_MS), 'Server error: the upload could not be stored and was discarded (the S3 engine did not answer in time)');
+    assert.equal(await client.request('rename keep.txt\tmoved.txt', REPLY_MS), 'Server error: could not rename keep.txt (the S3 engine did not answer in time)');
 
     // Nothing waits forever inside the change feed's lock: the next changes go through.
     proxy.up();
@@ -79,5 +79,16 @@ describe('an S3 engine that hangs (takes requests and never answers)', { skip: N
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('show', REPLY_MS), Reply.OK);
     assert.deepEqual(await client.listing(), []);
+  });
+});
+
+describe('an S3 bucket that is gone', { skip: NO_ENGINE }, () => {
+  it('answers Server error naming the missing bucket, not Not found file', async (t) => {
+    const { port, bucket } = await startS3Server(t, { openAccess: 'admin' });
+    await engine!.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: '.tor-lease' }));
+    await engine!.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    const client = await LineClient.connect(t, port);
+    assert.equal(await client.request('stat missing.txt', REPLY_MS), 'Server error: could not read the details of missing.txt (the S3 bucket does not exist)');
+    assert.equal(await client.request('upload new.txt', REPLY_MS), `Server error: the S3 bucket ${bucket} does not exist: create it, or fix --s3-bucket`);
   });
 });

@@ -6,7 +6,7 @@ import type { Partial } from '../partials/partial.js';
 import { StoreError, type Upload } from '../store/store.js';
 import type { CommandHandler } from './command.js';
 import { partialArgument } from './partial-argument.js';
-import { rethrowAsReply } from './store-replies.js';
+import { rethrowAsReply, withReason } from './store-replies.js';
 
 /**
  * `commit <id>`: `end` once every byte is there, the sha256 (when announced) matches, and the
@@ -73,6 +73,6 @@ function failed(client: string, ctx: ServerContext, partial: Partial): (error: u
   return (error) => {
     ctx.logger.error('commit-failed', { client, id: partial.id, name: partial.name, error: (error as Error).message });
     const kind = error instanceof StoreError && error.kind === 'no-space' ? ErrorKind.NO_SPACE : ErrorKind.SERVER_ERROR;
-    throw new ReplyError(errorReply(kind, 'the upload was not stored and is kept: commit again later'));
+    throw new ReplyError(errorReply(kind, withReason('the upload was not stored and is kept: commit again later', error)));
   };
 }

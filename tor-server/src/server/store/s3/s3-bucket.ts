@@ -1,5 +1,6 @@
-import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import { isNotFound, isPreconditionFailed, s3StoreError } from './s3-errors.js';
+import { StoreError } from '../store.js';
 
 /** Metadata key (x-amz-meta-tor-state) of a name claimed by an upload or rename not complete yet. */
 export const STATE_META = 'tor-state';
@@ -12,6 +13,8 @@ export const OWNER_META = 'tor-owner';
 export const AT_META = 'tor-at';
 /** A request about metadata (not a transfer of bytes) that takes longer than this fails as "did not answer in time". */
 export const METADATA_TIMEOUT_MS = 30_000;
+// A HEAD's bare 404 cannot tell a missing file from a missing bucket: the bucket is checked again at most this often.
+const BUCKET_CHECK_MS = 10_000;
 // Keys one listing page asks for (S3's own maximum).
 const PAGE_KEYS = 1000;
 
@@ -34,6 +37,9 @@ export class S3Bucket {
   readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
+  /** The engine's last failure, any request (lookups and transfers alike), for the operator console; undefined once one succeeds. */
+  lastProblem: string | undefined;
+  #bucketSeenAt = 0;
 
   constructor(client: S3Client, bucket: string, prefix: string) {
     this.client = client;
@@ -80,8 +86,29 @@ export class S3Bucket {
         ageMs: Date.now() - (Date.parse(head.Metadata?.[AT_META] ?? '') || head.LastModified?.getTime() || 0),
       };
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isNotFound(error)) {
+        await this.#checkBucket();
+        return undefined;
+      }
       throw s3StoreError(error, `look up ${name}`);
+    }
+  }
+
+  /** Notes how a request to the engine ended, for the console: `error` when it failed. */
+  note(error?: unknown): void {
+    if (error === undefined) this.lastProblem = undefined;
+    else if (!(error instanceof StoreError) || error.kind === 'unavailable') this.lastProblem = error instanceof StoreError ? (error.reason ?? error.message) : s3StoreError(error, 'reach the engine').reason;
+  }
+
+  /** Fails with "the S3 bucket does not exist" when it is gone (checked at most every BUCKET_CHECK_MS). */
+  async #checkBucket(): Promise<void> {
+    if (Date.now() - this.#bucketSeenAt < BUCKET_CHECK_MS) return;
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), deadline());
+      this.#bucketSeenAt = Date.now();
+    } catch (error) {
+      const problem = isNotFound(error) ? 'the S3 bucket does not exist' : undefined;
+      throw problem ? new StoreError('unavailable', `the S3 bucket ${this.bucket} does not exist: create it, or fix --s3-bucket`, { reason: problem, cause: error }) : s3StoreError(error, 'check the bucket');
     }
   }
 

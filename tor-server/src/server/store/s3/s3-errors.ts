@@ -15,7 +15,8 @@ export function statusOf(error: unknown): number | undefined {
 
 /** True for "no such key" (HeadObject answers a bare 404, GetObject NoSuchKey). */
 export function isNotFound(error: unknown): boolean {
-  const { name } = error as SdkError;
+  const { name, Code } = error as SdkError;
+  if (name === 'NoSuchBucket' || Code === 'NoSuchBucket') return false;
   return statusOf(error) === 404 || name === 'NoSuchKey' || name === 'NotFound';
 }
 

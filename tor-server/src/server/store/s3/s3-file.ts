@@ -48,9 +48,16 @@ export class S3StoredFile implements StoredFile {
       .send(new GetObjectCommand({ Bucket: bucket.bucket, Key: bucket.key(name), Range: `bytes=${offset}-${offset + count - 1}`, ...ifMatch }), { abortSignal: stop.signal })
       .then(
         // pipeline destroys the body when `out` is destroyed, and `out` when the body fails.
-        (got) => pipeline(got.Body as Readable, out).catch(() => {}),
+        (got) => {
+          bucket.note();
+          // A client that went away cuts the body too: only the engine's own failures count.
+          pipeline(got.Body as Readable, out).catch((error: unknown) => {
+            if (!stop.signal.aborted && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') bucket.note(error);
+          });
+        },
         (error: unknown) => {
           const replaced = isPreconditionFailed(error);
+          if (!replaced && !stop.signal.aborted) bucket.note(error);
           out.destroy(replaced ? new StoreError('unavailable', `read ${name}: it was replaced while being read`, { reason: 'the file was replaced' }) : s3StoreError(error, `read ${name}`));
         },
       );

@@ -57,7 +57,6 @@ export class S3Store implements Store {
   #sweep: NodeJS.Timeout | undefined;
   /** Listings running now: a poll waits for them rather than piling another on a slow engine. */
   #listings = 0;
-  #lastProblem: string | undefined;
 
   private constructor(root: string, lock: FolderLock, settings: S3Settings, client: S3Client, bucket: S3Bucket, lease: S3Lease, logger: Logger, maxFileSize: number) {
     this.root = root;
@@ -105,7 +104,7 @@ export class S3Store implements Store {
 
   /** The store and whether the engine answered its last request, for the operator console. */
   state(): StoreState {
-    const problem = this.#lease.lost ?? this.#lastProblem;
+    const problem = this.#lease.lost ?? this.#bucket.lastProblem;
     return { description: describeS3(this.settings), state: problem === undefined ? 'reachable' : `last error: ${problem}` };
   }
 
@@ -379,12 +378,11 @@ export class S3Store implements Store {
   async #track<T>(run: () => Promise<T>, doing: string): Promise<T> {
     try {
       const result = await run();
-      this.#lastProblem = undefined;
+      this.#bucket.note();
       return result;
     } catch (error) {
       const storeError = s3StoreError(error, doing);
-      if (storeError.kind === 'unavailable') this.#lastProblem = storeError.reason ?? storeError.message;
-      else this.#lastProblem = undefined;
+      this.#bucket.note(storeError.kind === 'unavailable' ? storeError : undefined);
       throw storeError;
     }
   }

@@ -127,6 +127,7 @@ export class S3Upload implements Upload {
       this.#done = true;
       this.#ctx.liveUploads.delete(this.#uploadId ?? '');
     } catch (error) {
+      bucket.note(error);
       await this.abort();
       throw error;
     }
@@ -235,9 +236,11 @@ export class S3Upload implements Upload {
       .then(
         (sent) => {
           slot.ETag = sent.ETag;
+          bucket.note();
         },
         (error: unknown) => {
           this.#error ??= s3StoreError(error, `send part ${number} of ${this.#name}`);
+          bucket.note(this.#error);
         },
       )
       .finally(async () => {
