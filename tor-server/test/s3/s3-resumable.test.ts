@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { statfs } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { scratchDir, sha256, within, WAIT_MS } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
@@ -40,5 +41,17 @@ describe('resumable uploads on the S3 store', { skip: NO_ENGINE }, () => {
       assert.deepEqual([await client.request(`commit ${id}`, 60_000)], [Reply.END]);
       assert.equal((await metadataOf(bucket, name))['tor-sha256'], sha256(data), name);
     }
+  });
+
+  it('a begin larger than the local work folder can hold gets Not enough space (partials wait there until commit); a seed upload of that size does not', async (t) => {
+    const dir = await scratchDir(t, 'tor-s3-work-');
+    const { bavail, bsize } = await statfs(dir);
+    const size = bavail * bsize + 1024 ** 3;
+    const { port } = await startS3Server(t, { dir, maxFileSize: size * 2 });
+    const client = await LineClient.connect(t, port);
+    assert.match(await client.request(`begin ${size} - huge.bin`), /^Not enough space on the server: \d+ bytes of local work space asked, \d+ available$/);
+    // Only its parts in flight wait on local disk.
+    assert.equal(await client.request('upload huge.bin'), Reply.OK);
+    assert.equal(await client.request(String(size)), Reply.OK);
   });
 });

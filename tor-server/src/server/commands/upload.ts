@@ -45,7 +45,7 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
   if (size === undefined) throw new ReplyError(errorReply(ErrorKind.INVALID_SIZE, 'send the size in bytes as a decimal number'));
   const limit = ctx.config.maxFileSize;
   if (size > limit) throw new ReplyError(errorReply(ErrorKind.TOO_LARGE, `${size} bytes, the limit is ${limit} bytes`));
-  await ctx.store.checkSpace(size).catch(rethrowAsReply);
+  await ctx.store.checkSpace(size, 'upload').catch(rethrowAsReply);
   let pending: Upload | undefined;
   try {
     pending = await ctx.store.beginUpload(name);

@@ -101,6 +101,9 @@ export interface Upload {
  * with a conditional put) fits without changing a command. A store holds an exclusive lock on
  * its place from opening until {@link close}: one server serves it at a time.
  */
+/** Where bytes an upload announces will wait (see {@link Store.checkSpace}). */
+export type SpaceUse = 'upload' | 'partial';
+
 export interface Store {
   /** Every visible file, sorted by name; names the TFTCP rules refuse are left out. */
   list(options?: ListOptions): Promise<StoredEntry[]>;
@@ -118,8 +121,10 @@ export interface Store {
   /**
    * Throws StoreError `no-space` when `size` more bytes do not fit now. Nothing is set aside:
    * bytes count once written, so an upload that announces much and sends little locks no one out.
+   * `use` says where the bytes wait: `partial` (a resumable upload's, whole on local disk until
+   * commit) or `upload` (the seed's, which a store may stream on in parts).
    */
-  checkSpace(size: number): Promise<void>;
+  checkSpace(size: number, use?: SpaceUse): Promise<void>;
   /** Bytes an upload may use now: what checkSpace compares against (for the metrics). */
   freeBytes(): Promise<number>;
   /** Starts an upload of a reserved name, written where no listing shows it. */

@@ -4,15 +4,15 @@ import path from 'node:path';
 import { compareByName } from '../../../protocol/file-row.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { FolderLock } from '../folder-lock.js';
-import { TEMP_DIR_NAME } from '../fs-store.js';
+import { SPACE_MARGIN_BYTES, TEMP_DIR_NAME } from '../fs-store.js';
 import { storeErrorOf } from '../fs-upload.js';
-import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredEntry, type StoredFile } from '../store.js';
+import { StoreError, toFileName, type FileName, type SpaceUse, type ListOptions, type Store, type StoredEntry, type StoredFile } from '../store.js';
 import { S3Bucket, deadline, etagOf, wholeSeconds, type ObjectHead } from './s3-bucket.js';
 import { copyObject } from './s3-copy.js';
 import { s3Problem, s3StoreError } from './s3-errors.js';
 import { S3StoredFile } from './s3-file.js';
 import { S3Lease } from './s3-lease.js';
-import { describeS3, s3Client, type S3Settings } from './s3-settings.js';
+import { PARTS_IN_FLIGHT, describeS3, s3Client, type S3Settings } from './s3-settings.js';
 import { MAX_PARTS, S3Upload, type S3UploadContext } from './s3-upload.js';
 
 /** Parts are at least this big (bigger when the largest allowed file would need more than 10,000). */
@@ -170,12 +170,23 @@ export class S3Store implements Store {
     this.#reserved.delete(name);
   }
 
-  /** An object store has no free space to ask about: nothing is refused here; a full quota fails the upload as `no-space`. */
-  async checkSpace(): Promise<void> {}
+  /**
+   * The bucket's space cannot be asked (a full quota fails the upload as `no-space`), but the
+   * local work folder's can: a resumable upload waits there whole until commit, a seed upload
+   * only its parts in flight.
+   */
+  async checkSpace(size: number, use: SpaceUse = 'partial'): Promise<void> {
+    const need = use === 'upload' ? Math.min(size, (PARTS_IN_FLIGHT + 1) * this.#partBytes) : size;
+    const free = await this.freeBytes();
+    if (need > free) throw new StoreError('no-space', `${need} bytes of local work space asked, ${free} available`);
+  }
 
-  /** Unknown, so unbounded (the metric shows +Inf). */
+  /** Free bytes of the local work folder (the bucket's are unknown): what checkSpace compares against. */
   async freeBytes(): Promise<number> {
-    return Number.POSITIVE_INFINITY;
+    const { bavail, bsize } = await fs.statfs(this.root).catch((error: unknown) => {
+      throw storeErrorOf(error);
+    });
+    return Math.max(0, bavail * bsize - SPACE_MARGIN_BYTES);
   }
 
   async beginUpload(name: FileName): Promise<S3Upload> {
