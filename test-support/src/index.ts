@@ -27,3 +27,4 @@ export { scratchDir } from './scratch.js';
 export { CutRelay } from './cut-relay.js';
 export { WAIT_MS, eventually, within } from './wait.js';
 export { Scrape, scrape } from './metrics.js';
+export { S3_SKIPPED, dropBucket, s3Bucket, s3Engine, type S3Engine } from './s3.js';

@@ -12,6 +12,7 @@ import { crowd, interleaved, log, memoryRow, printTable, ratioRow, rawBaseline, 
 import { TftcpClient } from '../src/client/tftcp-client.js';
 import { benchDir } from './bench-dir.js';
 import { hashOverTftcp, rawReadMbps } from './hash-bench.js';
+import { s3Rows } from './s3-bench.js';
 
 const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
 const ROUNDS = 2;
@@ -79,6 +80,9 @@ async function main(): Promise<void> {
     const crowded = await crowdRun(crowdServer.port, 200, 1024 * 1024);
     rows.push(zeroRow('200 clients × 1 MiB up + down', crowded.errors, crowded.ms));
     rows.push(memoryRow('server peak RSS with the 200 clients', await crowdServer.peakRss(), RSS_LIMIT_MB));
+    await crowdServer.stop();
+
+    rows.push(...(await s3Rows(source, SIZE, await fs.mkdtemp(path.join(work, 's3-work-')), scope, RSS_LIMIT_MB)));
   } finally {
     await scope.close();
   }

@@ -1,24 +1,97 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdir, stat } from 'node:fs/promises';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { TOR_SERVER_BIN, WAIT_MS, eventually, runNode, scratchDir, within, type Owner } from 'test-support';
+import { TOR_SERVER_BIN, WAIT_MS, eventually, runNode, s3Bucket, s3Engine, scratchDir, within, type Owner } from 'test-support';
 import { TEMP_DIR_NAME, TorServer, createLogger, type Logger, type ServerConfig } from '../src/server/index.js';
+import { normalPrefix } from '../src/server/store/s3/s3-settings.js';
+import { toFileName } from '../src/server/store/store.js';
 
 export interface TestServer {
   server: TorServer;
+  /** The served folder; on the S3 store, only its local work folder. */
   dir: string;
   port: number;
 }
 
-/** Starts an in-process server on 127.0.0.1, port 0, serving a fresh scratch folder (or `options.dir`). */
+/**
+ * The store the protocol tests run on: `fs`, or `s3` when TOR_TEST_STORE=s3 (`npm run test:s3`
+ * runs the conformance files so, on the engine S3_ENDPOINT names).
+ */
+export const TEST_STORE: 'fs' | 's3' = process.env.TOR_TEST_STORE === 's3' ? 's3' : 'fs';
+
+/** For a test that looks at the served folder on disk: the reason it is skipped on the S3 store. */
+export const FOLDER_ONLY = TEST_STORE === 's3' ? 'looks at the served folder on disk (fs store only)' : false;
+
+/** The settings that put a server on a new bucket of its own on the test engine (deleted after the test). */
+export async function s3StoreOptions(t: Owner): Promise<Partial<ServerConfig>> {
+  const engine = s3Engine({ quiet: true });
+  if (!engine) throw new Error('the S3 store needs an engine: set S3_ENDPOINT (scripts/s3-engine/start.sh)');
+  // The in-process server's SDK reads its credentials from the standard variables, as the program does.
+  Object.assign(process.env, engine.env);
+  return { store: 's3', s3Endpoint: engine.endpoint, s3Bucket: await s3Bucket(t, engine), s3Region: engine.region };
+}
+
+/** The bytes the server's store holds under `name` (read through the store, so on either store); throws when there is no such file. */
+export async function storedBytes(server: TorServer, name: string): Promise<Buffer> {
+  const checked = toFileName(name);
+  if (checked.problem !== undefined) throw new Error(checked.problem);
+  const file = await server.store.openRead(checked.name);
+  if (!file) throw Object.assign(new Error(`no file ${name} in the store`), { code: 'ENOENT' });
+  const chunks: Buffer[] = [];
+  for await (const chunk of file.read(0, file.size)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Waits until no upload holds `name` any more (a cut upload's clean-up runs on after its connection closed). */
+export async function nameFreed(server: TorServer, name: string): Promise<void> {
+  const checked = toFileName(name);
+  if (checked.problem !== undefined) throw new Error(checked.problem);
+  await eventually(async () => {
+    const free = await server.store.reserve(checked.name).then(
+      () => true,
+      () => false,
+    );
+    if (free) server.store.release(checked.name);
+    return free;
+  }, `${name} to be free again`);
+}
+
+/** The names the server's store lists, sorted (on either store). */
+export async function storedNames(server: TorServer): Promise<string[]> {
+  return (await server.store.list()).map((entry) => entry.name);
+}
+
+/** The listing row a file should have, from the store's backend directly (the folder's stat, or the object's HEAD). */
+export async function storedRow(server: TorServer, name: string): Promise<string> {
+  const { config } = server;
+  if (config.store === 'fs') {
+    const s = await stat(path.join(config.dir, name));
+    return `${name}\t${s.size}\t${s.mtime.toISOString()}`;
+  }
+  const head = await s3Engine()!.client.send(new HeadObjectCommand({ Bucket: config.s3Bucket, Key: normalPrefix(config.s3Prefix) + name }));
+  return `${name}\t${head.ContentLength}\t${head.LastModified!.toISOString()}`;
+}
+
+/** Puts a file into the store behind the server's back, as an operator or another program would: into the folder, or the bucket. */
+export async function placeFile(server: TorServer, name: string, data: Buffer | string): Promise<void> {
+  const { config } = server;
+  if (config.store === 'fs') return writeFile(path.join(config.dir, name), data);
+  const engine = s3Engine()!;
+  const body = Buffer.from(data);
+  await engine.client.send(new PutObjectCommand({ Bucket: config.s3Bucket, Key: normalPrefix(config.s3Prefix) + name, Body: body, ContentLength: body.length }));
+}
+
+/** Starts an in-process server on 127.0.0.1, port 0, serving a fresh scratch folder (or `options.dir`), or a new bucket on the S3 store (TEST_STORE). */
 export async function startServer(t: Owner, options: Partial<ServerConfig> & { logger?: Logger } = {}): Promise<TestServer> {
   const dir = options.dir ?? (await scratchDir(t, 'tor-test-'));
   // Tokens live apart from the served folder, in a scratch folder of their own unless a test shares one.
   const stateDir = options.stateDir ?? path.join(await scratchDir(t, 'tor-state-'), 'state');
-  const server = await TorServer.start({ ...options, host: '127.0.0.1', port: 0, dir, stateDir });
+  const store = options.store === undefined && TEST_STORE === 's3' ? await s3StoreOptions(t) : {};
+  const server = await TorServer.start({ ...store, ...options, host: '127.0.0.1', port: 0, dir, stateDir });
   t.after(() => within(server.close(0), WAIT_MS, 'server.close()'));
   return { server, dir, port: server.address().port };
 }

@@ -3,6 +3,7 @@ import { AUTH_MODES } from './auth/authority.js';
 import { TOKEN_USAGE } from './auth/token-admin.js';
 import { isIP } from 'node:net';
 import { ConfigError, InvalidValue, byteSize, count, defaults, list, metricsOptions, oneOf, option, parseOptions, port, seconds, text, usage as usageOf, type OptionValues } from '../options/index.js';
+import { checkStoreOptions, storeOptions } from '../options/store.js';
 import { checkTlsPair, tlsServerOptions } from '../options/tls.js';
 import { clientAddress, parseProxyEntry } from './client-address.js';
 
@@ -76,6 +77,7 @@ const SERVER_OPTIONS = {
   partialTtlMs: option({ flag: 'partial-ttl', env: 'TOR_PARTIAL_TTL', help: 'seconds an unfinished resumable upload is kept after its last activity', parse: seconds({ above0: true }), default: 24 * 3600_000 }),
   /** Resumable uploads one owner may have unfinished at once. */
   maxPartialsPerOwner: option({ flag: 'max-partials-per-owner', env: 'TOR_MAX_PARTIALS_PER_OWNER', help: 'most unfinished resumable uploads per owner', parse: count, default: 16 }),
+  ...storeOptions(),
   ...metricsOptions('TOR'),
 };
 
@@ -113,6 +115,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
   const config = parseOptions(SERVER_OPTIONS, argv, env, CONFIG_ERROR_CODE);
   if (config === 'help') return config;
   checkTlsPair(config, CONFIG_ERROR_CODE);
+  checkStoreOptions(config, CONFIG_ERROR_CODE);
   if (config.tlsPort !== undefined && config.tlsCert === undefined) {
     throw new ConfigError('--tls-port needs a certificate to serve: give --tls-cert and --tls-key too', CONFIG_ERROR_CODE);
   }

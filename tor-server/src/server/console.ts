@@ -9,6 +9,7 @@ import { TOKEN_USAGE, runTokenAdmin } from './auth/token-admin.js';
 import type { Activity, Connection } from './connection.js';
 import type { Logger } from './logger.js';
 import type { Partial } from './partials/partial.js';
+import type { StoreState } from './store/s3/s3-store.js';
 import { StoreError, toFileName, type FileName } from './store/store.js';
 
 /** The operator console's prompt. */
@@ -22,6 +23,8 @@ export interface ConsoleTarget extends FileOpsContext {
   readonly logger: Logger;
   /** The tokens `token` and `share` manage. */
   readonly auth: Authority;
+  /** Where the files live (`fs /path`, `s3 endpoint/bucket/prefix`) and whether it answers. */
+  storeState(): StoreState;
 }
 
 export interface ConsoleOptions {
@@ -37,7 +40,7 @@ export interface ConsoleOptions {
 
 const HELP = [
   'Commands:',
-  '  list            clients online and what each is doing (watchers too), then unfinished resumable uploads',
+  '  list            the store and its state, clients online and what each is doing (watchers too), then unfinished resumable uploads',
   '  rm NAME         delete a file; watchers see it',
   '  mv OLD NEW      rename a file, never over another; put names with spaces in quotes',
   TOKEN_USAGE,
@@ -103,6 +106,7 @@ export class OperatorConsole {
       case '':
         break;
       case 'list':
+        out(formatStoreLine(this.#target.storeState()));
         out(formatClientList([...this.#target.connections]));
         if (this.#target.partials.list().length > 0) out(formatPartialList(this.#target.partials.list()));
         break;
@@ -167,6 +171,11 @@ export class OperatorConsole {
     target.logger.info('renamed', { client: 'console', from, to });
     return `Renamed ${printable(from)} to ${printable(to)}`;
   }
+}
+
+/** `store s3 http://127.0.0.1:7480/files/ (reachable)`: the first line of `list`. */
+export function formatStoreLine(store: StoreState): string {
+  return `store ${printable(store.description)} (${printable(store.state)})`;
 }
 
 /** What `list` shows of one connection. */

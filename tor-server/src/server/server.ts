@@ -16,7 +16,8 @@ import type { ServerContext } from './context.js';
 import { HashCache } from './hash/hash-cache.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
-import { FsStore } from './store/fs-store.js';
+import { openStore, storeState, type ServedStore } from './store/open-store.js';
+import type { StoreState } from './store/s3/s3-store.js';
 import { PartialStore } from './partials/partial-store.js';
 import type { Store } from './store/store.js';
 import { createTlsListener } from './tls-listener.js';
@@ -61,6 +62,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   #metricsListener: MetricsListener | undefined;
   #feed: ChangeFeed | undefined;
   #partials: PartialStore | undefined;
+  readonly #storeState: () => StoreState;
   /** The listener on `port`: plain, or TLS when there is a certificate and no `tlsPort`. */
   readonly #server: net.Server;
   /** The TLS listener on `tlsPort`, beside the plain one. */
@@ -76,13 +78,14 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   #setReady!: (ready: boolean) => void;
   #shuttingDown = false;
 
-  private constructor(config: ServerConfig, store: Store, logger: Logger, registry: Registry, auth: Authority, identity: TlsIdentity | undefined) {
+  private constructor(config: ServerConfig, store: ServedStore, logger: Logger, registry: Registry, auth: Authority, identity: TlsIdentity | undefined) {
     super();
     this.config = config;
     this.auth = auth;
     this.trustedProxies = new TrustedProxies(config.trustedProxies);
     auth.on('revoked', (ids) => this.#signOutIdle(ids));
     this.store = store;
+    this.#storeState = () => storeState(store);
     this.logger = logger;
     this.metrics = new ServerMetrics(registry, {
       connections: () => this.#connections,
@@ -113,9 +116,9 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
     const identity = config.tlsCert !== undefined && config.tlsKey !== undefined ? readTlsIdentity(config.tlsCert, config.tlsKey) : undefined;
     checkStateDir(config.stateDir, config.dir);
     const auth = await Authority.start(config.stateDir, config.auth, logger);
-    let store: FsStore;
+    let store: ServedStore;
     try {
-      store = await FsStore.open(config.dir, logger);
+      store = await openStore(config, logger);
     } catch (error) {
       auth.close();
       throw error;
@@ -137,7 +140,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
         ttlMs: config.partialTtlMs,
         maxPerOwner: config.maxPartialsPerOwner,
         logger,
-        adopt: (name, file) => store.adoptUpload(name, file),
+        adopt: (name, file, sha256) => store.adoptUpload(name, file, sha256),
       });
     } catch (error) {
       server.#setReady(false);
@@ -199,6 +202,11 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
   /** Where the metrics are served, or undefined without a metrics port. */
   metricsAddress(): AddressInfo | undefined {
     return this.#metricsListener?.address();
+  }
+
+  /** Where the files live and whether the store answers, for the operator console. */
+  storeState(): StoreState {
+    return this.#storeState();
   }
 
   /** Resumable uploads in progress. */

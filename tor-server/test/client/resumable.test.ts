@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { eventually, sha256 } from 'test-support';
@@ -8,7 +6,7 @@ import { TftcpReplyError, TftcpSizeMismatchError } from '../../src/client/errors
 import { TftcpChecksumMismatchError, TftcpIncompleteUploadError } from '../../src/client/resumable.js';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
 import { ErrorKind } from '../../src/protocol/constants.js';
-import { patternBytes, startServer } from '../helpers.js';
+import { patternBytes, startServer, storedBytes } from '../helpers.js';
 
 async function connect(t: TestContext, port: number): Promise<TftcpClient> {
   const client = await TftcpClient.connect({ host: '127.0.0.1', port });
@@ -18,7 +16,7 @@ async function connect(t: TestContext, port: number): Promise<TftcpClient> {
 
 describe('TftcpClient resumable uploads', () => {
   it('begin, put (buffer and stream), status, commit', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(100_000, 4);
     const client = await connect(t, port);
     const { id, have } = await client.begin('c.bin', data.length, sha256(data));
@@ -30,7 +28,7 @@ describe('TftcpClient resumable uploads', () => {
     // Begun again by a client that lost the id: the same upload.
     assert.deepEqual(await client.begin('c.bin', data.length, sha256(data)), { id, have: [[0, 100_000]] });
     await client.commit(id);
-    assert.deepEqual(await readFile(path.join(dir, 'c.bin')), data);
+    assert.deepEqual((await storedBytes(server, 'c.bin')), data);
   });
 
   it('typed refusals: checksum mismatch, unknown id, abort', async (t) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { TftcpConnectionError, TftcpReplyError } from '../../src/client/errors.js';
@@ -7,7 +7,7 @@ import { TftcpClient } from '../../src/client/tftcp-client.js';
 import type { ChangeEvent } from '../../src/protocol/changes.js';
 import { ErrorKind } from '../../src/protocol/constants.js';
 import { eventually, scratchDir, sha256, within } from 'test-support';
-import { patternBytes, startServer } from '../helpers.js';
+import { patternBytes, placeFile, startServer, storedBytes } from '../helpers.js';
 
 async function connect(t: TestContext, port: number): Promise<TftcpClient> {
   const client = await TftcpClient.connect({ host: '127.0.0.1', port });
@@ -28,9 +28,9 @@ async function take(iterator: AsyncIterator<ChangeEvent>, count: number): Promis
 
 describe('TftcpClient TFTCP/1.1 commands', () => {
   it('stat, hash, rename, delete and whoami', async (t) => {
-    const { port, dir } = await startServer(t, { openAccess: 'admin' });
+    const { port, server } = await startServer(t, { openAccess: 'admin' });
     const data = patternBytes(5000, 3);
-    await writeFile(path.join(dir, 'a b.bin'), data);
+    await placeFile(server, 'a b.bin', data);
     const client = await connect(t, port);
     assert.equal(await client.whoami(), 'admin');
     assert.deepEqual({ ...(await client.stat('a b.bin')), modified: undefined }, { name: 'a b.bin', size: 5000, modified: undefined });
@@ -39,7 +39,7 @@ describe('TftcpClient TFTCP/1.1 commands', () => {
     assert.equal(await client.hash('missing'), undefined);
     assert.equal(await client.rename('a b.bin', 'c.bin'), true);
     assert.equal(await client.rename('a b.bin', 'c.bin'), false);
-    assert.deepEqual(await readFile(path.join(dir, 'c.bin')), data);
+    assert.deepEqual((await storedBytes(server, 'c.bin')), data);
     assert.equal(await client.delete('c.bin'), true);
     assert.equal(await client.delete('c.bin'), false);
     assert.deepEqual(await client.show(), []);
@@ -60,10 +60,10 @@ describe('TftcpClient TFTCP/1.1 commands', () => {
   });
 
   it('rename to a taken name throws File already exists; invalid names are refused before anything is sent', async (t) => {
-    const dir = await scratchDir(t);
-    await writeFile(path.join(dir, 'a.txt'), 'A');
-    await writeFile(path.join(dir, 'b.txt'), 'B');
-    const client = await connect(t, (await startServer(t, { dir, openAccess: 'admin' })).port);
+    const { server, port } = await startServer(t, { openAccess: 'admin' });
+    await placeFile(server, 'a.txt', 'A');
+    await placeFile(server, 'b.txt', 'B');
+    const client = await connect(t, port);
     await assert.rejects(client.rename('a.txt', 'b.txt'), { kind: ErrorKind.FILE_EXISTS, reply: 'File already exists: b.txt' });
     await assert.rejects(client.rename('a.txt', 'x\ty'), { kind: ErrorKind.INVALID_NAME });
     await assert.rejects(client.delete('../a.txt'), { kind: ErrorKind.INVALID_NAME });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -10,7 +10,7 @@ import { eventually, freePort, scratchDir, sha256, spawnTorServer, within } from
 import { TftcpConnectionError, TftcpProtocolError, TftcpReplyError, TftcpSizeMismatchError } from '../../src/client/errors.js';
 import { TftcpClient } from '../../src/client/tftcp-client.js';
 import { ErrorKind, Reply } from '../../src/protocol/constants.js';
-import { patternBytes, startServer } from '../helpers.js';
+import { nameFreed, patternBytes, placeFile, startServer, storedBytes, storedRow } from '../helpers.js';
 
 async function connect(t: TestContext, port: number, options: { replyTimeoutMs?: number } = {}): Promise<TftcpClient> {
   const client = await TftcpClient.connect({ host: '127.0.0.1', port, ...options });
@@ -55,11 +55,11 @@ function isRefusal(reply: string, kind: TftcpReplyError['kind']) {
 
 describe('TftcpClient against a real server', () => {
   it('show and search return the listing as entries', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'b clip.mp4'), 'bb');
-    await writeFile(path.join(dir, 'a.txt'), 'a');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'b clip.mp4', 'bb');
+    await placeFile(server, 'a.txt', 'a');
     const client = await connect(t, port);
-    const modified = async (name: string) => (await stat(path.join(dir, name))).mtime.toISOString();
+    const modified = async (name: string) => (await storedRow(server, name)).split('\t')[2];
     assert.deepEqual(await client.show(), [
       { name: 'a.txt', size: 1, modified: await modified('a.txt') },
       { name: 'b clip.mp4', size: 2, modified: await modified('b clip.mp4') },
@@ -69,9 +69,9 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('list is show for an empty or absent text, and search otherwise', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'b clip.mp4'), 'bb');
-    await writeFile(path.join(dir, 'a.txt'), 'a');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'b clip.mp4', 'bb');
+    await placeFile(server, 'a.txt', 'a');
     const client = await connect(t, port);
     const all = await client.show();
     assert.deepEqual(await client.list(), all);
@@ -80,10 +80,10 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('download and range stream exactly the bytes', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(2_000_000);
-    await writeFile(path.join(dir, 'v.mp4'), data);
-    await writeFile(path.join(dir, 'empty'), '');
+    await placeFile(server, 'v.mp4', data);
+    await placeFile(server, 'empty', '');
     const client = await connect(t, port);
     const whole = await client.download('v.mp4');
     assert.equal(whole.size, data.length);
@@ -101,21 +101,21 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('upload stores the bytes and reports progress', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const data = patternBytes(1_500_000, 3);
     const client = await connect(t, port);
     const progress: number[] = [];
     await client.upload('up.bin', data.length, Readable.from([data.subarray(0, 1000), data.subarray(1000)]), { onProgress: (sent, total) => progress.push(sent / total) });
-    assert.equal(sha256(await readFile(path.join(dir, 'up.bin'))), sha256(data));
+    assert.equal(sha256((await storedBytes(server, 'up.bin'))), sha256(data));
     assert.equal(progress.at(-1), 1);
     await client.upload('empty.bin', 0, Readable.from([]));
     await client.upload('array.bin', 6, [Buffer.from('abc'), Buffer.from('def')]);
     assert.deepEqual((await client.show()).map((e) => [e.name, e.size]), [['array.bin', 6], ['empty.bin', 0], ['up.bin', data.length]]);
-    assert.equal(await readFile(path.join(dir, 'array.bin'), 'utf8'), 'abcdef');
+    assert.equal(String(await storedBytes(server, 'array.bin')), 'abcdef');
   });
 
   it('a source shorter or longer than announced is a TftcpSizeMismatchError, and the server stores nothing', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, dir, server } = await startServer(t);
     const isMismatch = (announced: number, received: number) => (error: unknown) => {
       assert.ok(error instanceof TftcpSizeMismatchError, String(error));
       assert.equal(error.code, 'TOR_ERR_SIZE_MISMATCH');
@@ -126,6 +126,7 @@ describe('TftcpClient against a real server', () => {
     await assert.rejects(short.upload('x.bin', 5, Readable.from([Buffer.from('abc')])), isMismatch(5, 3));
     await eventually(() => short.closed, 'the short upload closed the connection');
     await assert.rejects(short.show(), TftcpConnectionError);
+    await nameFreed(server, 'x.bin');
     const long = await connect(t, port);
     await assert.rejects(long.upload('x.bin', 4, [Buffer.from('abc'), Buffer.from('de')]), isMismatch(4, 5));
     await eventually(() => long.closed, 'the long upload closed the connection');
@@ -135,8 +136,8 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('refusals throw TftcpReplyError with the reply verbatim and its kind, and the connection stays usable', async (t) => {
-    const { port, dir } = await startServer(t, { maxFileSize: 10 });
-    await writeFile(path.join(dir, 'a.txt'), 'abc');
+    const { port, server } = await startServer(t, { maxFileSize: 10 });
+    await placeFile(server, 'a.txt', 'abc');
     const client = await connect(t, port);
     await assert.rejects(client.download('missing'), isRefusal(Reply.NOT_FOUND, 'not-found'));
     await assert.rejects(client.range('missing', 0, 1), isRefusal(Reply.NOT_FOUND, 'not-found'));
@@ -179,8 +180,8 @@ describe('TftcpClient against a real server', () => {
   });
 
   it('an abandoned download (stream destroyed) closes the connection', async (t) => {
-    const { port, dir, server } = await startServer(t);
-    await writeFile(path.join(dir, 'big.bin'), patternBytes(16 * 1024 * 1024));
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'big.bin', patternBytes(16 * 1024 * 1024));
     const client = await connect(t, port);
     const { stream } = await client.download('big.bin');
     const closed = once(client, 'close');
@@ -297,8 +298,8 @@ describe('TftcpClient connection trouble', () => {
 
 describe('TftcpClient arguments', () => {
   it('regression: a line break in a name or search text cannot smuggle a second command onto the connection', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'a.txt'), 'abc');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'a.txt', 'abc');
     const client = await connect(t, port);
     const controlChars = 'Invalid file name: the name must not contain control characters';
     await assert.rejects(client.download('a.txt\nexit'), isRefusal(controlChars, ErrorKind.INVALID_NAME));

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, WAIT_MS, within } from 'test-support';
 import { ErrorKind, MAX_LINE_BYTES, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
-import { LineClient, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { LineClient, patternBytes, placeFile, startServer, storedNames, tempFolderEmpty } from '../helpers.js';
 
 describe('command lines', () => {
   it('unknown words, wrong case, missing or extra arguments get the unknown-command reply and the connection stays usable', async (t) => {
@@ -17,8 +15,8 @@ describe('command lines', () => {
   });
 
   it('accepts CRLF line endings', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'a b.txt'), 'abc');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'a b.txt', 'abc');
     const client = await LineClient.connect(t, port);
     client.send('show\r\n');
     assert.equal(await client.line(), Reply.OK);
@@ -34,8 +32,8 @@ describe('command lines', () => {
   });
 
   it('answers pipelined commands in order, from one write', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'a.txt'), 'AAAA');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'a.txt', 'AAAA');
     const client = await LineClient.connect(t, port);
     client.send('show\nbogus\ndownload a.txt\nrange 1 2 a.txt\ndownload nope\nupload b.txt\n3\nxyzsearch b\nexit\nshow\n');
     assert.equal(await client.line(), Reply.OK);
@@ -54,13 +52,13 @@ describe('command lines', () => {
   });
 
   it('a client that half-closes after its commands (echo show | nc) still gets every reply', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'a.txt'), 'abc');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'a.txt', 'abc');
     const client = await LineClient.connect(t, port);
     client.socket.end('download a.txt\nupload b.txt\n5\nhello');
     const rest = await client.rest();
     assert.equal(rest, `${Reply.OK}\n${Reply.FOUND}\n3\nabc${Reply.OK}\n${Reply.OK}\n${Reply.END}\n`);
-    assert.deepEqual(await visibleNames(dir), ['a.txt', 'b.txt']);
+    assert.deepEqual(await storedNames(server), ['a.txt', 'b.txt']);
   });
 
   it('a line that is not UTF-8 gets the unknown-command reply, even one hiding a / as an overlong sequence', async (t) => {
@@ -95,8 +93,8 @@ describe('command lines', () => {
   });
 
   it('a line over the limit gets the unknown-command reply and that connection closes; another client keeps working', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'a.txt'), 'a');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'a.txt', 'a');
     const bystander = await LineClient.connect(t, port);
     assert.equal(await bystander.request('show'), Reply.OK);
     await bystander.listing();
@@ -173,27 +171,27 @@ describe('limits and timeouts', () => {
     assert.equal(await client.rest(), '');
     await eventually(() => server.connections.size === 0, 'the stalled uploader is gone');
     await tempFolderEmpty(dir);
-    assert.deepEqual(await visibleNames(dir), []);
+    assert.deepEqual(await storedNames(server), []);
     const next = await LineClient.connect(t, port);
     assert.deepEqual(await next.upload('stalled.bin', Buffer.from('now whole')), [Reply.OK, Reply.OK, Reply.END]);
   });
 
   it('an uploader that never sends its size line is closed', async (t) => {
-    const { port, dir } = await startServer(t, { stallTimeoutMs: 300 });
+    const { port, server } = await startServer(t, { stallTimeoutMs: 300 });
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload never.bin'), Reply.OK);
     const line = await client.line();
     assert.ok(errorKindOf(line) !== undefined, line);
     assert.equal(await client.rest(), '');
-    assert.deepEqual(await visibleNames(dir), []);
+    assert.deepEqual(await storedNames(server), []);
   });
 
   it('a downloader that stops reading is cut after the stall timeout; other clients are served meanwhile', async (t) => {
-    const { port, dir, server } = await startServer(t, { stallTimeoutMs: 300 });
+    const { port, server } = await startServer(t, { stallTimeoutMs: 300 });
     // Larger than every socket buffer between the two ends, so the server's writes must block.
     const size = 64 * 1024 * 1024;
-    await writeFile(path.join(dir, 'big.bin'), Buffer.alloc(size, 1));
-    await writeFile(path.join(dir, 'small.txt'), 'small');
+    await placeFile(server, 'big.bin', Buffer.alloc(size, 1));
+    await placeFile(server, 'small.txt', 'small');
     const client = await LineClient.connect(t, port);
     client.send('download big.bin\n');
     await client.lines(3);
@@ -271,7 +269,7 @@ describe('first command deadline and lines that trickle in', () => {
   });
 
   it('an upload whose size line arrives a byte at a time is closed after the stall timeout and frees the name', async (t) => {
-    const { port, dir } = await startServer(t, { stallTimeoutMs: 500 });
+    const { port, server } = await startServer(t, { stallTimeoutMs: 500 });
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload slow.bin'), Reply.OK);
     const drip = dripBytes(client, '1234567890123');
@@ -280,7 +278,7 @@ describe('first command deadline and lines that trickle in', () => {
     assert.equal(await client.rest(), '');
     const next = await LineClient.connect(t, port);
     assert.deepEqual(await next.upload('slow.bin', Buffer.from('fast')), [Reply.OK, Reply.OK, Reply.END]);
-    assert.deepEqual(await visibleNames(dir), ['slow.bin']);
+    assert.deepEqual(await storedNames(server), ['slow.bin']);
   });
 });
 

@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, statfs, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, statfs, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, sha256 } from 'test-support';
 import { ErrorKind, Reply, errorKindOf, errorReply } from '../../src/protocol/constants.js';
 import { TEMP_DIR_NAME } from '../../src/server/store/fs-store.js';
-import { LineClient, patternBytes, startServer, tempFolderEmpty, visibleNames } from '../helpers.js';
+import { FOLDER_ONLY, LineClient, patternBytes, placeFile, startServer, storedBytes, storedNames, tempFolderEmpty } from '../helpers.js';
 
 const INVALID_SIZE = errorReply(ErrorKind.INVALID_SIZE, 'send the size in bytes as a decimal number');
 
 describe('upload', () => {
   it('stores the bytes under the name, answers end, and the file is then listed and served', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, dir, server } = await startServer(t);
     const data = patternBytes(1_000_000);
     const client = await LineClient.connect(t, port);
     assert.deepEqual(await client.upload('my clip.mp4', data), [Reply.OK, Reply.OK, Reply.END]);
-    assert.equal(sha256(await readFile(path.join(dir, 'my clip.mp4'))), sha256(data));
+    assert.equal(sha256((await storedBytes(server, 'my clip.mp4'))), sha256(data));
     assert.deepEqual(await readdir(path.join(dir, TEMP_DIR_NAME)), []);
     const other = await LineClient.connect(t, port);
     assert.equal(await other.request('search clip'), Reply.OK);
@@ -26,10 +26,10 @@ describe('upload', () => {
   });
 
   it('stores an empty file', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     assert.deepEqual(await client.upload('empty.txt', Buffer.alloc(0)), [Reply.OK, Reply.OK, Reply.END]);
-    assert.equal((await readFile(path.join(dir, 'empty.txt'))).length, 0);
+    assert.equal(((await storedBytes(server, 'empty.txt'))).length, 0);
   });
 
   it('takes a command pipelined right after the last byte', async (t) => {
@@ -43,17 +43,17 @@ describe('upload', () => {
   });
 
   it('refuses an existing name, before any size is asked, and leaves the file alone', async (t) => {
-    const { port, dir } = await startServer(t);
-    await writeFile(path.join(dir, 'a.txt'), 'original');
+    const { port, server } = await startServer(t);
+    await placeFile(server, 'a.txt', 'original');
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload a.txt'), errorReply(ErrorKind.FILE_EXISTS, 'a.txt'));
     // Not waiting for a size: the next line is a command again.
     assert.equal(await client.request('show'), Reply.OK);
     assert.equal((await client.listing()).length, 1);
-    assert.equal(await readFile(path.join(dir, 'a.txt'), 'utf8'), 'original');
+    assert.equal(String(await storedBytes(server, 'a.txt')), 'original');
   });
 
-  it('refuses a name held by a folder or a symlink in the served folder', async (t) => {
+  it('refuses a name held by a folder or a symlink in the served folder', { skip: FOLDER_ONLY }, async (t) => {
     const { port, dir } = await startServer(t);
     await mkdir(path.join(dir, 'folder'));
     await symlink('/nonexistent/target', path.join(dir, 'dangling'));
@@ -63,39 +63,39 @@ describe('upload', () => {
   });
 
   it('never overwrites: a file that appears under the name during the upload wins, the upload is refused and discarded', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, dir, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload late.txt'), Reply.OK);
     assert.equal(await client.request('5'), Reply.OK);
-    await writeFile(path.join(dir, 'late.txt'), 'put there by someone else');
+    await placeFile(server, 'late.txt', 'put there by someone else');
     client.send('12345');
     assert.equal(await client.line(), errorReply(ErrorKind.FILE_EXISTS, 'late.txt'));
-    assert.equal(await readFile(path.join(dir, 'late.txt'), 'utf8'), 'put there by someone else');
+    assert.equal(String(await storedBytes(server, 'late.txt')), 'put there by someone else');
     await tempFolderEmpty(dir);
   });
 
   it('refuses a size over maxFileSize with File too large, accepts exactly the limit', async (t) => {
-    const { port, dir } = await startServer(t, { maxFileSize: 1000 });
+    const { port, server } = await startServer(t, { maxFileSize: 1000 });
     const client = await LineClient.connect(t, port);
     assert.deepEqual(await client.upload('big.bin', Buffer.alloc(1001)), [Reply.OK, errorReply(ErrorKind.TOO_LARGE, '1001 bytes, the limit is 1000 bytes')]);
     // The connection is back at commands, and the name is free again.
     assert.deepEqual(await client.upload('big.bin', Buffer.alloc(1000, 7)), [Reply.OK, Reply.OK, Reply.END]);
-    assert.deepEqual(await readFile(path.join(dir, 'big.bin')), Buffer.alloc(1000, 7));
+    assert.deepEqual((await storedBytes(server, 'big.bin')), Buffer.alloc(1000, 7));
   });
 
-  it('refuses a size larger than the free disk space with Not enough space', async (t) => {
-    const { port, dir } = await startServer(t, { maxFileSize: Number.MAX_SAFE_INTEGER });
+  it('refuses a size larger than the free disk space with Not enough space', { skip: FOLDER_ONLY }, async (t) => {
+    const { port, server } = await startServer(t, { maxFileSize: Number.MAX_SAFE_INTEGER });
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload huge.bin'), Reply.OK);
     const reply = await client.request(String(2 ** 52));
     assert.equal(errorKindOf(reply), ErrorKind.NO_SPACE, reply);
     assert.equal(await client.request('show'), Reply.OK);
     assert.deepEqual(await client.listing(), []);
-    assert.deepEqual(await visibleNames(dir), []);
+    assert.deepEqual(await storedNames(server), []);
   });
 
-  it('uploads in flight that announce more than the free space, and send little, lock no one out', async (t) => {
-    const { port, dir } = await startServer(t, { maxFileSize: Number.MAX_SAFE_INTEGER });
+  it('uploads in flight that announce more than the free space, and send little, lock no one out', { skip: FOLDER_ONLY }, async (t) => {
+    const { port, dir, server } = await startServer(t, { maxFileSize: Number.MAX_SAFE_INTEGER });
     const { bavail, bsize } = await statfs(dir);
     const free = bavail * bsize;
     if (free < 64 * 1024 * 1024) return t.skip(`only ${free} bytes free here`);
@@ -110,11 +110,11 @@ describe('upload', () => {
     const data = patternBytes(1024 * 1024, 4);
     const honest = await LineClient.connect(t, port, '127.0.0.3');
     assert.deepEqual(await honest.upload('honest.bin', data), [Reply.OK, Reply.OK, Reply.END]);
-    assert.equal(sha256(await readFile(path.join(dir, 'honest.bin'))), sha256(data));
+    assert.equal(sha256((await storedBytes(server, 'honest.bin'))), sha256(data));
   });
 
   it('refuses a size line that is not a decimal byte count with Invalid size', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     for (const size of ['', 'ten', '-1', '+5', '1.5', '1e3', '0x10', ' 5', '5 ', '12345678901234567']) {
       assert.equal(await client.request('upload s.txt'), Reply.OK, size);
@@ -123,7 +123,7 @@ describe('upload', () => {
     client.send('upload s.txt\n');
     client.send(Buffer.from([0xff, 0xfe, 0x0a]));
     assert.deepEqual(await client.lines(2), [Reply.OK, INVALID_SIZE]);
-    assert.deepEqual(await visibleNames(dir), []);
+    assert.deepEqual(await storedNames(server), []);
     assert.deepEqual(await client.upload('s.txt', Buffer.from('fine')), [Reply.OK, Reply.OK, Reply.END]);
   });
 
@@ -143,7 +143,7 @@ describe('upload', () => {
     await new Promise((resolve) => client.socket.write('', resolve));
     client.destroy();
     await tempFolderEmpty(dir);
-    assert.deepEqual(await visibleNames(dir), []);
+    assert.deepEqual(await storedNames(server), []);
     // The name is free again for the next client.
     const next = await LineClient.connect(t, port);
     assert.deepEqual(await next.upload('cut.bin', Buffer.from('whole')), [Reply.OK, Reply.OK, Reply.END]);
@@ -151,16 +151,16 @@ describe('upload', () => {
   });
 
   it('a client that half-closes before sending every byte stores nothing', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, dir, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     client.socket.end('upload short.bin\n10\n12345');
     assert.equal(await client.rest(), `${Reply.OK}\n${Reply.OK}\n`);
     await tempFolderEmpty(dir);
-    assert.deepEqual(await visibleNames(dir), []);
+    assert.deepEqual(await storedNames(server), []);
   });
 
   it('an overlong size line gets the unknown-command reply, closes the connection and frees the name', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload long.bin'), Reply.OK);
     client.send(`${'9'.repeat(5000)}\n`);
@@ -168,11 +168,11 @@ describe('upload', () => {
     assert.equal(await client.rest(), '');
     const next = await LineClient.connect(t, port);
     assert.deepEqual(await next.upload('long.bin', Buffer.from('ok')), [Reply.OK, Reply.OK, Reply.END]);
-    assert.deepEqual(await visibleNames(dir), ['long.bin']);
+    assert.deepEqual(await storedNames(server), ['long.bin']);
   });
 
   it('a connection cut between the name and the size leaves nothing and frees the name', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const client = await LineClient.connect(t, port);
     assert.equal(await client.request('upload early.bin'), Reply.OK);
     client.destroy();
@@ -183,13 +183,13 @@ describe('upload', () => {
       return answer[0] === Reply.OK && answer;
     }, 'the name freed');
     assert.deepEqual(replies, [Reply.OK, Reply.OK, Reply.END]);
-    assert.deepEqual(await visibleNames(dir), ['early.bin']);
+    assert.deepEqual(await storedNames(server), ['early.bin']);
   });
 });
 
 describe('the same-name race', () => {
   it('two clients uploading one name at once: exactly one gets ok and end, the stored bytes are exactly the winner\'s', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, dir, server } = await startServer(t);
     for (let round = 0; round < 10; round++) {
       const name = `race-${round}.bin`;
       const contents = [patternBytes(200_000, 2 * round + 1), patternBytes(200_000, 2 * round + 2)];
@@ -204,7 +204,7 @@ describe('the same-name race', () => {
       assert.equal(await clients[winner]!.request(String(contents[winner]!.length)), Reply.OK);
       clients[winner]!.send(contents[winner]!);
       assert.equal(await clients[winner]!.line(), Reply.END);
-      assert.equal(sha256(await readFile(path.join(dir, name))), sha256(contents[winner]!));
+      assert.equal(sha256((await storedBytes(server, name))), sha256(contents[winner]!));
       // Once stored, a late upload of the name is refused the same way.
       assert.equal(await clients[1 - winner]!.request(`upload ${name}`), errorReply(ErrorKind.FILE_EXISTS, name));
       for (const c of clients) c.destroy();
@@ -213,7 +213,7 @@ describe('the same-name race', () => {
   });
 
   it('the loser of a race cut mid-bytes never disturbs the winner', async (t) => {
-    const { port, dir } = await startServer(t);
+    const { port, server } = await startServer(t);
     const a = await LineClient.connect(t, port);
     const b = await LineClient.connect(t, port);
     assert.equal(await a.request('upload same.bin'), Reply.OK);
@@ -223,6 +223,6 @@ describe('the same-name race', () => {
     b.destroy();
     a.send('cd');
     assert.equal(await a.line(), Reply.END);
-    assert.equal(await readFile(path.join(dir, 'same.bin'), 'utf8'), 'abcd');
+    assert.equal(String(await storedBytes(server, 'same.bin')), 'abcd');
   });
 });

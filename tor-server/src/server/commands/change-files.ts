@@ -5,6 +5,7 @@ import { ReplyError } from '../errors.js';
 import { StoreError } from '../store/store.js';
 import type { CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
+import { withReason } from './store-replies.js';
 
 /** `delete <name>`: `ok`, then `deleted` or `Not found file`. A download under way still gets every byte. */
 export const remove: CommandHandler = {
@@ -15,7 +16,7 @@ export const remove: CommandHandler = {
     const name = nameArgument(argument, conn);
     const deleted = await deleteFile(ctx, name).catch((error: unknown) => {
       ctx.logger.error('delete-failed', { client: conn.label, name, error: (error as Error).message });
-      throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not delete ${name}`));
+      throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, withReason(`could not delete ${name}`, error)));
     });
     if (deleted) ctx.logger.info('deleted', { client: conn.label, name });
     await conn.sendLines([Reply.OK, deleted ? Reply.DELETED : Reply.NOT_FOUND]);
@@ -44,7 +45,7 @@ export const rename: CommandHandler = {
       if (error instanceof StoreError && error.kind === 'exists') outcome = errorReply(ErrorKind.FILE_EXISTS, error.message);
       else {
         ctx.logger.error('rename-failed', { client: conn.label, from, to, error: (error as Error).message });
-        throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not rename ${from}`));
+        throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, withReason(`could not rename ${from}`, error)));
       }
     }
     await conn.sendLines([Reply.OK, outcome]);

@@ -6,7 +6,7 @@ import type { Partial } from '../partials/partial.js';
 import { StoreError, type Upload } from '../store/store.js';
 import type { CommandHandler } from './command.js';
 import { partialArgument } from './partial-argument.js';
-import { rethrowAsReply } from './store-replies.js';
+import { rethrowAsReply, withReason } from './store-replies.js';
 
 /**
  * `commit <id>`: `end` once every byte is there, the sha256 (when announced) matches, and the
@@ -53,7 +53,8 @@ async function store(client: string, ctx: ServerContext, partial: Partial): Prom
   }
   let upload: Upload | undefined;
   try {
-    upload = await ctx.partials.adopt(partial);
+    // The sha256 just computed goes into the object's metadata, announced or not.
+    upload = await ctx.partials.adopt(partial, hex);
     const stored = await ctx.feed.commitUpload(upload);
     upload = undefined;
     ctx.hashes.put(partial.name, stored.version, hex);
@@ -72,6 +73,6 @@ function failed(client: string, ctx: ServerContext, partial: Partial): (error: u
   return (error) => {
     ctx.logger.error('commit-failed', { client, id: partial.id, name: partial.name, error: (error as Error).message });
     const kind = error instanceof StoreError && error.kind === 'no-space' ? ErrorKind.NO_SPACE : ErrorKind.SERVER_ERROR;
-    throw new ReplyError(errorReply(kind, 'the upload was not stored and is kept: commit again later'));
+    throw new ReplyError(errorReply(kind, withReason('the upload was not stored and is kept: commit again later', error)));
   };
 }

@@ -9,6 +9,8 @@ const REPLY_KINDS: Partial<Record<StoreErrorKind, ErrorKindText>> = {
   exists: ErrorKind.FILE_EXISTS,
   'no-space': ErrorKind.NO_SPACE,
   'invalid-name': ErrorKind.INVALID_NAME,
+  // The store could not be reached or failed (an S3 engine down, a folder unreadable): a reply, not a cut connection.
+  unavailable: ErrorKind.SERVER_ERROR,
 };
 
 /** Rethrows a store refusal as the client's reply line (kind, then the store's detail); any other error unchanged. */
@@ -18,6 +20,12 @@ export function rethrowAsReply(error: unknown): never {
   throw error;
 }
 
+/** `text` with the store's account of what went wrong in brackets (`could not delete a.txt (the S3 engine failed (503))`), when it gave one. */
+export function withReason(text: string, error: unknown): string {
+  const reason = error instanceof StoreError ? error.reason : undefined;
+  return reason === undefined ? text : `${text} (${reason})`;
+}
+
 /**
  * Opens a file a client asked for; undefined when no file has the name. Out of file handles,
  * permission denied, an I/O error: the client gets a `Server error` reply line, not a cut connection.
@@ -25,7 +33,7 @@ export function rethrowAsReply(error: unknown): never {
 export function openForClient(conn: CommandConnection, ctx: ServerContext, name: FileName): Promise<StoredFile | undefined> {
   return ctx.store.openRead(name).catch((error: StoreError) => {
     ctx.logger.error('open-failed', { client: conn.label, name, error: error.message });
-    throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, `could not open ${name} (${error.reason ?? 'error'})`));
+    throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, withReason(`could not open ${name}`, error)));
   });
 }
 

@@ -9,7 +9,7 @@ import { ReplyError, TransferCutError } from '../errors.js';
 import { StoreError, type FileName, type Upload } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
-import { rethrowAsReply } from './store-replies.js';
+import { rethrowAsReply, withReason } from './store-replies.js';
 import { logTransfer } from './transfer-log.js';
 
 /** Bytes the upload's consumer queues before the connection waits (as the line reader's own queue). */
@@ -45,7 +45,7 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
   if (size === undefined) throw new ReplyError(errorReply(ErrorKind.INVALID_SIZE, 'send the size in bytes as a decimal number'));
   const limit = ctx.config.maxFileSize;
   if (size > limit) throw new ReplyError(errorReply(ErrorKind.TOO_LARGE, `${size} bytes, the limit is ${limit} bytes`));
-  await ctx.store.checkSpace(size).catch(rethrowAsReply);
+  await ctx.store.checkSpace(size, 'upload').catch(rethrowAsReply);
   let pending: Upload | undefined;
   try {
     pending = await ctx.store.beginUpload(name);
@@ -121,5 +121,5 @@ async function writeAll(raw: Readable, pending: Upload, digest: Hash, conn: Comm
 
 function failedUploadReply(error: unknown): string {
   if (error instanceof StoreError && error.kind === 'no-space') return errorReply(ErrorKind.NO_SPACE, 'the upload did not fit and was discarded');
-  return errorReply(ErrorKind.SERVER_ERROR, 'the upload could not be stored and was discarded');
+  return errorReply(ErrorKind.SERVER_ERROR, withReason('the upload could not be stored and was discarded', error));
 }

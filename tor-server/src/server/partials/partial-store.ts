@@ -37,8 +37,11 @@ export interface PartialStoreOptions {
   /** Most partials one owner may have at once. */
   maxPerOwner: number;
   logger: Logger;
-  /** Makes an Upload of a complete data file, for the store's commit (and its no-overwrite linking). */
-  adopt(name: FileName, file: string): Promise<Upload>;
+  /**
+   * Makes an Upload of a complete data file, for the store's commit (and its no-overwrite
+   * linking); `sha256` is the digest the client announced, which a store may keep with the file.
+   */
+  adopt(name: FileName, file: string, sha256: string | undefined): Promise<Upload>;
 }
 
 /** What `begin` answers: the partial, and whether it was an existing one resumed. */
@@ -180,8 +183,8 @@ export class PartialStore {
   }
 
   /** Makes the Upload that commits the partial's data under its name. */
-  adopt(partial: Partial): Promise<Upload> {
-    return this.#options.adopt(partial.name, partial.dataPath);
+  adopt(partial: Partial, sha256 = partial.sha256): Promise<Upload> {
+    return this.#options.adopt(partial.name, partial.dataPath, sha256);
   }
 
   /** Stops the expiry timer. */

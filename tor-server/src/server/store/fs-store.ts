@@ -19,7 +19,8 @@ export const TEMP_DIR_NAME = '.tor-tmp';
 // Stat this many files at once when listing a large folder.
 const STAT_BATCH = 256;
 // Free space an upload must leave, so the server still has room for its own metadata.
-const SPACE_MARGIN_BYTES = 1024 * 1024;
+/** Bytes of a local disk never handed out (the index files and logs need some too). */
+export const SPACE_MARGIN_BYTES = 1024 * 1024;
 // Unlistable names remembered so each is warned about once; beyond this, no more warnings.
 const MAX_WARNED_NAMES = 4096;
 const DOT = 0x2e;

@@ -58,6 +58,8 @@ export interface StoredFile {
   readonly size: number;
   /** The version of the bytes this handle reads (see StoredEntry). */
   readonly version: string;
+  /** The sha256 of the bytes when the store keeps it with them (an object's metadata), so hashing needs no read. */
+  readonly sha256?: string | undefined;
   /**
    * Streams bytes [offset, offset + count), which must lie within the file. The stream becomes
    * the one owner of whatever the file held open and releases it when it ends or is destroyed.
@@ -99,6 +101,9 @@ export interface Upload {
  * with a conditional put) fits without changing a command. A store holds an exclusive lock on
  * its place from opening until {@link close}: one server serves it at a time.
  */
+/** Where bytes an upload announces will wait (see {@link Store.checkSpace}). */
+export type SpaceUse = 'upload' | 'partial';
+
 export interface Store {
   /** Every visible file, sorted by name; names the TFTCP rules refuse are left out. */
   list(options?: ListOptions): Promise<StoredEntry[]>;
@@ -116,8 +121,10 @@ export interface Store {
   /**
    * Throws StoreError `no-space` when `size` more bytes do not fit now. Nothing is set aside:
    * bytes count once written, so an upload that announces much and sends little locks no one out.
+   * `use` says where the bytes wait: `partial` (a resumable upload's, whole on local disk until
+   * commit) or `upload` (the seed's, which a store may stream on in parts).
    */
-  checkSpace(size: number): Promise<void>;
+  checkSpace(size: number, use?: SpaceUse): Promise<void>;
   /** Bytes an upload may use now: what checkSpace compares against (for the metrics). */
   freeBytes(): Promise<number>;
   /** Starts an upload of a reserved name, written where no listing shows it. */

@@ -1,0 +1,58 @@
+/**
+ * The S3 rows of `npm run bench`: download and upload through a tor-server on the S3 store,
+ * each against a direct SDK GetObject / PutObject of the same file to the same engine in the
+ * same run, and the server's peak RSS. Without an engine (S3_ENDPOINT) one row says so.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { s3Bucket, s3Engine, spawnTorServer, type S3Engine, type Scope } from 'test-support';
+import { interleaved, log, mbps, memoryRow, ratioRow, tftcpDownload, tftcpUpload, type Row } from 'test-support/bench';
+
+/** Through the tor-server, at least this share of the direct SDK transfer. */
+const S3_TARGET = 0.7;
+const ROUNDS = 2;
+
+/** The S3 rows for a file of `size` bytes at `source`, or one row saying why there are none. */
+export async function s3Rows(source: string, size: number, workDir: string, scope: Scope, rssLimitMb: number): Promise<Row[]> {
+  const engine = s3Engine();
+  if (!engine) return [{ name: 'S3 store', value: 'skipped (no S3_ENDPOINT; run scripts/s3-engine/start.sh)' }];
+  log('S3 store: direct SDK transfers beside the tor-server on the S3 store');
+  const bucket = await s3Bucket(scope, engine);
+  const server = await spawnTorServer(scope, {
+    dir: workDir,
+    args: ['--log-level', 'warn', '--store', 's3', '--s3-endpoint', engine.endpoint, '--s3-bucket', bucket, '--s3-region', engine.region],
+    env: { ...process.env, ...engine.env },
+  });
+  await directPut(engine, bucket, 'direct.bin', source, size);
+  await tftcpUpload(server.port, source, size, 'served.bin');
+  let round = 0;
+  const [get, download, put, upload] = await interleaved(ROUNDS, [
+    () => directGet(engine, bucket, 'direct.bin', size),
+    () => tftcpDownload(server.port, 'served.bin', size),
+    () => directPut(engine, bucket, `direct-${round}.bin`, source, size),
+    () => tftcpUpload(server.port, source, size, `up-${round++}.bin`),
+  ]);
+  return [
+    { name: 'S3 direct SDK GetObject (engine → discard)', value: `${get.toFixed(0)} MB/s` },
+    ratioRow('TFTCP download on the S3 store', download, get, S3_TARGET),
+    { name: 'S3 direct SDK PutObject (file → engine)', value: `${put.toFixed(0)} MB/s` },
+    ratioRow('TFTCP upload on the S3 store (parts, commit)', upload, put, S3_TARGET),
+    memoryRow('server peak RSS on the S3 store', await server.peakRss(), rssLimitMb),
+  ];
+}
+
+async function directGet(engine: S3Engine, bucket: string, key: string, size: number): Promise<number> {
+  const started = performance.now();
+  const got = await engine.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  let received = 0;
+  for await (const chunk of got.Body as Readable) received += (chunk as Buffer).length;
+  if (received !== size) throw new Error(`GetObject gave ${received} of ${size} bytes`);
+  return mbps(size, performance.now() - started);
+}
+
+async function directPut(engine: S3Engine, bucket: string, key: string, source: string, size: number): Promise<number> {
+  const started = performance.now();
+  await engine.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(source, { highWaterMark: 1024 * 1024 }), ContentLength: size }));
+  return mbps(size, performance.now() - started);
+}

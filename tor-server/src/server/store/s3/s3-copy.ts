@@ -1,0 +1,44 @@
+import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, UploadPartCopyCommand, AbortMultipartUploadCommand, type CompletedPart } from '@aws-sdk/client-s3';
+import { deadline, type S3Bucket } from './s3-bucket.js';
+import { s3StoreError } from './s3-errors.js';
+
+/** The largest object one CopyObject may copy; larger ones are copied part by part. */
+const MAX_COPY_BYTES = 5 * 1024 ** 3;
+/** Bytes per UploadPartCopy when copying a larger object. */
+const COPY_PART_BYTES = 1024 ** 3;
+
+/**
+ * Copies object `from` to `to` inside the bucket with its metadata (its sha256 among them).
+ * It overwrites whatever `to` holds (CopyObject ignores If-None-Match on radosgw): the caller
+ * claims `to` first.
+ */
+export async function copyObject(bucket: S3Bucket, from: string, to: string, size: number, etag: string): Promise<void> {
+  const source = `${bucket.bucket}/${encodeURIComponent(bucket.key(from)).replace(/%2F/g, '/')}`;
+  const ifMatch = etag === '' ? {} : { CopySourceIfMatch: `"${etag}"` };
+  if (size <= MAX_COPY_BYTES) {
+    await bucket.client.send(new CopyObjectCommand({ Bucket: bucket.bucket, Key: bucket.key(to), CopySource: source, ...ifMatch })).catch((error: unknown) => {
+      throw s3StoreError(error, `copy ${from} to ${to}`);
+    });
+    return;
+  }
+  const head = await bucket.head(from);
+  const created = await bucket.client
+    .send(new CreateMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), ...(head?.sha256 && { Metadata: { 'tor-sha256': head.sha256 } }) }), deadline())
+    .catch((error: unknown) => {
+      throw s3StoreError(error, `copy ${from} to ${to}`);
+    });
+  const parts: CompletedPart[] = [];
+  try {
+    for (let start = 0, number = 1; start < size; start += COPY_PART_BYTES, number++) {
+      const end = Math.min(size, start + COPY_PART_BYTES) - 1;
+      const part = await bucket.client.send(
+        new UploadPartCopyCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: created.UploadId, PartNumber: number, CopySource: source, CopySourceRange: `bytes=${start}-${end}`, ...ifMatch }),
+      );
+      parts.push({ PartNumber: number, ETag: part.CopyPartResult?.ETag });
+    }
+    await bucket.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: created.UploadId, MultipartUpload: { Parts: parts } }));
+  } catch (error) {
+    await bucket.client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: created.UploadId }), deadline()).catch(() => {});
+    throw s3StoreError(error, `copy ${from} to ${to}`);
+  }
+}
