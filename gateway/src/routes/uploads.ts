@@ -13,7 +13,7 @@ import {
   TusHeader,
   uploadPath,
 } from '../api/index.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, signsOut } from '../errors.js';
 import { clientGoneSignal } from '../lib/client-gone.js';
 import { sendContinue } from '../lib/expect-continue.js';
 import type { GatewayMetrics } from '../lib/metrics.js';
@@ -119,7 +119,13 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
       try {
         await client.commit(id);
       } catch (error) {
-        if (error instanceof TftcpReplyError && error.kind === ErrorKind.FILE_EXISTS) await client.abort(id).catch((abortError: unknown) => logAbortFailed(request, id, abortError));
+        if (error instanceof TftcpReplyError && error.kind === ErrorKind.FILE_EXISTS) {
+          await client.abort(id).catch((abortError: unknown) => {
+            // Signed out meanwhile: that is the answer now, and the connection must not go back to the pool.
+            if (signsOut(abortError)) throw abortError;
+            logAbortFailed(request, id, abortError);
+          });
+        }
         throw error;
       }
       return { id, size, name, offset, expires: undefined };
@@ -134,8 +140,8 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
    * put cut a moment ago end, or `abort` would find it busy.
    */
   async function discard(request: FastifyRequest, id: string): Promise<void> {
-    const pool = transferPoolFor(request);
     try {
+      const pool = transferPoolFor(request);
       const { client } = await pool.start(
         async (c) => {
           await c.details(id);
@@ -212,7 +218,8 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
     // `create`, not `begin`: a tus POST is a new upload even when another of that name and size is under way.
     const { id } = await upstream(request, reply, (client) => client.create(name, size));
     const state = withBody ? await writeChunk(request, reply, { id, offset: 0, length }).catch(async (error: unknown) => {
-      await discard(request, id);
+      // A token refused meanwhile cannot abort either: signing in again with it would only count a failure.
+      if (!signsOut(error)) await discard(request, id);
       throw error;
     }) : await upstream(request, reply, (client) => stateOf(request, client, id));
     request.log.info({ id, name, size }, 'upload created');
@@ -246,7 +253,11 @@ export const uploadsRoutes: FastifyPluginAsync<UploadsRoutesOptions> = async (ap
 
   app.delete<{ Params: { id: string } }>(uploadUrl, { preHandler: [checkTusVersion, sameOrigin] }, async (request, reply) => {
     const id = uploadId(request.params.id);
-    await upstream(request, reply, (client) => client.abort(id));
+    await upstream(request, reply, async (client) => {
+      // `details` first lets a put cut a moment ago (the browser cancelling its PATCH) end, or `abort` would find it busy.
+      await client.details(id);
+      await client.abort(id);
+    });
     return reply.code(HttpStatus.NO_CONTENT).send();
   });
 };

@@ -120,6 +120,24 @@ describe('tus uploads from creation to the end', () => {
     assert.equal(await readFile(path.join(dir, 'idle.bin'), 'utf8'), '0123456789');
   });
 
+  it('a DELETE right after the browser cut its PATCH (a cancel) ends the upload: 204, and nothing is left', async (t) => {
+    const { app, dir } = await startStack(t);
+    const base = await listen(app);
+    const url = await createUpload(base, 'cancelled.bin', 1000);
+    const port = Number(new URL(base).port);
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => {});
+    socket.write(`PATCH ${new URL(url).pathname} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: ${TUS_CONTENT_TYPE}\r\nContent-Length: 1000\r\n\r\n${'x'.repeat(300)}`);
+    await eventually(async () => (await partialFiles(dir)).length > 0, 'the PATCH is under way');
+    socket.destroy();
+    // At once, as tus-js-client's abort does: the put still winding down must not make it 503 "Range busy".
+    const deleted = await fetch(url, { method: 'DELETE', headers: TUS });
+    assert.equal(deleted.status, 204, await deleted.text());
+    assert.equal((await head(url)).status, 404);
+    await eventually(async () => (await partialFiles(dir)).length === 0, 'the partial is gone');
+  });
+
   it('a checksummed chunk over the spool limit is refused 413 before its body', async (t) => {
     const { app } = await startStack(t);
     const base = await listen(app);

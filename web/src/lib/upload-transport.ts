@@ -10,5 +10,12 @@ export function uploadErrorMessage(status: number, body: string): string {
   } catch {
     // Not JSON: the status says it.
   }
-  return errorBodyMessage(body) ?? `Upload failed (HTTP ${status})`;
+  return errorBodyMessage(body) ?? WITHOUT_BODY[status] ?? `Upload failed (HTTP ${status})`;
 }
+
+// A refused HEAD (resuming an upload) carries no body: its status has to say it.
+const WITHOUT_BODY: Record<number, string> = {
+  401: 'Your session has ended: sign in again, then retry (the upload goes on from what is stored)',
+  403: 'Permission denied: this session may not upload',
+  429: 'Too many sign-ins at once: retry in a moment',
+};

@@ -1,7 +1,8 @@
 import { DefaultHttpStack, Upload, type DetailedError, type HttpRequest, type HttpResponse } from 'tus-js-client';
 import { ApiPath, HttpStatus, TUS_CHECKSUM_MISMATCH_STATUS, TUS_CHUNK_BYTES, TUS_NAME_TAKEN, TusHeader } from 'gateway/api';
 import { errorBodyMessage } from './errors.js';
-import { UploadHttpStack } from './upload-http-stack.js';
+import { reportRefusal } from './http.js';
+import { HeadRefusedError, UploadHttpStack } from './upload-http-stack.js';
 import type { RunningUpload, UploadJob, UploadOutcome } from './upload-queue.js';
 import { uploadErrorMessage } from './upload-transport.js';
 
@@ -92,7 +93,7 @@ export function tusTransport(options: TusTransportOptions = {}): (job: UploadJob
           // Every offset the gateway tells is stored on the tor-server: progress counts only those.
           if (response.getStatus() < 300 && Number.isSafeInteger(offset)) job.onProgress(offset);
         },
-        onShouldRetry: (error: DetailedError) => shouldRetry(error.originalResponse?.getStatus() ?? 0, error.originalRequest?.getMethod(), network.online(), error.originalResponse?.getBody()),
+        onShouldRetry: (error: DetailedError) => shouldRetry(statusOf(error), error.originalRequest?.getMethod(), network.online(), bodyOf(error)),
         onSuccess: () => resolve({ ok: true }),
         onError: (error) => {
           if (cancelled) return;
@@ -104,7 +105,10 @@ export function tusTransport(options: TusTransportOptions = {}): (job: UploadJob
             });
             return;
           }
-          resolve(outcomeOf(error));
+          const outcome = outcomeOf(error);
+          // A session that ended (401) or a level taken away (403): the page asks who the user is again.
+          if (!outcome.ok) reportRefusal(outcome.status);
+          resolve(outcome);
         },
       });
       void upload
@@ -130,7 +134,18 @@ export function tusTransport(options: TusTransportOptions = {}): (job: UploadJob
 }
 
 function outcomeOf(error: Error | DetailedError): UploadOutcome {
-  const response = 'originalResponse' in error ? error.originalResponse : null;
-  const status = response?.getStatus() ?? 0;
-  return { ok: false, status, error: uploadErrorMessage(status, response?.getBody() ?? '') };
+  const status = statusOf(error);
+  return { ok: false, status, error: uploadErrorMessage(status, bodyOf(error)) };
+}
+
+/** The HTTP status a failed tus request got (a refused HEAD's too); 0 for a lost connection. */
+function statusOf(error: Error | DetailedError): number {
+  if ('originalResponse' in error && error.originalResponse) return error.originalResponse.getStatus();
+  const cause = 'causingError' in error ? error.causingError : undefined;
+  return cause instanceof HeadRefusedError ? cause.status : 0;
+}
+
+/** The body of that answer ('' when there was none, as for any HEAD). */
+function bodyOf(error: Error | DetailedError): string {
+  return ('originalResponse' in error && error.originalResponse?.getBody()) || '';
 }

@@ -17,3 +17,11 @@ describe('uploadErrorMessage', () => {
     assert.match(uploadErrorMessage(0, ''), /could not be reached/);
   });
 });
+
+describe('uploadErrorMessage without a body', () => {
+  it('says what a refused HEAD\'s status means', () => {
+    assert.match(uploadErrorMessage(401, ''), /^Your session has ended: sign in again, then retry/);
+    assert.equal(uploadErrorMessage(403, ''), 'Permission denied: this session may not upload');
+    assert.equal(uploadErrorMessage(418, ''), 'Upload failed (HTTP 418)');
+  });
+});

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { sha256Checksum } from '../../src/lib/upload-http-stack.js';
+import { DefaultHttpStack } from 'tus-js-client';
+import { HeadRefusedError, UploadHttpStack, sha256Checksum } from '../../src/lib/upload-http-stack.js';
 import { shouldRetry, uploadFingerprint } from '../../src/lib/upload-tus.js';
+import { useFakeGateway } from './fake-gateway.js';
 
 describe('tus uploads', () => {
   it('retries lost connections, 5xx, a stale PATCH offset and a damaged chunk; never refusals, never offline', () => {
@@ -34,5 +36,27 @@ describe('tus uploads', () => {
     const expected = `sha256 ${createHash('sha256').update(bytes).digest('base64')}`;
     assert.equal(await sha256Checksum(new Blob([bytes])), expected);
     assert.equal(await sha256Checksum(bytes), expected);
+  });
+});
+
+describe('a HEAD the gateway refuses for the sign-in', () => {
+  const gateway = useFakeGateway((request, answer) => {
+    if (request.url.endsWith('/signed-out')) answer.json(401, { error: 'Permission denied: sign in with auth <token>' });
+    else if (request.url.endsWith('/read-only')) answer.json(403, { error: 'Permission denied: put needs write access (this token gives read)' });
+    else answer.send(200, '', { 'upload-offset': '8', 'upload-length': '16', 'tus-resumable': '1.0.0' });
+  });
+
+  it('fails like a lost connection carrying its status, so tus-js-client keeps the upload for after the sign-in', async () => {
+    const stack = new UploadHttpStack(new DefaultHttpStack({}));
+    for (const [path, status] of [['signed-out', 401], ['read-only', 403]] as const) {
+      const refused = await stack.createRequest('HEAD', `${gateway.base}/api/uploads/${path}`).send(null).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof HeadRefusedError, String(refused));
+      assert.equal(refused.status, status);
+    }
+    const found = await stack.createRequest('HEAD', `${gateway.base}/api/uploads/there`).send(null);
+    assert.equal(found.getHeader('upload-offset'), '8');
   });
 });
