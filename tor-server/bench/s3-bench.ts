@@ -3,7 +3,7 @@
  * each against a direct SDK GetObject / PutObject of the same file to the same engine in the
  * same run, and the server's peak RSS. Without an engine (S3_ENDPOINT) one row says so.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { s3Bucket, s3Engine, spawnTorServer, type S3Engine, type Scope } from 'test-support';
@@ -30,8 +30,8 @@ export async function s3Rows(source: string, size: number, workDir: string, scop
   const [get, download, put, upload] = await interleaved(ROUNDS, [
     () => directGet(engine, bucket, 'direct.bin', size),
     () => tftcpDownload(server.port, 'served.bin', size),
-    () => directPut(engine, bucket, `direct-${round}.bin`, source, size),
-    () => tftcpUpload(server.port, source, size, `up-${round++}.bin`),
+    () => measureThenDelete(engine, bucket, `direct-${round}.bin`, (key) => directPut(engine, bucket, key, source, size)),
+    () => measureThenDelete(engine, bucket, `up-${round++}.bin`, (key) => tftcpUpload(server.port, source, size, key)),
   ]);
   return [
     { name: 'S3 direct SDK GetObject (engine → discard)', value: `${get.toFixed(0)} MB/s` },
@@ -40,6 +40,13 @@ export async function s3Rows(source: string, size: number, workDir: string, scop
     ratioRow('TFTCP upload on the S3 store (parts, commit)', upload, put, S3_TARGET),
     memoryRow('server peak RSS on the S3 store', await server.peakRss(), rssLimitMb),
   ];
+}
+
+/** Runs an upload measurement to `key`, then deletes what it stored, so the engine's disk use stays flat over the rounds. */
+async function measureThenDelete(engine: S3Engine, bucket: string, key: string, measure: (key: string) => Promise<number>): Promise<number> {
+  const result = await measure(key);
+  await engine.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  return result;
 }
 
 async function directGet(engine: S3Engine, bucket: string, key: string, size: number): Promise<number> {

@@ -94,12 +94,12 @@ export class ChangeFeed {
     return { seq: this.#seq, missed, stop: () => this.#listeners.delete(listener) };
   }
 
-  /** Commits an upload and records it as `added`; resolves with its row and version. */
-  async commitUpload(upload: Upload): Promise<StoredEntry> {
+  /** Commits an upload (with the sha256 of its bytes when known) and records it as `added`; resolves with its row and version. */
+  async commitUpload(upload: Upload, sha256?: string): Promise<StoredEntry> {
     // The fsync of the bytes, however long, holds up no other upload, delete or rename: only the linking is locked.
     await upload.flush();
     return this.#exclusive(async () => {
-      const entry = await upload.commit();
+      const entry = await upload.commit(sha256);
       this.#recordEntry(entry);
       return entry;
     });

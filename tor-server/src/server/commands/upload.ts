@@ -48,7 +48,7 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
   await ctx.store.checkSpace(size, 'upload').catch(rethrowAsReply);
   let pending: Upload | undefined;
   try {
-    pending = await ctx.store.beginUpload(name);
+    pending = await ctx.store.beginUpload(name, size);
     await conn.send(Reply.OK);
     const raw = conn.readBytes(size);
     const endTransfer = conn.beginTransfer({ kind: 'uploading', name, total: size, done: () => raw.bytesRead });
@@ -68,9 +68,10 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
     // Every byte is in: the fsyncs of the commit may take long on a slow disk, and must not be cut
     // by a timeout (the client would see a failure for an upload that then gets stored).
     conn.pauseTimeouts();
-    const stored = await ctx.feed.commitUpload(pending);
+    const hex = digest.digest('hex');
+    const stored = await ctx.feed.commitUpload(pending, hex);
     pending = undefined;
-    ctx.hashes.put(name, stored.version, digest.digest('hex'));
+    ctx.hashes.put(name, stored.version, hex);
     logTransfer(ctx, conn, 'upload', name, size, started);
     await conn.send(Reply.END);
   } catch (error) {

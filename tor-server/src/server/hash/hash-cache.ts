@@ -66,7 +66,7 @@ export class HashCache {
    * stopped when every client waiting on it has aborted its `signal` (HashAbandonedError).
    */
   async digest(name: string, file: StoredFile, signal: AbortSignal): Promise<{ hex: string; source: HashSource }> {
-    const cached = this.get(name, file.version) ?? file.sha256;
+    const cached = this.get(name, file.version) ?? file.sha256 ?? (await file.keptSha256?.());
     if (cached !== undefined) {
       await file.close();
       return { hex: cached, source: 'cached' };

@@ -61,6 +61,11 @@ export interface StoredFile {
   /** The sha256 of the bytes when the store keeps it with them (an object's metadata), so hashing needs no read. */
   readonly sha256?: string | undefined;
   /**
+   * The sha256 the store kept beside the bytes rather than with them (an object's tags), looked
+   * up only when asked: undefined when it has none for this version. Never throws.
+   */
+  keptSha256?(): Promise<string | undefined>;
+  /**
    * Streams bytes [offset, offset + count), which must lie within the file. The stream becomes
    * the one owner of whatever the file held open and releases it when it ends or is destroyed.
    * Call it at most once.
@@ -88,9 +93,10 @@ export interface Upload {
   flush(): Promise<void>;
   /**
    * Makes the upload durable and visible under its name, never over an existing file (StoreError
-   * `exists`); resolves with the stored file's row and version.
+   * `exists`); resolves with the stored file's row and version. `sha256`, the digest of the bytes
+   * when the caller computed it, is kept with the file where the store can.
    */
-  commit(): Promise<StoredEntry>;
+  commit(sha256?: string): Promise<StoredEntry>;
   /** Throws the upload away, after the writes in flight. Harmless after commit. Never throws. */
   abort(): Promise<void>;
 }
@@ -127,8 +133,12 @@ export interface Store {
   checkSpace(size: number, use?: SpaceUse): Promise<void>;
   /** Bytes an upload may use now: what checkSpace compares against (for the metrics). */
   freeBytes(): Promise<number>;
-  /** Starts an upload of a reserved name, written where no listing shows it. */
-  beginUpload(name: FileName): Promise<Upload>;
+  /**
+   * Starts an upload of a reserved name, written where no listing shows it. `size`, when the
+   * caller knows how many bytes it will write, lets a store send them on as they come rather
+   * than holding them until commit.
+   */
+  beginUpload(name: FileName, size?: number): Promise<Upload>;
   /**
    * Deletes a file (StoreError `not-found` when no visible file has the name). A file open for
    * reading stays readable through its StoredFile until that is done.

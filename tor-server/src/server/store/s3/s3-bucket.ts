@@ -1,4 +1,14 @@
-import { DeleteObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectTaggingCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+  type _Object,
+} from '@aws-sdk/client-s3';
 import { isNotFound, isPreconditionFailed, s3StoreError } from './s3-errors.js';
 import { StoreError } from '../store.js';
 
@@ -7,6 +17,14 @@ export const STATE_META = 'tor-state';
 export const PENDING = 'pending';
 /** Metadata key holding the sha256 of the bytes (64 lower-case hex digits), set when it was known at writing. */
 export const SHA256_META = 'tor-sha256';
+/**
+ * Tag keys holding the sha256 of an object's bytes when it was known only after they were
+ * written (a multipart upload: its metadata is fixed when it starts), beside the ETag it was
+ * computed for. Unlike metadata, tags can be set without copying the object; a tag whose ETag
+ * is not the object's is no longer about its bytes.
+ */
+export const SHA256_TAG = 'tor-sha256';
+export const SHA256_ETAG_TAG = 'tor-sha256-etag';
 /** Metadata key of the server (its lease's owner id) that wrote a pending marker or the lease. */
 export const OWNER_META = 'tor-owner';
 /** Metadata key of when that server wrote it (ISO time): a marker's claim, the lease's last renewal. */
@@ -92,6 +110,32 @@ export class S3Bucket {
       }
       throw s3StoreError(error, `look up ${name}`);
     }
+  }
+
+  /** Tags the object with the sha256 of the version `etag` of its bytes (see {@link SHA256_TAG}). */
+  async tagSha256(name: string, etag: string, sha256: string): Promise<void> {
+    await this.client
+      .send(
+        new PutObjectTaggingCommand({
+          Bucket: this.bucket,
+          Key: this.key(name),
+          Tagging: { TagSet: [{ Key: SHA256_TAG, Value: sha256 }, { Key: SHA256_ETAG_TAG, Value: etag }] },
+        }),
+        deadline(),
+      )
+      .catch((error: unknown) => {
+        throw s3StoreError(error, `tag ${name} with its sha256`);
+      });
+  }
+
+  /** The sha256 the object's tags give for the version `etag` of its bytes; undefined when they give none for it. */
+  async taggedSha256(name: string, etag: string): Promise<string | undefined> {
+    const tags = await this.client.send(new GetObjectTaggingCommand({ Bucket: this.bucket, Key: this.key(name) }), deadline()).catch((error: unknown) => {
+      throw s3StoreError(error, `read the tags of ${name}`);
+    });
+    const tag = (key: string) => tags.TagSet?.find((t) => t.Key === key)?.Value;
+    const sha256 = tag(SHA256_TAG);
+    return etag !== '' && tag(SHA256_ETAG_TAG) === etag && sha256 !== undefined && /^[0-9a-f]{64}$/.test(sha256) ? sha256 : undefined;
   }
 
   /** Notes how a request to the engine ended, for the console: `error` when it failed. */

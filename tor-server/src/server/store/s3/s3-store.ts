@@ -12,7 +12,7 @@ import { copyObject } from './s3-copy.js';
 import { s3Problem, s3StoreError } from './s3-errors.js';
 import { S3StoredFile } from './s3-file.js';
 import { S3Lease } from './s3-lease.js';
-import { PARTS_IN_FLIGHT, describeS3, s3Client, type S3Settings } from './s3-settings.js';
+import { describeS3, s3Client, type S3Settings } from './s3-settings.js';
 import { MAX_PARTS, S3Upload, type S3UploadContext } from './s3-upload.js';
 
 /** Parts are at least this big (bigger when the largest allowed file would need more than 10,000). */
@@ -172,11 +172,11 @@ export class S3Store implements Store {
 
   /**
    * The bucket's space cannot be asked (a full quota fails the upload as `no-space`), but the
-   * local work folder's can: a resumable upload waits there whole until commit, a seed upload
-   * only its parts in flight.
+   * local work folder's can: a resumable upload waits there whole until commit; a seed upload
+   * waits there only when it fits in one part (a larger one streams its parts to the engine).
    */
   async checkSpace(size: number, use: SpaceUse = 'partial'): Promise<void> {
-    const need = use === 'upload' ? Math.min(size, (PARTS_IN_FLIGHT + 1) * this.#partBytes) : size;
+    const need = use === 'upload' ? Math.min(size, this.#partBytes) : size;
     const free = await this.freeBytes();
     if (need > free) throw new StoreError('no-space', `${need} bytes of local work space asked, ${free} available`);
   }
@@ -189,8 +189,8 @@ export class S3Store implements Store {
     return Math.max(0, bavail * bsize - SPACE_MARGIN_BYTES);
   }
 
-  async beginUpload(name: FileName): Promise<S3Upload> {
-    return new S3Upload(this.#uploadContext(), name);
+  async beginUpload(name: FileName, size?: number): Promise<S3Upload> {
+    return new S3Upload(this.#uploadContext(), name, size === undefined ? {} : { size });
   }
 
   /** An upload of `name` made of `file`, a complete local file (a resumable upload's data), which stays its owner's. */
@@ -198,7 +198,7 @@ export class S3Store implements Store {
     const stat = await fs.stat(file).catch((error: unknown) => {
       throw storeErrorOf(error);
     });
-    return new S3Upload(this.#uploadContext(), name, { file, size: stat.size, ...(sha256 !== undefined && { sha256 }) });
+    return new S3Upload(this.#uploadContext(), name, { adopted: { file, size: stat.size, ...(sha256 !== undefined && { sha256 }) } });
   }
 
   async remove(name: FileName): Promise<void> {

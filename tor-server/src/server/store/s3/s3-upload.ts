@@ -1,22 +1,16 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type CompletedPart,
-} from '@aws-sdk/client-s3';
-import { randomBytes, createHash, type Hash } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
 import { constants as fsc, createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { Logger } from '../../logger.js';
 import { BatchedFileWriter } from '../batched-writer.js';
 import { storeErrorOf } from '../fs-upload.js';
 import { StoreError, type FileName, type StoredEntry, type Upload } from '../store.js';
-import { SHA256_META, deadline, wholeSeconds, type S3Bucket } from './s3-bucket.js';
+import { SHA256_META, wholeSeconds, type S3Bucket } from './s3-bucket.js';
 import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
-import { PARTS_IN_FLIGHT } from './s3-settings.js';
+import { MultipartSender } from './s3-multipart.js';
 
 /** S3's smallest part (every part of a multipart upload but the last must be at least this). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -50,54 +44,68 @@ interface SpoolPart {
   owned: boolean;
 }
 
+/** The part being streamed to the engine as its bytes arrive. */
+interface StreamedPart {
+  body: PassThrough;
+  /** Bytes of the part still to come. */
+  left: number;
+}
+
 /**
- * An upload to the bucket, invisible until {@link commit}. Bytes are spooled to local part files;
- * each whole part (at least 5 MiB) goes up while the next one fills, two at a time, so an upload
- * holds at most three parts of local disk. An upload smaller than one part is stored at commit with
- * one conditional PutObject (If-None-Match: *); a larger one is a multipart upload, its name
- * claimed by a pending marker right before it completes, since completing overwrites.
+ * An upload to the bucket, invisible until {@link commit}. An upload whose size is known and
+ * larger than one part streams each part to the engine as its bytes arrive (a multipart
+ * upload, its parts' requests fed with backpressure: nothing touches local disk). Otherwise its
+ * bytes are spooled to local part files, each whole part (at least 5 MiB) going up while the
+ * next fills. An upload no larger than one part is stored at commit with one conditional
+ * PutObject (If-None-Match: *); a multipart one has its name claimed by a pending marker right
+ * before it completes, since completing overwrites.
  */
 export class S3Upload implements Upload {
   readonly #ctx: S3UploadContext;
   readonly #name: FileName;
-  /** sha256 of the bytes while the upload is small enough to be stored with it (a single PutObject). */
-  #hash: Hash | undefined = createHash('sha256');
   /** The sha256 the bytes must have, when the caller knew it beforehand (a resumable upload's). */
   readonly #knownSha256: string | undefined;
+  /** The size announced at the start, when the bytes stream to the engine as they come. */
+  readonly #streamSize: number | undefined;
   #size = 0;
   #part: { part: SpoolPart; handle: fs.FileHandle; writer: BatchedFileWriter } | undefined;
+  #streamed: StreamedPart | undefined;
   /** The whole bytes, when adopted from a complete file rather than written. */
   readonly #adopted: SpoolPart | undefined;
   /** Parts waiting (the last, or an adopted file's), in order. */
   #toSend: SpoolPart[] = [];
-  #uploadId: string | undefined;
-  readonly #sent: CompletedPart[] = [];
-  /** The parts going up now (at most PARTS_IN_FLIGHT): the next waits for one to land. */
-  readonly #sending = new Set<Promise<void>>();
+  readonly #parts: MultipartSender;
   #chain: Promise<void> = Promise.resolve();
   #error: StoreError | undefined;
   #flushed = false;
   #done = false;
 
-  constructor(ctx: S3UploadContext, name: FileName, adopted?: { file: string; size: number; sha256?: string }) {
+  constructor(ctx: S3UploadContext, name: FileName, source: { size?: number; adopted?: { file: string; size: number; sha256?: string } } = {}) {
     this.#ctx = ctx;
     this.#name = name;
+    const { adopted } = source;
     this.#knownSha256 = adopted?.sha256;
     if (adopted) {
-      this.#hash = undefined;
       this.#size = adopted.size;
       this.#adopted = { path: adopted.file, start: 0, bytes: adopted.size, owned: false };
+    } else if (source.size !== undefined && source.size > ctx.partBytes) {
+      this.#streamSize = source.size;
     }
+    this.#parts = new MultipartSender(ctx.bucket, name, {
+      ...(this.#knownSha256 && { metadata: { [SHA256_META]: this.#knownSha256 } }),
+      live: ctx.liveUploads,
+      logger: ctx.logger,
+    });
   }
 
   write(chunk: Buffer): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#write(chunk));
+    this.#chain = this.#chain.then(() => (this.#streamSize === undefined ? this.#spool(chunk) : this.#stream(chunk)));
     return this.#chain;
   }
 
   async finish(): Promise<StoreError | undefined> {
     await this.#chain;
-    return this.#error;
+    return this.#error ?? this.#parts.error;
   }
 
   /** Sends every part still here; the upload stays invisible. */
@@ -105,27 +113,30 @@ export class S3Upload implements Upload {
     if (this.#flushed) return;
     await this.#chain;
     if (this.#error) throw this.#error;
+    if (this.#streamSize !== undefined && this.#size !== this.#streamSize) {
+      throw new StoreError('unavailable', `${this.#name}: ${this.#size} of the ${this.#streamSize} bytes announced were written`);
+    }
     await this.#closePart();
     if (this.#adopted) this.#toSend = this.#adopted.bytes >= this.#ctx.partBytes ? splitParts(this.#adopted, this.#ctx.partBytes) : [this.#adopted];
     // Small enough for one PutObject at commit: nothing goes up before the name is taken.
-    if (this.#uploadId === undefined && this.#toSend.length <= 1) {
+    if (!this.#parts.started && this.#streamSize === undefined && this.#toSend.length <= 1) {
       this.#flushed = true;
       return;
     }
-    for (const part of this.#toSend.splice(0)) await this.#queuePart(part);
-    await this.#allSent();
-    if (this.#error) throw this.#error;
+    for (const part of this.#toSend.splice(0)) await this.#sendSpooled(part);
+    await this.#parts.allSent();
+    if (this.#parts.error) throw this.#parts.error;
     this.#flushed = true;
   }
 
-  async commit(): Promise<StoredEntry> {
+  async commit(sha256?: string): Promise<StoredEntry> {
     await this.flush();
     const { bucket } = this.#ctx;
+    const multipart = this.#parts.started;
     try {
-      if (this.#uploadId === undefined) await this.#putWhole();
-      else await this.#complete();
+      if (multipart) await this.#complete();
+      else await this.#putWhole(this.#knownSha256 ?? sha256);
       this.#done = true;
-      this.#ctx.liveUploads.delete(this.#uploadId ?? '');
     } catch (error) {
       bucket.note(error);
       await this.abort();
@@ -138,6 +149,12 @@ export class S3Upload implements Upload {
       this.#ctx.logger.warn('s3-head-after-store-failed', { name: this.#name, error: (error as Error).message });
       return undefined;
     });
+    // A multipart upload's metadata was fixed before its bytes were known: the sha256 goes into its tags.
+    if (multipart && !this.#knownSha256 && sha256 && head?.etag) {
+      await bucket.tagSha256(this.#name, head.etag, sha256).catch((error: unknown) => {
+        this.#ctx.logger.warn('s3-tag-failed', { name: this.#name, error: (error as Error).message, note: 'its hash will be computed when asked' });
+      });
+    }
     if (head) return { name: this.#name, size: head.size, modified: head.modified, version: head.etag };
     return { name: this.#name, size: this.#size, modified: wholeSeconds(new Date()), version: '' };
   }
@@ -145,25 +162,54 @@ export class S3Upload implements Upload {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
+    // A part streaming now waits for bytes that will not come: stop it before waiting for the writes.
+    this.#streamed?.body.destroy();
     await this.#chain;
-    await this.#allSent();
-    await this.#closePart();
+    await this.#closePart().catch(() => {});
+    await this.#parts.abort(new StoreError('unavailable', `the upload of ${this.#name} was abandoned`));
     await this.#dropSpool();
-    if (this.#uploadId !== undefined) {
-      const { bucket } = this.#ctx;
-      await bucket.client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(this.#name), UploadId: this.#uploadId }), deadline()).catch((error: unknown) => {
-        // Left for the start-up clean-up of the next run (or the bucket's lifecycle rule).
-        this.#ctx.logger.warn('s3-abort-failed', { name: this.#name, error: s3StoreError(error, 'abort').message });
-      });
-      // Its abort failed or not, the sweep may take it from here.
-      this.#ctx.liveUploads.delete(this.#uploadId);
+  }
+
+  /** Streams the chunk into the part requests under way, starting the next part where one ends. */
+  async #stream(chunk: Buffer): Promise<void> {
+    if (this.#error || this.#done) return;
+    try {
+      for (let at = 0; at < chunk.length && !this.#parts.error; ) {
+        const part = this.#streamed ?? (this.#streamed = await this.#startStreamedPart());
+        if (!part) return;
+        const take = Math.min(chunk.length - at, part.left);
+        const piece = at === 0 && take === chunk.length ? chunk : chunk.subarray(at, at + take);
+        part.left -= take;
+        this.#size += take;
+        at += take;
+        const more = part.body.write(piece);
+        if (part.left === 0) {
+          part.body.end();
+          this.#streamed = undefined;
+        } else if (!more) {
+          await drained(part.body);
+        }
+      }
+    } catch (error) {
+      this.#error ??= error instanceof StoreError ? error : storeErrorOf(error);
     }
   }
 
-  async #write(chunk: Buffer): Promise<void> {
+  async #startStreamedPart(): Promise<StreamedPart | undefined> {
+    const size = this.#streamSize!;
+    const left = Math.min(Math.max(this.#ctx.partBytes, STREAMED_PART_BYTES), size - this.#size);
+    const body = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
+    await this.#parts.send(() => body, left);
+    if (this.#parts.error) {
+      body.destroy();
+      return undefined;
+    }
+    return { body, left };
+  }
+
+  async #spool(chunk: Buffer): Promise<void> {
     if (this.#error || this.#done) return;
     try {
-      this.#hash?.update(chunk);
       for (let at = 0; at < chunk.length; ) {
         const open = this.#part ?? (this.#part = await this.#openPart());
         const take = Math.min(chunk.length - at, this.#ctx.partBytes - open.part.bytes);
@@ -173,9 +219,7 @@ export class S3Upload implements Upload {
         at += take;
         if (open.part.bytes === this.#ctx.partBytes) {
           await this.#closePart();
-          // Past one part it is a multipart upload: its sha256 cannot go into the object any more.
-          this.#hash = undefined;
-          for (const part of this.#toSend.splice(0)) await this.#queuePart(part);
+          for (const part of this.#toSend.splice(0)) await this.#sendSpooled(part);
         }
       }
     } catch (error) {
@@ -200,62 +244,17 @@ export class S3Upload implements Upload {
     if (error) throw storeErrorOf(error);
   }
 
-  /** Every part sent so far has landed (or failed). */
-  async #allSent(): Promise<void> {
-    while (this.#sending.size > 0) await Promise.all(this.#sending);
-  }
-
-  /** Waits for room among the parts going up, then sends this one: an upload holds at most PARTS_IN_FLIGHT + 1 parts of local disk. */
-  async #queuePart(part: SpoolPart): Promise<void> {
-    while (this.#sending.size >= PARTS_IN_FLIGHT) await Promise.race(this.#sending);
-    if (this.#error) return;
-    const { bucket } = this.#ctx;
-    if (this.#uploadId === undefined) {
-      const created = await bucket.client
-        .send(new CreateMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(this.#name), ...(this.#knownSha256 && { Metadata: { [SHA256_META]: this.#knownSha256 } }) }), deadline())
-        .catch((error: unknown) => {
-          throw s3StoreError(error, `start the upload of ${this.#name}`);
-        });
-      this.#uploadId = created.UploadId;
-      if (this.#uploadId !== undefined) this.#ctx.liveUploads.add(this.#uploadId);
-    }
-    const number = this.#sent.length + 1;
-    const slot: CompletedPart = { PartNumber: number };
-    this.#sent.push(slot);
-    const sending: Promise<void> = bucket.client
-      .send(
-        new UploadPartCommand({
-          Bucket: bucket.bucket,
-          Key: bucket.key(this.#name),
-          UploadId: this.#uploadId,
-          PartNumber: number,
-          ContentLength: part.bytes,
-          Body: readPart(part),
-        }),
-      )
-      .then(
-        (sent) => {
-          slot.ETag = sent.ETag;
-          bucket.note();
-        },
-        (error: unknown) => {
-          this.#error ??= s3StoreError(error, `send part ${number} of ${this.#name}`);
-          bucket.note(this.#error);
-        },
-      )
-      .finally(async () => {
-        if (part.owned) await fs.rm(part.path, { force: true }).catch(() => {});
-        this.#sending.delete(sending);
-      });
-    this.#sending.add(sending);
+  /** Sends a part file (deleted once it landed or failed, when ours): an upload holds at most PARTS_IN_FLIGHT + 1 parts of local disk. */
+  async #sendSpooled(part: SpoolPart): Promise<void> {
+    const drop = part.owned ? () => fs.rm(part.path, { force: true }).catch(() => {}) : undefined;
+    await this.#parts.send(() => readPart(part), part.bytes, drop);
   }
 
   /** The whole (small) upload in one PutObject that never overwrites. */
-  async #putWhole(): Promise<void> {
+  async #putWhole(sha256: string | undefined): Promise<void> {
     const { bucket } = this.#ctx;
     this.#ctx.checkLease();
     const part = this.#toSend[0];
-    const sha256 = this.#knownSha256 ?? this.#hash?.digest('hex');
     const put = () =>
       bucket.client.send(
         new PutObjectCommand({
@@ -286,9 +285,7 @@ export class S3Upload implements Upload {
     const { bucket } = this.#ctx;
     if (!(await this.#ctx.claim(this.#name))) throw new StoreError('exists', this.#name, { reason: 'PreconditionFailed' });
     try {
-      await bucket.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(this.#name), UploadId: this.#uploadId, MultipartUpload: { Parts: this.#sent } }),
-      );
+      await this.#parts.complete();
     } catch (error) {
       // The engine may have completed it and only the answer was lost: look before removing the claim.
       const now = await bucket.head(this.#name).catch(() => undefined);
@@ -301,6 +298,25 @@ export class S3Upload implements Upload {
   async #dropSpool(): Promise<void> {
     for (const part of this.#toSend.splice(0)) if (part.owned) await fs.rm(part.path, { force: true }).catch(() => {});
   }
+}
+
+// Bytes of a streamed part buffered between the client's connection and the part's request.
+const STREAM_BUFFER_BYTES = 1024 * 1024;
+/** A streamed part holds no local disk, so it can be large: fewer requests, and fewer parts for the engine to join. */
+export const STREAMED_PART_BYTES = 64 * 1024 * 1024;
+
+/** Resolves when `stream` wants more, or is done for (its request ended). */
+function drained(stream: PassThrough): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 // Bytes read from a part file at a time on its way up: fewer, larger reads than the 64 KiB default.
