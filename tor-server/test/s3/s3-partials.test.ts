@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand } from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -163,6 +163,36 @@ describe('resumable uploads on the S3 store as multipart uploads', { skip: NO_EN
     assert.deepEqual(await put(again, id, PART + MIB, data.subarray(PART + MIB)), [Reply.OK, Reply.STORED]);
     assert.deepEqual([await again.request(`commit ${id}`, COMMIT_MS)], [Reply.END]);
     assert.equal(sha256((await getObject(first.bucket, 'lost.bin'))!), sha256(data));
+    await nothingHidden(first.bucket);
+  });
+
+  it('a partial an earlier version left whole in <id>.data resumes as parts and commits to identical bytes', async (t) => {
+    const dir = await scratchDir(t, 'tor-s3-work-');
+    const data = patternBytes(2 * PART + 17, 29);
+    const first = await startS3Server(t, { dir });
+    const client = await LineClient.connect(t, first.port);
+    const { id } = await begin(client, data.length, sha256(data), 'old.bin');
+    assert.deepEqual(await put(client, id, 0, data.subarray(0, 3 * MIB)), [Reply.OK, Reply.STORED]);
+    client.destroy();
+    await within(first.server.close(0), WAIT_MS, 'the first server to stop');
+    // What an earlier version wrote: the index without its `backend` field, the bytes whole in <id>.data.
+    const folder = path.join(dir, PARTIALS_DIR_NAME);
+    const { backend: _dropped, ...old } = JSON.parse(await readFile(path.join(folder, `${id}.json`), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(folder, `${id}.json`), JSON.stringify({ ...old, ranges: [[0, 3 * MIB], [PART + MIB, 2 * PART]] }));
+    const whole = Buffer.alloc(data.length);
+    data.copy(whole, 0, 0, 3 * MIB);
+    data.copy(whole, PART + MIB, PART + MIB, 2 * PART);
+    await writeFile(path.join(folder, `${id}.data`), whole);
+    await rm(path.join(folder, `${id}.0.part`), { force: true });
+
+    const second = await startS3Server(t, { dir, bucket: first.bucket });
+    const again = await LineClient.connect(t, second.port);
+    assert.equal(await status(again, id), `have 0-${3 * MIB},${PART + MIB}-${2 * PART}`);
+    assert.ok(!(await localParts(dir)).files.includes(`${id}.data`));
+    assert.deepEqual(await put(again, id, 3 * MIB, data.subarray(3 * MIB, PART + MIB)), [Reply.OK, Reply.STORED]);
+    assert.deepEqual(await put(again, id, 2 * PART, data.subarray(2 * PART)), [Reply.OK, Reply.STORED]);
+    assert.deepEqual([await again.request(`commit ${id}`, COMMIT_MS)], [Reply.END]);
+    assert.equal(sha256((await getObject(first.bucket, 'old.bin'))!), sha256(data));
     await nothingHidden(first.bucket);
   });
 

@@ -31,7 +31,7 @@ export class FolderPartialBytes implements PartialBytes {
 
   /** The partial's data file. */
   dataPath(partial: Partial): string {
-    return path.join(this.#dir, partial.id + DATA_SUFFIX);
+    return dataFileOf(this.#dir, partial.id);
   }
 
   create(partial: Partial): Promise<void> {
@@ -74,6 +74,11 @@ export class FolderPartialBytes implements PartialBytes {
   }
 
   async sweep(): Promise<void> {}
+}
+
+/** The file in the partials folder `dir` that holds a partial's bytes whole (at any offset). */
+export function dataFileOf(dir: string, id: string): string {
+  return path.join(dir, id + DATA_SUFFIX);
 }
 
 /** Creates an empty file for a partial's bytes (never over one); throws a StoreError. */

@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { overlaps, type ByteRange } from '../../../protocol/ranges.js';
 import type { Partial } from '../../partials/partial.js';
@@ -8,9 +7,6 @@ import { listHiddenObjects, listHiddenUploads, listUploadedParts, type ListedObj
 import { newS3Record, parseS3Record, partCount, partRange, covers, type S3PartialRecord } from './s3-partial-record.js';
 import { PARTIALS_KEY_DIR, type S3PartialBytes, type S3PartialContext } from './s3-partials.js';
 import { s3StoreError } from './s3-errors.js';
-
-// Where an index of an earlier version kept a partial's bytes whole.
-const OLD_DATA_SUFFIX = '.data';
 
 /** What the engine holds under the partials' hidden prefix; undefined when it could not be asked. */
 interface Listed {
@@ -66,7 +62,7 @@ async function restoreOne(bytes: S3PartialBytes, ctx: S3PartialContext, partial:
   const parts = partCount(partial.size, record.partBytes);
   bytes.running(partial);
   if (parts <= 1) {
-    if (await exists(bytes.partPath(partial, 0))) return true;
+    if (await exists(bytes.wholeFile(partial))) return true;
     ctx.logger.warn('partial-unreadable', { id: partial.id, note: 'its files are deleted' });
     return false;
   }
@@ -104,22 +100,24 @@ async function restoreOne(bytes: S3PartialBytes, ctx: S3PartialContext, partial:
 }
 
 /**
- * An index of an earlier version, whose bytes wait whole in `<id>.data`: they are moved into part
- * files, the form partials take now. Undefined when that file is gone too.
+ * An index of an earlier version, whose bytes wait whole in `<id>.data`: those of an upload
+ * larger than a part are moved into part files, the form such partials take now. Undefined when
+ * that file is gone too.
  */
 async function fromOldIndex(bytes: S3PartialBytes, ctx: S3PartialContext, partial: Partial): Promise<S3PartialRecord | undefined> {
-  const data = path.join(ctx.dir, partial.id + OLD_DATA_SUFFIX);
+  const data = bytes.wholeFile(partial);
   if (!(await exists(data))) return undefined;
   const record = newS3Record(ctx.partBytes);
   const parts = partCount(partial.size, record.partBytes);
-  if (parts <= 1) {
-    await fs.rename(data, bytes.partPath(partial, 0));
-    return record;
-  }
+  if (parts <= 1) return record;
   for (let k = 0; k < parts; k++) {
     const [start, end] = partRange(partial.size, record.partBytes, k);
     if (!partial.ranges.some((r) => overlaps(r, [start, end]))) continue;
-    await pipeline(createReadStream(data, { start, end: end - 1 }), createWriteStream(bytes.partPath(partial, k), { mode: 0o600 }));
+    const file = bytes.partPath(partial, k);
+    await pipeline(createReadStream(data, { start, end: end - 1 }), createWriteStream(file, { mode: 0o600 }));
+    // Durable before the whole file goes: the index counts on these bytes.
+    const handle = await fs.open(file, 'r+');
+    await handle.datasync().finally(() => handle.close());
   }
   await fs.rm(data, { force: true });
   return record;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { overlaps } from '../../../protocol/ranges.js';
 import type { Logger } from '../../logger.js';
-import { createDataFile, sha256OfFile } from '../../partials/folder-partial-bytes.js';
+import { createDataFile, dataFileOf, sha256OfFile } from '../../partials/folder-partial-bytes.js';
 import type { Partial } from '../../partials/partial.js';
 import type { PartialBytes, PartialBytesWriter } from '../../partials/partial-bytes.js';
 import { PartialWriter } from '../../partials/partial-writer.js';
@@ -79,6 +79,11 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     return path.join(this.#ctx.dir, `${typeof partial === 'string' ? partial : partial.id}.${index}${PART_SUFFIX}`);
   }
 
+  /** The one local file of a partial not larger than a part, as the folder store's: `<id>.data`. */
+  wholeFile(partial: Partial | string): string {
+    return dataFileOf(this.#ctx.dir, typeof partial === 'string' ? partial : partial.id);
+  }
+
   partBytes(partial: Partial): number {
     return this.record(partial).partBytes;
   }
@@ -112,7 +117,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
   async create(partial: Partial): Promise<void> {
     await partial.setBackend(newS3Record(this.#ctx.partBytes));
     if (this.#multipart(partial)) this.running(partial, true);
-    else await createDataFile(this.partPath(partial, 0));
+    else await createDataFile(this.wholeFile(partial));
   }
 
   restore(partials: Partial[]): Promise<Partial[]> {
@@ -120,7 +125,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
   }
 
   openWriter(partial: Partial, offset: number): Promise<PartialBytesWriter> {
-    if (!this.#multipart(partial)) return PartialWriter.open(partial, this.partPath(partial, 0), offset);
+    if (!this.#multipart(partial)) return PartialWriter.open(partial, this.wholeFile(partial), offset);
     return Promise.resolve(new PartsWriter(this, partial, offset));
   }
 
@@ -139,7 +144,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
   }
 
   async seal(partial: Partial): Promise<string> {
-    if (!this.#multipart(partial)) return sha256OfFile(this.partPath(partial, 0));
+    if (!this.#multipart(partial)) return sha256OfFile(this.wholeFile(partial));
     const record = this.record(partial);
     const run = this.running(partial);
     const parts = partCount(partial.size, record.partBytes);
@@ -163,7 +168,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
   }
 
   async adopt(partial: Partial, sha256: string): Promise<Upload> {
-    if (!this.#multipart(partial)) return this.#ctx.adoptFile(partial.name, this.partPath(partial, 0), sha256);
+    if (!this.#multipart(partial)) return this.#ctx.adoptFile(partial.name, this.wholeFile(partial), sha256);
     return new S3PartialCommit(this.#ctx, this.hiddenName(partial.id), partial.name, partial.size, sha256);
   }
 
@@ -177,7 +182,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     const record = parseS3Record(partial.backend);
     if (record?.uploadId && !record.completed) await this.abortUpload(partial.id, record.uploadId);
     if (record?.completed) await this.deleteHidden(partial.id);
-    await this.removeLocalParts(partial.id);
+    await this.removeLocalFiles(partial.id);
   }
 
   async sweep(live: ReadonlySet<string>): Promise<void> {
@@ -215,8 +220,9 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     });
   }
 
-  /** Deletes every local part file of a partial. Never throws. */
-  async removeLocalParts(id: string): Promise<void> {
+  /** Deletes every local file of a partial's bytes (its part files, or its whole file). Never throws. */
+  async removeLocalFiles(id: string): Promise<void> {
+    await fs.rm(this.wholeFile(id), { force: true }).catch(() => {});
     const files = await fs.readdir(this.#ctx.dir).catch(() => [] as string[]);
     for (const file of files) if (file.startsWith(`${id}.`) && file.endsWith(PART_SUFFIX)) await fs.rm(path.join(this.#ctx.dir, file), { force: true }).catch(() => {});
   }
