@@ -6,13 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { eventually, scratchDir, sha256, within, WAIT_MS } from 'test-support';
-import { Reply } from '../../src/protocol/constants.js';
+import { ErrorKind, Reply } from '../../src/protocol/constants.js';
 import { PARTIALS_DIR_NAME } from '../../src/server/partials/partial-store.js';
 import { PARTIALS_KEY_DIR } from '../../src/server/store/s3/s3-partials.js';
 import { LineClient, patternBytes } from '../helpers.js';
 import { begin, put, status } from '../server/resumable-helpers.js';
 import { CuttableProxy } from './cuttable-proxy.js';
-import { NO_ENGINE, engine, getObject, metadataOf, startS3Server } from './s3-helpers.js';
+import { NO_ENGINE, engine, getObject, metadataOf, putObject, startS3Server } from './s3-helpers.js';
 
 const MIB = 1024 * 1024;
 // The S3 store's part size for files of the default largest size.
@@ -164,6 +164,31 @@ describe('resumable uploads on the S3 store as multipart uploads', { skip: NO_EN
     assert.deepEqual([await again.request(`commit ${id}`, COMMIT_MS)], [Reply.END]);
     assert.equal(sha256((await getObject(first.bucket, 'lost.bin'))!), sha256(data));
     await nothingHidden(first.bucket);
+  });
+
+  it('a partial whose commit stored the file just before the server stopped is dropped at restart, the file left as it is', async (t) => {
+    const dir = await scratchDir(t, 'tor-s3-work-');
+    const data = patternBytes(2 * PART + 19, 30);
+    const first = await startS3Server(t, { dir });
+    const client = await LineClient.connect(t, first.port);
+    const { id } = await begin(client, data.length, undefined, 'late.bin');
+    assert.deepEqual(await put(client, id, 0, data), [Reply.OK, Reply.STORED]);
+    await eventually(async () => (await uploadedParts(first.bucket, id)).length === 3, 'every part in the engine');
+    client.destroy();
+    await within(first.server.close(0), WAIT_MS, 'the first server to stop');
+    // What a stop between the copy under the name (and the hidden object's removal) and the removal of the index leaves.
+    const indexFile = path.join(dir, PARTIALS_DIR_NAME, `${id}.json`);
+    const index = JSON.parse(await readFile(indexFile, 'utf8')) as { backend: Record<string, unknown> };
+    await writeFile(indexFile, JSON.stringify({ ...index, backend: { ...index.backend, completed: true, sha256: sha256(data) } }));
+    const [[, uploadId]] = (await partialUploads(first.bucket)) as [[string, string]];
+    await engine!.client.send(new AbortMultipartUploadCommand({ Bucket: first.bucket, Key: PARTIALS_KEY_DIR + id, UploadId: uploadId }));
+    await putObject(first.bucket, 'late.bin', data, { 'tor-sha256': sha256(data) });
+
+    const second = await startS3Server(t, { dir, bucket: first.bucket });
+    const again = await LineClient.connect(t, second.port);
+    assert.match(await again.request(`status ${id}`), new RegExp(`^${ErrorKind.UNKNOWN_UPLOAD}: `));
+    assert.equal(sha256((await getObject(first.bucket, 'late.bin'))!), sha256(data));
+    assert.deepEqual((await localParts(dir)).files, []);
   });
 
   it('a partial an earlier version left whole in <id>.data resumes as parts and commits to identical bytes', async (t) => {

@@ -75,6 +75,11 @@ async function restoreOne(bytes: S3PartialBytes, ctx: S3PartialContext, partial:
     await partial.setBackend(record);
     return true;
   }
+  // Copied under its name and its hidden object deleted, but stopped before its index went: it is a published file now.
+  if (record.completed && !object && (await committedBeforeStop(ctx, partial, record))) {
+    ctx.logger.info('partial-committed-before-stop', { id: partial.id, name: partial.name });
+    return false;
+  }
   if (record.uploadId !== null && !upload) ctx.logger.warn('s3-partial-upload-gone', { id: partial.id, name: partial.name, note: 'the parts it held are to be sent again' });
   const there = upload ? await listUploadedParts(ctx.bucket, ctx.bucket.key(bytes.hiddenName(partial.id)), upload.uploadId) : new Map<number, { etag: string; size: number }>();
   record.uploadId = upload ? upload.uploadId : null;
@@ -121,6 +126,12 @@ async function fromOldIndex(bytes: S3PartialBytes, ctx: S3PartialContext, partia
   }
   await fs.rm(data, { force: true });
   return record;
+}
+
+/** True when the partial's name holds a file of its size and sha256 (the one its commit stored). */
+async function committedBeforeStop(ctx: S3PartialContext, partial: Partial, record: S3PartialRecord): Promise<boolean> {
+  const head = await ctx.bucket.head(partial.name);
+  return head !== undefined && !head.pending && head.size === partial.size && record.sha256 !== null && head.sha256 === record.sha256;
 }
 
 async function exists(file: string): Promise<boolean> {
