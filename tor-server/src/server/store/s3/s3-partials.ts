@@ -1,10 +1,8 @@
-import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { overlaps } from '../../../protocol/ranges.js';
 import type { Logger } from '../../logger.js';
 import { createDataFile, dataFileOf, sha256OfFile } from '../../partials/folder-partial-bytes.js';
 import type { Partial } from '../../partials/partial.js';
@@ -12,11 +10,12 @@ import type { PartialBytes, PartialBytesWriter } from '../../partials/partial-by
 import { PartialWriter } from '../../partials/partial-writer.js';
 import { StoreError, type FileName, type Upload } from '../store.js';
 import { deadline } from './s3-bucket.js';
-import { isNotFound, s3StoreError, statusOf } from './s3-errors.js';
+import { isNotFound, s3StoreError } from './s3-errors.js';
 import { S3PartialCommit, type S3CommitContext } from './s3-partial-commit.js';
 import { listHiddenObjects, listHiddenUploads } from './s3-partial-listing.js';
 import { newS3Record, parseS3Record, partCount, partRange, covers, type S3PartialRecord } from './s3-partial-record.js';
 import { restoreS3Partials } from './s3-partial-restore.js';
+import { completeHidden, readBack } from './s3-partial-seal.js';
 import { PartsWriter, type PartFiles } from './s3-partial-writer.js';
 import { PARTS_IN_FLIGHT } from './s3-settings.js';
 
@@ -155,11 +154,11 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
       for (let k = 0; k < parts; k++) {
         if (!this.uploaded(partial, k)) throw run.lastError ?? new StoreError('unavailable', `part ${k + 1} of ${partial.name} did not go up`);
       }
-      await this.#complete(partial, record, parts);
+      await completeHidden(this, this.#ctx, partial, record, parts);
     }
     if (record.sha256 === null) {
       await run.settling;
-      const hex = run.hash && run.hashed === parts ? run.hash.digest('hex') : await this.#readBack(partial);
+      const hex = run.hash && run.hashed === parts ? run.hash.digest('hex') : await readBack(this.#ctx.bucket, this.hiddenName(partial.id), partial.name);
       run.hash = undefined;
       record.sha256 = hex;
       await partial.setBackend(record);
@@ -314,57 +313,6 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
         this.#ctx.logger.warn('s3-partial-hash-dropped', { id: partial.id, error: (error as Error).message });
       });
     return run.settling;
-  }
-
-  /** Completes the multipart upload into the hidden object; on a lost answer, looks before failing. */
-  async #complete(partial: Partial, record: S3PartialRecord, parts: number): Promise<void> {
-    const { bucket } = this.#ctx;
-    const hidden = this.hiddenName(partial.id);
-    const list = Array.from({ length: parts }, (_, k) => ({ PartNumber: k + 1, ETag: record.etags[k] }));
-    try {
-      this.#ctx.checkLease();
-      await bucket.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(hidden), UploadId: record.uploadId ?? undefined, MultipartUpload: { Parts: list } }));
-    } catch (error) {
-      if (error instanceof StoreError) throw error;
-      const now = await bucket.head(hidden).then(
-        (head) => head ?? 'gone',
-        () => 'unknown' as const,
-      );
-      if (now === 'unknown' || now === 'gone' || now.size !== partial.size) {
-        if (now === 'gone' && statusOf(error) === 404) await this.#forgetUpload(partial, record);
-        throw s3StoreError(error, `complete the upload of ${partial.name}`);
-      }
-    }
-    record.completed = true;
-    await partial.setBackend(record);
-  }
-
-  /** The engine lost the multipart upload: the ranges of parts not on local disk are missing again (the client sends them anew). */
-  async #forgetUpload(partial: Partial, record: S3PartialRecord): Promise<void> {
-    this.#ctx.logger.warn('s3-partial-upload-gone', { id: partial.id, name: partial.name, note: 'the parts it held are to be sent again' });
-    const parts = partCount(partial.size, record.partBytes);
-    for (let k = 0; k < parts; k++) {
-      const range = partRange(partial.size, record.partBytes, k);
-      const local = await fs.stat(this.partPath(partial, k)).catch(() => undefined);
-      if (!local && partial.ranges.some((r) => overlaps(r, range))) await partial.dropStored(range);
-    }
-    record.uploadId = null;
-    record.etags = {};
-    this.running(partial).hash = undefined;
-    await partial.setBackend(record);
-  }
-
-  /** The sha256 of the completed hidden object, read back in one streamed GET (after a restart the running hash is gone). */
-  async #readBack(partial: Partial): Promise<string> {
-    const { bucket } = this.#ctx;
-    const digest = createHash('sha256');
-    try {
-      const got = await bucket.client.send(new GetObjectCommand({ Bucket: bucket.bucket, Key: bucket.key(this.hiddenName(partial.id)) }));
-      for await (const chunk of got.Body as Readable) digest.update(chunk as Buffer);
-    } catch (error) {
-      throw s3StoreError(error, `read back ${partial.name}`);
-    }
-    return digest.digest('hex');
   }
 }
 
