@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { eventually, scratchDir, sha256, within, WAIT_MS } from 'test-support';
 import { ErrorKind, Reply } from '../../src/protocol/constants.js';
 import { PARTIALS_DIR_NAME } from '../../src/server/partials/partial-store.js';
@@ -54,6 +54,24 @@ async function localParts(dir: string): Promise<{ files: string[]; bytes: number
 async function nothingHidden(bucket: string): Promise<void> {
   assert.deepEqual(await partialUploads(bucket), []);
   assert.deepEqual((await keys(bucket)).filter((key) => key.startsWith(PARTIALS_KEY_DIR)), []);
+}
+
+/**
+ * A server on a new work folder and bucket, a partial of `data` begun there with its first `sent`
+ * bytes put, then the server stopped once every whole part is in the engine (and off local disk).
+ */
+async function stoppedWithPartial(t: TestContext, name: string, data: Buffer, sent: number, announced: string | undefined): Promise<{ dir: string; bucket: string; id: string }> {
+  const dir = await scratchDir(t, 'tor-s3-work-');
+  const { port, bucket, server } = await startS3Server(t, { dir });
+  const client = await LineClient.connect(t, port);
+  const { id } = await begin(client, data.length, announced, name);
+  assert.deepEqual(await put(client, id, 0, data.subarray(0, sent)), [Reply.OK, Reply.STORED]);
+  const whole = Math.floor(sent / PART) + (sent === data.length && sent % PART !== 0 ? 1 : 0);
+  await eventually(async () => (await uploadedParts(bucket, id)).length === whole, `${whole} parts in the engine`);
+  await eventually(async () => (await localParts(dir)).files.every((file) => !file.endsWith('.part') || Number(file.split('.')[1]) >= whole), 'the parts gone from local disk');
+  client.destroy();
+  await within(server.close(0), WAIT_MS, 'the first server to stop');
+  return { dir, bucket, id };
 }
 
 describe('resumable uploads on the S3 store as multipart uploads', { skip: NO_ENGINE }, () => {
@@ -139,67 +157,46 @@ describe('resumable uploads on the S3 store as multipart uploads', { skip: NO_EN
   });
 
   it('at a restart, an upload the engine lost drops the ranges no longer anywhere, and an upload no partial owns is aborted', async (t) => {
-    const dir = await scratchDir(t, 'tor-s3-work-');
     const data = patternBytes(2 * PART + 13, 27);
-    const first = await startS3Server(t, { dir });
-    const client = await LineClient.connect(t, first.port);
-    const { id } = await begin(client, data.length, sha256(data), 'lost.bin');
-    assert.deepEqual(await put(client, id, 0, data.subarray(0, PART + MIB)), [Reply.OK, Reply.STORED]);
-    await eventually(async () => (await uploadedParts(first.bucket, id)).length === 1, 'part 1 in the engine');
-    await eventually(async () => !(await localParts(dir)).files.includes(`${id}.0.part`), 'part 1 gone from local disk');
-    client.destroy();
-    await within(first.server.close(0), WAIT_MS, 'the first server to stop');
+    const { dir, bucket, id } = await stoppedWithPartial(t, 'lost.bin', data, PART + MIB, sha256(data));
     // Someone aborts the partial's upload in the bucket, and leaves one of their own under the partials' prefix.
-    const [[, uploadId]] = (await partialUploads(first.bucket)) as [[string, string]];
-    await engine!.client.send(new AbortMultipartUploadCommand({ Bucket: first.bucket, Key: PARTIALS_KEY_DIR + id, UploadId: uploadId }));
-    await engine!.client.send(new CreateMultipartUploadCommand({ Bucket: first.bucket, Key: `${PARTIALS_KEY_DIR}0123456789abcdef0123456789abcdef` }));
+    const [[, uploadId]] = (await partialUploads(bucket)) as [[string, string]];
+    await engine!.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: PARTIALS_KEY_DIR + id, UploadId: uploadId }));
+    await engine!.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${PARTIALS_KEY_DIR}0123456789abcdef0123456789abcdef` }));
 
-    const second = await startS3Server(t, { dir, bucket: first.bucket });
-    assert.deepEqual(await partialUploads(first.bucket), []);
+    const second = await startS3Server(t, { dir, bucket: bucket });
+    assert.deepEqual(await partialUploads(bucket), []);
     const again = await LineClient.connect(t, second.port);
     // Part 1 is neither in the engine nor on local disk any more; part 2's first MiB still is.
     assert.equal(await status(again, id), `have ${PART}-${PART + MIB}`);
     assert.deepEqual(await put(again, id, 0, data.subarray(0, PART)), [Reply.OK, Reply.STORED]);
     assert.deepEqual(await put(again, id, PART + MIB, data.subarray(PART + MIB)), [Reply.OK, Reply.STORED]);
     assert.deepEqual([await again.request(`commit ${id}`, COMMIT_MS)], [Reply.END]);
-    assert.equal(sha256((await getObject(first.bucket, 'lost.bin'))!), sha256(data));
-    await nothingHidden(first.bucket);
+    assert.equal(sha256((await getObject(bucket, 'lost.bin'))!), sha256(data));
+    await nothingHidden(bucket);
   });
 
   it('a partial whose commit stored the file just before the server stopped is dropped at restart, the file left as it is', async (t) => {
-    const dir = await scratchDir(t, 'tor-s3-work-');
     const data = patternBytes(2 * PART + 19, 30);
-    const first = await startS3Server(t, { dir });
-    const client = await LineClient.connect(t, first.port);
-    const { id } = await begin(client, data.length, undefined, 'late.bin');
-    assert.deepEqual(await put(client, id, 0, data), [Reply.OK, Reply.STORED]);
-    await eventually(async () => (await uploadedParts(first.bucket, id)).length === 3, 'every part in the engine');
-    client.destroy();
-    await within(first.server.close(0), WAIT_MS, 'the first server to stop');
+    const { dir, bucket, id } = await stoppedWithPartial(t, 'late.bin', data, data.length, undefined);
     // What a stop between the copy under the name (and the hidden object's removal) and the removal of the index leaves.
     const indexFile = path.join(dir, PARTIALS_DIR_NAME, `${id}.json`);
     const index = JSON.parse(await readFile(indexFile, 'utf8')) as { backend: Record<string, unknown> };
     await writeFile(indexFile, JSON.stringify({ ...index, backend: { ...index.backend, completed: true, sha256: sha256(data) } }));
-    const [[, uploadId]] = (await partialUploads(first.bucket)) as [[string, string]];
-    await engine!.client.send(new AbortMultipartUploadCommand({ Bucket: first.bucket, Key: PARTIALS_KEY_DIR + id, UploadId: uploadId }));
-    await putObject(first.bucket, 'late.bin', data, { 'tor-sha256': sha256(data) });
+    const [[, uploadId]] = (await partialUploads(bucket)) as [[string, string]];
+    await engine!.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: PARTIALS_KEY_DIR + id, UploadId: uploadId }));
+    await putObject(bucket, 'late.bin', data, { 'tor-sha256': sha256(data) });
 
-    const second = await startS3Server(t, { dir, bucket: first.bucket });
+    const second = await startS3Server(t, { dir, bucket: bucket });
     const again = await LineClient.connect(t, second.port);
     assert.match(await again.request(`status ${id}`), new RegExp(`^${ErrorKind.UNKNOWN_UPLOAD}: `));
-    assert.equal(sha256((await getObject(first.bucket, 'late.bin'))!), sha256(data));
+    assert.equal(sha256((await getObject(bucket, 'late.bin'))!), sha256(data));
     assert.deepEqual((await localParts(dir)).files, []);
   });
 
   it('a partial an earlier version left whole in <id>.data resumes as parts and commits to identical bytes', async (t) => {
-    const dir = await scratchDir(t, 'tor-s3-work-');
     const data = patternBytes(2 * PART + 17, 29);
-    const first = await startS3Server(t, { dir });
-    const client = await LineClient.connect(t, first.port);
-    const { id } = await begin(client, data.length, sha256(data), 'old.bin');
-    assert.deepEqual(await put(client, id, 0, data.subarray(0, 3 * MIB)), [Reply.OK, Reply.STORED]);
-    client.destroy();
-    await within(first.server.close(0), WAIT_MS, 'the first server to stop');
+    const { dir, bucket, id } = await stoppedWithPartial(t, 'old.bin', data, 3 * MIB, sha256(data));
     // What an earlier version wrote: the index without its `backend` field, the bytes whole in <id>.data.
     const folder = path.join(dir, PARTIALS_DIR_NAME);
     const { backend: _dropped, ...old } = JSON.parse(await readFile(path.join(folder, `${id}.json`), 'utf8')) as Record<string, unknown>;
@@ -210,15 +207,15 @@ describe('resumable uploads on the S3 store as multipart uploads', { skip: NO_EN
     await writeFile(path.join(folder, `${id}.data`), whole);
     await rm(path.join(folder, `${id}.0.part`), { force: true });
 
-    const second = await startS3Server(t, { dir, bucket: first.bucket });
+    const second = await startS3Server(t, { dir, bucket: bucket });
     const again = await LineClient.connect(t, second.port);
     assert.equal(await status(again, id), `have 0-${3 * MIB},${PART + MIB}-${2 * PART}`);
     assert.ok(!(await localParts(dir)).files.includes(`${id}.data`));
     assert.deepEqual(await put(again, id, 3 * MIB, data.subarray(3 * MIB, PART + MIB)), [Reply.OK, Reply.STORED]);
     assert.deepEqual(await put(again, id, 2 * PART, data.subarray(2 * PART)), [Reply.OK, Reply.STORED]);
     assert.deepEqual([await again.request(`commit ${id}`, COMMIT_MS)], [Reply.END]);
-    assert.equal(sha256((await getObject(first.bucket, 'old.bin'))!), sha256(data));
-    await nothingHidden(first.bucket);
+    assert.equal(sha256((await getObject(bucket, 'old.bin'))!), sha256(data));
+    await nothingHidden(bucket);
   });
 
   it('with the engine stopped mid-put the bytes are stored locally, a commit is a clear Server error that keeps the upload, and it commits once the engine is back', async (t) => {
