@@ -16,7 +16,7 @@ import type { ServerContext } from './context.js';
 import { HashCache } from './hash/hash-cache.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
-import { openStore, storeState, type ServedStore } from './store/open-store.js';
+import { openStore, partialBytesOf, storeState, type ServedStore } from './store/open-store.js';
 import type { StoreState } from './store/s3/s3-store.js';
 import { PartialStore } from './partials/partial-store.js';
 import type { Store } from './store/store.js';
@@ -140,7 +140,7 @@ export class TorServer extends EventEmitter<TorServerEvents> implements ServerCo
         ttlMs: config.partialTtlMs,
         maxPerOwner: config.maxPartialsPerOwner,
         logger,
-        adopt: (name, file, sha256) => store.adoptUpload(name, file, sha256),
+        bytes: (dir) => partialBytesOf(store, dir, logger),
       });
     } catch (error) {
       server.#setReady(false);

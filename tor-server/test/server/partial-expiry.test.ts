@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { scratchDir } from 'test-support';
 import { silentLogger } from '../../src/server/logger.js';
+import { FolderPartialBytes } from '../../src/server/partials/folder-partial-bytes.js';
 import { EMPTY_PARTIAL_TTL_MS, PartialStore } from '../../src/server/partials/partial-store.js';
 import type { FileName } from '../../src/server/store/store.js';
 
@@ -13,7 +14,7 @@ describe('partials expire', () => {
       ttlMs: HOUR_MS,
       maxPerOwner: 4,
       logger: silentLogger,
-      adopt: () => Promise.reject(new Error('nothing is committed here')),
+      bytes: (dir) => new FolderPartialBytes(dir, silentLogger, () => Promise.reject(new Error('nothing is committed here'))),
     });
     t.after(() => store.close());
     const begun = async (name: string) => {

@@ -10,7 +10,7 @@ import { rethrowAsReply, withReason } from './store-replies.js';
 
 /**
  * `commit <id>`: `end` once every byte is there, the sha256 (when announced) matches, and the
- * file is fsynced and linked under its name, never over another file. A checksum mismatch
+ * file is durable and visible under its name, never over another file. A checksum mismatch
  * discards the partial; a missing range or a taken name leaves it as it is.
  */
 export const commit: CommandHandler = {
@@ -45,7 +45,8 @@ export const commit: CommandHandler = {
 };
 
 async function store(client: string, ctx: ServerContext, partial: Partial): Promise<void> {
-  const hex = await partial.sha256Of().catch(failed(client, ctx, partial));
+  // Every byte is stored: where they wait, they become one whole (an object store completes its multipart upload).
+  const hex = await ctx.partials.seal(partial).catch(failed(client, ctx, partial));
   if (partial.sha256 !== undefined && hex !== partial.sha256) {
     await ctx.partials.remove(partial);
     ctx.logger.warn('checksum-mismatch', { client, id: partial.id, name: partial.name, expected: partial.sha256, got: hex });

@@ -4,7 +4,6 @@ import { parsePutArguments } from '../../protocol/resumable.js';
 import type { ServerContext } from '../context.js';
 import { ReplyError, TransferCutError } from '../errors.js';
 import type { Partial } from '../partials/partial.js';
-import { PartialWriter } from '../partials/partial-writer.js';
 import type { StoreError } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { partialArgument } from './partial-argument.js';
@@ -43,7 +42,7 @@ export const put: CommandHandler = {
 
 async function receive(conn: CommandConnection, ctx: ServerContext, partial: Partial, range: ByteRange): Promise<void> {
   const [offset, end] = range;
-  const writer = await PartialWriter.open(partial, offset).catch((error: StoreError) => {
+  const writer = await ctx.partials.openWriter(partial, offset).catch((error: StoreError) => {
     ctx.logger.error('put-failed', { client: conn.label, id: partial.id, error: error.message });
     throw new ReplyError(errorReply(ErrorKind.SERVER_ERROR, 'the upload could not be opened: begin again'));
   });

@@ -1,21 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
 import { storeErrorOf, syncDir } from '../store/fs-upload.js';
 import { toFileName, type FileName, type Upload } from '../store/store.js';
 import { Partial, parseRecord } from './partial.js';
+import type { PartialBytes, PartialBytesWriter } from './partial-bytes.js';
 
 /** Hidden folder inside the served folder where resumable uploads live; unlike the temp folder, kept across restarts. */
 export const PARTIALS_DIR_NAME = '.tor-partials';
 
-const DATA_SUFFIX = '.data';
 const INDEX_SUFFIX = '.json';
+// Index files being replaced; a crash may leave one.
+const TEMP_SUFFIX = '.tmp';
 // 128 random bits, as lower-case hex: unguessable, and only [a-z0-9].
 const ID_BYTES = 16;
-// As an upload's temp file: the committed file is this one.
-const DATA_MODE = 0o644;
 // Expired partials are looked for this often at most (more often with a shorter TTL).
 const MAX_SWEEP_MS = 60_000;
 /**
@@ -37,11 +36,8 @@ export interface PartialStoreOptions {
   /** Most partials one owner may have at once. */
   maxPerOwner: number;
   logger: Logger;
-  /**
-   * Makes an Upload of a complete data file, for the store's commit (and its no-overwrite
-   * linking); `sha256` is the digest the client announced, which a store may keep with the file.
-   */
-  adopt(name: FileName, file: string, sha256: string | undefined): Promise<Upload>;
+  /** Where the partials' bytes wait until commit (the store's choice), given the partials folder. */
+  bytes(dir: string): PartialBytes;
 }
 
 /** What `begin` answers: the partial, and whether it was an existing one resumed. */
@@ -61,6 +57,7 @@ export interface Committed {
 export class PartialStore {
   readonly dir: string;
   readonly #options: PartialStoreOptions;
+  readonly #bytes: PartialBytes;
   readonly #partials = new Map<string, Partial>();
   /** Per owner, the ids committed within the TTL (in memory only: a restart forgets them), oldest first. */
   readonly #committed = new Map<string, Map<string, Committed>>();
@@ -70,6 +67,7 @@ export class PartialStore {
   private constructor(dir: string, options: PartialStoreOptions) {
     this.dir = dir;
     this.#options = options;
+    this.#bytes = options.bytes(dir);
     this.#sweeper = setInterval(() => void this.sweep(), Math.min(MAX_SWEEP_MS, Math.max(1, Math.floor(Math.min(options.ttlMs, EMPTY_PARTIAL_TTL_MS) / 2))));
     this.#sweeper.unref();
   }
@@ -126,7 +124,7 @@ export class PartialStore {
     }
     if (mine.length >= this.#options.maxPerOwner) return 'too-many';
     const id = randomBytes(ID_BYTES).toString('hex');
-    const partial = new Partial(id, path.join(this.dir, id + DATA_SUFFIX), path.join(this.dir, id + INDEX_SUFFIX), {
+    const partial = new Partial(id, path.join(this.dir, id + INDEX_SUFFIX), {
       owner,
       name,
       size,
@@ -135,23 +133,33 @@ export class PartialStore {
       touchedAt: Date.now(),
     });
     try {
-      // The mode a committed file gets (it is this file, linked into place); the folder itself is private.
-      const handle = await fs.open(partial.dataPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, DATA_MODE);
-      await handle.close();
+      await this.#bytes.create(partial);
       await partial.save();
       await syncDir(this.dir);
     } catch (error) {
       await partial.remove();
+      await this.#bytes.discard(partial);
       throw storeErrorOf(error);
     }
     this.#partials.set(id, partial);
     return { partial, resumed: false };
   }
 
-  /** Deletes a partial (aborted, committed, discarded). */
+  /** Deletes a partial (aborted, committed, discarded): its index first, so a crash between leaves only bytes no index names. */
   async remove(partial: Partial): Promise<void> {
     if (this.#partials.get(partial.id) === partial) this.#partials.delete(partial.id);
     await partial.remove();
+    await this.#bytes.discard(partial);
+  }
+
+  /** Opens a put's writer into the partial at `offset`; throws a StoreError. */
+  openWriter(partial: Partial, offset: number): Promise<PartialBytesWriter> {
+    return this.#bytes.openWriter(partial, offset);
+  }
+
+  /** Makes a complete partial's bytes whole where they wait and answers their sha256; throws a StoreError. */
+  seal(partial: Partial): Promise<string> {
+    return this.#bytes.seal(partial);
   }
 
   /** When the partial expires unless it moves again (ms since the epoch): sooner while it holds no byte. */
@@ -180,11 +188,12 @@ export class PartialStore {
       this.#options.logger.info('partial-expired', { id: partial.id, name: partial.name, owner: partial.owner, stored: partial.stored, size: partial.size });
       await this.remove(partial);
     }
+    await this.#bytes.sweep(new Set(this.#partials.keys()));
   }
 
-  /** Makes the Upload that commits the partial's data under its name. */
-  adopt(partial: Partial, sha256 = partial.sha256): Promise<Upload> {
-    return this.#options.adopt(partial.name, partial.dataPath, sha256);
+  /** Makes the Upload that commits the sealed partial under its name, with the `sha256` of its bytes. */
+  adopt(partial: Partial, sha256: string): Promise<Upload> {
+    return this.#bytes.adopt(partial, sha256);
   }
 
   /** Stops the expiry timer. */
@@ -193,32 +202,26 @@ export class PartialStore {
   }
 
   async #load(): Promise<void> {
-    const names = await fs.readdir(this.dir);
-    const kept = new Set<string>();
-    for (const file of names) {
+    const found: Partial[] = [];
+    for (const file of await fs.readdir(this.dir)) {
       if (!file.endsWith(INDEX_SUFFIX)) continue;
       const id = file.slice(0, -INDEX_SUFFIX.length);
-      const dataPath = path.join(this.dir, id + DATA_SUFFIX);
       const text = await fs.readFile(path.join(this.dir, file), 'utf8').catch(() => undefined);
       const record = text === undefined ? undefined : parseRecord(text, (name) => {
         const checked = toFileName(name);
         return checked.problem === undefined ? checked.name : undefined;
       });
-      const data = await fs.lstat(dataPath).catch(() => undefined);
-      if (!record || !data?.isFile()) {
+      if (!record) {
         this.#options.logger.warn('partial-unreadable', { id, note: 'its files are deleted' });
         continue;
       }
-      // A second link: it was committed (linked into place) and the server stopped before its
-      // removal reached the disk. It is a published file now, never to be written again.
-      if (data.nlink > 1) {
-        this.#options.logger.info('partial-committed-before-stop', { id, name: record.name });
-        continue;
-      }
-      this.#partials.set(id, new Partial(id, dataPath, path.join(this.dir, file), record));
-      kept.add(id + DATA_SUFFIX).add(file);
+      found.push(new Partial(id, path.join(this.dir, file), record));
     }
-    // Leftovers: torn index temp files, data whose index never got written, unreadable partials.
-    for (const file of names) if (!kept.has(file)) await fs.rm(path.join(this.dir, file), { force: true, recursive: true });
+    for (const partial of await this.#bytes.restore(found)) this.#partials.set(partial.id, partial);
+    // Leftovers: torn index temp files, bytes whose index never got written, unreadable partials.
+    for (const file of await fs.readdir(this.dir)) {
+      const id = file.split('.')[0]!;
+      if (!this.#partials.has(id) || file.endsWith(TEMP_SUFFIX)) await fs.rm(path.join(this.dir, file), { force: true, recursive: true });
+    }
   }
 }

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { constants as fsc, createReadStream } from 'node:fs';
+import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import { addRange, coveredBytes, missingRanges, overlaps, type ByteRange } from '../../protocol/ranges.js';
 import type { FileName } from '../store/store.js';
 
-/** What a partial's index file holds: everything but the bytes, which are in its data file. */
+/** What a partial's index file holds: everything but the bytes, which wait where its store keeps them ({@link PartialBytes}). */
 export interface PartialRecord {
   readonly owner: string;
   readonly name: FileName;
@@ -15,16 +14,20 @@ export interface PartialRecord {
   readonly ranges: ByteRange[];
   /** When the upload last moved (ms since the epoch): it expires a TTL after that. */
   readonly touchedAt: number;
+  /**
+   * What the bytes' home keeps about them beyond the ranges (an object store's multipart upload
+   * and its parts), as that home wrote it; absent for a folder's data file and in older indexes.
+   */
+  readonly backend?: unknown;
 }
 
 /**
- * One resumable upload in progress: its data file (written at any offset) and its index file,
- * which names only ranges whose bytes were fsynced first, so after a crash it claims nothing the
- * disk does not hold. Index writes are made one at a time, each to a temp file renamed over the old.
+ * One resumable upload in progress: its index file, which names only ranges whose bytes were
+ * fsynced first, so after a crash it claims nothing the disk does not hold (its bytes are the
+ * PartialBytes' to keep). Index writes are made one at a time, each to a temp file renamed over the old.
  */
 export class Partial {
   readonly id: string;
-  readonly dataPath: string;
   readonly #indexPath: string;
   #record: PartialRecord;
   /** Ranges being written by a put right now: no other put may touch them. */
@@ -36,9 +39,8 @@ export class Partial {
   #committing = false;
   #gone = false;
 
-  constructor(id: string, dataPath: string, indexPath: string, record: PartialRecord) {
+  constructor(id: string, indexPath: string, record: PartialRecord) {
     this.id = id;
-    this.dataPath = dataPath;
     this.#indexPath = indexPath;
     this.#record = record;
   }
@@ -60,6 +62,10 @@ export class Partial {
   }
   get touchedAt(): number {
     return this.#record.touchedAt;
+  }
+  /** See {@link PartialRecord.backend}. */
+  get backend(): unknown {
+    return this.#record.backend;
   }
   /** Bytes stored so far. */
   get stored(): number {
@@ -131,16 +137,21 @@ export class Partial {
     return this.save();
   }
 
+  /** Replaces what the bytes' home keeps in the index, and writes the index. */
+  setBackend(backend: unknown): Promise<void> {
+    this.#record = { ...this.#record, backend };
+    return this.save();
+  }
+
+  /** Forgets ranges whose bytes were lost (their home no longer has them), and writes the index. */
+  dropStored(lost: ByteRange): Promise<void> {
+    this.#record = { ...this.#record, ranges: removeRange(this.#record.ranges, lost) };
+    return this.save();
+  }
+
   /** Marks activity without new bytes (a resumed `begin`, a `status`); the index records it with the next write. */
   touch(now = Date.now()): void {
     this.#record = { ...this.#record, touchedAt: now };
-  }
-
-  /** The sha256 of the data file as 64 lower-case hex digits, read once as a stream. */
-  async sha256Of(): Promise<string> {
-    const digest = createHash('sha256');
-    for await (const chunk of createReadStream(this.dataPath)) digest.update(chunk as Buffer);
-    return digest.digest('hex');
   }
 
   /** Writes the index as it is now, after the writes before it. */
@@ -151,13 +162,22 @@ export class Partial {
     return next;
   }
 
-  /** Deletes both files; writes of the index still queued are dropped. Never throws. */
+  /** Deletes the index file (its bytes are their home's to delete); writes of the index still queued are dropped. Never throws. */
   async remove(): Promise<void> {
     this.#gone = true;
     await this.#saving;
     await fs.rm(this.#indexPath, { force: true }).catch(() => {});
-    await fs.rm(this.dataPath, { force: true }).catch(() => {});
   }
+}
+
+/** `ranges` without the bytes of `lost`. */
+function removeRange(ranges: readonly ByteRange[], lost: ByteRange): ByteRange[] {
+  const out: ByteRange[] = [];
+  for (const [start, end] of ranges) {
+    if (start < lost[0]) out.push([start, Math.min(end, lost[0])]);
+    if (end > lost[1]) out.push([Math.max(start, lost[1]), end]);
+  }
+  return out;
 }
 
 /** Writes the index to a temp file, fsyncs it, and renames it into place: a crash leaves the old index or the new, never half of one. */
@@ -191,5 +211,5 @@ export function parseRecord(text: string, checkName: (name: string) => FileName 
     if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isSafeInteger) || range[0] < 0 || range[1] > size) return undefined;
     ranges = addRange(ranges, [range[0], range[1]]);
   }
-  return { owner: r.owner, name, size, sha256: r.sha256 as string | null, ranges, touchedAt: r.touchedAt as number };
+  return { owner: r.owner, name, size, sha256: r.sha256 as string | null, ranges, touchedAt: r.touchedAt as number, ...(r.backend !== undefined && { backend: r.backend }) };
 }

@@ -1,5 +1,7 @@
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { FolderPartialBytes } from '../partials/folder-partial-bytes.js';
+import type { PartialBytes } from '../partials/partial-bytes.js';
 import { FsStore } from './fs-store.js';
 import { S3Store, type StoreState } from './s3/s3-store.js';
 import { normalPrefix, socketsFor } from './s3/s3-settings.js';
@@ -25,4 +27,9 @@ export function openStore(config: ServerConfig, logger: Logger): Promise<ServedS
 /** What the operator console shows about the store: `fs /path` or `s3 endpoint/bucket/prefix`, and its state. */
 export function storeState(store: ServedStore): StoreState {
   return store instanceof S3Store ? store.state() : { description: `fs ${store.root}`, state: 'local folder' };
+}
+
+/** Where the store keeps resumable uploads' bytes until commit, `dir` being the local partials folder. */
+export function partialBytesOf(store: ServedStore, dir: string, logger: Logger): PartialBytes {
+  return store instanceof S3Store ? store.partialBytes(dir) : new FolderPartialBytes(dir, logger, (name, file) => store.adoptUpload(name, file));
 }

@@ -127,8 +127,9 @@ export interface Store {
   /**
    * Throws StoreError `no-space` when `size` more bytes do not fit now. Nothing is set aside:
    * bytes count once written, so an upload that announces much and sends little locks no one out.
-   * `use` says where the bytes wait: `partial` (a resumable upload's, whole on local disk until
-   * commit) or `upload` (the seed's, which a store may stream on in parts).
+   * `use` says where the bytes wait: `partial` (a resumable upload's, which the folder keeps whole
+   * until commit and an object store sends on part by part) or `upload` (the seed's, which a store
+   * may stream on in parts).
    */
   checkSpace(size: number, use?: SpaceUse): Promise<void>;
   /** Bytes an upload may use now: what checkSpace compares against (for the metrics). */

@@ -1,5 +1,5 @@
 import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, UploadPartCopyCommand, AbortMultipartUploadCommand, type CompletedPart } from '@aws-sdk/client-s3';
-import { deadline, type S3Bucket } from './s3-bucket.js';
+import { SHA256_META, deadline, type S3Bucket } from './s3-bucket.js';
 import { s3StoreError } from './s3-errors.js';
 
 /** The largest object one CopyObject may copy; larger ones are copied part by part. */
@@ -8,22 +8,24 @@ const MAX_COPY_BYTES = 5 * 1024 ** 3;
 const COPY_PART_BYTES = 1024 ** 3;
 
 /**
- * Copies object `from` to `to` inside the bucket with its metadata (its sha256 among them).
- * It overwrites whatever `to` holds (CopyObject ignores If-None-Match on radosgw): the caller
- * claims `to` first.
+ * Copies object `from` to `to` inside the bucket with its metadata (its sha256 among them), or
+ * with `metadata` instead when given. It overwrites whatever `to` holds (CopyObject ignores
+ * If-None-Match on radosgw): the caller claims `to` first.
  */
-export async function copyObject(bucket: S3Bucket, from: string, to: string, size: number, etag: string): Promise<void> {
+export async function copyObject(bucket: S3Bucket, from: string, to: string, size: number, etag: string, metadata?: Record<string, string>): Promise<void> {
   const source = `${bucket.bucket}/${encodeURIComponent(bucket.key(from)).replace(/%2F/g, '/')}`;
   const ifMatch = etag === '' ? {} : { CopySourceIfMatch: `"${etag}"` };
   if (size <= MAX_COPY_BYTES) {
-    await bucket.client.send(new CopyObjectCommand({ Bucket: bucket.bucket, Key: bucket.key(to), CopySource: source, ...ifMatch })).catch((error: unknown) => {
+    const replace = metadata ? { MetadataDirective: 'REPLACE' as const, Metadata: metadata } : {};
+    await bucket.client.send(new CopyObjectCommand({ Bucket: bucket.bucket, Key: bucket.key(to), CopySource: source, ...ifMatch, ...replace })).catch((error: unknown) => {
       throw s3StoreError(error, `copy ${from} to ${to}`);
     });
     return;
   }
-  const head = await bucket.head(from);
+  const sha256 = metadata ? undefined : (await bucket.head(from))?.sha256;
+  const kept = metadata ?? (sha256 !== undefined ? { [SHA256_META]: sha256 } : undefined);
   const created = await bucket.client
-    .send(new CreateMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), ...(head?.sha256 && { Metadata: { 'tor-sha256': head.sha256 } }) }), deadline())
+    .send(new CreateMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), ...(kept && { Metadata: kept }) }), deadline())
     .catch((error: unknown) => {
       throw s3StoreError(error, `copy ${from} to ${to}`);
     });

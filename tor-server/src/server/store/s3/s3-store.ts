@@ -12,7 +12,8 @@ import { copyObject } from './s3-copy.js';
 import { s3Problem, s3StoreError } from './s3-errors.js';
 import { S3StoredFile } from './s3-file.js';
 import { S3Lease } from './s3-lease.js';
-import { describeS3, s3Client, type S3Settings } from './s3-settings.js';
+import { S3PartialBytes } from './s3-partials.js';
+import { PARTS_IN_FLIGHT, describeS3, s3Client, type S3Settings } from './s3-settings.js';
 import { MAX_PARTS, S3Upload, type S3UploadContext } from './s3-upload.js';
 
 /** Parts are at least this big (bigger when the largest allowed file would need more than 10,000). */
@@ -27,6 +28,12 @@ const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 export const STALE_MARKER_MS = 15 * 60_000;
 // HEADs at once when a listing checks its zero-byte objects for pending markers.
 const HEAD_BATCH = 32;
+
+/**
+ * Parts of a resumable upload that may wait on local disk at once: the ones on their way up,
+ * the one being filled, and one waiting for its turn.
+ */
+const LOCAL_PARTS_PER_PARTIAL = PARTS_IN_FLIGHT + 2;
 
 /** Whether the engine answered the last request, for the operator console. */
 export interface StoreState {
@@ -172,11 +179,12 @@ export class S3Store implements Store {
 
   /**
    * The bucket's space cannot be asked (a full quota fails the upload as `no-space`), but the
-   * local work folder's can: a resumable upload waits there whole until commit; a seed upload
-   * waits there only when it fits in one part (a larger one streams its parts to the engine).
+   * local work folder's can: a seed upload waits there only when it fits in one part (a larger
+   * one streams its parts to the engine), a resumable upload its parts being filled or on their
+   * way up.
    */
   async checkSpace(size: number, use: SpaceUse = 'partial'): Promise<void> {
-    const need = use === 'upload' ? Math.min(size, this.#partBytes) : size;
+    const need = Math.min(size, (use === 'upload' ? 1 : LOCAL_PARTS_PER_PARTIAL) * this.#partBytes);
     const free = await this.freeBytes();
     if (need > free) throw new StoreError('no-space', `${need} bytes of local work space asked, ${free} available`);
   }
@@ -199,6 +207,19 @@ export class S3Store implements Store {
       throw storeErrorOf(error);
     });
     return new S3Upload(this.#uploadContext(), name, { adopted: { file, size: stat.size, ...(sha256 !== undefined && { sha256 }) } });
+  }
+
+  /** Where resumable uploads' bytes wait until commit: parts in `dir` (the local partials folder) on their way into multipart uploads at hidden keys. */
+  partialBytes(dir: string): S3PartialBytes {
+    return new S3PartialBytes({
+      dir,
+      bucket: this.#bucket,
+      logger: this.#logger,
+      partBytes: this.#partBytes,
+      claim: (name) => this.#track(() => this.#claim(name), `claim ${name}`),
+      checkLease: () => this.#checkLease(),
+      adoptFile: (name, file, sha256) => this.adoptUpload(name, file, sha256),
+    });
   }
 
   async remove(name: FileName): Promise<void> {
