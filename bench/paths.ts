@@ -89,7 +89,19 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
       },
     },
   );
-  return paths;
+  return onlyAsked(paths, process.env.BENCH_ONLY);
+}
+
+/**
+ * The paths whose names contain one of the comma-separated words of `only` (BENCH_ONLY), with
+ * the references they are measured against; every path when it is unset.
+ */
+function onlyAsked(paths: BenchPath[], only: string | undefined): BenchPath[] {
+  const words = (only ?? '').split(',').map((word) => word.trim().toLowerCase()).filter(Boolean);
+  if (words.length === 0) return paths;
+  const asked = paths.filter((p) => words.some((word) => p.name.toLowerCase().includes(word)));
+  const references = new Set(asked.map((p) => p.against?.reference));
+  return paths.filter((p) => asked.includes(p) || references.has(p.name));
 }
 
 /** The bytes of the file at the range the latency row asks for, to compare every answer with. */

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:table` (and first in `npm run bench`): every path a file can take, beside
  * nginx from Debian serving and storing the same file, in one run of interleaved rounds on
- * tmpfs and 127.0.0.1 (issue 11). BENCH_SIZE (bytes, default 1 GiB) and BENCH_ROUNDS (default 3).
+ * tmpfs and 127.0.0.1 (issue 11). BENCH_SIZE (bytes, default 1 GiB), BENCH_ROUNDS (default 3) and BENCH_ONLY
+ * (comma-separated words: only the paths whose names contain one, with their references).
  */
 import os from 'node:os';
 import { Scope } from 'test-support';

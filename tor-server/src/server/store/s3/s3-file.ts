@@ -1,5 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
+import { ChunkJoiner } from './chunk-joiner.js';
 import { pipeline } from 'node:stream/promises';
 import { StoreError, type StoredFile } from '../store.js';
 import type { S3Bucket } from './s3-bucket.js';
@@ -7,9 +8,6 @@ import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
 
 // Bytes of a download buffered between the engine and the client's socket.
 const READ_BUFFER_BYTES = 1024 * 1024;
-// The engine's answer arrives in socket-read pieces (64 KiB); joined up to this, the client's
-// socket gets a few large writes instead of many small ones (the CPU of a download is mostly its writes).
-const JOINED_BYTES = 512 * 1024;
 
 /**
  * An object opened for reading: its size and ETag as the HEAD saw them. Reads are ranged GETs
@@ -43,7 +41,7 @@ export class S3StoredFile implements StoredFile {
     if (count === 0) return Readable.from([]);
     const bucket = this.#bucket;
     const name = this.#name;
-    const out = new Coalescer();
+    const out = new ChunkJoiner(READ_BUFFER_BYTES);
     const stop = new AbortController();
     out.once('close', () => stop.abort());
     const ifMatch = this.version === '' ? {} : { IfMatch: `"${this.version}"` };
@@ -78,44 +76,3 @@ export class S3StoredFile implements StoredFile {
   }
 }
 
-/**
- * Joins the small pieces an HTTP body arrives in: what arrived in one turn of the event loop
- * goes on as one chunk (at most about JOINED_BYTES), so nothing waits for more than that turn.
- */
-class Coalescer extends Transform {
-  #held: Buffer[] = [];
-  #bytes = 0;
-  #turn: NodeJS.Immediate | undefined;
-
-  constructor() {
-    super({ highWaterMark: READ_BUFFER_BYTES });
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.#held.push(chunk);
-    this.#bytes += chunk.length;
-    if (this.#bytes >= JOINED_BYTES) this.#release();
-    else this.#turn ??= setImmediate(() => this.#release());
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.#release();
-    done();
-  }
-
-  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
-    clearImmediate(this.#turn);
-    this.#held = [];
-    done(error);
-  }
-
-  #release(): void {
-    clearImmediate(this.#turn);
-    this.#turn = undefined;
-    if (this.#bytes === 0 || this.destroyed) return;
-    this.push(this.#held.length === 1 ? this.#held[0] : Buffer.concat(this.#held, this.#bytes));
-    this.#held = [];
-    this.#bytes = 0;
-  }
-}
