@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import net from 'node:net';
+import { pairWith } from 'test-support';
 
 /**
  * A TCP relay in front of a tor-server that reads the command lines clients send (the first
@@ -50,16 +51,7 @@ export class TftcpProxy {
 
   #relay(client: net.Socket, torPort: number): void {
     this.connections++;
-    const upstream = net.connect(torPort, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      this.#sockets.add(socket);
-      socket.on('error', () => {});
-      socket.once('close', () => {
-        this.#sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    const upstream = pairWith(client, torPort, this.#sockets);
     let pending = '';
     client.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import net from 'node:net';
+import { pairWith } from './relay.js';
 
 /**
  * A TCP relay that cuts its connections as a flaky network does: every time `cutEvery` more
@@ -49,16 +50,7 @@ export class CutRelay {
   }
 
   #relay(client: net.Socket, targetPort: number): void {
-    const target = net.connect(targetPort, '127.0.0.1');
-    for (const socket of [client, target]) {
-      this.#sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        this.#sockets.delete(socket);
-        client.destroy();
-        target.destroy();
-      });
-    }
+    const target = pairWith(client, targetPort, this.#sockets);
     client.on('data', (chunk: Buffer) => {
       // Past the cut point, only the bytes before it go through: the rest never reached the target.
       const room = this.cutEvery - this.#sinceCut;

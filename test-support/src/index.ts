@@ -25,6 +25,7 @@ export { memoryOf, openFds } from './proc-stats.js';
 export { Scope, type Owner } from './scope.js';
 export { scratchDir } from './scratch.js';
 export { CutRelay } from './cut-relay.js';
+export { pairWith } from './relay.js';
 export { WAIT_MS, eventually, within } from './wait.js';
 export { Scrape, scrape } from './metrics.js';
 export { S3_SKIPPED, dropBucket, s3Bucket, s3Engine, type S3Engine } from './s3.js';
