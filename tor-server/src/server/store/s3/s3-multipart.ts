@@ -5,12 +5,15 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../logger.js';
 import type { StoreError } from '../store.js';
-import { deadline, type S3Bucket } from './s3-bucket.js';
+import { deadline, etagOf, type S3Bucket } from './s3-bucket.js';
 import { s3StoreError } from './s3-errors.js';
 import { PARTS_IN_FLIGHT } from './s3-settings.js';
+
+const MD5_HEX = /^[0-9a-f]{32}$/;
 
 /**
  * One multipart upload to `key`, started with the first part: parts go up in order, at most
@@ -49,6 +52,17 @@ export class MultipartSender {
   /** The first failure of a part, if any. */
   get error(): StoreError | undefined {
     return this.#error;
+  }
+
+  /**
+   * The ETag the engine gives the completed object (the md5 of its parts' md5s, then `-<parts>`),
+   * to tell it from an object another program put under the key right after; undefined when a
+   * part's ETag is no md5 (an encrypted upload) and it cannot be known.
+   */
+  get expectedEtag(): string | undefined {
+    const md5s = this.#sent.map((part) => etagOf(part.ETag));
+    if (md5s.length === 0 || !md5s.every((md5) => MD5_HEX.test(md5))) return undefined;
+    return `${createHash('md5').update(Buffer.from(md5s.join(''), 'hex')).digest('hex')}-${md5s.length}`;
   }
 
   /**

@@ -10,6 +10,8 @@ export interface S3CommitContext {
   logger: Logger;
   /** Makes sure `name` is claimed by a pending marker: false when a file has it. */
   claim(name: FileName): Promise<boolean>;
+  /** Takes back this server's claim of `name` after a failure; never deletes another program's object. */
+  dropClaim(name: FileName): Promise<void>;
   /** Throws when this server may no longer write. */
   checkLease(): void;
 }
@@ -57,7 +59,7 @@ export class S3PartialCommit implements Upload {
       // The copy may have landed and only its answer been lost: look before taking the claim back.
       const now = await bucket.head(this.#name).catch(() => undefined);
       if (!now || now.pending || now.size !== this.#size || now.sha256 !== this.#sha256) {
-        if (now) await bucket.delete(this.#name).catch(() => {});
+        await this.#ctx.dropClaim(this.#name);
         throw s3StoreError(error, `store ${this.#name}`);
       }
     }

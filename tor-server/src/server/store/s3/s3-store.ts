@@ -217,6 +217,7 @@ export class S3Store implements Store {
       logger: this.#logger,
       partBytes: this.#partBytes,
       claim: (name) => this.#track(() => this.#claim(name), `claim ${name}`),
+      dropClaim: (name) => this.#dropClaim(name),
       checkLease: () => this.#checkLease(),
       adoptFile: (name, file, sha256) => this.adoptUpload(name, file, sha256),
     });
@@ -242,7 +243,8 @@ export class S3Store implements Store {
         try {
           await copyObject(this.#bucket, from, to, source.size, source.etag);
         } catch (error) {
-          await this.#bucket.delete(to).catch(() => {});
+          // Our claim, or a copy of `from` that landed with its answer lost, is taken back; anything else is another program's.
+          await this.#dropClaim(to, source.etag);
           throw error;
         }
         try {
@@ -299,8 +301,22 @@ export class S3Store implements Store {
       logger: this.#logger,
       liveUploads: this.#liveUploads,
       claim: (name) => this.#track(() => this.#claim(name), `claim ${name}`),
+      dropClaim: (name) => this.#dropClaim(name),
       checkLease: () => this.#checkLease(),
     };
+  }
+
+  /**
+   * Deletes `name` when it is still this server's pending marker (a claim whose upload, commit or
+   * rename failed), or an object with the ETag `ours` when given (a copy that landed unseen);
+   * never an object another program put there meanwhile. Never throws: a marker left behind is
+   * cleared as abandoned later.
+   */
+  async #dropClaim(name: string, ours?: string): Promise<void> {
+    const head = await this.#bucket.head(name).catch(() => undefined);
+    const mine = head !== undefined && ((head.pending && head.owner === this.#lease.owner) || (ours !== undefined && ours !== '' && head.etag === ours));
+    if (mine) await this.#bucket.delete(name).catch(() => {});
+    else if (head) this.#logger.warn('s3-claim-taken', { name, note: 'another program put an object at the name while it was claimed; it is left as it is' });
   }
 
   /** Refuses every write once another server took this bucket and prefix over. */

@@ -8,7 +8,7 @@ import type { Logger } from '../../logger.js';
 import { BatchedFileWriter } from '../batched-writer.js';
 import { storeErrorOf } from '../fs-upload.js';
 import { StoreError, type FileName, type StoredEntry, type Upload } from '../store.js';
-import { SHA256_META, wholeSeconds, type S3Bucket } from './s3-bucket.js';
+import { SHA256_META, etagOf, wholeSeconds, type S3Bucket } from './s3-bucket.js';
 import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
 import { MultipartSender } from './s3-multipart.js';
 
@@ -29,6 +29,8 @@ export interface S3UploadContext {
    * before a multipart upload completes (which would overwrite), never for a single PutObject.
    */
   claim(name: FileName): Promise<boolean>;
+  /** Takes back this server's claim of `name` after a failure; never deletes another program's object. */
+  dropClaim(name: FileName): Promise<void>;
   /** Throws when this server may no longer write (another took the bucket and prefix over). */
   checkLease(): void;
   /** Multipart upload ids in progress, which the store's sweep leaves alone. */
@@ -79,6 +81,8 @@ export class S3Upload implements Upload {
   #error: StoreError | undefined;
   #flushed = false;
   #done = false;
+  /** The ETag the engine gave a single PutObject of the upload. */
+  #putEtag: string | undefined;
 
   constructor(ctx: S3UploadContext, name: FileName, source: { size?: number; adopted?: { file: string; size: number; sha256?: string } } = {}) {
     this.#ctx = ctx;
@@ -143,12 +147,19 @@ export class S3Upload implements Upload {
       throw error;
     }
     await this.#dropSpool();
+    // The version stored, as far as the engine's answers tell: another program may put an object
+    // under the name right after, and what is known of these bytes must not be said of that one.
+    const ours = multipart ? this.#parts.expectedEtag : this.#putEtag;
     // The file is stored: a HEAD that fails now (or a file deleted at once) must not turn that
     // into a failure. Its row is then what we know; the next listing corrects the time.
     const head = await bucket.head(this.#name).catch((error: unknown) => {
       this.#ctx.logger.warn('s3-head-after-store-failed', { name: this.#name, error: (error as Error).message });
       return undefined;
     });
+    if (head && ours !== undefined && head.etag !== ours) {
+      this.#ctx.logger.info('s3-replaced-after-store', { name: this.#name, note: 'another program put an object under the name right after this upload was stored' });
+      return { name: this.#name, size: this.#size, modified: wholeSeconds(new Date()), version: ours };
+    }
     // A multipart upload's metadata was fixed before its bytes were known: the sha256 goes into its tags.
     if (multipart && !this.#knownSha256 && sha256 && head?.etag) {
       await bucket.tagSha256(this.#name, head.etag, sha256).catch((error: unknown) => {
@@ -156,7 +167,7 @@ export class S3Upload implements Upload {
       });
     }
     if (head) return { name: this.#name, size: head.size, modified: head.modified, version: head.etag };
-    return { name: this.#name, size: this.#size, modified: wholeSeconds(new Date()), version: '' };
+    return { name: this.#name, size: this.#size, modified: wholeSeconds(new Date()), version: ours ?? '' };
   }
 
   async abort(): Promise<void> {
@@ -255,8 +266,8 @@ export class S3Upload implements Upload {
     const { bucket } = this.#ctx;
     this.#ctx.checkLease();
     const part = this.#toSend[0];
-    const put = () =>
-      bucket.client.send(
+    const put = async () => {
+      const stored = await bucket.client.send(
         new PutObjectCommand({
           Bucket: bucket.bucket,
           Key: bucket.key(this.#name),
@@ -266,6 +277,8 @@ export class S3Upload implements Upload {
           ...(sha256 && { Metadata: { [SHA256_META]: sha256 } }),
         }),
       );
+      this.#putEtag = etagOf(stored.ETag) || undefined;
+    };
     try {
       await put();
     } catch (error) {
@@ -289,8 +302,9 @@ export class S3Upload implements Upload {
     } catch (error) {
       // The engine may have completed it and only the answer was lost: look before removing the claim.
       const now = await bucket.head(this.#name).catch(() => undefined);
-      if (now && !now.pending && now.size === this.#size) return;
-      if (now) await bucket.delete(this.#name).catch(() => {});
+      const expected = this.#parts.expectedEtag;
+      if (now && !now.pending && now.size === this.#size && (expected === undefined || now.etag === expected)) return;
+      await this.#ctx.dropClaim(this.#name);
       throw s3StoreError(error, `complete the upload of ${this.#name}`);
     }
   }
