@@ -11,8 +11,18 @@ export interface PartFiles {
   partBytes(partial: Partial): number;
   /** The local file of part `index` (made when first written). */
   partPath(partial: Partial, index: number): string;
-  /** True when the engine has the part already: bytes sent for it again are the same, and dropped. */
+  /** True when the engine has the part already: bytes sent for it again are dropped (its first bytes stay). */
   uploaded(partial: Partial, index: number): boolean;
+  /** True when every byte of part `index` is stored: a put into it writes bytes again. */
+  whole(partial: Partial, index: number): boolean;
+  /**
+   * Called before a put writes part `index` again: waits for it to land if it is on its way up
+   * (so what the engine has is one version of its bytes, never a mix), and forgets what was
+   * hashed of it (the commit then reads the stored object back).
+   */
+  rewriting(partial: Partial, index: number): Promise<void>;
+  /** The put that was writing part `index` again is over: the part may go up again. */
+  rewritten(partial: Partial, index: number): void;
   /** Called once this put's bytes of part `index` are fsynced and recorded: sends the part up when it is whole (waiting for room). */
   stored(partial: Partial, index: number): Promise<void>;
 }
@@ -31,6 +41,10 @@ export class PartsWriter implements PartialBytesWriter {
   #written = 0;
   /** Bytes from the offset on already recorded as stored. */
   #kept = 0;
+  /** Parts this put has looked at already (whether it writes them again). */
+  readonly #checked = new Set<number>();
+  /** Whole parts this put writes again: none of them goes up until the put is over. */
+  readonly #rewriting: number[] = [];
 
   constructor(parts: PartFiles, partial: Partial, offset: number) {
     this.#parts = parts;
@@ -50,6 +64,13 @@ export class PartsWriter implements PartialBytesWriter {
         const index = Math.floor(position / partBytes);
         const [start, end] = partRange(this.#partial.size, partBytes, index);
         const take = Math.min(chunk.length - at, end - position);
+        if (!this.#checked.has(index)) {
+          this.#checked.add(index);
+          if (this.#parts.whole(this.#partial, index)) {
+            this.#rewriting.push(index);
+            await this.#parts.rewriting(this.#partial, index);
+          }
+        }
         if (!this.#parts.uploaded(this.#partial, index)) await writeAt(await this.#handle(index), chunk.subarray(at, at + take), position - start);
         this.#written += take;
         at += take;
@@ -67,6 +88,9 @@ export class PartsWriter implements PartialBytesWriter {
     if (this.#written === 0) return this.#partial.touch();
     try {
       await this.#record();
+      // The part the put ended in may be whole now (its rest stored before): it goes up too.
+      const last = Math.floor((this.#offset + this.#written - 1) / this.#parts.partBytes(this.#partial));
+      await this.#parts.stored(this.#partial, last);
     } catch (error) {
       throw storeErrorOf(error);
     }
@@ -75,6 +99,7 @@ export class PartsWriter implements PartialBytesWriter {
   async close(): Promise<void> {
     for (const handle of this.#handles.values()) await handle.close().catch(() => {});
     this.#handles.clear();
+    for (const index of this.#rewriting.splice(0)) this.#parts.rewritten(this.#partial, index);
   }
 
   async #handle(index: number): Promise<fs.FileHandle> {

@@ -50,6 +50,10 @@ export interface RunningPartial {
   settling: Promise<void>;
   /** Why the last part failed to go up. */
   lastError: StoreError | undefined;
+  /** Whole parts a put is writing again: they wait here until it is over. */
+  readonly rewriting: Set<number>;
+  /** Stops the parts on their way up when the partial is thrown away (a hung engine must not hold an abort). */
+  readonly stop: AbortController;
 }
 
 /**
@@ -107,7 +111,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
   running(partial: Partial, fresh = false): RunningPartial {
     let run = this.#running.get(partial.id);
     if (!run) {
-      run = { hash: fresh ? createHash('sha256') : undefined, hashed: 0, sending: new Map(), creating: undefined, settling: Promise.resolve(), lastError: undefined };
+      run = { hash: fresh ? createHash('sha256') : undefined, hashed: 0, sending: new Map(), creating: undefined, settling: Promise.resolve(), lastError: undefined, rewriting: new Set(), stop: new AbortController() };
       this.#running.set(partial.id, run);
     }
     return run;
@@ -130,7 +134,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
 
   /** A put's share of part `index` is stored: once the part is whole, it is hashed and goes up. */
   async stored(partial: Partial, index: number): Promise<void> {
-    if (!this.#whole(partial, index)) return;
+    if (!this.whole(partial, index)) return;
     await this.#settle(partial);
     const run = this.running(partial);
     // Parts an earlier failure left here go up too, so a put after an outage catches up.
@@ -138,7 +142,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     await this.#send(partial, index);
     if (!retry) return;
     for (let k = 0; k < partCount(partial.size, this.record(partial).partBytes); k++) {
-      if (!this.uploaded(partial, k) && this.#whole(partial, k) && !run.sending.has(k)) await this.#send(partial, k);
+      if (!this.uploaded(partial, k) && this.whole(partial, k) && !run.sending.has(k)) await this.#send(partial, k);
     }
   }
 
@@ -174,6 +178,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
   async discard(partial: Partial): Promise<void> {
     const run = this.#running.get(partial.id);
     if (run) {
+      run.stop.abort();
       await drain(run);
       await run.settling;
       this.#running.delete(partial.id);
@@ -226,21 +231,38 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     for (const file of files) if (file.startsWith(`${id}.`) && file.endsWith(PART_SUFFIX)) await fs.rm(path.join(this.#ctx.dir, file), { force: true }).catch(() => {});
   }
 
-  #whole(partial: Partial, index: number): boolean {
+  whole(partial: Partial, index: number): boolean {
     return covers(partial.ranges, partRange(partial.size, this.record(partial).partBytes, index));
+  }
+
+  async rewriting(partial: Partial, index: number): Promise<void> {
+    const run = this.running(partial);
+    run.rewriting.add(index);
+    await run.sending.get(index);
+    await run.settling;
+    // Bytes still here get written again: what was or will be hashed of them may not be what is stored.
+    if (run.hash && !this.uploaded(partial, index)) {
+      run.hash = undefined;
+      this.#ctx.logger.info('s3-partial-hash-dropped', { id: partial.id, part: index + 1, note: 'a part was put again; the commit reads the stored object back to hash it' });
+    }
+  }
+
+  rewritten(partial: Partial, index: number): void {
+    this.#running.get(partial.id)?.rewriting.delete(index);
   }
 
   /** Sends part `index` up once fewer than PARTS_IN_FLIGHT of this partial are on their way (the caller waits: backpressure); a failure only leaves it here. */
   async #send(partial: Partial, index: number): Promise<void> {
     const run = this.running(partial);
     while (run.sending.size >= PARTS_IN_FLIGHT) await Promise.race(run.sending.values());
-    if (partial.gone || run.sending.has(index) || this.uploaded(partial, index)) return;
+    if (partial.gone || run.sending.has(index) || run.rewriting.has(index) || this.uploaded(partial, index)) return;
     const sending = this.#upload(partial, index)
       .then(
         () => {
           run.lastError = undefined;
         },
         (error: unknown) => {
+          if (run.stop.signal.aborted) return;
           run.lastError = s3StoreError(error, `send part ${index + 1} of ${partial.name}`);
           this.#ctx.bucket.note(run.lastError);
           this.#ctx.logger.warn('s3-partial-part-failed', { id: partial.id, part: index + 1, error: run.lastError.message, note: 'its bytes stay here and go up at the next put or at commit' });
@@ -263,6 +285,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
         ContentLength: end - start,
         Body: createReadStream(this.partPath(partial, index), { highWaterMark: PART_READ_BYTES }),
       }),
+      { abortSignal: this.running(partial).stop.signal },
     );
     bucket.note();
     if (partial.gone) return;
@@ -300,7 +323,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     run.settling = run.settling
       .then(async () => {
         const parts = partCount(partial.size, this.record(partial).partBytes);
-        while (run.hash && run.hashed < parts && this.#whole(partial, run.hashed) && !partial.gone) {
+        while (run.hash && run.hashed < parts && this.whole(partial, run.hashed) && !partial.gone) {
           for await (const chunk of createReadStream(this.partPath(partial, run.hashed), { highWaterMark: PART_READ_BYTES })) run.hash.update(chunk as Buffer);
           run.hashed++;
           if (this.uploaded(partial, run.hashed - 1)) await fs.rm(this.partPath(partial, run.hashed - 1), { force: true });

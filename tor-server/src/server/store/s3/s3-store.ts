@@ -184,7 +184,8 @@ export class S3Store implements Store {
    * way up.
    */
   async checkSpace(size: number, use: SpaceUse = 'partial'): Promise<void> {
-    const need = Math.min(size, (use === 'upload' ? 1 : LOCAL_PARTS_PER_PARTIAL) * this.#partBytes);
+    const streamed = use === 'upload' && size > this.#partBytes;
+    const need = streamed ? 0 : Math.min(size, (use === 'upload' ? 1 : LOCAL_PARTS_PER_PARTIAL) * this.#partBytes);
     const free = await this.freeBytes();
     if (need > free) throw new StoreError('no-space', `${need} bytes of local work space asked, ${free} available`);
   }

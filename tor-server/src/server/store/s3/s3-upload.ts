@@ -20,7 +20,7 @@ export const MAX_PARTS = 10_000;
 /** What an upload needs from its store. */
 export interface S3UploadContext {
   bucket: S3Bucket;
-  /** Local folder where parts wait until they are whole (never more than two per upload). */
+  /** Local folder where an upload of unknown size, or of one part at most, waits until it goes up. */
   spoolDir: string;
   partBytes: number;
   logger: Logger;
@@ -207,6 +207,8 @@ export class S3Upload implements Upload {
   }
 
   async #startStreamedPart(): Promise<StreamedPart | undefined> {
+    // Nothing is started in the bucket by a server that another took the prefix over from.
+    if (!this.#parts.started) this.#ctx.checkLease();
     const size = this.#streamSize!;
     const left = Math.min(Math.max(this.#ctx.partBytes, STREAMED_PART_BYTES), size - this.#size);
     const body = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
@@ -257,6 +259,7 @@ export class S3Upload implements Upload {
 
   /** Sends a part file (deleted once it landed or failed, when ours): an upload holds at most PARTS_IN_FLIGHT + 1 parts of local disk. */
   async #sendSpooled(part: SpoolPart): Promise<void> {
+    if (!this.#parts.started) this.#ctx.checkLease();
     const drop = part.owned ? () => fs.rm(part.path, { force: true }).catch(() => {}) : undefined;
     await this.#parts.send(() => readPart(part), part.bytes, drop);
   }

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { describe, it } from 'node:test';
+import { Reply } from '../../src/protocol/constants.js';
+import { STREAMED_PART_BYTES } from '../../src/server/store/s3/s3-upload.js';
+import { LineClient, patternBytes } from '../helpers.js';
+import { NO_ENGINE, engine, startS3Server } from './s3-helpers.js';
+
+// Memory of a streamed seed upload. Its own file, so the
+// process's peak RSS (VmHWM) is this upload's.
+
+const MIB = 1024 * 1024;
+// Three streamed parts: what the engine here can take and free again quickly.
+const SIZE = 3 * STREAMED_PART_BYTES;
+// What the upload may add to the process's RSS (garbage not yet collected included): less than one part.
+const ALLOWED_GROWTH = STREAMED_PART_BYTES;
+
+function statusKiB(field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return Number(match![1]) * 1024;
+}
+
+describe('memory of a streamed seed upload', { skip: NO_ENGINE }, () => {
+  it(`a ${SIZE / MIB} MiB upload through the S3 store keeps the RSS flat (no part held in memory)`, async (t) => {
+    const { port, bucket } = await startS3Server(t);
+    t.after(() => engine!.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'flat.bin' })).catch(() => {}));
+    const piece = patternBytes(MIB, 41);
+    const control = await LineClient.connect(t, port);
+    assert.equal(await control.request('show'), Reply.OK);
+    await control.listing();
+    const before = statusKiB('VmRSS');
+    // The bytes come from one 1 MiB buffer written again and again with backpressure: the test holds no copy of the file.
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const lines = (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (answer.split('\n').length > n ? resolve() : setTimeout(check, 20));
+        check();
+      });
+    socket.write('upload flat.bin\n');
+    await lines(1);
+    socket.write(`${SIZE}\n`);
+    await lines(2);
+    for (let sent = 0; sent < SIZE; sent += MIB) {
+      if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    await lines(3);
+    socket.destroy();
+    assert.deepEqual(answer.split('\n').slice(0, 3), [Reply.OK, Reply.OK, Reply.END]);
+    const growth = statusKiB('VmHWM') - before;
+    assert.ok(growth < ALLOWED_GROWTH, `peak RSS grew by ${(growth / MIB).toFixed(1)} MiB during a ${SIZE / MIB} MiB upload`);
+    t.diagnostic(`peak RSS growth ${(growth / MIB).toFixed(1)} MiB`);
+  });
+});
