@@ -1,14 +1,19 @@
 import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  UploadPartCommand,
   type S3Client,
   type _Object,
 } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import { isNotFound, isPreconditionFailed, s3StoreError } from './s3-errors.js';
 import { StoreError } from '../store.js';
 
@@ -110,6 +115,51 @@ export class S3Bucket {
       }
       throw s3StoreError(error, `look up ${name}`);
     }
+  }
+
+  /** Every multipart upload in progress whose key starts with `keyPrefix` (a whole key prefix); throws the SDK's error. */
+  async multipartUploads(keyPrefix: string): Promise<{ key: string; uploadId: string; initiated: number }[]> {
+    const found: { key: string; uploadId: string; initiated: number }[] = [];
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    do {
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: keyPrefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }), deadline());
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key !== undefined && upload.UploadId !== undefined) found.push({ key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated?.getTime() ?? 0 });
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    return found;
+  }
+
+  /** Starts a multipart upload to `name` (with its metadata, fixed from now on); resolves with its upload id. */
+  async startMultipart(name: string, metadata?: Record<string, string>): Promise<string> {
+    const created = await this.client
+      .send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(name), ...(metadata && { Metadata: metadata }) }), deadline())
+      .catch((error: unknown) => {
+        throw s3StoreError(error, `start the upload of ${name}`);
+      });
+    if (created.UploadId === undefined) throw new StoreError('unavailable', `start the upload of ${name}: the S3 engine gave no upload id`);
+    return created.UploadId;
+  }
+
+  /**
+   * Sends part `number` (from 1) of a multipart upload: `bytes` bytes of `body`, with no total
+   * deadline (a long healthy part goes on); `signal` stops it. Resolves with the part's ETag.
+   * Throws the engine's error as it is, for the caller to word.
+   */
+  async uploadPart(name: string, uploadId: string, number: number, body: Readable, bytes: number, signal?: AbortSignal): Promise<string | undefined> {
+    const sent = await this.client.send(
+      new UploadPartCommand({ Bucket: this.bucket, Key: this.key(name), UploadId: uploadId, PartNumber: number, ContentLength: bytes, Body: body }),
+      signal && { abortSignal: signal },
+    );
+    return sent.ETag;
+  }
+
+  /** Aborts a multipart upload of the key `key` (the whole key, prefix included). Throws the engine's error as it is. */
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), deadline());
   }
 
   /** Tags the object with the sha256 of the version `etag` of its bytes (see {@link SHA256_TAG}). */

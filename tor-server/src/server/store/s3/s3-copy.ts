@@ -1,5 +1,5 @@
-import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, UploadPartCopyCommand, AbortMultipartUploadCommand, type CompletedPart } from '@aws-sdk/client-s3';
-import { SHA256_META, deadline, type S3Bucket } from './s3-bucket.js';
+import { CompleteMultipartUploadCommand, CopyObjectCommand, UploadPartCopyCommand, type CompletedPart } from '@aws-sdk/client-s3';
+import { SHA256_META, type S3Bucket } from './s3-bucket.js';
 import { s3StoreError } from './s3-errors.js';
 
 /** The largest object one CopyObject may copy; larger ones are copied part by part. */
@@ -24,23 +24,19 @@ export async function copyObject(bucket: S3Bucket, from: string, to: string, siz
   }
   const sha256 = metadata ? undefined : (await bucket.head(from))?.sha256;
   const kept = metadata ?? (sha256 !== undefined ? { [SHA256_META]: sha256 } : undefined);
-  const created = await bucket.client
-    .send(new CreateMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), ...(kept && { Metadata: kept }) }), deadline())
-    .catch((error: unknown) => {
-      throw s3StoreError(error, `copy ${from} to ${to}`);
-    });
+  const uploadId = await bucket.startMultipart(to, kept);
   const parts: CompletedPart[] = [];
   try {
     for (let start = 0, number = 1; start < size; start += COPY_PART_BYTES, number++) {
       const end = Math.min(size, start + COPY_PART_BYTES) - 1;
       const part = await bucket.client.send(
-        new UploadPartCopyCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: created.UploadId, PartNumber: number, CopySource: source, CopySourceRange: `bytes=${start}-${end}`, ...ifMatch }),
+        new UploadPartCopyCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: uploadId, PartNumber: number, CopySource: source, CopySourceRange: `bytes=${start}-${end}`, ...ifMatch }),
       );
       parts.push({ PartNumber: number, ETag: part.CopyPartResult?.ETag });
     }
-    await bucket.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: created.UploadId, MultipartUpload: { Parts: parts } }));
+    await bucket.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: uploadId, MultipartUpload: { Parts: parts } }));
   } catch (error) {
-    await bucket.client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(to), UploadId: created.UploadId }), deadline()).catch(() => {});
+    await bucket.abortMultipart(bucket.key(to), uploadId).catch(() => {});
     throw s3StoreError(error, `copy ${from} to ${to}`);
   }
 }

@@ -1,15 +1,10 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  UploadPartCommand,
-  type CompletedPart,
-} from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, type CompletedPart } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../logger.js';
 import type { StoreError } from '../store.js';
-import { deadline, etagOf, type S3Bucket } from './s3-bucket.js';
+import { etagOf, type S3Bucket } from './s3-bucket.js';
 import { s3StoreError } from './s3-errors.js';
 import { PARTS_IN_FLIGHT } from './s3-settings.js';
 
@@ -74,25 +69,22 @@ export class MultipartSender {
     while (this.#sending.size >= PARTS_IN_FLIGHT) await Promise.race(this.#sending.keys());
     if (this.#error) return void (await onSettled?.());
     if (this.#uploadId === undefined) {
-      const created = await this.#bucket.client
-        .send(new CreateMultipartUploadCommand({ Bucket: this.#bucket.bucket, Key: this.#key, ...(this.#metadata && { Metadata: this.#metadata }) }), deadline())
-        .catch(async (error: unknown) => {
-          await onSettled?.();
-          throw s3StoreError(error, `start the upload of ${this.#name}`);
-        });
-      this.#uploadId = created.UploadId;
-      if (this.#uploadId !== undefined) this.#live.add(this.#uploadId);
+      this.#uploadId = await this.#bucket.startMultipart(this.#name, this.#metadata).catch(async (error: unknown) => {
+        await onSettled?.();
+        throw error;
+      });
+      this.#live.add(this.#uploadId);
     }
     const number = this.#sent.length + 1;
     const slot: CompletedPart = { PartNumber: number };
     this.#sent.push(slot);
     const stop = new AbortController();
-    const request = { Bucket: this.#bucket.bucket, Key: this.#key, UploadId: this.#uploadId, PartNumber: number, ContentLength: bytes, Body: body() };
-    const sending: Promise<void> = this.#bucket.client
-      .send(new UploadPartCommand(request), { abortSignal: stop.signal })
+    const stream = body();
+    const sending: Promise<void> = this.#bucket
+      .uploadPart(this.#name, this.#uploadId, number, stream, bytes, stop.signal)
       .then(
-        (sent) => {
-          slot.ETag = sent.ETag;
+        (etag) => {
+          slot.ETag = etag;
           this.#bucket.note();
         },
         (error: unknown) => {
@@ -103,7 +95,7 @@ export class MultipartSender {
         },
       )
       .finally(async () => {
-        (request.Body as Readable).destroy();
+        stream.destroy();
         await onSettled?.();
         this.#sending.delete(sending);
       });
@@ -129,7 +121,7 @@ export class MultipartSender {
     for (const stop of this.#sending.values()) stop.abort();
     await this.allSent();
     if (this.#uploadId === undefined) return;
-    await this.#bucket.client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket.bucket, Key: this.#key, UploadId: this.#uploadId }), deadline()).catch((error: unknown) => {
+    await this.#bucket.abortMultipart(this.#key, this.#uploadId).catch((error: unknown) => {
       // Left for the start-up clean-up of the next run (or the bucket's lifecycle rule).
       this.#logger.warn('s3-abort-failed', { name: this.#name, error: s3StoreError(error, 'abort').message });
     });
@@ -140,4 +132,12 @@ export class MultipartSender {
   #forget(): void {
     if (this.#uploadId !== undefined) this.#live.delete(this.#uploadId);
   }
+}
+
+// Bytes read from a local part file at a time on its way up: fewer, larger reads than the 64 KiB default.
+const PART_READ_BYTES = 1024 * 1024;
+
+/** Bytes [start, end) of a local part file, read for an UploadPart (or a hash). */
+export function readPartFile(file: string, start = 0, end?: number): Readable {
+  return createReadStream(file, { start, ...(end !== undefined && { end: end - 1 }), highWaterMark: PART_READ_BYTES });
 }

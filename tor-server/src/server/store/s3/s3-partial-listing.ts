@@ -1,4 +1,4 @@
-import { ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, ListPartsCommand } from '@aws-sdk/client-s3';
 import { deadline, type S3Bucket } from './s3-bucket.js';
 
 /** A multipart upload under the partials' hidden key prefix. */
@@ -18,19 +18,7 @@ export interface ListedObject {
 /** The multipart uploads whose keys are `<prefix><hidden>/<id>`; throws the SDK's error. */
 export async function listHiddenUploads(bucket: S3Bucket, hidden: string): Promise<ListedUpload[]> {
   const prefix = bucket.key(hidden);
-  const out: ListedUpload[] = [];
-  let keyMarker: string | undefined;
-  let idMarker: string | undefined;
-  do {
-    const page = await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }), deadline());
-    for (const upload of page.Uploads ?? []) {
-      if (upload.Key === undefined || upload.UploadId === undefined) continue;
-      out.push({ id: upload.Key.slice(prefix.length), uploadId: upload.UploadId, initiated: upload.Initiated?.getTime() ?? 0 });
-    }
-    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-  } while (keyMarker !== undefined);
-  return out;
+  return (await bucket.multipartUploads(prefix)).map((upload) => ({ id: upload.key.slice(prefix.length), uploadId: upload.uploadId, initiated: upload.initiated }));
 }
 
 /** The objects whose keys are `<prefix><hidden>/<id>`; throws the SDK's error. */

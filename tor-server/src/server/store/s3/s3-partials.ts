@@ -1,6 +1,4 @@
-import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../logger.js';
@@ -9,20 +7,18 @@ import type { Partial } from '../../partials/partial.js';
 import type { PartialBytes, PartialBytesWriter } from '../../partials/partial-bytes.js';
 import { PartialWriter } from '../../partials/partial-writer.js';
 import { StoreError, type FileName, type Upload } from '../store.js';
-import { deadline } from './s3-bucket.js';
 import { isNotFound, s3StoreError } from './s3-errors.js';
 import { S3PartialCommit, type S3CommitContext } from './s3-partial-commit.js';
 import { listHiddenObjects, listHiddenUploads } from './s3-partial-listing.js';
 import { newS3Record, parseS3Record, partCount, partRange, covers, type S3PartialRecord } from './s3-partial-record.js';
 import { restoreS3Partials } from './s3-partial-restore.js';
 import { completeHidden, readBack } from './s3-partial-seal.js';
+import { readPartFile } from './s3-multipart.js';
 import { PartsWriter, type PartFiles } from './s3-partial-writer.js';
 import { PARTS_IN_FLIGHT } from './s3-settings.js';
 
 /** Hidden key folder (under the store's prefix) of the partials' multipart uploads: names starting with `.` are never served or listed. */
 export const PARTIALS_KEY_DIR = '.tor-partials/';
-// Bytes read from a part file at a time on its way up.
-const PART_READ_BYTES = 1024 * 1024;
 const PART_SUFFIX = '.part';
 /** Uploads and hidden objects of no live partial are looked for this often at most, and removed once this old. */
 export const ORPHAN_SWEEP_MS = 15 * 60_000;
@@ -210,7 +206,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
   async abortUpload(id: string, uploadId: string): Promise<void> {
     const { bucket, logger } = this.#ctx;
     try {
-      await bucket.client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(this.hiddenName(id)), UploadId: uploadId }), deadline());
+      await bucket.abortMultipart(bucket.key(this.hiddenName(id)), uploadId);
       logger.info('s3-partial-upload-aborted', { id });
     } catch (error) {
       if (!isNotFound(error)) logger.warn('s3-abort-failed', { id, error: s3StoreError(error, 'abort').message, note: 'the next start or sweep aborts it' });
@@ -276,21 +272,11 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     const { bucket } = this.#ctx;
     const uploadId = await this.#uploadIdOf(partial);
     const [start, end] = partRange(partial.size, this.record(partial).partBytes, index);
-    const sent = await bucket.client.send(
-      new UploadPartCommand({
-        Bucket: bucket.bucket,
-        Key: bucket.key(this.hiddenName(partial.id)),
-        UploadId: uploadId,
-        PartNumber: index + 1,
-        ContentLength: end - start,
-        Body: createReadStream(this.partPath(partial, index), { highWaterMark: PART_READ_BYTES }),
-      }),
-      { abortSignal: this.running(partial).stop.signal },
-    );
+    const etag = await bucket.uploadPart(this.hiddenName(partial.id), uploadId, index + 1, readPartFile(this.partPath(partial, index)), end - start, this.running(partial).stop.signal);
     bucket.note();
     if (partial.gone) return;
     const record = this.record(partial);
-    record.etags[index] = sent.ETag ?? '';
+    record.etags[index] = etag ?? '';
     await partial.setBackend(record);
     await this.#settle(partial, index);
   }
@@ -303,11 +289,10 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
     run.creating ??= (async () => {
       this.#ctx.checkLease();
       const { bucket } = this.#ctx;
-      const created = await bucket.client.send(new CreateMultipartUploadCommand({ Bucket: bucket.bucket, Key: bucket.key(this.hiddenName(partial.id)) }), deadline());
-      if (created.UploadId === undefined) throw new StoreError('unavailable', 'the S3 engine gave no upload id');
-      record.uploadId = created.UploadId;
+      const uploadId = await bucket.startMultipart(this.hiddenName(partial.id));
+      record.uploadId = uploadId;
       await partial.setBackend(record);
-      return created.UploadId;
+      return uploadId;
     })().finally(() => {
       run.creating = undefined;
     });
@@ -324,7 +309,7 @@ export class S3PartialBytes implements PartialBytes, PartFiles {
       .then(async () => {
         const parts = partCount(partial.size, this.record(partial).partBytes);
         while (run.hash && run.hashed < parts && this.whole(partial, run.hashed) && !partial.gone) {
-          for await (const chunk of createReadStream(this.partPath(partial, run.hashed), { highWaterMark: PART_READ_BYTES })) run.hash.update(chunk as Buffer);
+          for await (const chunk of readPartFile(this.partPath(partial, run.hashed))) run.hash.update(chunk as Buffer);
           run.hashed++;
           if (this.uploaded(partial, run.hashed - 1)) await fs.rm(this.partPath(partial, run.hashed - 1), { force: true });
         }

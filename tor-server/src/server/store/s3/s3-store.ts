@@ -1,4 +1,4 @@
-import { AbortMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, type S3Client, type _Object } from '@aws-sdk/client-s3';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { compareByName } from '../../../protocol/file-row.js';
@@ -213,13 +213,8 @@ export class S3Store implements Store {
   /** Where resumable uploads' bytes wait until commit: parts in `dir` (the local partials folder) on their way into multipart uploads at hidden keys. */
   partialBytes(dir: string): S3PartialBytes {
     return new S3PartialBytes({
+      ...this.#uploadContext(),
       dir,
-      bucket: this.#bucket,
-      logger: this.#logger,
-      partBytes: this.#partBytes,
-      claim: (name) => this.#track(() => this.#claim(name), `claim ${name}`),
-      dropClaim: (name) => this.#dropClaim(name),
-      checkLease: () => this.#checkLease(),
       adoptFile: (name, file, sha256) => this.adoptUpload(name, file, sha256),
     });
   }
@@ -353,20 +348,13 @@ export class S3Store implements Store {
   /** Aborts the multipart uploads under the prefix that are not ours and older than STALE_MARKER_MS. */
   async #abortAbandonedUploads(): Promise<void> {
     const bucket = this.#bucket;
-    let keyMarker: string | undefined;
-    let idMarker: string | undefined;
-    do {
-      const page = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: bucket.bucket, Prefix: bucket.prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }), deadline());
-      for (const upload of page.Uploads ?? []) {
-        // Keys in deeper "folders" belong to servers on longer prefixes.
-        if (upload.Key === undefined || bucket.nameOf(upload.Key) === undefined || this.#liveUploads.has(upload.UploadId ?? '')) continue;
-        if (Date.now() - (upload.Initiated?.getTime() ?? 0) < STALE_MARKER_MS) continue;
-        await this.#client.send(new AbortMultipartUploadCommand({ Bucket: bucket.bucket, Key: upload.Key, UploadId: upload.UploadId }), deadline());
-        this.#logger.info('s3-upload-aborted', { key: upload.Key, note: 'left unfinished by an earlier run' });
-      }
-      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-      idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-    } while (keyMarker !== undefined);
+    for (const upload of await bucket.multipartUploads(bucket.prefix)) {
+      // Keys in deeper "folders" belong to servers on longer prefixes (and to the partials, under `.tor-partials/`).
+      if (bucket.nameOf(upload.key) === undefined || this.#liveUploads.has(upload.uploadId)) continue;
+      if (Date.now() - upload.initiated < STALE_MARKER_MS) continue;
+      await bucket.abortMultipart(upload.key, upload.uploadId);
+      this.#logger.info('s3-upload-aborted', { key: upload.key, note: 'left unfinished by an earlier run' });
+    }
   }
 
   /**

@@ -1,16 +1,16 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { constants as fsc, createReadStream } from 'node:fs';
+import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from '../../logger.js';
 import { BatchedFileWriter } from '../batched-writer.js';
 import { storeErrorOf } from '../fs-upload.js';
 import { StoreError, type FileName, type StoredEntry, type Upload } from '../store.js';
 import { SHA256_META, etagOf, wholeSeconds, type S3Bucket } from './s3-bucket.js';
 import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
-import { MultipartSender } from './s3-multipart.js';
+import { MultipartSender, readPartFile } from './s3-multipart.js';
 
 /** S3's smallest part (every part of a multipart upload but the last must be at least this). */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -336,11 +336,8 @@ function drained(stream: PassThrough): Promise<void> {
   });
 }
 
-// Bytes read from a part file at a time on its way up: fewer, larger reads than the 64 KiB default.
-const PART_READ_BYTES = 1024 * 1024;
-
-function readPart(part: SpoolPart) {
-  return createReadStream(part.path, { start: part.start, end: part.start + part.bytes - 1, highWaterMark: PART_READ_BYTES });
+function readPart(part: SpoolPart): Readable {
+  return readPartFile(part.path, part.start, part.start + part.bytes);
 }
 
 /** A complete local file as parts of `partBytes` (the last one longer rather than under 5 MiB). */
