@@ -30,7 +30,7 @@ export interface UploadItem<S extends UploadSource = UploadSource> {
   readonly error: string | null;
   /** In `conflict`: the free name to offer instead, checked with the server like the first. */
   readonly suggestion: string | null;
-  /** While uploading: why it is waiting (offline), or null. */
+  /** Why it is waiting: while uploading, for the network (offline); while queued, for the sign-in. Null otherwise. */
   readonly notice: string | null;
 }
 
