@@ -311,6 +311,15 @@ describe('UploadQueue held for the sign-in', () => {
     };
   }
 
+  /** The upload of `call` is refused with 401, the sign-in turns out gone, and the user signs in again. */
+  async function refusedThenSignedInAgain(h: ReturnType<typeof harness>, session: ReturnType<typeof sessionCheck>, call: number): Promise<void> {
+    h.calls[call]!.finish(UNAUTHORIZED);
+    await settle();
+    session.answer(true);
+    await settle();
+    h.queue.hold(false);
+  }
+
   it('starts nothing while held, saying why; released, starts up to the concurrency', () => {
     const h = harness(2);
     h.queue.hold(true);
@@ -369,11 +378,7 @@ describe('UploadQueue held for the sign-in', () => {
     const h = harness(1, session.signedOut);
     const [a] = h.queue.add([file('a', 100)]);
     h.calls[0]!.job.onProgress(40);
-    h.calls[0]!.finish(UNAUTHORIZED);
-    await settle();
-    session.answer(true);
-    await settle();
-    h.queue.hold(false);
+    await refusedThenSignedInAgain(h, session, 0);
     // The resumed upload learns where it stood, stores nothing more, and is refused again.
     h.calls[1]!.job.onProgress(40);
     h.calls[1]!.finish(UNAUTHORIZED);
@@ -387,11 +392,7 @@ describe('UploadQueue held for the sign-in', () => {
     const session = sessionCheck();
     const h = harness(1, session.signedOut);
     const [a] = h.queue.add([file('a', 100)]);
-    h.calls[0]!.finish(UNAUTHORIZED);
-    await settle();
-    session.answer(true);
-    await settle();
-    h.queue.hold(false);
+    await refusedThenSignedInAgain(h, session, 0);
     h.calls[1]!.job.onProgress(60);
     h.calls[1]!.finish(UNAUTHORIZED);
     await settle();
