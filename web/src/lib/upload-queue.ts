@@ -1,58 +1,8 @@
 import { nextFreeName, type NameLookup, type NameStatus } from './name-check.js';
 import { RateMeter } from './rate-meter.js';
+import { freshItem, type RunningUpload, type UploadItem, type UploadOutcome, type UploadSource, type UploadStatus, type UploadTransport } from './upload-item.js';
 
-/** What an upload needs from a file: a File satisfies it. */
-export interface UploadSource {
-  readonly name: string;
-  readonly size: number;
-}
-
-/**
- * `checking`: asking the server whether the name is free, before a byte is sent.
- * `conflict`: the name is taken; waiting for the user to take `suggestion` or cancel.
- */
-export type UploadStatus = 'queued' | 'checking' | 'uploading' | 'conflict' | 'done' | 'failed' | 'cancelled';
-
-/** One upload as the transfer panel shows it; a fresh object after every change. */
-export interface UploadItem<S extends UploadSource = UploadSource> {
-  readonly id: number;
-  readonly source: S;
-  /** The name it is stored under (the file's own, or the one the user chose after a conflict). */
-  readonly name: string;
-  readonly status: UploadStatus;
-  readonly loaded: number;
-  readonly total: number;
-  /** Bytes per second, null until measurable. */
-  readonly rate: number | null;
-  /** Seconds left, null until measurable. */
-  readonly eta: number | null;
-  /** Why it failed: the server's own message where there is one (also for a 409 conflict). */
-  readonly error: string | null;
-  /** In `conflict`: the free name to offer instead, checked with the server like the first. */
-  readonly suggestion: string | null;
-  /** While uploading: why it is waiting (offline), or null. */
-  readonly notice: string | null;
-}
-
-/** How one upload ended: `status` is the HTTP status, 0 when the request never got an answer. */
-export type UploadOutcome = { ok: true } | { ok: false; status: number; error: string };
-
-export interface UploadJob<S> {
-  source: S;
-  name: string;
-  /** Called with the bytes sent so far. */
-  onProgress(loaded: number): void;
-  /** Called with why the upload waits (the browser is offline), and with null when it goes on. */
-  onNotice?(notice: string | null): void;
-}
-
-export interface RunningUpload {
-  done: Promise<UploadOutcome>;
-  abort(): void;
-}
-
-/** Sends one file; the browser's is XMLHttpRequest-based (upload-transport.ts). */
-export type UploadTransport<S> = (job: UploadJob<S>) => RunningUpload;
+export type { RunningUpload, UploadItem, UploadJob, UploadOutcome, UploadSource, UploadStatus, UploadTransport } from './upload-item.js';
 
 export interface UploadQueueOptions<S extends UploadSource> {
   transport: UploadTransport<S>;
@@ -71,10 +21,20 @@ export interface UploadQueueOptions<S extends UploadSource> {
   lookup?: NameLookup;
   /** Names the page already knows are taken (its listing), skipped when suggesting one. */
   knownNames?: () => Iterable<string>;
+  /**
+   * Asked when an upload is refused with 401: resolves true when the sign-in is gone (the
+   * upload then waits in the held queue and resumes after the next sign-in), false when the
+   * page is still signed in (the upload fails). Without it, a 401 fails the upload.
+   */
+  signedOut?: () => Promise<boolean>;
 }
 
 /** HTTP status the gateway answers when the name is taken. */
 export const HTTP_CONFLICT = 409;
+/** HTTP status the gateway answers when nobody is signed in (the session ended, the token was revoked). */
+export const HTTP_UNAUTHORIZED = 401;
+/** Shown on queued uploads while the queue is held for the sign-in. */
+export const SIGN_IN_NOTICE = 'Waits for the sign-in: goes on once you sign in again';
 const DEFAULT_CONCURRENCY = 2;
 
 interface Entry<S extends UploadSource> {
@@ -83,6 +43,13 @@ interface Entry<S extends UploadSource> {
   meter: RateMeter;
   /** Bumped by cancel and retry, so the answer of a name check they overtook is dropped. */
   generation: number;
+  /** Refused with 401 and waiting for the session check: not started, even when the queue is released. */
+  parked: boolean;
+  /**
+   * The bytes stored when a 401 sent it back to the queue, null otherwise: refused again
+   * before storing more, it fails (a 401 that is not about the session must not loop).
+   */
+  refusedAt: number | null;
 }
 
 const ACTIVE: ReadonlySet<UploadStatus> = new Set(['queued', 'checking', 'uploading']);
@@ -102,8 +69,10 @@ export class UploadQueue<S extends UploadSource> {
   readonly #onStored: (item: UploadItem<S>) => void;
   readonly #lookup: NameLookup | undefined;
   readonly #knownNames: () => Iterable<string>;
+  readonly #signedOut: (() => Promise<boolean>) | undefined;
   readonly #entries: Entry<S>[] = [];
   #nextId = 1;
+  #held = false;
 
   constructor(options: UploadQueueOptions<S>) {
     this.#transport = options.transport;
@@ -113,6 +82,7 @@ export class UploadQueue<S extends UploadSource> {
     this.#onStored = options.onStored ?? (() => {});
     this.#lookup = options.lookup;
     this.#knownNames = options.knownNames ?? (() => []);
+    this.#signedOut = options.signedOut;
   }
 
   /** Every upload of this page, oldest first. */
@@ -124,7 +94,7 @@ export class UploadQueue<S extends UploadSource> {
   add(sources: readonly S[]): number[] {
     const ids = sources.map((source) => {
       const id = this.#nextId++;
-      this.#entries.push({ item: freshItem(id, source, source.name), running: null, meter: new RateMeter(), generation: 0 });
+      this.#entries.push({ item: freshItem(id, source, source.name), running: null, meter: new RateMeter(), generation: 0, parked: false, refusedAt: null });
       return id;
     });
     this.#changed();
@@ -150,6 +120,7 @@ export class UploadQueue<S extends UploadSource> {
     if (!entry || !['failed', 'cancelled', 'conflict'].includes(entry.item.status)) return;
     entry.meter = new RateMeter();
     entry.generation += 1;
+    entry.refusedAt = null;
     entry.item = freshItem(id, entry.item.source, name ?? entry.item.name);
     this.#changed();
     this.#startQueued();
@@ -175,12 +146,32 @@ export class UploadQueue<S extends UploadSource> {
     this.#changed();
   }
 
-  /** Starts queued uploads (each with its name lookup first, when there is one) while fewer than the concurrency run. */
+  /**
+   * Holds the queue while nobody is signed in: nothing new starts, queued uploads wait with
+   * SIGN_IN_NOTICE; released, they start as usual. Running uploads are left alone (a refused
+   * one comes back to the queue by itself).
+   */
+  hold(held: boolean): void {
+    if (held === this.#held) return;
+    this.#held = held;
+    if (held) {
+      this.#startQueued();
+      return;
+    }
+    for (const entry of this.#entries) if (entry.item.status === 'queued' && !entry.parked) this.#update(entry, { notice: null });
+    this.#startQueued();
+  }
+
+  /** Starts queued uploads (each with its name lookup first, when there is one) while fewer than the concurrency run; while held, marks them waiting. */
   #startQueued(): void {
+    if (this.#held) {
+      for (const entry of this.#entries) if (entry.item.status === 'queued' && entry.item.notice !== SIGN_IN_NOTICE) this.#update(entry, { notice: SIGN_IN_NOTICE });
+      return;
+    }
     let running = this.#entries.filter((entry) => entry.item.status === 'checking' || entry.item.status === 'uploading').length;
     for (const entry of this.#entries) {
       if (running >= this.#concurrency) return;
-      if (entry.item.status !== 'queued') continue;
+      if (entry.item.status !== 'queued' || entry.parked) continue;
       running += 1;
       if (this.#lookup) void this.#check(entry, this.#lookup);
       else this.#start(entry);
@@ -205,6 +196,11 @@ export class UploadQueue<S extends UploadSource> {
       return;
     }
     if (entry.generation !== generation) return;
+    // Signed out while asking: it waits for the sign-in, queued, rather than be refused.
+    if (this.#held) {
+      this.#update(entry, { status: 'queued', notice: SIGN_IN_NOTICE });
+      return;
+    }
     this.#start(entry);
   }
 
@@ -215,6 +211,29 @@ export class UploadQueue<S extends UploadSource> {
     const suggestion = await nextFreeName(entry.item.name, known, this.#lookup ?? UNKNOWN_LOOKUP);
     if (entry.generation !== generation) return;
     this.#update(entry, { status: 'conflict', rate: null, eta: null, error, suggestion });
+    this.#startQueued();
+  }
+
+  /**
+   * A running upload refused with 401: back to the queue while the session is checked. Signed
+   * out, it waits for the sign-in (the queue holds until then) and resumes where it stopped;
+   * still signed in, the 401 was about something else and it fails with the server's words.
+   * `entry.running` stays the stopped upload meanwhile, so cancelling it still drops its bytes on the server.
+   */
+  async #waitForSignIn(entry: Entry<S>, signedOut: () => Promise<boolean>, error: string): Promise<void> {
+    const generation = entry.generation;
+    entry.parked = true;
+    entry.refusedAt = entry.item.loaded;
+    this.#update(entry, { status: 'queued', rate: null, eta: null, notice: SIGN_IN_NOTICE });
+    const lost = await signedOut().catch(() => false);
+    if (entry.generation !== generation) return;
+    entry.parked = false;
+    if (lost) {
+      this.hold(true);
+      return;
+    }
+    entry.running = null;
+    this.#update(entry, { status: 'failed', notice: null, error });
     this.#startQueued();
   }
 
@@ -244,6 +263,8 @@ export class UploadQueue<S extends UploadSource> {
       name,
       onProgress: (loaded) => {
         if (entry.running !== running) return;
+        // Stored more since the last refusal: a later 401 is news again.
+        if (entry.refusedAt !== null && loaded > entry.refusedAt) entry.refusedAt = null;
         const now = this.#now();
         entry.meter.add(now, loaded);
         const total = entry.item.total;
@@ -263,6 +284,10 @@ export class UploadQueue<S extends UploadSource> {
   #finish(entry: Entry<S>, running: RunningUpload, outcome: UploadOutcome): void {
     // A cancelled or retried upload's late answer is not news.
     if (entry.running !== running) return;
+    if (!outcome.ok && outcome.status === HTTP_UNAUTHORIZED && this.#signedOut && entry.refusedAt === null) {
+      void this.#waitForSignIn(entry, this.#signedOut, outcome.error);
+      return;
+    }
     entry.running = null;
     if (outcome.ok) {
       this.#update(entry, { status: 'done', notice: null, loaded: entry.item.total, rate: null, eta: 0 });
@@ -289,20 +314,4 @@ export class UploadQueue<S extends UploadSource> {
   #changed(): void {
     this.#onChange(this.items);
   }
-}
-
-function freshItem<S extends UploadSource>(id: number, source: S, name: string): UploadItem<S> {
-  return {
-    id,
-    source,
-    name,
-    status: 'queued',
-    loaded: 0,
-    total: source.size,
-    rate: null,
-    eta: null,
-    error: null,
-    suggestion: null,
-    notice: null,
-  };
 }

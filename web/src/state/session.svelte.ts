@@ -81,6 +81,12 @@ export class SessionState {
     return this.#checking;
   }
 
+  /** Whether the sign-in is gone: asks the gateway again while the page still thinks it is signed in (after a 401). */
+  async signedOut(): Promise<boolean> {
+    if (this.#phase === 'signed-in') await this.load();
+    return this.#phase === 'signed-out';
+  }
+
   /** Signs in with a token; on refusal the sign-in screen shows the server's line. */
   async signIn(token: string): Promise<void> {
     if (this.#busy) return;

@@ -16,6 +16,8 @@ export interface TransfersOptions {
   lookup?: NameLookup;
   /** Where unfinished uploads are remembered across reloads; tus-js-client's (localStorage) by default. */
   urlStorage?: UrlStorage;
+  /** Whether the sign-in is gone, asked when an upload is refused with 401 (see UploadQueueOptions.signedOut). */
+  signedOut?: () => Promise<boolean>;
 }
 
 /** The uploads of this page, as the transfer panel shows them. */
@@ -33,6 +35,7 @@ export class TransfersState {
       knownNames: options.knownNames,
       onChange: (items) => (this.#items = items),
       onStored: () => options.onStored?.(),
+      signedOut: options.signedOut,
     });
   }
 
@@ -77,6 +80,11 @@ export class TransfersState {
     const picked = new Set(list.map((file) => sameFileKey(file.name, file.size)));
     this.#unfinished = this.#unfinished.filter((upload) => !picked.has(sameFileKey(upload.name, upload.size)));
     this.#queue.add(list);
+  }
+
+  /** Holds the uploads not yet started while nobody is signed in; released, they go on. */
+  hold(held: boolean): void {
+    this.#queue.hold(held);
   }
 
   cancel(id: number): void {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { NameLookup } from '../../src/lib/name-check.js';
+import type { NameLookup, NameStatus } from '../../src/lib/name-check.js';
 import {
   HTTP_CONFLICT,
+  HTTP_UNAUTHORIZED,
+  SIGN_IN_NOTICE,
   UploadQueue,
   type UploadItem,
   type UploadJob,
@@ -17,7 +19,7 @@ interface Call {
 }
 
 /** A transport the test drives by hand: each upload waits until the test finishes it. */
-function harness(concurrency = 2) {
+function harness(concurrency = 2, signedOut?: () => Promise<boolean>) {
   const calls: Call[] = [];
   let time = 0;
   const stored: string[] = [];
@@ -28,6 +30,7 @@ function harness(concurrency = 2) {
     onChange: () => (changes += 1),
     onStored: (item) => stored.push(item.name),
     transport: recordingTransport(calls),
+    signedOut,
   });
   return {
     queue,
@@ -291,5 +294,166 @@ describe('UploadQueue with a name check before sending', () => {
     assert.equal(h.item(id!).status, 'conflict');
     assert.equal(h.item(id!).error, 'File already exists: race.txt');
     assert.equal(h.item(id!).suggestion, 'race (1).txt');
+  });
+});
+
+describe('UploadQueue held for the sign-in', () => {
+  const UNAUTHORIZED = { ok: false, status: HTTP_UNAUTHORIZED, error: 'Invalid token' } as const;
+
+  /** A session check the test answers by hand, counting the times it is asked. */
+  function sessionCheck() {
+    const answers: ((signedOut: boolean) => void)[] = [];
+    let asked = 0;
+    return {
+      asked: () => asked,
+      answer: (signedOut: boolean) => answers.shift()!(signedOut),
+      signedOut: () => ((asked += 1), new Promise<boolean>((resolve) => answers.push(resolve))),
+    };
+  }
+
+  /** The upload of `call` is refused with 401, the sign-in turns out gone, and the user signs in again. */
+  async function refusedThenSignedInAgain(h: ReturnType<typeof harness>, session: ReturnType<typeof sessionCheck>, call: number): Promise<void> {
+    h.calls[call]!.finish(UNAUTHORIZED);
+    await settle();
+    session.answer(true);
+    await settle();
+    h.queue.hold(false);
+  }
+
+  it('starts nothing while held, saying why; released, starts up to the concurrency', () => {
+    const h = harness(2);
+    h.queue.hold(true);
+    const ids = h.queue.add([file('a', 10), file('b', 10), file('c', 10)]);
+    assert.equal(h.calls.length, 0);
+    for (const id of ids) {
+      assert.equal(h.item(id).status, 'queued');
+      assert.equal(h.item(id).notice, SIGN_IN_NOTICE);
+    }
+
+    h.queue.hold(false);
+    assert.deepEqual(h.calls.map((call) => call.job.name), ['a', 'b']);
+    assert.equal(h.item(ids[2]!).status, 'queued');
+    assert.equal(h.item(ids[2]!).notice, null);
+  });
+
+  it('leaves running uploads alone when held, and starts no next one when they end', async () => {
+    const h = harness(1);
+    const [a, b] = h.queue.add([file('a', 10), file('b', 10)]);
+    h.queue.hold(true);
+    assert.equal(h.item(b!).notice, SIGN_IN_NOTICE);
+    h.calls[0]!.finish({ ok: true });
+    await settle();
+    assert.equal(h.item(a!).status, 'done');
+    assert.equal(h.calls.length, 1);
+    h.queue.hold(false);
+    assert.deepEqual(h.calls.map((call) => call.job.name), ['a', 'b']);
+  });
+
+  it('sends an upload refused with 401 back to the queue when the sign-in is gone; it resumes after the next sign-in', async () => {
+    const session = sessionCheck();
+    const h = harness(1, session.signedOut);
+    const [a, b] = h.queue.add([file('a', 100), file('b', 10)]);
+    h.calls[0]!.job.onProgress(40);
+    h.calls[0]!.finish(UNAUTHORIZED);
+    await settle();
+    assert.equal(session.asked(), 1);
+    assert.equal(h.item(a!).status, 'queued');
+    assert.equal(h.item(a!).notice, SIGN_IN_NOTICE);
+    assert.equal(h.calls.length, 1, 'nothing starts while the session is checked');
+
+    session.answer(true);
+    await settle();
+    assert.equal(h.item(a!).status, 'queued');
+    assert.equal(h.item(b!).notice, SIGN_IN_NOTICE);
+    assert.equal(h.calls.length, 1, 'held: nothing starts while signed out');
+
+    h.queue.hold(false);
+    assert.deepEqual(h.calls.map((call) => call.job.name), ['a', 'a']);
+    assert.equal(h.item(a!).status, 'uploading');
+    assert.equal(h.item(a!).error, null);
+  });
+
+  it('fails an upload refused with 401 again right after it was restarted, with the server words', async () => {
+    const session = sessionCheck();
+    const h = harness(1, session.signedOut);
+    const [a] = h.queue.add([file('a', 100)]);
+    h.calls[0]!.job.onProgress(40);
+    await refusedThenSignedInAgain(h, session, 0);
+    // The resumed upload learns where it stood, stores nothing more, and is refused again.
+    h.calls[1]!.job.onProgress(40);
+    h.calls[1]!.finish(UNAUTHORIZED);
+    await settle();
+    assert.equal(session.asked(), 1, 'no second round');
+    assert.equal(h.item(a!).status, 'failed');
+    assert.equal(h.item(a!).error, 'Invalid token');
+  });
+
+  it('sends it back again after a restart that stored more (the session ended a second time)', async () => {
+    const session = sessionCheck();
+    const h = harness(1, session.signedOut);
+    const [a] = h.queue.add([file('a', 100)]);
+    await refusedThenSignedInAgain(h, session, 0);
+    h.calls[1]!.job.onProgress(60);
+    h.calls[1]!.finish(UNAUTHORIZED);
+    await settle();
+    assert.equal(session.asked(), 2);
+    assert.equal(h.item(a!).status, 'queued');
+  });
+
+  it('fails a 401 when the page is still signed in (the refusal was about something else)', async () => {
+    const session = sessionCheck();
+    const h = harness(1, session.signedOut);
+    const [a, b] = h.queue.add([file('a', 100), file('b', 10)]);
+    h.calls[0]!.finish(UNAUTHORIZED);
+    await settle();
+    session.answer(false);
+    await settle();
+    assert.equal(h.item(a!).status, 'failed');
+    assert.equal(h.item(a!).error, 'Invalid token');
+    assert.equal(h.item(b!).status, 'uploading', 'the next one starts');
+  });
+
+  it('fails 403 (not allowed) and 429 at once, without asking the session', async () => {
+    const session = sessionCheck();
+    const h = harness(2, session.signedOut);
+    const [a, b] = h.queue.add([file('a', 10), file('b', 10)]);
+    h.calls[0]!.finish({ ok: false, status: 403, error: 'Permission denied: read-only token' });
+    h.calls[1]!.finish({ ok: false, status: 429, error: 'Too many attempts: retry in 30 s' });
+    await settle();
+    assert.equal(session.asked(), 0);
+    assert.equal(h.item(a!).status, 'failed');
+    assert.equal(h.item(a!).error, 'Permission denied: read-only token');
+    assert.equal(h.item(b!).status, 'failed');
+  });
+
+  it('cancels an upload waiting for the sign-in by aborting what it had sent', async () => {
+    const session = sessionCheck();
+    const h = harness(1, session.signedOut);
+    const [a] = h.queue.add([file('a', 100)]);
+    h.calls[0]!.finish(UNAUTHORIZED);
+    await settle();
+    h.queue.cancel(a!);
+    assert.equal(h.calls[0]!.aborted, true);
+    session.answer(true);
+    await settle();
+    assert.equal(h.item(a!).status, 'cancelled');
+  });
+
+  it('holds an upload whose name check ends after the sign-in is gone, instead of sending it', async () => {
+    let answer!: (status: NameStatus) => void;
+    const h = checkedHarness(() => new Promise((resolve) => (answer = resolve)));
+    const [id] = h.queue.add([file('a', 10)]);
+    assert.equal(h.item(id!).status, 'checking');
+    h.queue.hold(true);
+    answer('free');
+    await settle();
+    assert.equal(h.calls.length, 0);
+    assert.equal(h.item(id!).status, 'queued');
+    assert.equal(h.item(id!).notice, SIGN_IN_NOTICE);
+    h.queue.hold(false);
+    assert.equal(h.calls.length, 0, 'checked again first');
+    answer('free');
+    await settle();
+    assert.equal(h.calls.length, 1);
   });
 });
