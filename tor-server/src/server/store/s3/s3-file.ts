@@ -1,6 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
-import { ChunkJoiner } from './chunk-joiner.js';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StoreError, type StoredFile } from '../store.js';
 import type { S3Bucket } from './s3-bucket.js';
@@ -41,7 +40,7 @@ export class S3StoredFile implements StoredFile {
     if (count === 0) return Readable.from([]);
     const bucket = this.#bucket;
     const name = this.#name;
-    const out = new ChunkJoiner(READ_BUFFER_BYTES);
+    const out = new PassThrough({ highWaterMark: READ_BUFFER_BYTES });
     const stop = new AbortController();
     out.once('close', () => stop.abort());
     const ifMatch = this.version === '' ? {} : { IfMatch: `"${this.version}"` };
