@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually, runNode, within } from 'test-support';
+import { eventually, pairWith, runNode, within } from 'test-support';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The built tor-client bin, as a user runs it. */
@@ -104,16 +104,7 @@ export async function startValve(target: number, options: { direction: 'down' | 
   const reopen = new Set<() => void>();
   const sockets = new Set<net.Socket>();
   const relay = net.createServer((client) => {
-    const server = net.connect({ host: '127.0.0.1', port: target });
-    for (const socket of [client, server]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.once('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        server.destroy();
-      });
-    }
+    const server = pairWith(client, target, sockets);
     const [from, to] = options.direction === 'down' ? [server, client] : [client, server];
     const other = options.direction === 'down' ? [client, server] : [server, client];
     other[0]!.pipe(other[1]!);
