@@ -24,11 +24,11 @@ export async function s3Rows(source: string, size: number, workDir: string, scop
     args: ['--log-level', 'warn', '--store', 's3', '--s3-endpoint', engine.endpoint, '--s3-bucket', bucket, '--s3-region', engine.region],
     env: { ...process.env, ...engine.env },
   });
-  await directPut(engine, bucket, 'direct.bin', source, size);
+  // The direct GET reads the very object the tor-server serves (stored by its streamed multipart upload).
   await tftcpUpload(server.port, source, size, 'served.bin');
   let round = 0;
   const [get, download, put, upload] = await interleaved(ROUNDS, [
-    () => directGet(engine, bucket, 'direct.bin', size),
+    () => directGet(engine, bucket, 'served.bin', size),
     () => tftcpDownload(server.port, 'served.bin', size),
     () => measureThenDelete(engine, bucket, `direct-${round}.bin`, (key) => directPut(engine, bucket, key, source, size)),
     () => measureThenDelete(engine, bucket, `up-${round++}.bin`, (key) => tftcpUpload(server.port, source, size, key)),
