@@ -21,6 +21,8 @@ export const DEFAULT_S3_POLL_MS = 5000;
  * and that client is cut first.
  */
 export const DEFAULT_S3_IDLE_MS = 120_000;
+/** How often a server renews its lease on the bucket and prefix, by default. */
+export const DEFAULT_S3_LEASE_RENEW_MS = 30_000;
 
 // S3's bucket naming rules (3 to 63 characters: lower-case letters, digits, dots and hyphens).
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -42,7 +44,7 @@ function bucketName(value: string): string {
   return value;
 }
 
-/** The option rows of the store (TOR_STORE, TOR_S3_ENDPOINT, TOR_S3_BUCKET, TOR_S3_PREFIX, TOR_S3_REGION, TOR_S3_POLL_INTERVAL, TOR_S3_TIMEOUT). */
+/** The option rows of the store (TOR_STORE, TOR_S3_ENDPOINT, TOR_S3_BUCKET, TOR_S3_PREFIX, TOR_S3_REGION, TOR_S3_POLL_INTERVAL, TOR_S3_TIMEOUT, TOR_S3_LEASE_RENEW). */
 export function storeOptions() {
   return {
     store: option({ flag: 'store', env: 'TOR_STORE', help: 'where the files live: fs (the --dir folder) or s3 (a bucket; --dir then holds only work files)', parse: oneOf(STORE_KINDS), default: 'fs' }),
@@ -51,6 +53,7 @@ export function storeOptions() {
     s3Prefix: option({ flag: 's3-prefix', env: 'TOR_S3_PREFIX', help: 'key prefix inside the bucket (a "folder"), so several servers can share one bucket', parse: text, default: '' }),
     s3Region: option({ flag: 's3-region', env: 'TOR_S3_REGION', help: 'signing region', parse: text, default: DEFAULT_S3_REGION }),
     s3PollIntervalMs: option({ flag: 's3-poll-interval', env: 'TOR_S3_POLL_INTERVAL', help: 'seconds between listings of the bucket that find changes made by others', parse: seconds({ above0: true }), default: DEFAULT_S3_POLL_MS }),
+    s3LeaseRenewMs: option({ flag: 's3-lease-renew', env: 'TOR_S3_LEASE_RENEW', help: 'seconds between renewals of this server\'s lease on the bucket and prefix; a server on another host may take over one not renewed for three times this', parse: seconds({ above0: true }), default: DEFAULT_S3_LEASE_RENEW_MS }),
     s3IdleTimeoutMs: option({ flag: 's3-timeout', env: 'TOR_S3_TIMEOUT', help: 'seconds a request to the S3 engine may go without a byte moving before it fails (uploads, downloads, copies and lookups alike)', parse: seconds({ above0: true }), default: DEFAULT_S3_IDLE_MS }),
   };
 }

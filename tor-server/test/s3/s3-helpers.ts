@@ -1,7 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { TestContext } from 'node:test';
 import { s3Bucket, s3Engine, type S3Engine } from 'test-support';
-import type { ServerConfig } from '../../src/server/index.js';
 import { startServer, type TestServer } from '../helpers.js';
 
 /** The engine, or undefined when these tests cannot run here (`npm run test:s3` prints the one SKIPPED line). */
@@ -11,7 +10,7 @@ export const engine: S3Engine | undefined = s3Engine({ quiet: true });
 export const NO_ENGINE = engine ? false : 'no S3 engine (S3_ENDPOINT)';
 
 /** A server on the S3 store: a new bucket of its own (or `bucket`), on the test engine (or `endpoint`, a proxy in front of it). */
-export async function startS3Server(t: TestContext, options: Partial<ServerConfig> & { bucket?: string; endpoint?: string } = {}): Promise<TestServer & { bucket: string }> {
+export async function startS3Server(t: TestContext, options: Parameters<typeof startServer>[1] & { bucket?: string; endpoint?: string } = {}): Promise<TestServer & { bucket: string }> {
   const { bucket: given, endpoint, ...rest } = options;
   const bucket = given ?? (await s3Bucket(t, engine!));
   Object.assign(process.env, engine!.env);

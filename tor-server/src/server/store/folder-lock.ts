@@ -58,15 +58,22 @@ interface Holder {
  */
 export class FolderLock {
   readonly folder: string;
+  /** Unique to this hold of the lock: what the lock file names its holder by. */
+  readonly token: string;
+  /**
+   * The token of a dead server's lock this one cleared to take the folder, if it did: that
+   * server is known to have stopped, so what it held elsewhere (an S3 lease) may be taken over.
+   */
+  readonly replaced: string | undefined;
   readonly #lockPath: string;
-  readonly #token: string;
   readonly #heartbeat: NodeJS.Timeout;
   #released = false;
 
-  private constructor(folder: string, token: string, heartbeatMs: number) {
+  private constructor(folder: string, taken: { token: string; replaced: string | undefined }, heartbeatMs: number) {
     this.folder = folder;
     this.#lockPath = path.join(folder, LOCK_FILE_NAME);
-    this.#token = token;
+    this.token = taken.token;
+    this.replaced = taken.replaced;
     this.#heartbeat = setInterval(() => {
       const now = new Date();
       fs.utimes(this.#lockPath, now, now).catch(() => {});
@@ -93,7 +100,7 @@ export class FolderLock {
     clearInterval(this.#heartbeat);
     try {
       const current = await readLock(this.#lockPath);
-      if (current.kind === 'held' && current.holder.token === this.#token) await fs.rm(this.#lockPath, { force: true });
+      if (current.kind === 'held' && current.holder.token === this.token) await fs.rm(this.#lockPath, { force: true });
     } catch {
       // The folder is gone or unreadable: there is nothing left to release.
     } finally {
@@ -102,13 +109,14 @@ export class FolderLock {
   }
 }
 
-/** Takes the lock file; returns the token written in it. */
-async function take(folder: string, heartbeatMs: number): Promise<string> {
+/** Takes the lock file; returns the token written in it, and that of the dead holder's lock it cleared. */
+async function take(folder: string, heartbeatMs: number): Promise<{ token: string; replaced: string | undefined }> {
   const lockPath = path.join(folder, LOCK_FILE_NAME);
   const me: Holder = { pid: process.pid, started: await startTimeOf(process.pid), token: randomBytes(12).toString('hex'), host: os.hostname(), heartbeatMs };
   // Written whole under a name of its own, then hard-linked into place: a lock file is never seen empty.
   const draft = `${lockPath}.${me.token}`;
   let drafted = false;
+  let replaced: string | undefined;
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await readLock(lockPath);
@@ -116,7 +124,7 @@ async function take(folder: string, heartbeatMs: number): Promise<string> {
         throw new FolderLockedError(folder, current.holder.pid, isOtherHost(current.holder) ? current.holder.host : undefined);
       }
       if (current.kind !== 'missing') {
-        await clearIfUnchanged(lockPath, current.raw, me.token);
+        if ((await clearIfUnchanged(lockPath, current.raw, me.token)) && current.kind === 'held') replaced = current.holder.token;
         continue;
       }
       if (!drafted) {
@@ -125,7 +133,7 @@ async function take(folder: string, heartbeatMs: number): Promise<string> {
       }
       try {
         await fs.link(draft, lockPath);
-        return me.token;
+        return { token: me.token, replaced };
       } catch (error) {
         // Another server linked its lock first: look again.
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -179,22 +187,24 @@ function parseHolder(raw: string): Holder | undefined {
 /**
  * Removes a stale lock, but only the very one judged stale: it is moved aside first (only one
  * of several racing servers gets it), and if what was moved is a fresh lock another server
- * took meanwhile, it is linked back (link, unlike rename, never replaces a file).
+ * took meanwhile, it is linked back (link, unlike rename, never replaces a file). True when
+ * this call removed the stale lock.
  */
-async function clearIfUnchanged(lockPath: string, staleRaw: string, token: string): Promise<void> {
+async function clearIfUnchanged(lockPath: string, staleRaw: string, token: string): Promise<boolean> {
   const aside = `${lockPath}.stale-${token}`;
   try {
     await fs.rename(lockPath, aside);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
   try {
     const moved = await fs.readFile(aside, 'utf8');
-    if (moved === staleRaw) return;
+    if (moved === staleRaw) return true;
     await fs.link(aside, lockPath).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
     });
+    return false;
   } finally {
     await fs.rm(aside, { force: true });
   }

@@ -18,6 +18,7 @@ export function openStore(config: ServerConfig, logger: Logger): Promise<ServedS
     prefix: normalPrefix(config.s3Prefix),
     region: config.s3Region,
     pollIntervalMs: config.s3PollIntervalMs,
+    leaseRenewMs: config.s3LeaseRenewMs,
     idleTimeoutMs: config.s3IdleTimeoutMs,
     maxSockets: socketsFor(config.maxClients),
   };

@@ -53,6 +53,8 @@ export interface ObjectHead {
   owner: string | undefined;
   /** How long ago its writer says it wrote it (else its LastModified), in ms. */
   ageMs: number;
+  /** All of its user metadata. */
+  metadata: Record<string, string>;
 }
 
 /** The bucket under one prefix: names in, keys out, one deadline per metadata request. */
@@ -107,6 +109,7 @@ export class S3Bucket {
         sha256: head.Metadata?.[SHA256_META],
         owner: head.Metadata?.[OWNER_META],
         ageMs: Date.now() - (Date.parse(head.Metadata?.[AT_META] ?? '') || head.LastModified?.getTime() || 0),
+        metadata: head.Metadata ?? {},
       };
     } catch (error) {
       if (isNotFound(error)) {

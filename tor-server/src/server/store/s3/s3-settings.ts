@@ -11,6 +11,8 @@ export interface S3Settings {
   region: string;
   /** How often the bucket is listed to see changes made by others. */
   pollIntervalMs: number;
+  /** How often this server renews its lease on the bucket and prefix (another may take one not renewed for three of these). */
+  leaseRenewMs: number;
   /**
    * A request whose connection moves no byte for this long fails (an idle deadline, not a total
    * one: a long healthy download or upload keeps going), so a hung engine never holds a commit,

@@ -100,7 +100,7 @@ export class S3Store implements Store {
     const bucket = new S3Bucket(client, settings.bucket, settings.prefix);
     let lease: S3Lease;
     try {
-      lease = await S3Lease.acquire(bucket, describeS3(settings), logger);
+      lease = await S3Lease.acquire(bucket, describeS3(settings), logger, lock, settings.leaseRenewMs);
     } catch (error) {
       client.destroy();
       await lock.release();
@@ -199,6 +199,8 @@ export class S3Store implements Store {
   }
 
   async beginUpload(name: FileName, size?: number): Promise<S3Upload> {
+    // Refused before the client sends its bytes, not after.
+    this.#checkLease();
     return new S3Upload(this.#uploadContext(), name, size === undefined ? {} : { size });
   }
 
@@ -220,6 +222,7 @@ export class S3Store implements Store {
   }
 
   async remove(name: FileName): Promise<void> {
+    this.#checkLease();
     await this.#track(async () => {
       const head = await this.#bucket.head(name);
       if (!head || head.pending) throw new StoreError('not-found', name);
