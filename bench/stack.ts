@@ -12,8 +12,6 @@ const TMPFS = '/dev/shm';
 export const BIG_FILE = 'big.bin';
 export const SMALL_FILE = 'small.bin';
 export const SMALL_FILE_BYTES = 4 * 1024;
-// As scripts/start.mjs runs the gateway (see the note in gateway/src/main.ts).
-const GATEWAY_NODE_FLAGS = ['--initial-heap-size=64'];
 /**
  * Every bench connection comes from 127.0.0.1: lift the per-address caps the 16 load
  * connections (and a transfer slot a finished request has not given back yet) would meet.
@@ -81,7 +79,6 @@ export async function startStack(scope: Scope, size: number): Promise<Stack> {
       torPort: tor.port,
       webDir,
       args: ['--max-upload-size', String(size * 2), '--max-transfers-per-address', String(GATEWAY_TRANSFERS_PER_ADDRESS)],
-      nodeFlags: GATEWAY_NODE_FLAGS,
     });
     return { tor, gateway };
   };

@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { makeCertificates, parseListening, scratchDir, spawnNode, type NodeProcess } from 'test-support';
+import { SERVER_NODE_FLAGS, makeCertificates, parseListening, scratchDir, spawnNode, type NodeProcess } from 'test-support';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,8 +59,8 @@ test('docker-compose accepts the compose file', (t) => {
 test('the image, compose, the package bins and npm start all run the same built programs', () => {
   const server = binPath('tor-server', 'tor-server');
   const gateway = binPath('gateway', 'tor-gateway');
-  assert.deepEqual(dockerfileCmd(), ['node', server]);
-  assert.deepEqual(compose.services['tor-server']!.command, ['node', server]);
+  assert.deepEqual(withoutNodeFlags(dockerfileCmd()), ['node', server]);
+  assert.deepEqual(withoutNodeFlags(compose.services['tor-server']!.command), ['node', server]);
   assert.deepEqual(withoutNodeFlags(compose.services.gateway!.command), ['node', gateway]);
   const start = read('scripts/start.mjs');
   assert.ok(start.includes(`'${server}'`) && start.includes(`'${gateway}'`), 'npm start runs the same two bins');
@@ -73,6 +73,24 @@ test('the image, compose, the package bins and npm start all run the same built 
     assert.ok(existsSync(path.resolve(ROOT, path.dirname(bin), target)), `${bin} → ${target} is built`);
   }
   assert.ok(existsSync(path.join(ROOT, 'web/dist/index.html')), 'the web app the image copies is built');
+});
+
+test('every way of starting the two servers gives V8 the heap flag the tests and benches run them with', () => {
+  const [flag] = SERVER_NODE_FLAGS;
+  assert.equal(SERVER_NODE_FLAGS.length, 1);
+  const withFlag = (command: string[]) => command[0] === 'node' && command.includes(flag!);
+  assert.ok(withFlag(dockerfileCmd()), 'the image');
+  assert.ok(withFlag(compose.services['tor-server']!.command), 'compose: tor-server');
+  assert.ok(withFlag(compose.services.gateway!.command), 'compose: gateway');
+  for (const [workspace, bin] of [
+    ['tor-server', 'tor-server'],
+    ['gateway', 'tor-gateway'],
+  ] as const) {
+    assert.equal(read(binPath(workspace, bin)).split('\n')[0], `#!/usr/bin/env -S node ${flag}`, `${bin}'s shebang (npx, node_modules/.bin)`);
+    const manifest = JSON.parse(read(`${workspace}/package.json`)) as { scripts: Record<string, string> };
+    assert.match(manifest.scripts.start!, new RegExp(`^node ${flag} `), `npm start -w ${workspace}`);
+  }
+  assert.match(read('scripts/start.mjs'), new RegExp(`const HEAP_FLAG = '${flag}';`), 'npm start');
 });
 
 test('after npm install the bins are on node_modules/.bin and run', () => {

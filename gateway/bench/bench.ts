@@ -13,8 +13,6 @@ import { wsCrowd } from './ws-crowd.js';
 
 const SESSIONS = 100;
 const RSS_LIMIT_MB = 200;
-// As scripts/start.mjs runs the gateway (see the note in src/main.ts).
-const GATEWAY_NODE_FLAGS = ['--initial-heap-size=64'];
 
 async function main(): Promise<void> {
   if (!existsSync(GATEWAY_BIN) || !existsSync(TOR_SERVER_BIN)) throw new Error('build first: npm run build -w tor-server && npm run build -w gateway');
@@ -36,7 +34,6 @@ async function main(): Promise<void> {
       webDir,
       // Every bench session comes from 127.0.0.1: lift the per-address session cap for them.
       args: ['--max-ws-per-address', String(SESSIONS)],
-      nodeFlags: GATEWAY_NODE_FLAGS,
     });
     log(`${SESSIONS} concurrent WebSocket sessions, show + search each`);
     const crowd = await wsCrowd(gateway.url, SESSIONS);

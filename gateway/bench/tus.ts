@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     const data = await fs.readFile(source);
     const sourceHash = await sha256File(source);
     const tor = await spawnTorServer(scope, { dir: serverDir, args: ['--log-level', 'warn'] });
-    const gateway = await spawnGateway(scope, { torPort: tor.port, webDir, nodeFlags: ['--initial-heap-size=64'] });
+    const gateway = await spawnGateway(scope, { torPort: tor.port, webDir });
     const endpointOf = (port: number) => `http://127.0.0.1:${port}${ApiPath.uploads}`;
 
     for (const [label, chunkSize, checksums] of [

@@ -23,7 +23,7 @@ import {
 import { buildApp, gatewayParts } from './app.js';
 import { GATEWAY_PROGRAM, gatewayUsage, parseGatewayConfig } from './config.js';
 
-// Run it as `node --initial-heap-size=64 bin/tor-gateway.js` (npm start and scripts/start.mjs do):
+// Run it as `node --initial-heap-size=64 bin/tor-gateway.js` (the bin's shebang, npm start, the image and compose do):
 // every 64 KiB socket read is a new external buffer, and with V8's default small initial heap
 // those push it into a mark-compact every few megabytes, which costs the gateway half of its
 // download throughput. A larger initial heap only moves the GC limits; it does not raise RSS.

@@ -6,6 +6,7 @@ export { accepts, freePort } from './ports.js';
 export {
   GATEWAY_BIN,
   GATEWAY_SOURCE,
+  SERVER_NODE_FLAGS,
   START_MS,
   TOR_CLIENT_BIN,
   TOR_SERVER_BIN,
