@@ -35,4 +35,4 @@ USER node
 VOLUME ["/data/tor_files", "/data/tor-state"]
 EXPOSE 7777 8080
 # The same bins `npm start` runs (scripts/start.mjs); compose picks one per service.
-CMD ["node", "--initial-heap-size=64", "tor-server/bin/tor-server.js"]
+CMD ["node", "--initial-heap-size=32", "tor-server/bin/tor-server.js"]

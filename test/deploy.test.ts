@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SERVER_NODE_FLAGS, makeCertificates, parseListening, scratchDir, spawnNode, type NodeProcess } from 'test-support';
+import { GATEWAY_NODE_FLAGS, TOR_SERVER_NODE_FLAGS, makeCertificates, parseListening, scratchDir, spawnNode, type NodeProcess } from 'test-support';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,22 +75,21 @@ test('the image, compose, the package bins and npm start all run the same built 
   assert.ok(existsSync(path.join(ROOT, 'web/dist/index.html')), 'the web app the image copies is built');
 });
 
-test('every way of starting the two servers gives V8 the heap flag the tests and benches run them with', () => {
-  const [flag] = SERVER_NODE_FLAGS;
-  assert.equal(SERVER_NODE_FLAGS.length, 1);
-  const withFlag = (command: string[]) => command[0] === 'node' && command.includes(flag!);
-  assert.ok(withFlag(dockerfileCmd()), 'the image');
-  assert.ok(withFlag(compose.services['tor-server']!.command), 'compose: tor-server');
-  assert.ok(withFlag(compose.services.gateway!.command), 'compose: gateway');
-  for (const [workspace, bin] of [
-    ['tor-server', 'tor-server'],
-    ['gateway', 'tor-gateway'],
-  ] as const) {
+test('every way of starting each server gives V8 the heap flag the tests and benches run it with', () => {
+  const servers = [
+    { workspace: 'tor-server', bin: 'tor-server', service: 'tor-server', flags: TOR_SERVER_NODE_FLAGS, startConstant: 'TOR_SERVER_HEAP_FLAG' },
+    { workspace: 'gateway', bin: 'tor-gateway', service: 'gateway', flags: GATEWAY_NODE_FLAGS, startConstant: 'GATEWAY_HEAP_FLAG' },
+  ] as const;
+  for (const { workspace, bin, service, flags, startConstant } of servers) {
+    assert.equal(flags.length, 1);
+    const flag = flags[0]!;
+    assert.deepEqual(compose.services[service]!.command.slice(0, 2), ['node', flag], `compose: ${service}`);
     assert.equal(read(binPath(workspace, bin)).split('\n')[0], `#!/usr/bin/env -S node ${flag}`, `${bin}'s shebang (npx, node_modules/.bin)`);
     const manifest = JSON.parse(read(`${workspace}/package.json`)) as { scripts: Record<string, string> };
     assert.match(manifest.scripts.start!, new RegExp(`^node ${flag} `), `npm start -w ${workspace}`);
+    assert.match(read('scripts/start.mjs'), new RegExp(`const ${startConstant} = '${flag}';`), 'npm start');
   }
-  assert.match(read('scripts/start.mjs'), new RegExp(`const HEAP_FLAG = '${flag}';`), 'npm start');
+  assert.deepEqual(dockerfileCmd().slice(0, 2), ['node', TOR_SERVER_NODE_FLAGS[0]], 'the image runs the tor-server');
 });
 
 test('after npm install the bins are on node_modules/.bin and run', () => {

@@ -6,7 +6,8 @@ export { accepts, freePort } from './ports.js';
 export {
   GATEWAY_BIN,
   GATEWAY_SOURCE,
-  SERVER_NODE_FLAGS,
+  GATEWAY_NODE_FLAGS,
+  TOR_SERVER_NODE_FLAGS,
   START_MS,
   TOR_CLIENT_BIN,
   TOR_SERVER_BIN,

@@ -177,11 +177,12 @@ export interface TorServerProcess extends NodeProcess {
 }
 
 /**
- * The V8 flag every deployment starts the tor-server and the gateway with (their bins'
- * shebangs, npm start, the image, compose; see tor-server/src/bin/tor-server.ts): tests and
- * benches run them the same way.
+ * The V8 flags every deployment starts the tor-server and the gateway with (their bins'
+ * shebangs, npm start, the image, compose; see tor-server/src/bin/tor-server.ts and
+ * gateway/src/main.ts): tests and benches run them the same way.
  */
-export const SERVER_NODE_FLAGS = ['--initial-heap-size=64'];
+export const TOR_SERVER_NODE_FLAGS = ['--initial-heap-size=32'];
+export const GATEWAY_NODE_FLAGS = ['--initial-heap-size=64'];
 
 export interface TorServerOptions {
   /** Serve this folder on 127.0.0.1:`port`; without it only `args` and `env` configure it. */
@@ -191,7 +192,7 @@ export interface TorServerOptions {
   /** More flags, after those `dir` and `port` make. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
-  /** Flags for Node itself: SERVER_NODE_FLAGS unless given. */
+  /** Flags for Node itself: TOR_SERVER_NODE_FLAGS unless given. */
   nodeFlags?: string[];
   /** Another build of the program (an older one, to see a test catch its bug). */
   bin?: string;
@@ -200,7 +201,7 @@ export interface TorServerOptions {
 /** Starts the built tor-server and waits for its listening line. */
 export async function spawnTorServer(owner: Owner | undefined, options: TorServerOptions = {}): Promise<TorServerProcess> {
   const where = options.dir === undefined ? [] : ['--host', '127.0.0.1', '--port', String(options.port ?? 0), '--dir', options.dir];
-  const run = spawnNode(owner, options.bin ?? TOR_SERVER_BIN, { args: [...where, ...(options.args ?? [])], env: options.env, nodeFlags: options.nodeFlags ?? SERVER_NODE_FLAGS });
+  const run = spawnNode(owner, options.bin ?? TOR_SERVER_BIN, { args: [...where, ...(options.args ?? [])], env: options.env, nodeFlags: options.nodeFlags ?? TOR_SERVER_NODE_FLAGS });
   const line = await listening<TorServerListening>(run, 'tor-server');
   return { ...run, host: line.host, port: line.port, servedDir: line.dir, ...(line.tlsPort !== undefined && { tlsPort: line.tlsPort }) };
 }
@@ -222,7 +223,7 @@ export interface GatewayOptions {
   /** More flags, after the ones the options above make. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
-  /** Flags for Node itself: SERVER_NODE_FLAGS unless given. */
+  /** Flags for Node itself: GATEWAY_NODE_FLAGS unless given. */
   nodeFlags?: string[];
   /** Run src/main.ts through tsx instead of the build. */
   fromSource?: boolean;
@@ -233,7 +234,7 @@ export async function spawnGateway(owner: Owner | undefined, options: GatewayOpt
   if (options.webDir === undefined && owner === undefined) throw new Error('spawnGateway: give a webDir, or an owner for a scratch one');
   const webDir = options.webDir ?? (await scratchDir(owner!, 'tft-web-'));
   const args = ['--host', '127.0.0.1', '--port', String(options.port ?? 0), '--tor-host', '127.0.0.1', '--tor-port', String(options.torPort), '--web-dir', webDir, ...(options.args ?? [])];
-  const nodeFlags = [...(options.fromSource ? ['--import', 'tsx'] : []), ...(options.nodeFlags ?? SERVER_NODE_FLAGS)];
+  const nodeFlags = [...(options.fromSource ? ['--import', 'tsx'] : []), ...(options.nodeFlags ?? GATEWAY_NODE_FLAGS)];
   const run = spawnNode(owner, options.fromSource ? GATEWAY_SOURCE : GATEWAY_BIN, { args, env: options.env, nodeFlags });
   const line = await listening<GatewayListening>(run, 'tor-gateway');
   return { ...run, url: line.url, host: line.host, port: line.port };

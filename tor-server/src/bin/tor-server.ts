@@ -10,11 +10,12 @@ import { FolderLockedError } from '../server/store/folder-lock.js';
 import { createLogger } from '../server/logger.js';
 import { TorServer } from '../server/server.js';
 
-// Run it as `node --initial-heap-size=64` (the bin's shebang, npm start, the image and compose
-// do): every 64 KiB socket read is a new external buffer, and with V8's small default initial
-// heap those push it into a full collection every few megabytes. Measured on this 2-core VM:
-// 1 GiB TFTCP download 1.3 → 0.7 s of server CPU (830 → 1100 MB/s), upload 2.35 → 1.6 s
-// (455 → 560 MB/s), peak RSS unchanged (110–115 MB). The gateway runs with the same flag.
+// Run it as `node --initial-heap-size=32` (the bin's shebang, npm start, the image and compose
+// do): with the S3 store's SDK loaded, V8's small default initial heap marks the old generation
+// every few megabytes streamed (14 full collections per GiB downloaded). Measured on this 2-core
+// VM on Ceph: 1 GiB download 1.5–2.3 → 1.2–1.4 s of server CPU. 64 MB saves no more there, and
+// on the folder store lets request garbage pile up (peak RSS 103 → 147 MB under 16 clients of
+// small files) where 32 MB keeps 103 MB.
 
 /** Starts a tor-server from flags and environment, with the console when stdin is a terminal. */
 async function main(): Promise<void> {
