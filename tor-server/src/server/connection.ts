@@ -58,6 +58,8 @@ export class Connection implements CommandConnection {
   #closing = false;
   /** The first refusal (or `not-found`) the command under way answered with: its metrics result. */
   #refusal: CommandResult | undefined;
+  /** Reply lines are being gathered until the current turn of the event loop ends (see #gatherLines). */
+  #gathering = false;
 
   constructor(socket: Socket, ctx: ServerContext) {
     this.#socket = socket;
@@ -151,18 +153,39 @@ export class Connection implements CommandConnection {
   /** Sends one reply line. */
   send(line: string): Promise<void> {
     this.#refusal ??= replyResult(line);
+    this.#gatherLines();
     return writeLine(this.#socket, line);
   }
 
   /** Sends several reply lines in one write. */
   sendLines(lines: readonly string[]): Promise<void> {
-    return lines.length === 0 ? Promise.resolve() : writeLine(this.#socket, lines.join('\n'));
+    if (lines.length === 0) return Promise.resolve();
+    this.#gatherLines();
+    return writeLine(this.#socket, lines.join('\n'));
   }
 
   /** Queues one line without waiting; returns the bytes not yet handed to the network. */
   sendNow(line: string): number {
-    if (!this.#socket.destroyed) this.#socket.write(`${line}\n`);
+    if (this.#socket.destroyed) return this.#socket.writableLength;
+    this.#gatherLines();
+    this.#socket.write(`${line}\n`);
     return this.#socket.writableLength;
+  }
+
+  /**
+   * Lines written in this turn of the event loop (`ok`, `found`, the size, and the first bytes
+   * when they are at hand) leave in one write: one packet for the client to wake up for, not one
+   * a line. The bytes on the wire are the same.
+   */
+  #gatherLines(): void {
+    if (this.#gathering) return;
+    this.#gathering = true;
+    this.#socket.cork();
+    // A tick queued from a promise continuation runs once the pending continuations are done.
+    process.nextTick(() => {
+      this.#gathering = false;
+      this.#socket.uncork();
+    });
   }
 
   /** Reads the next line within `ms`; null when it is late (the client is told) or the client left. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import fs, { readdir, readFile, writeFile } from 'node:fs/promises';
+import fsSync from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { describe, it, type TestContext } from 'node:test';
@@ -25,8 +27,12 @@ describe('FsStore', () => {
   it('a list filter sees names before any per-file stat: a search of 50 files stats only its match', async (t) => {
     const { store, dir } = await openStore(t);
     for (let i = 0; i < 50; i++) await writeFile(path.join(dir, `file-${i}.txt`), String(i));
-    const lstat = t.mock.method(fs, 'lstat');
+    // The store imports lstatSync by name: the mock reaches it once the built-in's exports are synced.
+    const lstat = t.mock.method(fsSync, 'lstatSync');
+    syncBuiltinESMExports();
+    t.after(() => syncBuiltinESMExports());
     const entries = await store.list({ filter: (name) => name === 'file-7.txt' });
+    t.mock.restoreAll();
     assert.deepEqual(entries.map((entry) => entry.name), ['file-7.txt']);
     assert.equal(lstat.mock.callCount(), 1);
   });

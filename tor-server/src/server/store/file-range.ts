@@ -1,5 +1,8 @@
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, read } from 'node:fs';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+
+const readAt = promisify(read);
 
 // A download's first chunks: small, so that many short downloads at once stay cheap.
 const FIRST_CHUNK_BYTES = 256 * 1024;
@@ -10,22 +13,24 @@ const LONG_CHUNK_BYTES = 1024 * 1024;
 const LONG_DOWNLOAD_BYTES = 16 * 1024 * 1024;
 
 /**
- * Bytes [offset, offset + count) of an open file as a stream, which owns `handle` from here on
- * and closes it when it ends, fails or is destroyed. A file that shrank meanwhile ends it early.
+ * Bytes [offset, offset + count) of an open file as a stream, which owns the descriptor `fd`
+ * from here on and closes it when it ends, fails or is destroyed. A file that shrank meanwhile
+ * ends it early.
  */
-export function readFileRange(handle: FileHandle, offset: number, count: number): Readable {
+export function readFileRange(fd: number, offset: number, count: number): Readable {
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       for (let done = 0; done < count; ) {
         const want = Math.min(count - done, done < LONG_DOWNLOAD_BYTES ? FIRST_CHUNK_BYTES : LONG_CHUNK_BYTES);
         // A new buffer per chunk: the socket holds on to it until it is sent.
-        const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(want), 0, want, offset + done);
+        const { bytesRead, buffer } = await readAt(fd, Buffer.allocUnsafe(want), 0, want, offset + done);
         if (bytesRead === 0) return;
         done += bytesRead;
         yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
       }
     } finally {
-      await handle.close();
+      // After the last read has settled (a destroyed stream waits for it): no read can hit a reused descriptor.
+      closeSync(fd);
     }
   }
   return Readable.from(chunks(), { objectMode: false, highWaterMark: FIRST_CHUNK_BYTES });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsc, type Stats } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { compareByName } from '../../protocol/file-row.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -16,7 +17,7 @@ import { StoreError, toFileName, type FileName, type ListOptions, type Store, ty
 /** Hidden folder inside the served folder where uploads are written until they are complete. */
 export const TEMP_DIR_NAME = '.tor-tmp';
 
-// Stat this many files at once when listing a large folder.
+// Files stat-ed per turn of the event loop when listing a large folder.
 const STAT_BATCH = 256;
 // Free space an upload must leave, so the server still has room for its own metadata.
 /** Bytes of a local disk never handed out (the index files and logs need some too). */
@@ -80,20 +81,27 @@ export class FsStore implements Store {
     }
     const entries: StoredEntry[] = [];
     for (let i = 0; i < names.length; i += STAT_BATCH) {
-      const batch = names.slice(i, i + STAT_BATCH);
-      const stats = await Promise.all(batch.map((name) => fs.lstat(path.join(this.root, name)).catch(() => null)));
-      stats.forEach((stat, j) => {
+      // Synchronous (see stat): 10,000 files took 34 ms of CPU instead of 87–223 ms, and the
+      // other clients wait at most one batch (about 1.5 ms) between turns.
+      if (i > 0) await nextTurn();
+      for (const name of names.slice(i, i + STAT_BATCH)) {
         // A file removed between readdir and lstat is simply not listed.
-        if (stat?.isFile()) entries.push(toEntry(batch[j]!, stat));
-      });
+        const stat = lstatQuietly(path.join(this.root, name));
+        if (stat?.isFile()) entries.push(toEntry(name, stat));
+      }
     }
     return entries.sort(compareByName);
   }
 
+  // stat and openRead call the file system synchronously: from the inode cache each call takes a
+  // few µs, where a hand-off to libuv's thread pool and back costs about 50 µs of CPU (measured on
+  // a 2-core VM; it was most of the server's work for a small file's stat and download). A disk
+  // that hangs stalls the thread pool's four threads just the same. Bytes are read asynchronously.
+
   async stat(name: FileName): Promise<StoredEntry | undefined> {
     try {
-      const stat = await fs.lstat(this.#pathOf(name));
-      return stat.isFile() ? toEntry(name, stat) : undefined;
+      const stat = lstatSync(this.#pathOf(name), { throwIfNoEntry: false });
+      return stat?.isFile() ? toEntry(name, stat) : undefined;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw storeErrorOf(error);
@@ -101,28 +109,28 @@ export class FsStore implements Store {
   }
 
   async openRead(name: FileName): Promise<StoredFile | undefined> {
-    let handle: fs.FileHandle;
+    let fd: number;
     try {
       // O_NOFOLLOW: a symlink planted in the folder must not lead outside it. O_NONBLOCK: opening
-      // a named pipe would otherwise wait for a writer, holding one of libuv's few fs threads.
-      handle = await fs.open(this.#pathOf(name), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+      // a named pipe would otherwise wait for a writer, and stall the server.
+      fd = openSync(this.#pathOf(name), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw storeErrorOf(error);
     }
-    // Until it is returned, the handle is ours to close, whatever fails.
+    // Until it is returned, the descriptor is ours to close, whatever fails.
     let stat: Stats;
     try {
-      stat = await handle.stat();
+      stat = fstatSync(fd);
     } catch (error) {
-      await handle.close().catch(() => {});
+      closeQuietly(fd);
       throw storeErrorOf(error);
     }
     if (!stat.isFile()) {
-      await handle.close();
+      closeQuietly(fd);
       return undefined;
     }
-    return new FsStoredFile(handle, stat.size, versionOf(stat));
+    return new FsStoredFile(fd, stat.size, versionOf(stat));
   }
 
   async remove(name: FileName): Promise<void> {
@@ -276,26 +284,44 @@ function isMissing(error: unknown): boolean {
 class FsStoredFile implements StoredFile {
   readonly size: number;
   readonly version: string;
-  #handle: fs.FileHandle | undefined;
+  #fd: number | undefined;
 
-  constructor(handle: fs.FileHandle, size: number, version: string) {
-    this.#handle = handle;
+  constructor(fd: number, size: number, version: string) {
+    this.#fd = fd;
     this.size = size;
     this.version = version;
   }
 
   read(offset: number, count: number): Readable {
-    const handle = this.#handle;
-    if (!handle) throw new Error('the file was already read or closed');
-    // From here the stream owns the handle and closes it when it ends or is destroyed; closing it
-    // here as well once closed another client's descriptor.
-    this.#handle = undefined;
-    return readFileRange(handle, offset, count);
+    const fd = this.#fd;
+    if (fd === undefined) throw new Error('the file was already read or closed');
+    // From here the stream owns the descriptor and closes it when it ends or is destroyed;
+    // closing it here as well once closed another client's file.
+    this.#fd = undefined;
+    return readFileRange(fd, offset, count);
   }
 
   async close(): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    await handle?.close().catch(() => {});
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) closeQuietly(fd);
+  }
+}
+
+/** The lstat of `file`, or undefined when it cannot be had (gone since the folder was read). */
+function lstatQuietly(file: string): Stats | undefined {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Closes a descriptor opened for reading; closing one can fail only in ways that leave nothing to do. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EIO on close of a read-only descriptor: the descriptor is released all the same.
   }
 }
