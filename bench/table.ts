@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { Scope } from 'test-support';
-import { NGINX_MISSING, log, nginxVersion, printTable, type Row } from 'test-support/bench';
+import { NGINX_MISSING, busyStartWarning, log, nginxVersion, printTable, type Row } from 'test-support/bench';
 import { CURL, curlInstalled } from './curl.js';
 import { describePeaks, peakResets, RSS_LIMIT_MB } from './memory.js';
 import { benchPaths, SMALL_LOAD } from './paths.js';
@@ -18,8 +18,6 @@ const SIZE = Number(process.env.BENCH_SIZE ?? 1024 ** 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** A spread, (max − min) / max, beyond which a path's rounds disagree too much to trust its best. */
 const MAX_SPREAD = 0.25;
-/** A 1-minute load average beyond this share of the cores means neighbours were busy. */
-const MAX_LOAD_PER_CORE = 0.5;
 
 async function main(): Promise<void> {
   if (!Number.isSafeInteger(SIZE) || SIZE <= 0) throw new Error(`BENCH_SIZE must be a positive number of bytes, not ${process.env.BENCH_SIZE}`);
@@ -53,9 +51,8 @@ async function main(): Promise<void> {
     await scope.close();
   }
   const loadAfter = os.loadavg();
-  if (loadBefore[0]! > cores * MAX_LOAD_PER_CORE) {
-    notes.push(`WARNING: load average ${loadBefore[0]!.toFixed(2)} at the start on ${cores} cores: the run was disturbed and the figures may be low; run again when the machine is quiet`);
-  }
+  const busy = busyStartWarning(loadBefore[0]!, cores);
+  if (busy) notes.push(busy);
   const load = (figures: number[]) => figures.map((figure) => figure.toFixed(2)).join(' ');
   printTable(
     `bench table: ${sizeText(SIZE)} file on tmpfs (${base}), 127.0.0.1, ${cores} cores, Node ${process.version}, load average ${load(loadBefore)} before, ${load(loadAfter)} after`,

@@ -5,6 +5,6 @@ export { multipartUpload } from './multipart.js';
 export { NGINX, NGINX_MISSING, nginxAcceptingPuts, nginxInstalled, nginxRelaying, nginxServing, nginxVersion } from './nginx.js';
 export { FOLDER_FILES, RANGE_BYTES, fillFolder, middleRange, percentile, rangeLatency } from './range.js';
 export { rawBaseline, rawSocketDownload, rawSocketUpload } from './raw.js';
-export { log, mbps, memoryRow, printTable, ratioRow, zeroRow, type Row } from './report.js';
+export { busyStartWarning, log, mbps, memoryRow, printTable, ratioRow, zeroRow, type Row } from './report.js';
 export { tftcpDownload, tftcpUpload } from './tftcp.js';
 export { cliDownload, cliUpload } from './tor-client.js';

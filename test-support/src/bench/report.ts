@@ -59,3 +59,12 @@ export function printTable(title: string, rows: Row[], footnote?: string, header
   for (const row of rows) process.stdout.write(`${line(row, row.verdict ?? '')}\n`);
   if (footnote) process.stdout.write(`${footnote}\n`);
 }
+
+/** A 1-minute load average beyond this share of the cores means neighbours were busy. */
+const MAX_LOAD_PER_CORE = 0.5;
+
+/** The WARNING line for a run that began on a busy machine (`why` says what may be busy), or undefined. */
+export function busyStartWarning(loadAtStart: number, cores: number, why = ''): string | undefined {
+  if (loadAtStart <= cores * MAX_LOAD_PER_CORE) return undefined;
+  return `WARNING: load average ${loadAtStart.toFixed(2)} at the start on ${cores} cores${why}: the run was disturbed and the figures may be low; run again when the machine is quiet`;
+}
