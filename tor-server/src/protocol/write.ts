@@ -1,4 +1,4 @@
-import { Readable, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 /** Writes one protocol line (LF-terminated); resolves once the socket can take more. */
 export async function writeLine(socket: Writable, line: string): Promise<void> {
@@ -30,7 +30,6 @@ export async function sendExactly(
   size: number,
   onBytes?: (count: number) => void,
 ): Promise<void> {
-  if (source instanceof Readable) return sendStream(source, socket, size, onBytes);
   const chunks = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   let sent = 0;
   try {
@@ -49,44 +48,6 @@ export async function sendExactly(
     throw error;
   }
   if (sent !== size) throw new SourceSizeError(size, sent);
-}
-
-/**
- * sendExactly for a stream, which is destroyed when the send fails: its chunks as they come
- * ('data' events, the stream paused while the socket is full). Its async iterator would join the
- * chunks buffered meanwhile into one new buffer, a copy of every byte whenever the source is
- * ahead of the socket (as an S3 engine is ahead of a client).
- */
-function sendStream(source: Readable, socket: Writable, size: number, onBytes?: (count: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    const settle = (error?: Error) => {
-      source.off('data', onData).off('end', onEnd).off('error', settle).off('close', onSourceClose);
-      socket.off('drain', onDrain).off('close', onSocketClose);
-      if (error === undefined) return resolve();
-      // Whatever the source raises from here on (its owner destroys it too) echoes this failure.
-      source.on('error', () => {});
-      source.destroy();
-      reject(error);
-    };
-    const onData = (chunk: Buffer) => {
-      if (sent + chunk.length > size) return settle(new SourceSizeError(size, sent + chunk.length));
-      sent += chunk.length;
-      onBytes?.(chunk.length);
-      if (!socket.write(chunk)) source.pause();
-    };
-    const onDrain = () => source.resume();
-    const onEnd = () => settle(sent === size ? undefined : new SourceSizeError(size, sent));
-    // Destroyed without an error and before its end (by whoever else holds it): its bytes stop short.
-    const onSourceClose = () => settle(new SourceSizeError(size, sent));
-    const onSocketClose = () => settle(new Error('the connection closed'));
-    if (socket.destroyed) return settle(new Error('the connection is closed'));
-    if (source.readableEnded) return onEnd();
-    if (source.destroyed) return settle(source.errored ?? new SourceSizeError(size, sent));
-    source.on('end', onEnd).on('error', settle).on('close', onSourceClose);
-    socket.on('drain', onDrain).on('close', onSocketClose);
-    source.on('data', onData);
-  });
 }
 
 /** The iterator's next chunk, or a rejection as soon as the socket closes while waiting for it. */
