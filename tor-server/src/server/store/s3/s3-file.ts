@@ -7,6 +7,10 @@ import { isPreconditionFailed, s3StoreError } from './s3-errors.js';
 
 // Bytes of a download buffered between the engine and the client's socket.
 const READ_BUFFER_BYTES = 1024 * 1024;
+// Body chunks (socket reads, 64 KiB at most) handed on at a time: one. A byte-mode stream's
+// read() would join every chunk buffered meanwhile into one new buffer, a copy of each byte
+// whenever the engine is ahead of the client (measured: a 1 GiB download's user CPU up to 3x).
+const READ_AHEAD_CHUNKS = 1;
 
 /**
  * An object opened for reading: its size and ETag as the HEAD saw them. Reads are ranged GETs
@@ -40,7 +44,7 @@ export class S3StoredFile implements StoredFile {
     if (count === 0) return Readable.from([]);
     const bucket = this.#bucket;
     const name = this.#name;
-    const out = new PassThrough({ highWaterMark: READ_BUFFER_BYTES });
+    const out = new PassThrough({ writableHighWaterMark: READ_BUFFER_BYTES, readableObjectMode: true, readableHighWaterMark: READ_AHEAD_CHUNKS });
     const stop = new AbortController();
     out.once('close', () => stop.abort());
     const ifMatch = this.version === '' ? {} : { IfMatch: `"${this.version}"` };
