@@ -45,6 +45,14 @@ describe('readFileRange', () => {
     await eventually(() => isClosed(fd), 'the file closed');
   });
 
+  it('closes the file when the stream is destroyed before its first read (the client left at once)', async (t) => {
+    const fd = openSync(await fileWith(t, patternBytes(1024, 9)), 'r');
+    const stream = readFileRange(fd, 0, 1024);
+    stream.destroy();
+    await finished(stream).catch(() => {});
+    await eventually(() => isClosed(fd), 'the file closed');
+  });
+
   it('closes the file when its consumer destroys the stream midway', async (t) => {
     const fd = openSync(await fileWith(t, patternBytes(4 * 1024 * 1024, 8)), 'r');
     const stream = readFileRange(fd, 0, 4 * 1024 * 1024);

@@ -18,6 +18,12 @@ const LONG_DOWNLOAD_BYTES = 16 * 1024 * 1024;
  * ends it early.
  */
 export function readFileRange(fd: number, offset: number, count: number): Readable {
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    closeSync(fd);
+  };
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       for (let done = 0; done < count; ) {
@@ -30,8 +36,11 @@ export function readFileRange(fd: number, offset: number, count: number): Readab
       }
     } finally {
       // After the last read has settled (a destroyed stream waits for it): no read can hit a reused descriptor.
-      closeSync(fd);
+      close();
     }
   }
-  return Readable.from(chunks(), { objectMode: false, highWaterMark: FIRST_CHUNK_BYTES });
+  const stream = Readable.from(chunks(), { objectMode: false, highWaterMark: FIRST_CHUNK_BYTES });
+  // A stream destroyed before its first read never enters the generator, nor its finally.
+  stream.once('close', close);
+  return stream;
 }
