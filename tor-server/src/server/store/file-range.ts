@@ -22,7 +22,7 @@ export function readFileRange(fd: number, offset: number, count: number): Readab
   const close = () => {
     if (!open) return;
     open = false;
-    closeSync(fd);
+    closeQuietly(fd);
   };
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
@@ -43,4 +43,13 @@ export function readFileRange(fd: number, offset: number, count: number): Readab
   // A stream destroyed before its first read never enters the generator, nor its finally.
   stream.once('close', close);
   return stream;
+}
+
+/** Closes a descriptor opened for reading; closing one can fail only in ways that leave nothing to do. */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EIO on close of a read-only descriptor: the descriptor is released all the same.
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, type Stats } from 'node:fs';
+import { constants as fsc, fstatSync, lstatSync, openSync, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { decodeUtf8, escapeBytes } from './disk-names.js';
 import { FolderLock } from './folder-lock.js';
 import { toEntry, versionOf } from './fs-entry.js';
-import { readFileRange } from './file-range.js';
+import { closeQuietly, readFileRange } from './file-range.js';
 import { FsUpload, storeErrorOf, syncDirAfter } from './fs-upload.js';
 import { watchFolder } from './folder-watch.js';
 import { StoreError, toFileName, type FileName, type ListOptions, type Store, type StoredEntry, type StoredFile } from './store.js';
@@ -314,14 +314,5 @@ function lstatQuietly(file: string): Stats | undefined {
     return lstatSync(file, { throwIfNoEntry: false });
   } catch {
     return undefined;
-  }
-}
-
-/** Closes a descriptor opened for reading; closing one can fail only in ways that leave nothing to do. */
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // EIO on close of a read-only descriptor: the descriptor is released all the same.
   }
 }
