@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File, type Scope } from 'test-support';
-import { cliDownload, cliUpload, middleRange, multipartUpload, rangeLatency, rawBaseline, rawSocketDownload, rawSocketUpload } from 'test-support/bench';
+import { ClientProcess, cliDownload, cliUpload, middleRange, rangeLatency, rawBaseline, type ClientJob } from 'test-support/bench';
 import { curlGet, curlPut } from './curl.js';
 import { keepAliveLoad, type LoadOptions } from './load.js';
 import type { BenchPath } from './rounds.js';
@@ -25,11 +25,14 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
   const uploads = new Uploads(stack);
   const bigUrl = `${gateway.url}/api/files/${BIG_FILE}`;
   const paths: BenchPath[] = [];
+  // The Node clients each in a process of their own, as a program using them would run (see ClientProcess).
+  let client: Promise<ClientProcess> | undefined;
+  const inClient = async (job: ClientJob) => (await (client ??= ClientProcess.start(scope))).run(job);
 
   if (nginx) paths.push({ name: NGINX_GET, unit: 'MB/s', reference: true, watched: [], measure: async () => ({ value: await curlGet(`http://127.0.0.1:${nginx.filePort}/${BIG_FILE}`, size) }) });
   else paths.push({ name: RAW_BASELINE, unit: 'MB/s', reference: true, watched: [], measure: async () => ({ value: await rawBaseline(source, size, scope) }) });
   paths.push(
-    { name: 'TFTCP download, raw socket reader', unit: 'MB/s', against: { reference: getReference, target: 0.95 }, watched: [serverWatch], measure: async () => ({ value: await rawSocketDownload(tor.port, BIG_FILE, size) }) },
+    { name: 'TFTCP download, raw socket reader', unit: 'MB/s', against: { reference: getReference, target: 0.95 }, watched: [serverWatch], measure: async () => ({ value: await inClient({ op: 'raw-download', port: tor.port, name: BIG_FILE, size }) }) },
     {
       name: 'tor-client download (into a tmpfs home)',
       unit: 'MB/s',
@@ -48,7 +51,7 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
     paths.push({ name: NGINX_PUT, unit: 'MB/s', reference: true, watched: [], measure: () => uploads.measure(nginx.putDir, (name) => curlPut(`http://127.0.0.1:${nginx.putPort}/${name}`, source, size)) });
   }
   paths.push(
-    { name: 'TFTCP upload, raw socket writer', unit: 'MB/s', against: { reference: putReference, target: 0.95 }, watched: [serverWatch], measure: () => uploads.measure(stack.serverDir, (name) => rawSocketUpload(tor.port, source, size, name)) },
+    { name: 'TFTCP upload, raw socket writer', unit: 'MB/s', against: { reference: putReference, target: 0.95 }, watched: [serverWatch], measure: () => uploads.measure(stack.serverDir, (name) => inClient({ op: 'raw-upload', port: tor.port, file: source, size, name })) },
     ...[1, 4].map(
       (parallel): BenchPath => ({
         name: `tor-client upload --parallel ${parallel} (resumable, from a tmpfs home)`,
@@ -64,7 +67,7 @@ export function benchPaths(stack: Stack, scope: Scope): BenchPath[] {
       unit: 'MB/s',
       against: { reference: putReference, target: 0.7, note: `(of ${nginx ? 'nginx PUT' : 'the baseline'})` },
       watched: gatewayWatch,
-      measure: () => uploads.measure(stack.serverDir, (name) => multipartUpload(gateway.url, source, size, name)),
+      measure: () => uploads.measure(stack.serverDir, (name) => inClient({ op: 'multipart-upload', base: gateway.url, file: source, size, name })),
     },
   );
   if (nginx) paths.push({ name: NGINX_SMALL, unit: 'req/s', reference: true, watched: [], measure: () => smallFiles(`http://127.0.0.1:${nginx.filePort}/${SMALL_FILE}`, stack.small) });

@@ -3,11 +3,9 @@
  * each against a direct SDK GetObject / PutObject of the same file to the same engine in the
  * same run, and the server's peak RSS. Without an engine (S3_ENDPOINT) one row says so.
  */
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { s3Bucket, s3Engine, spawnTorServer, type S3Engine, type Scope } from 'test-support';
-import { interleaved, log, mbps, memoryRow, ratioRow, tftcpDownload, tftcpUpload, type Row } from 'test-support/bench';
+import { ClientProcess, interleaved, log, memoryRow, ratioRow, tftcpUpload, type Row } from 'test-support/bench';
 
 /** Through the tor-server, at least this share of the direct SDK transfer. */
 const S3_TARGET = 0.7;
@@ -27,12 +25,16 @@ export async function s3Rows(source: string, size: number, workDir: string, scop
   });
   // The direct GET reads the very object the tor-server serves (stored by its streamed multipart upload).
   await tftcpUpload(server.port, source, size, 'served.bin');
+  // Each client in a process of its own, as a program using it would run (see ClientProcess).
+  const sdk = await ClientProcess.start(scope);
+  const tftcp = await ClientProcess.start(scope);
+  const port = server.port;
   let round = 0;
   const [get, download, put, upload] = await interleaved(ROUNDS, [
-    () => directGet(engine, bucket, 'served.bin', size),
-    () => tftcpDownload(server.port, 'served.bin', size),
-    () => measureThenDelete(engine, bucket, `direct-${round}.bin`, (key) => directPut(engine, bucket, key, source, size)),
-    () => measureThenDelete(engine, bucket, `up-${round++}.bin`, (key) => tftcpUpload(server.port, source, size, key)),
+    () => sdk.run({ op: 's3-get', bucket, key: 'served.bin', size }),
+    () => tftcp.run({ op: 'tftcp-download', port, name: 'served.bin', size }),
+    () => measureThenDelete(engine, bucket, `direct-${round}.bin`, (key) => sdk.run({ op: 's3-put', bucket, key, file: source, size })),
+    () => measureThenDelete(engine, bucket, `up-${round++}.bin`, (key) => tftcp.run({ op: 'tftcp-upload', port, file: source, size, name: key })),
   ]);
   return [
     { name: 'S3 direct SDK GetObject (engine → discard)', value: `${get.toFixed(0)} MB/s` },
@@ -48,19 +50,4 @@ async function measureThenDelete(engine: S3Engine, bucket: string, key: string, 
   const result = await measure(key);
   await engine.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   return result;
-}
-
-async function directGet(engine: S3Engine, bucket: string, key: string, size: number): Promise<number> {
-  const started = performance.now();
-  const got = await engine.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  let received = 0;
-  for await (const chunk of got.Body as Readable) received += (chunk as Buffer).length;
-  if (received !== size) throw new Error(`GetObject gave ${received} of ${size} bytes`);
-  return mbps(size, performance.now() - started);
-}
-
-async function directPut(engine: S3Engine, bucket: string, key: string, source: string, size: number): Promise<number> {
-  const started = performance.now();
-  await engine.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(source, { highWaterMark: 1024 * 1024 }), ContentLength: size }));
-  return mbps(size, performance.now() - started);
 }

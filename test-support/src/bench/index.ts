@@ -1,4 +1,5 @@
 /** What the benchmarks (bench/ at the root, tor-server/bench, gateway/bench) share. */
+export { ClientProcess, type ClientJob } from './client-process.js';
 export { writeRandomFile } from './files.js';
 export { crowd, interleaved } from './measure.js';
 export { multipartUpload } from './multipart.js';
