@@ -1,11 +1,4 @@
-/**
- * A client in a Node process of its own, kept for a whole bench run, timing the transfers it is
- * asked for. A transfer timed inside the bench's own process pays for whatever else that
- * process holds: with the AWS SDK's code loaded beside it (as the S3 rows need), a 1 GiB TFTCP
- * download made V8 run 25–30 full collections and its client took 0.5–0.8 s of user CPU; the
- * same download in a process of its own took one collection and 0.1–0.2 s. So each client runs
- * as a program using it would: the TFTCP client without the SDK, the SDK without the TFTCP client.
- */
+/** Bench clients in processes of their own (ClientProcess), and the transfers they time. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +21,14 @@ export type ClientAnswer = { mbps: number } | { error: string };
 
 const CHILD = fileURLToPath(new URL('./client-child.ts', import.meta.url));
 
+/**
+ * A client in a Node process of its own, kept for a whole bench run, timing the transfers it is
+ * asked for. A transfer timed inside the bench's own process pays for whatever else that
+ * process holds: with the AWS SDK's code loaded beside it (as the S3 rows need), a 1 GiB TFTCP
+ * download made V8 run 25–30 full collections and its client took 0.5–0.8 s of user CPU; the
+ * same download in a process of its own took one collection and 0.1–0.2 s. So each client runs
+ * as a program using it would: the TFTCP client without the SDK, the SDK without the TFTCP client.
+ */
 export class ClientProcess {
   readonly #child: ChildProcess;
   #busy = false;
@@ -42,7 +43,9 @@ export class ClientProcess {
     owner.after(async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
-      child.disconnect();
+      // The child ends when its channel closes; one whose channel is already gone is stopped.
+      if (child.connected) child.disconnect();
+      else child.kill();
       await exited;
     });
     await once(child, 'spawn');
