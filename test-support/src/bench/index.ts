@@ -2,7 +2,6 @@
 export { ClientProcess, type ClientJob } from './client-process.js';
 export { writeRandomFile } from './files.js';
 export { crowd, interleaved } from './measure.js';
-export { multipartUpload } from './multipart.js';
 export { NGINX, NGINX_MISSING, nginxAcceptingPuts, nginxInstalled, nginxRelaying, nginxServing, nginxVersion } from './nginx.js';
 export { FOLDER_FILES, RANGE_BYTES, fillFolder, middleRange, percentile, rangeLatency } from './range.js';
 export { rawBaseline, rawSocketDownload, rawSocketUpload } from './raw.js';
