@@ -27,4 +27,27 @@ describe('BatchedFileWriter', () => {
     }
     assert.ok((await fs.readFile(file)).equals(data));
   });
+
+  it('at a position (a put into a partial), it writes only its own range and counts what it wrote', async (t) => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tor-batched-'));
+    t.after(() => fs.rm(dir, { recursive: true, force: true }));
+    const before = Buffer.alloc(3 * 1024 * 1024, 'x');
+    const file = path.join(dir, 'partial.data');
+    await fs.writeFile(file, before);
+    const position = 300_001;
+    // Long enough for large batches, which then end before the chunks do.
+    const data = patternBytes(2 * 1024 * 1024 + 4321);
+    const handle = await fs.open(file, 'r+');
+    try {
+      const writer = new BatchedFileWriter(handle, { position, uploadBytes: 1024 ** 3 });
+      for (let at = 0; at < data.length; at += CHUNK_BYTES - 7) await writer.write(data.subarray(at, at + CHUNK_BYTES - 7));
+      assert.ok(writer.written < data.length, 'the last batch waits for more bytes or the finish');
+      assert.equal(await writer.finish(), undefined);
+      assert.equal(writer.written, data.length);
+    } finally {
+      await handle.close();
+    }
+    const expected = Buffer.concat([before.subarray(0, position), data, before.subarray(position + data.length)]);
+    assert.ok((await fs.readFile(file)).equals(expected));
+  });
 });

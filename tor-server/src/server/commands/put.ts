@@ -8,6 +8,7 @@ import type { StoreError } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { partialArgument } from './partial-argument.js';
 import { rethrowAsReply } from './store-replies.js';
+import { takeChunks } from './take-chunks.js';
 
 const USAGE = errorReply(ErrorKind.INVALID_RANGE, 'send put <id> <offset> <length>');
 
@@ -53,11 +54,11 @@ async function receive(conn: CommandConnection, ctx: ServerContext, partial: Par
     let writeError: StoreError | undefined;
     let cut: Error | undefined;
     try {
-      for await (const chunk of raw) {
+      await takeChunks(raw, async (chunk) => {
         ctx.metrics.received(chunk.length);
         // After a failed write (disk full) the rest is drained, so the connection stays in step for the reply.
         if (!writeError) await writer.write(chunk).catch((error: StoreError) => (writeError = error));
-      }
+      });
     } catch (error) {
       cut = error as Error;
     } finally {

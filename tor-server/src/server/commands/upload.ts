@@ -1,6 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { Command, ErrorKind, Reply, errorReply } from '../../protocol/constants.js';
 import { parseSize } from '../../protocol/command-line.js';
 import { INVALID_LINE } from '../../protocol/line-reader.js';
@@ -10,10 +9,8 @@ import { StoreError, type FileName, type Upload } from '../store/store.js';
 import type { CommandConnection, CommandHandler } from './command.js';
 import { nameArgument } from './name.js';
 import { rethrowAsReply, withReason } from './store-replies.js';
+import { takeChunks } from './take-chunks.js';
 import { logTransfer } from './transfer-log.js';
-
-/** Bytes the upload's consumer queues before the connection waits (as the line reader's own queue). */
-const UPLOAD_QUEUE_BYTES = 64 * 1024;
 
 /**
  * `upload <name>`: `ok`; the client sends its size line; `ok`; the client sends the bytes;
@@ -93,25 +90,13 @@ async function receive(conn: CommandConnection, ctx: ServerContext, name: FileNa
  */
 async function writeAll(raw: Readable, pending: Upload, digest: Hash, conn: CommandConnection, name: string, size: number, ctx: ServerContext): Promise<StoreError | undefined> {
   let received = 0;
-  const take = async (chunk: Buffer) => {
-    received += chunk.length;
-    ctx.metrics.received(chunk.length);
-    digest.update(chunk);
-    await pending.write(chunk);
-  };
-  // A Writable, not `for await`: the async iterator's read() joins the chunks that gathered
-  // meanwhile into one new buffer, a copy of every byte of the upload.
-  const sink = new Writable({
-    highWaterMark: UPLOAD_QUEUE_BYTES,
-    write(chunk: Buffer, _encoding, done) {
-      take(chunk).then(() => done(), done);
-    },
-    writev(chunks, done) {
-      chunks.reduce((previous, { chunk }) => previous.then(() => take(chunk as Buffer)), Promise.resolve()).then(() => done(), done);
-    },
-  });
   try {
-    await pipeline(raw, sink);
+    await takeChunks(raw, async (chunk) => {
+      received += chunk.length;
+      ctx.metrics.received(chunk.length);
+      digest.update(chunk);
+      await pending.write(chunk);
+    });
   } catch (error) {
     await pending.finish();
     ctx.logger.warn('transfer-cut', { client: conn.label, direction: 'upload', name, bytes: received, of: size, error: (error as Error).message });

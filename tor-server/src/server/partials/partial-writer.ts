@@ -1,26 +1,26 @@
 import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
+import { BatchedFileWriter } from '../store/batched-writer.js';
 import { storeErrorOf } from '../store/fs-upload.js';
 import type { Partial } from './partial.js';
 import type { PartialBytesWriter } from './partial-bytes.js';
 
 /**
  * One put's bytes going into one local file of a partial (the file holds the upload's bytes from
- * `base` on), one after another from `offset` on. It owns its file handle until {@link close};
- * several writers of one partial (other ranges) work at once.
+ * `base` on), one after another from `offset` on, written in batches as an upload's are. It owns
+ * its file handle until {@link close}; several writers of one partial (other ranges) work at once.
  */
 export class PartialWriter implements PartialBytesWriter {
   readonly #partial: Partial;
   readonly #handle: fs.FileHandle;
   readonly #offset: number;
-  readonly #base: number;
-  #written = 0;
+  readonly #writer: BatchedFileWriter;
 
   private constructor(partial: Partial, handle: fs.FileHandle, offset: number, base: number) {
     this.#partial = partial;
     this.#handle = handle;
     this.#offset = offset;
-    this.#base = base;
+    this.#writer = new BatchedFileWriter(handle, { position: offset - base, uploadBytes: partial.size });
   }
 
   /** Opens `file` (which must exist) for a put at `offset`; throws a StoreError. */
@@ -32,34 +32,42 @@ export class PartialWriter implements PartialBytesWriter {
     }
   }
 
-  /** Bytes written so far, from the offset on. */
+  /** Bytes written so far, from the offset on (those still gathered for a batch are not). */
   get written(): number {
-    return this.#written;
+    return this.#writer.written;
   }
 
-  /** Writes all of `chunk` next; throws a StoreError (the disk is full), after which nothing more is written. */
+  /**
+   * Takes all of `chunk` next (it may wait while the disk is behind); throws a StoreError (the
+   * disk is full) once a write has failed, after which nothing more is written.
+   */
   async write(chunk: Buffer): Promise<void> {
-    try {
-      await writeAt(this.#handle, chunk, this.#offset + this.#written - this.#base);
-    } catch (error) {
-      throw storeErrorOf(error);
-    }
-    this.#written += chunk.length;
+    await this.#writer.write(chunk);
+    if (this.#writer.error) throw storeErrorOf(this.#writer.error);
   }
 
-  /** fsyncs what was written, then records it as stored; throws a StoreError. */
+  /**
+   * Writes what is gathered, fsyncs, then records as stored the bytes written before any failure;
+   * throws a StoreError for that failure or its own.
+   */
   async keep(): Promise<void> {
-    if (this.#written === 0) return this.#partial.touch();
+    const failure = await this.#writer.finish();
+    const { written } = this.#writer;
     try {
-      await this.#handle.datasync();
-      await this.#partial.addStored([this.#offset, this.#offset + this.#written]);
+      if (written === 0) await this.#partial.touch();
+      else {
+        await this.#handle.datasync();
+        await this.#partial.addStored([this.#offset, this.#offset + written]);
+      }
     } catch (error) {
-      throw storeErrorOf(error);
+      throw storeErrorOf(failure ?? error);
     }
+    if (failure) throw storeErrorOf(failure);
   }
 
-  /** Closes the file. Never throws. */
+  /** Closes the file, once no write is in flight. Never throws. */
   async close(): Promise<void> {
+    await this.#writer.finish();
     await this.#handle.close().catch(() => {});
   }
 }
