@@ -8,6 +8,7 @@ import type { FileName, Upload } from '../store/store.js';
 import type { Partial } from './partial.js';
 import type { PartialBytes, PartialBytesWriter } from './partial-bytes.js';
 import { PartialWriter } from './partial-writer.js';
+import { PrefixHash } from './prefix-hash.js';
 
 const DATA_SUFFIX = '.data';
 // As an upload's temp file: the committed file is this one.
@@ -24,6 +25,8 @@ export class FolderPartialBytes implements PartialBytes {
   readonly #dir: string;
   readonly #logger: Logger;
   readonly #adopt: (name: FileName, file: string) => Promise<Upload>;
+  /** The running sha256 of each partial begun in this run (a restored one has none: its commit reads the file). */
+  readonly #prefixes = new Map<string, PrefixHash>();
 
   /** `adopt` makes the store's Upload of a complete data file (its no-overwrite linking). */
   constructor(dir: string, logger: Logger, adopt: (name: FileName, file: string) => Promise<Upload>) {
@@ -37,8 +40,9 @@ export class FolderPartialBytes implements PartialBytes {
     return dataFileOf(this.#dir, partial.id);
   }
 
-  create(partial: Partial): Promise<void> {
-    return createDataFile(this.dataPath(partial));
+  async create(partial: Partial): Promise<void> {
+    await createDataFile(this.dataPath(partial));
+    this.#prefixes.set(partial.id, new PrefixHash(this.dataPath(partial), partial.size));
   }
 
   async restore(partials: Partial[]): Promise<Partial[]> {
@@ -61,11 +65,11 @@ export class FolderPartialBytes implements PartialBytes {
   }
 
   openWriter(partial: Partial, offset: number): Promise<PartialBytesWriter> {
-    return PartialWriter.open(partial, this.dataPath(partial), offset);
+    return PartialWriter.open(partial, this.dataPath(partial), offset, 0, this.#prefixes.get(partial.id));
   }
 
-  seal(partial: Partial): Promise<string> {
-    return sha256OfFile(this.dataPath(partial));
+  async seal(partial: Partial): Promise<string> {
+    return (await this.#prefixes.get(partial.id)?.digest(partial.ranges)) ?? sha256OfFile(this.dataPath(partial));
   }
 
   adopt(partial: Partial): Promise<Upload> {
@@ -73,6 +77,8 @@ export class FolderPartialBytes implements PartialBytes {
   }
 
   async discard(partial: Partial): Promise<void> {
+    await this.#prefixes.get(partial.id)?.stop();
+    this.#prefixes.delete(partial.id);
     await fs.rm(this.dataPath(partial), { force: true }).catch(() => {});
   }
 

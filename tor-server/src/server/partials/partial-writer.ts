@@ -2,8 +2,15 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import { BatchedFileWriter } from '../store/batched-writer.js';
 import { storeErrorOf } from '../store/fs-upload.js';
+import type { ByteRange } from '../../protocol/ranges.js';
 import type { Partial } from './partial.js';
 import type { PartialBytesWriter } from './partial-bytes.js';
+
+/** Told of a writer's bytes: each chunk (at its position in the upload) before it is written, and each time bytes are stored. */
+export interface WriteObserver {
+  taking(position: number, chunk: Buffer): void;
+  stored(ranges: readonly ByteRange[]): void;
+}
 
 /**
  * One put's bytes going into one local file of a partial (the file holds the upload's bytes from
@@ -15,18 +22,22 @@ export class PartialWriter implements PartialBytesWriter {
   readonly #handle: fs.FileHandle;
   readonly #offset: number;
   readonly #writer: BatchedFileWriter;
+  readonly #observer: WriteObserver | undefined;
+  /** Bytes handed to {@link write} so far (some may still wait for their batch). */
+  #taken = 0;
 
-  private constructor(partial: Partial, handle: fs.FileHandle, offset: number, base: number) {
+  private constructor(partial: Partial, handle: fs.FileHandle, offset: number, base: number, observer: WriteObserver | undefined) {
     this.#partial = partial;
     this.#handle = handle;
     this.#offset = offset;
     this.#writer = new BatchedFileWriter(handle, { position: offset - base, uploadBytes: partial.size });
+    this.#observer = observer;
   }
 
-  /** Opens `file` (which must exist) for a put at `offset`; throws a StoreError. */
-  static async open(partial: Partial, file: string, offset: number, base = 0): Promise<PartialWriter> {
+  /** Opens `file` (which must exist) for a put at `offset`, telling `observer` what it does; throws a StoreError. */
+  static async open(partial: Partial, file: string, offset: number, base = 0, observer?: WriteObserver): Promise<PartialWriter> {
     try {
-      return new PartialWriter(partial, await fs.open(file, fsc.O_WRONLY | fsc.O_NOFOLLOW), offset, base);
+      return new PartialWriter(partial, await fs.open(file, fsc.O_WRONLY | fsc.O_NOFOLLOW), offset, base, observer);
     } catch (error) {
       throw storeErrorOf(error);
     }
@@ -42,6 +53,8 @@ export class PartialWriter implements PartialBytesWriter {
    * disk is full) once a write has failed, after which nothing more is written.
    */
   async write(chunk: Buffer): Promise<void> {
+    this.#observer?.taking(this.#offset + this.#taken, chunk);
+    this.#taken += chunk.length;
     await this.#writer.write(chunk);
     if (this.#writer.error) throw storeErrorOf(this.#writer.error);
   }
@@ -58,6 +71,7 @@ export class PartialWriter implements PartialBytesWriter {
       else {
         await this.#handle.datasync();
         await this.#partial.addStored([this.#offset, this.#offset + written]);
+        this.#observer?.stored(this.#partial.ranges);
       }
     } catch (error) {
       throw storeErrorOf(failure ?? error);
