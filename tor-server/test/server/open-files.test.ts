@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from 'test-support';
 import { LineClient, patternBytes, startServer } from '../helpers.js';
+import { begin, put } from './resumable-helpers.js';
 
 /** Clients that reset right after their command, each a chance for the server to lose a file handle. */
 const RESETS = 60;
@@ -42,4 +43,27 @@ describe('file handles of clients that leave before their reply', () => {
       assert.deepEqual(collected, [], 'no handle was left for the garbage collector to close');
     });
   }
+
+  it(`puts cut by a reset, ${RESETS} times, then an abort while stored bytes are read back to be hashed: no handle to the partial stays open`, async (t) => {
+    const { server, port, dir } = await startServer(t);
+    const size = 8 * 1024 * 1024;
+    const data = patternBytes(size, 3);
+    const client = await LineClient.connect(t, port);
+    const { id } = await begin(client, size, undefined, 'cut.bin');
+    const file = path.join(dir, '.tor-partials', `${id}.data`);
+    for (let i = 0; i < RESETS; i++) {
+      const cutter = await LineClient.connect(t, port);
+      const start = (i * 65_536) % (size / 2);
+      cutter.send(`put ${id} ${start} ${size / 2 - start}\n`);
+      cutter.send(data.subarray(start, start + 10_000 + i * 1000));
+      cutter.socket.resetAndDestroy();
+    }
+    await eventually(async () => server.connections.size === 1, 'every reset connection to be gone');
+    // The second half first, then the first: filling the gap starts reading the second half back.
+    assert.deepEqual(await put(client, id, size / 2, data.subarray(size / 2)), ['ok', 'stored']);
+    assert.deepEqual(await put(client, id, 0, data.subarray(0, size / 2)), ['ok', 'stored']);
+    assert.equal(await client.request(`abort ${id}`), 'ok');
+    await eventually(async () => (await openHandles(file)) === 0, 'no open handle to the partial');
+    assert.deepEqual(collected, [], 'no handle was left for the garbage collector to close');
+  });
 });
