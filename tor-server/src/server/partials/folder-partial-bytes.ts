@@ -8,14 +8,11 @@ import type { FileName, Upload } from '../store/store.js';
 import type { Partial } from './partial.js';
 import type { PartialBytes, PartialBytesWriter } from './partial-bytes.js';
 import { PartialWriter } from './partial-writer.js';
-import { PrefixHash } from './prefix-hash.js';
+import { PrefixHash, READ_BACK_BYTES } from './prefix-hash.js';
 
 const DATA_SUFFIX = '.data';
 // As an upload's temp file: the committed file is this one.
 const DATA_MODE = 0o644;
-// Bytes per read when a data file is hashed: each read is a hand-off to libuv's thread pool and
-// back, about 50 µs of the event loop's CPU whatever its size (the default 64 KiB made 16,384 a GiB).
-const SEAL_READ_BYTES = 1024 * 1024;
 
 /**
  * A folder store's partials: each one's bytes in one sparse data file `<id>.data` next to its
@@ -105,7 +102,7 @@ export async function createDataFile(file: string): Promise<void> {
 export async function sha256OfFile(file: string): Promise<string> {
   const digest = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: SEAL_READ_BYTES })) digest.update(chunk as Buffer);
+    for await (const chunk of createReadStream(file, { highWaterMark: READ_BACK_BYTES })) digest.update(chunk as Buffer);
   } catch (error) {
     throw storeErrorOf(error);
   }
