@@ -85,11 +85,3 @@ export class PartialWriter implements PartialBytesWriter {
     await this.#handle.close().catch(() => {});
   }
 }
-
-/** Writes all of `chunk` at `position` (a positional write may take part of it). */
-export async function writeAt(handle: fs.FileHandle, chunk: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < chunk.length; ) {
-    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
-  }
-}
