@@ -60,4 +60,30 @@ describe('readFileRange', () => {
     await finished(stream).catch(() => {});
     await eventually(() => isClosed(fd), 'the file closed');
   });
+
+  it('reads a short range (a small file, a 64 KiB seek) at once: byte-identical, the file already closed', async (t) => {
+    const data = patternBytes(200_000, 10);
+    const fd = openSync(await fileWith(t, data), 'r');
+    const stream = readFileRange(fd, 100_000, 64 * 1024);
+    assert.ok(isClosed(fd), 'closed before the stream is read');
+    assert.ok((await buffer(stream)).equals(data.subarray(100_000, 100_000 + 64 * 1024)));
+  });
+
+  it('ends a short range early when the file is shorter (it shrank meanwhile), and sends nothing past its end', async (t) => {
+    const data = patternBytes(1000, 11);
+    const fd = openSync(await fileWith(t, data), 'r');
+    assert.ok((await buffer(readFileRange(fd, 400, 4096))).equals(data.subarray(400)));
+    const past = openSync(await fileWith(t, data), 'r');
+    assert.equal((await buffer(readFileRange(past, 5000, 10))).length, 0);
+  });
+
+  it('fails the stream of a short range when the read fails, and closes the file', async (t) => {
+    // A folder opens, but reading it fails (EISDIR): a read error the kernel gives for real.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tor-range-dir-'));
+    t.after(() => fs.rm(dir, { recursive: true, force: true }));
+    const fd = openSync(dir, 'r');
+    const stream = readFileRange(fd, 0, 1024);
+    await assert.rejects(buffer(stream), { code: 'EISDIR' });
+    assert.ok(isClosed(fd));
+  });
 });

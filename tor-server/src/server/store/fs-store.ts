@@ -96,7 +96,8 @@ export class FsStore implements Store {
   // stat and openRead call the file system synchronously: from the inode cache each call takes a
   // few µs, where a hand-off to libuv's thread pool and back costs about 50 µs of CPU (measured on
   // a 2-core VM; it was most of the server's work for a small file's stat and download). A disk
-  // that hangs stalls the thread pool's four threads just the same. Bytes are read asynchronously.
+  // that hangs stalls the thread pool's four threads just the same. Bytes are read in the thread
+  // pool, but for ranges of up to 64 KiB (see readFileRange).
 
   async stat(name: FileName): Promise<StoredEntry | undefined> {
     try {
