@@ -224,13 +224,52 @@ export class TftcpClient extends ResumableUploads {
     return this.enqueue(async () => {
       this.#checkFileName(name);
       await this.send(`${Command.STAT} ${name}`);
+      return this.#statReply();
+    });
+  }
+
+  /**
+   * `stat` and `download` of `name` sent together, so the row and the bytes take one round trip
+   * (for a reply whose headers need the row); undefined when no file has the name.
+   */
+  statAndDownload(name: string): Promise<{ entry: FileEntry; incoming: Incoming } | undefined> {
+    return this.#transfer(name, [`${Command.STAT} ${name}`, `${Command.DOWNLOAD} ${name}`], async () => {
+      let entry: FileEntry | undefined;
+      try {
+        entry = await this.#statReply();
+      } catch (error) {
+        if (error instanceof TftcpReplyError) await this.#skipRefusedDownload();
+        throw error;
+      }
       await this.expect(Reply.OK);
       const line = await this.readLine();
-      if (line === Reply.NOT_FOUND) return undefined;
-      const entry = parseFileRow(line);
-      if (!entry) throw new TftcpReplyError(line);
-      return entry;
+      if (line === Reply.NOT_FOUND) return { result: undefined };
+      if (line !== Reply.FOUND) throw this.protocolError(`expected found or Not found file, got "${line.slice(0, 80)}"`);
+      const incoming = await this.#incomingBytes();
+      if (entry) return { result: { entry, incoming }, stream: incoming.stream };
+      // Added between the two commands: no row to describe its bytes, which are left unread.
+      this.destroy(new TftcpConnectionError(`${name} appeared between stat and download; the connection was closed`));
+      return { result: undefined };
     });
+  }
+
+  /**
+   * After a refused stat of statAndDownload: the download's answer, refused as well, leaves the
+   * connection in step; anything else (bytes may follow) closes it.
+   */
+  async #skipRefusedDownload(): Promise<void> {
+    const line = await this.readLine().catch(() => undefined);
+    if (line === undefined || line === Reply.OK) this.destroy(new TftcpConnectionError('the server refused stat but not download; the connection was closed'));
+  }
+
+  /** The rest of a `stat` reply: the row, or undefined for `Not found file`. */
+  async #statReply(): Promise<FileEntry | undefined> {
+    await this.expect(Reply.OK);
+    const line = await this.readLine();
+    if (line === Reply.NOT_FOUND) return undefined;
+    const entry = parseFileRow(line);
+    if (!entry) throw new TftcpReplyError(line);
+    return entry;
   }
 
   /** The file's sha256 as 64 lower-case hex digits, computed by the server; undefined when no file has the name. */
@@ -353,34 +392,52 @@ export class TftcpClient extends ResumableUploads {
   }
 
   #incoming(name: string, line: string): Promise<Incoming> {
-    return new Promise<Incoming>((resolveIncoming, rejectIncoming) => {
-      // The queue slot is held until the stream is over, so no command can cut into the bytes.
+    return this.#transfer(name, [line], async () => {
+      await this.expect(Reply.OK);
+      await this.expect(Reply.FOUND);
+      const incoming = await this.#incomingBytes();
+      return { result: incoming, stream: incoming.stream };
+    });
+  }
+
+  /** The size line after `found`, and the stream of that many bytes after it. */
+  async #incomingBytes(): Promise<Incoming> {
+    const sizeLine = await this.readLine();
+    const size = parseSize(sizeLine);
+    if (size === undefined) throw this.protocolError(`expected a size line, got "${sizeLine.slice(0, 80)}"`);
+    return { size, stream: this.reader.readBytes(size) };
+  }
+
+  /**
+   * Sends `lines` in one write and reads their replies with `head`, which answers the result
+   * and the stream of bytes it started, if any. The queue slot is held until that stream is
+   * over, so no command can cut into the bytes.
+   */
+  #transfer<T>(name: string, lines: string[], head: () => Promise<{ result: T; stream?: RawBytes }>): Promise<T> {
+    return new Promise<T>((resolveTransfer, rejectTransfer) => {
       this.enqueue(async () => {
-        let incoming: Incoming;
+        let started: { result: T; stream?: RawBytes };
         try {
           this.#checkFileName(name);
-          await this.send(line);
-          await this.expect(Reply.OK);
-          await this.expect(Reply.FOUND);
-          const sizeLine = await this.readLine();
-          const size = parseSize(sizeLine);
-          if (size === undefined) throw this.protocolError(`expected a size line, got "${sizeLine.slice(0, 80)}"`);
-          incoming = { size, stream: this.reader.readBytes(size) };
+          await this.send(lines.join('\n'));
+          started = await head();
         } catch (error) {
-          rejectIncoming(error);
+          rejectTransfer(error);
           return;
         }
-        resolveIncoming(incoming);
+        resolveTransfer(started.result);
+        const { stream } = started;
+        if (!stream) return;
         await new Promise<void>((done) => {
-          if (incoming.stream.readableEnded || incoming.stream.destroyed) return done();
-          incoming.stream.once('close', () => {
+          if (stream.readableEnded || stream.destroyed) return done();
+          stream.once('close', () => {
             // A consumer that stopped early leaves unread bytes on the wire: the connection is unusable.
             // The stream also ends early when the server goes away, which is a lost connection instead.
             const serverGone = this.socket.readableEnded || this.socket.destroyed;
-            if (!incoming.stream.readableEnded) this.destroy(serverGone ? this.lost() : new TftcpConnectionError('a download was abandoned midway; the connection was closed'));
+            if (!stream.readableEnded) this.destroy(serverGone ? this.lost() : new TftcpConnectionError('a download was abandoned midway; the connection was closed'));
             done();
           });
-          incoming.stream.once('end', done);
+          stream.once('end', done);
         });
       }).catch(() => {});
     });

@@ -100,6 +100,22 @@ describe('TftcpClient against a real server', () => {
     assert.equal((await client.show()).length, 2);
   });
 
+  it('statAndDownload gives the row and exactly the bytes in one round trip; a missing name is undefined and the connection goes on', async (t) => {
+    const { port, server } = await startServer(t);
+    const data = patternBytes(300_000, 4);
+    await placeFile(server, 'a b.bin', data);
+    const client = await connect(t, port);
+    const got = await client.statAndDownload('a b.bin');
+    assert.ok(got);
+    assert.deepEqual({ name: got.entry.name, size: got.entry.size }, { name: 'a b.bin', size: data.length });
+    assert.equal(got.incoming.size, data.length);
+    assert.ok((await buffer(got.incoming.stream)).equals(data));
+    assert.equal(await client.statAndDownload('missing.bin'), undefined);
+    assert.equal((await client.stat('a b.bin'))?.size, data.length);
+    await assert.rejects(client.statAndDownload('../x'), { kind: ErrorKind.INVALID_NAME });
+    assert.equal((await client.show()).length, 1);
+  });
+
   it('upload stores the bytes and reports progress', async (t) => {
     const { port, server } = await startServer(t);
     const data = patternBytes(1_500_000, 3);
@@ -276,6 +292,22 @@ describe('TftcpClient connection trouble', () => {
     const client = await connect(t, port);
     await assert.rejects(client.show(), (error: Error) => error instanceof TftcpProtocolError && /malformed listing row "not a row"/.test(error.message));
     await eventually(() => client.closed, 'the client closed');
+  });
+
+  it('statAndDownload: refused twice stays in step; refused stat then accepted download, or a file that appeared in between, closes the connection', async (t) => {
+    const refusal = 'Permission denied: sign in first';
+    const inStep = await connect(t, await scriptedServer(t, (line) => (line.startsWith('stat x') || line.startsWith('download x') ? `${refusal}\n` : 'ok\nNot found file\n')));
+    await assert.rejects(inStep.statAndDownload('x'), isRefusal(refusal, ErrorKind.PERMISSION_DENIED));
+    assert.equal(await inStep.stat('y'), undefined);
+    assert.equal(inStep.closed, false);
+
+    const mixed = await connect(t, await scriptedServer(t, (line) => (line.startsWith('stat') ? `${refusal}\n` : 'ok\nfound\n3\nabc')));
+    await assert.rejects(mixed.statAndDownload('x'), isRefusal(refusal, ErrorKind.PERMISSION_DENIED));
+    await eventually(() => mixed.closed, 'the client closed');
+
+    const appeared = await connect(t, await scriptedServer(t, (line) => (line.startsWith('stat') ? 'ok\nNot found file\n' : 'ok\nfound\n3\nabc')));
+    assert.equal(await appeared.statAndDownload('x'), undefined);
+    await eventually(() => appeared.closed, 'the client closed');
   });
 
   it('a bad size line is a TftcpProtocolError', async (t) => {
