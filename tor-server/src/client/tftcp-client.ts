@@ -247,19 +247,21 @@ export class TftcpClient extends ResumableUploads {
       if (line !== Reply.FOUND) throw this.protocolError(`expected found or Not found file, got "${line.slice(0, 80)}"`);
       const incoming = await this.#incomingBytes();
       if (entry) return { result: { entry, incoming }, stream: incoming.stream };
-      // Added between the two commands: no row to describe its bytes, which are left unread.
-      this.destroy(new TftcpConnectionError(`${name} appeared between stat and download; the connection was closed`));
-      return { result: undefined };
+      // Added between the two commands: no row to describe its bytes, which are left unread. A
+      // connection error, so that a caller retries on a fresh connection (and finds the file).
+      const appeared = new TftcpConnectionError(`${name} appeared between stat and download; the connection was closed`);
+      this.destroy(appeared);
+      throw appeared;
     });
   }
 
   /**
-   * After a refused stat of statAndDownload: the download's answer, refused as well, leaves the
-   * connection in step; anything else (bytes may follow) closes it.
+   * After a refused stat of statAndDownload: reads the download's answer, refused as well when
+   * the connection is in step. An accepted download (bytes may follow) breaks the protocol's
+   * rule that both pass the same checks: the connection is closed.
    */
   async #skipRefusedDownload(): Promise<void> {
-    const line = await this.readLine().catch(() => undefined);
-    if (line === undefined || line === Reply.OK) this.destroy(new TftcpConnectionError('the server refused stat but not download; the connection was closed'));
+    if ((await this.readLine()) === Reply.OK) throw this.protocolError('it refused stat but accepted download of the same name');
   }
 
   /** The rest of a `stat` reply: the row, or undefined for `Not found file`. */

@@ -294,7 +294,7 @@ describe('TftcpClient connection trouble', () => {
     await eventually(() => client.closed, 'the client closed');
   });
 
-  it('statAndDownload: refused twice stays in step; refused stat then accepted download, or a file that appeared in between, closes the connection', async (t) => {
+  it('statAndDownload: refused twice stays in step; a refused stat with an accepted download, or a file that appeared in between, fails and closes the connection', async (t) => {
     const refusal = 'Permission denied: sign in first';
     const inStep = await connect(t, await scriptedServer(t, (line) => (line.startsWith('stat x') || line.startsWith('download x') ? `${refusal}\n` : 'ok\nNot found file\n')));
     await assert.rejects(inStep.statAndDownload('x'), isRefusal(refusal, ErrorKind.PERMISSION_DENIED));
@@ -302,11 +302,12 @@ describe('TftcpClient connection trouble', () => {
     assert.equal(inStep.closed, false);
 
     const mixed = await connect(t, await scriptedServer(t, (line) => (line.startsWith('stat') ? `${refusal}\n` : 'ok\nfound\n3\nabc')));
-    await assert.rejects(mixed.statAndDownload('x'), isRefusal(refusal, ErrorKind.PERMISSION_DENIED));
+    await assert.rejects(mixed.statAndDownload('x'), (error: Error) => error instanceof TftcpProtocolError && /refused stat but accepted download/.test(error.message));
     await eventually(() => mixed.closed, 'the client closed');
 
+    // A connection error, which a pool retries on a fresh connection.
     const appeared = await connect(t, await scriptedServer(t, (line) => (line.startsWith('stat') ? 'ok\nNot found file\n' : 'ok\nfound\n3\nabc')));
-    assert.equal(await appeared.statAndDownload('x'), undefined);
+    await assert.rejects(appeared.statAndDownload('x'), (error: Error) => error instanceof TftcpConnectionError && /appeared between stat and download/.test(error.message));
     await eventually(() => appeared.closed, 'the client closed');
   });
 

@@ -3,7 +3,7 @@ import type { Partial } from './partial.js';
 
 /** One put's bytes on their way into a partial, from its offset on; it owns what it opened until {@link close}. */
 export interface PartialBytesWriter {
-  /** Bytes taken so far, from the offset on. */
+  /** Bytes written so far, from the offset on (not those still gathered for a batch, nor those of a failed write). */
   readonly written: number;
   /** Writes all of `chunk` next; throws a StoreError (the disk is full), after which nothing more is written. */
   write(chunk: Buffer): Promise<void>;

@@ -110,11 +110,13 @@ export class PartsWriter implements PartialBytesWriter {
       failure = error;
     }
     try {
-      if (this.#done === 0) return this.#partial.touch();
-      await this.#record();
-      // The part the put ended in may be whole now (its rest stored before): it goes up too.
-      const last = Math.floor((this.#offset + this.#done - 1) / this.#parts.partBytes(this.#partial));
-      await this.#parts.stored(this.#partial, last);
+      if (this.#done === 0) this.#partial.touch();
+      else {
+        await this.#record();
+        // The part the put ended in may be whole now (its rest stored before): it goes up too.
+        const last = Math.floor((this.#offset + this.#done - 1) / this.#parts.partBytes(this.#partial));
+        await this.#parts.stored(this.#partial, last);
+      }
     } catch (error) {
       throw storeErrorOf(failure ?? error);
     }
