@@ -112,6 +112,17 @@ export async function tempFolderEmpty(dir: string): Promise<void> {
   await eventually(async () => (await readdir(path.join(dir, TEMP_DIR_NAME))).length === 0, `${TEMP_DIR_NAME} is empty`);
 }
 
+/** A seeded xorshift giving numbers in [0, 1), so a failing run reproduces from its seed. */
+export function seededRandom(seed: number): () => number {
+  let x = seed || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
 /** Deterministic pseudo-random bytes (a seeded xorshift), so failures reproduce. */
 export function patternBytes(size: number, seed = 1): Buffer {
   const out = Buffer.alloc(size);

@@ -4,8 +4,8 @@ import { eventually, sha256 } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { missingRanges, type ByteRange } from '../../src/protocol/ranges.js';
 import { parseHaveLine } from '../../src/protocol/resumable.js';
-import { LineClient, patternBytes } from '../helpers.js';
-import { begin, put, status } from '../server/resumable-helpers.js';
+import { LineClient, patternBytes, seededRandom } from '../helpers.js';
+import { begin, pickMissing, put, status } from '../server/resumable-helpers.js';
 import { NO_ENGINE, getObject, startS3Server } from './s3-helpers.js';
 
 const MIB = 1024 * 1024;
@@ -14,22 +14,11 @@ const PART = 8 * MIB;
 // Commits hash and copy tens of MiB on a shared machine.
 const COMMIT_MS = 60_000;
 
-// A seeded generator, so a failing run reproduces (the seed is in the assertion message).
-function random(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 describe('resumable uploads on the S3 store cut inside and across parts', { skip: NO_ENGINE }, () => {
   it('have claims only what reached the disk, whatever the cut; the rest put again commits to the announced sha256', async (t) => {
     const { port, bucket } = await startS3Server(t);
     for (const seed of [1, 2]) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       // Three parts, the last one short: cuts land inside parts, on their boundaries, and in batches still gathering.
       const data = patternBytes(3 * PART - 5 - seed, seed);
       const name = `cut-${seed}.bin`;
@@ -37,9 +26,9 @@ describe('resumable uploads on the S3 store cut inside and across parts', { skip
       const { id } = await begin(client, data.length, sha256(data), name);
       let have: ByteRange[] = [];
       for (let round = 0; round < 8; round++) {
-        const missing = missingRanges(have, data.length);
-        if (missing.length === 0) break;
-        const [start, end] = missing[Math.floor(next() * missing.length)]!;
+        const picked = pickMissing(have, data.length, next);
+        if (!picked) break;
+        const [start, end] = picked;
         const cutAt = Math.floor(next() * (end - start));
         assert.equal(await client.request(`put ${id} ${start} ${end - start}`), Reply.OK);
         client.send(data.subarray(start, start + cutAt));

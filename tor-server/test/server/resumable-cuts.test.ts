@@ -6,35 +6,24 @@ import { eventually, sha256 } from 'test-support';
 import { Reply } from '../../src/protocol/constants.js';
 import { parseHaveLine } from '../../src/protocol/resumable.js';
 import { missingRanges, type ByteRange } from '../../src/protocol/ranges.js';
-import { LineClient, patternBytes, startServer } from '../helpers.js';
+import { LineClient, patternBytes, seededRandom, startServer } from '../helpers.js';
 import { rawWatcher } from './watch-helpers.js';
-import { begin, put, status } from './resumable-helpers.js';
-
-// A seeded generator, so a failing run reproduces (the seed is in the assertion message).
-function random(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { begin, pickMissing, put, status } from './resumable-helpers.js';
 
 describe('resumable uploads cut at random points', () => {
   it('whatever the cuts, have only ever claims bytes that match the file, and the upload completes identical', async (t) => {
     const { port, dir } = await startServer(t);
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const data = patternBytes(512 * 1024 + seed, seed);
       const name = `cut-${seed}.bin`;
       let client = await LineClient.connect(t, port);
       const { id } = await begin(client, data.length, sha256(data), name);
       let have: ByteRange[] = [];
       for (let round = 0; round < 40; round++) {
-        const missing = missingRanges(have, data.length);
-        if (missing.length === 0) break;
-        const [start, end] = missing[Math.floor(next() * missing.length)]!;
+        const picked = pickMissing(have, data.length, next);
+        if (!picked) break;
+        const [start, end] = picked;
         const length = end - start;
         const cutAt = Math.floor(next() * (length + 1));
         if (next() < 0.5 || cutAt === length) {

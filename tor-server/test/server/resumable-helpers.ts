@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Reply } from '../../src/protocol/constants.js';
+import { missingRanges, type ByteRange } from '../../src/protocol/ranges.js';
 import type { LineClient } from '../helpers.js';
 
 /** `begin` over a raw connection: asserts `ok`, returns the id and the `have` line. */
@@ -23,4 +24,10 @@ export async function put(client: LineClient, id: string, offset: number, data: 
 export async function status(client: LineClient, id: string): Promise<string> {
   assert.equal(await client.request(`status ${id}`), Reply.OK);
   return client.line();
+}
+
+/** One of the ranges an upload of `size` bytes still misses, picked with `next` (a seededRandom); undefined when none is. */
+export function pickMissing(have: readonly ByteRange[], size: number, next: () => number): ByteRange | undefined {
+  const missing = missingRanges(have, size);
+  return missing[Math.floor(next() * missing.length)];
 }
