@@ -114,11 +114,7 @@ export class TftcpClient extends ResumableUploads {
       this.#checkFileName(request.name);
       await this.send(`${Command.SHARE} ${formatShareArgument(request)}`);
       await this.expect(Reply.OK);
-      const line = await this.readLine();
-      if (line === Reply.NOT_FOUND) return false;
-      const share = parseShareLine(line);
-      if (!share) throw new TftcpReplyError(line);
-      return share;
+      return (await this.#parsedOrMissing(parseShareLine)) ?? false;
     });
   }
 
@@ -267,11 +263,16 @@ export class TftcpClient extends ResumableUploads {
   /** The rest of a `stat` reply: the row, or undefined for `Not found file`. */
   async #statReply(): Promise<FileEntry | undefined> {
     await this.expect(Reply.OK);
+    return this.#parsedOrMissing(parseFileRow);
+  }
+
+  /** The next line as `parse` reads it, or undefined for `Not found file`; a line `parse` rejects is a refusal. */
+  async #parsedOrMissing<T>(parse: (line: string) => T | undefined): Promise<T | undefined> {
     const line = await this.readLine();
     if (line === Reply.NOT_FOUND) return undefined;
-    const entry = parseFileRow(line);
-    if (!entry) throw new TftcpReplyError(line);
-    return entry;
+    const value = parse(line);
+    if (value === undefined) throw new TftcpReplyError(line);
+    return value;
   }
 
   /** The file's sha256 as 64 lower-case hex digits, computed by the server; undefined when no file has the name. */
@@ -284,11 +285,7 @@ export class TftcpClient extends ResumableUploads {
       this.socket.setTimeout(0);
       // Without a timeout, keep-alive is what finds a server that vanished meanwhile.
       this.socket.setKeepAlive(true, WATCH_KEEPALIVE_MS);
-      const line = await this.readLine();
-      if (line === Reply.NOT_FOUND) return undefined;
-      const hex = parseHashLine(line);
-      if (hex === undefined) throw new TftcpReplyError(line);
-      return hex;
+      return this.#parsedOrMissing(parseHashLine);
     });
   }
 
